@@ -1,0 +1,75 @@
+"""Arguments shared by the commands, and turning them into Filters."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from analysis.filters import BASES, PERIODS, Filters
+from analysis.schema import InputError
+from analysis.store import Store
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+def add_store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, default=None,
+                   help="store directory (default: $PAPERTRENDS_STORE or the bundled data/)")
+
+
+def add_filter_args(p: argparse.ArgumentParser) -> None:
+    """--store, --from, --to, --basis, --period, --topic, --min-upvotes."""
+    add_store_arg(p)
+    p.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=parse_date, help="last day, YYYY-MM-DD")
+    p.add_argument("--basis", choices=BASES, default="published", help="which date to use")
+    p.add_argument("--period", choices=list(PERIODS), default="month")
+    p.add_argument("--topic", type=int, action="append", default=[],
+                   help="topic id to keep (repeatable)")
+    p.add_argument("--min-upvotes", type=int, default=None)
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print JSON")
+    g.add_argument("--csv", action="store_true", help="print CSV")
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    try:
+        return Filters(start=args.start, end=args.end, basis=args.basis,
+                       topics=tuple(args.topic or ()), min_upvotes=args.min_upvotes,
+                       period=args.period)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Store:
+    store = Store(args.store)
+    if must_exist and not store.exists():
+        raise InputError(f"no paper table in {store.root}",
+                         hint="run `papertrends ingest SOURCE --store DIR` first")
+    return store
+
+
+def emit(df: pl.DataFrame, args: argparse.Namespace) -> None:
+    """Print a frame as JSON (a list of objects), CSV, or a readable table."""
+    if getattr(args, "json", False):
+        print(json.dumps(df.to_dicts(), default=str, ensure_ascii=False, indent=1))
+    elif getattr(args, "csv", False):
+        from analysis.export_csv import safe_csv  # neutralises formula-looking cells
+
+        sys.stdout.write(safe_csv(df))
+    else:
+        with pl.Config(tbl_rows=60, tbl_cols=12, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+            print(df)

@@ -1,0 +1,87 @@
+"""The common filters, applied the same way by the CLI, the dashboard and the exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import polars as pl
+
+Basis = Literal["published", "listed"]
+Period = Literal["week", "month", "quarter", "year"]
+BASES: tuple[str, ...] = ("published", "listed")
+PERIODS: dict[str, str] = {"week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which papers a view covers and how it buckets them in time.
+
+    Attributes:
+        start: first day included (None: from the earliest paper).
+        end: last day included (None: to the newest paper).
+        basis: which date the range and the periods use: ``published`` (arXiv) or ``listed``.
+        topics: topic ids to keep (empty: all topics, the outliers included).
+        min_upvotes: keep papers with at least this many upvotes (None: no upvote filter;
+            papers without an upvote count are dropped only when this is set).
+        period: bucket size for time series.
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    basis: Basis = "published"
+    topics: tuple[int, ...] = field(default_factory=tuple)
+    min_upvotes: int | None = None
+    period: Period = "month"
+
+    def __post_init__(self) -> None:
+        if self.basis not in BASES:
+            raise ValueError(f"basis must be one of {', '.join(BASES)}, not {self.basis!r}")
+        if self.period not in PERIODS:
+            raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {self.period!r}")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"the range starts ({self.start}) after it ends ({self.end})")
+
+    @property
+    def every(self) -> str:
+        """The Polars duration string of the period (for group_by_dynamic / date.truncate)."""
+        return PERIODS[self.period]
+
+    def describe(self) -> str:
+        """One line for chart captions and report provenance."""
+        parts = [
+            f"{self.basis} {self.start or 'first'} to {self.end or 'last'}",
+            f"per {self.period}",
+        ]
+        if self.topics:
+            parts.append("topics " + ", ".join(map(str, self.topics)))
+        if self.min_upvotes is not None:
+            parts.append(f"upvotes >= {self.min_upvotes}")
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["start"] = self.start.isoformat() if self.start else None
+        d["end"] = self.end.isoformat() if self.end else None
+        d["topics"] = list(self.topics)
+        return d
+
+
+def apply(frame: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.LazyFrame:
+    """Filter a paper frame (with a ``topic`` column when topics are filtered) and add ``date``.
+
+    ``date`` is the basis date; papers without one are dropped (they cannot be placed in time),
+    and ``period`` is the first day of the paper's period.
+    """
+    lf = frame.lazy().with_columns(pl.col(filters.basis).alias("date"))
+    lf = lf.filter(pl.col("date").is_not_null())
+    if filters.start:
+        lf = lf.filter(pl.col("date") >= filters.start)
+    if filters.end:
+        lf = lf.filter(pl.col("date") <= filters.end)
+    if filters.topics:
+        lf = lf.filter(pl.col("topic").is_in(list(filters.topics)))
+    if filters.min_upvotes is not None:
+        lf = lf.filter(pl.col("upvotes") >= filters.min_upvotes)
+    return lf.with_columns(pl.col("date").dt.truncate(filters.every).alias("period"))

@@ -1,0 +1,161 @@
+"""The canonical paper table: its columns, their types, validation and the one error type.
+
+Every source maps into exactly this table; every view reads exactly this table plus artifacts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import polars as pl
+
+#: Column name -> Polars dtype, in canonical order.
+SCHEMA: dict[str, pl.DataType] = {
+    "paper_id": pl.Utf8(),
+    "title": pl.Utf8(),
+    "abstract": pl.Utf8(),
+    "published": pl.Date(),
+    "listed": pl.Date(),
+    "upvotes": pl.Int64(),
+    "authors": pl.List(pl.Utf8()),
+    "n_authors": pl.Int32(),
+    "organization": pl.Utf8(),
+    "keywords": pl.List(pl.Utf8()),
+    "source": pl.Utf8(),
+}
+COLUMNS: list[str] = list(SCHEMA)
+REQUIRED: tuple[str, ...] = ("paper_id", "title")
+
+#: Field length caps (characters); longer values are cut, never rejected.
+MAX_LEN = {"title": 1_000, "abstract": 20_000, "organization": 300, "author": 300, "keyword": 200}
+MAX_ITEMS = 2_000  # authors or keywords per paper
+
+#: Dates outside this window are treated as bad values (year 0000, 9999, ...).
+MIN_DATE = dt.date(1990, 1, 1)
+MAX_DATE = dt.date(2100, 1, 1)
+
+_WS = re.compile(r"\s+")
+
+
+class InputError(Exception):
+    """Bad input: names the file, the entry or line, and the field, and says what to do next."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        entry: str | int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.entry = entry
+        self.field = field
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(str(self.file))
+        if self.entry is not None:
+            where.append(str(self.entry))
+        if self.field is not None:
+            where.append(f"field '{self.field}'")
+        head = ": ".join(where)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text.replace("\n", " ")
+
+
+@dataclass
+class Problems:
+    """Entries that could not be loaded, collected while the good ones load."""
+
+    items: list[InputError] = field(default_factory=list)
+
+    def add(self, err: InputError) -> None:
+        self.items.append(err)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def summary(self, limit: int = 10) -> str:
+        lines = [f"skipped {len(self.items)} bad entr{'y' if len(self.items) == 1 else 'ies'}:"]
+        lines += [f"  {e}" for e in self.items[:limit]]
+        if len(self.items) > limit:
+            lines.append(f"  ... and {len(self.items) - limit} more")
+        return "\n".join(lines)
+
+
+def clean_text(value: object, cap: int) -> str | None:
+    """Normalise whitespace, strip NUL and control characters, cap the length."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value)).replace("\x00", "")
+    text = "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
+    text = _WS.sub(" ", text).strip()
+    if len(text) > cap:
+        text = text[: cap - 1].rstrip() + "…"
+    return text or None
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case, accent-free, punctuation-free form of a title, used to match records."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def empty_table() -> pl.DataFrame:
+    """A table with the canonical columns and no rows."""
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def validate(df: pl.DataFrame) -> pl.DataFrame:
+    """Check and order a frame into the canonical schema, or raise InputError.
+
+    Missing optional columns are added as nulls; n_authors is derived from authors.
+    """
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError(f"missing required column(s) {', '.join(missing)}", field=missing[0])
+    for name, dtype in SCHEMA.items():
+        if name not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    try:
+        df = df.select([pl.col(n).cast(t, strict=True) for n, t in SCHEMA.items()])
+    except pl.exceptions.PolarsError as exc:  # pragma: no cover - sources cast before this
+        raise InputError(f"column has the wrong type: {exc}") from None
+    df = df.with_columns(
+        pl.col("authors").fill_null(pl.lit([], dtype=pl.List(pl.Utf8()))),
+        pl.col("keywords").fill_null(pl.lit([], dtype=pl.List(pl.Utf8()))),
+    ).with_columns(pl.col("authors").list.len().cast(pl.Int32()).alias("n_authors"))
+    nulls = df.filter(pl.col("paper_id").is_null() | pl.col("title").is_null())
+    if nulls.height:
+        raise InputError("paper_id and title may not be empty", field="paper_id")
+    return df
+
+
+def arxiv_url(paper_id: str) -> str | None:
+    """Link to the paper on arXiv, where the id is an arXiv id."""
+    return f"https://arxiv.org/abs/{paper_id}" if is_arxiv_id(paper_id) else None
+
+
+def hf_url(paper_id: str) -> str | None:
+    """Link to the paper on Hugging Face, where the id is an arXiv id."""
+    return f"https://huggingface.co/papers/{paper_id}" if is_arxiv_id(paper_id) else None
+
+
+_ARXIV = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+def is_arxiv_id(paper_id: str) -> bool:
+    """True for new-style (2406.01234) and old-style (hep-th/9901001) arXiv ids."""
+    return bool(_ARXIV.match(paper_id or ""))
