@@ -1,7 +1,165 @@
-"""Commands: (to be written)."""
+"""Commands: trend, topic-trend, upvotes, emerging, rising (all on analysis.trends)."""
 
 from __future__ import annotations
+
+import argparse
+
+from analysis.commands.common import (
+    add_filter_args,
+    add_output_args,
+    emit,
+    filters_from,
+    open_store,
+)
+from analysis.schema import InputError
+
+_FIELDS = ("both", "title", "abstract")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _field_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--field", choices=_FIELDS, default="both",
+                   help="match in the title, the abstract or both (default)")
 
 
 def register(sub) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser("trend", help="papers per period that mention one or more phrases",
+                       description="Count, per period, the papers whose title/abstract mention "
+                       "each phrase (case-insensitive, whole words, hyphen = space, plural -s), "
+                       "with the share of the period's papers and a 95%% Wilson interval.")
+    p.add_argument("phrases", nargs="+", metavar="PHRASE")
+    p.add_argument("--regex", action="store_true", help="take each PHRASE as a regular expression")
+    _field_arg(p)
+    add_filter_args(p)
+    add_output_args(p)
+    p.set_defaults(func=cmd_trend)
+
+    p = sub.add_parser("topic-trend", help="papers per period and topic, with shares",
+                       description="Per period and topic: papers, all papers of the period, "
+                       "share and its 95%% Wilson interval; the outlier topic -1 included.")
+    add_filter_args(p)
+    add_output_args(p)
+    p.set_defaults(func=cmd_topic_trend)
+
+    p = sub.add_parser("upvotes", help="upvote distribution, or statistics per topic/period",
+                       description="Without --by: papers per log-spaced upvote bin. With --by: "
+                       "n, median, quartiles, 90th percentile and max per topic or period. "
+                       "Papers without an upvote count are left out and counted (n_null).")
+    p.add_argument("--by", choices=("topic", "period"), default=None)
+    p.add_argument("--top", type=_positive, default=None, metavar="N",
+                   help="list the N most upvoted papers (of each topic/period with --by)")
+    add_filter_args(p)
+    add_output_args(p)
+    p.set_defaults(func=cmd_upvotes)
+
+    p = sub.add_parser("emerging", help="topics whose share grew over the last K periods",
+                       description="Rank topics by the slope of their share over the last K "
+                       "periods (binomial GLM, logit link) with a likelihood-ratio p-value.")
+    p.add_argument("-k", "--periods", dest="k", type=_positive, default=6,
+                   help="number of recent periods (default 6)")
+    p.add_argument("--min-size", type=_positive, default=10,
+                   help="leave out topics with fewer papers in the window (default 10)")
+    add_filter_args(p)
+    add_output_args(p)
+    p.set_defaults(func=cmd_emerging)
+
+    p = sub.add_parser("rising", help="1-3-word phrases whose share grew most recently",
+                       description="Compare the last --recent months with the --baseline "
+                       "months before: phrases ranked by log-likelihood G2, with p and q values.")
+    p.add_argument("--recent", type=_positive, default=3, help="recent window in months (3)")
+    p.add_argument("--baseline", type=_positive, default=12, help="baseline in months (12)")
+    p.add_argument("--min-support", type=_positive, default=5,
+                   help="papers a phrase needs in the recent window (default 5)")
+    p.add_argument("--max-words", type=int, choices=(1, 2, 3), default=3)
+    p.add_argument("--limit", type=_positive, default=30, help="phrases to show (default 30)")
+    _field_arg(p)
+    add_filter_args(p)
+    add_output_args(p)
+    p.set_defaults(func=cmd_rising)
+
+
+def _frame(args: argparse.Namespace):
+    from analysis.trends import paper_frame
+
+    return paper_frame(open_store(args))
+
+
+def _has_topics(args: argparse.Namespace, frame) -> None:
+    import polars as pl
+
+    if frame.select(pl.col("topic").is_not_null().any()).collect().item():
+        return
+    raise InputError(f"the store {open_store(args).root} has no topics yet",
+                     hint="run `papertrends fit` first")
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    from analysis.trends import keyword_trend
+
+    df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
+                       regex=args.regex)
+    if args.json:
+        df = df.drop("small")
+    emit(df, args)
+    return 0
+
+
+def cmd_topic_trend(args: argparse.Namespace) -> int:
+    from analysis.trends import topic_frequency
+
+    frame = _frame(args)
+    _has_topics(args, frame)
+    df = topic_frequency(frame, filters_from(args))
+    df = df.select("topic", "label", "period", "count", "total", "share", "ci_low", "ci_high",
+                   "small")
+    emit(df.drop("small") if args.json else df, args)
+    return 0
+
+
+def cmd_upvotes(args: argparse.Namespace) -> int:
+    from analysis.trends import top_papers, upvote_distribution, upvote_null_count, upvote_stats
+
+    frame, filters = _frame(args), filters_from(args)
+    if args.by == "topic":
+        _has_topics(args, frame)
+    if args.top:
+        emit(top_papers(frame, filters, n=args.top, by=args.by), args)
+    elif args.by:
+        emit(upvote_stats(frame, filters, by=args.by), args)
+    else:
+        emit(upvote_distribution(frame, filters), args)
+        if not (args.json or args.csv):
+            print(f"papers without an upvote count (not in any bin): "
+                  f"{upvote_null_count(frame, filters)}")
+    return 0
+
+
+def cmd_emerging(args: argparse.Namespace) -> int:
+    from analysis.trends import emerging_topics
+
+    frame = _frame(args)
+    _has_topics(args, frame)
+    if args.k < 3:
+        raise InputError("--periods must be at least 3 to fit a trend", field="periods")
+    emit(emerging_topics(frame, filters_from(args), k=args.k, min_size=args.min_size), args)
+    return 0
+
+
+def cmd_rising(args: argparse.Namespace) -> int:
+    from analysis.trends import rising_phrases
+
+    df = rising_phrases(_frame(args), filters_from(args), recent_months=args.recent,
+                        baseline_months=args.baseline, field=args.field,
+                        min_support=args.min_support, max_words=args.max_words, limit=args.limit)
+    emit(df, args)
+    return 0

@@ -1,0 +1,164 @@
+"""Small statistics used by the trend views: Wilson intervals, a binomial trend test, G².
+
+Only NumPy and SciPy's distribution functions; no model fitting libraries.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import polars as pl
+
+#: z for a two-sided 95% interval (the same value scipy uses: ndtri(0.975)).
+Z95 = NormalDist().inv_cdf(0.975)
+
+
+def wilson(count: int, total: int, z: float = Z95) -> tuple[float, float]:
+    """95% Wilson score interval (no continuity correction) for count successes of total.
+
+    Args:
+        count: number of successes.
+        total: number of trials; 0 gives (nan, nan).
+        z: normal quantile of the interval.
+
+    Returns:
+        (low, high), clipped to [0, 1].
+    """
+    if total <= 0:
+        return (float("nan"), float("nan"))
+    p = count / total
+    denom = 2 * (total + z * z)
+    center = (2 * total * p + z * z) / denom
+    half = z * np.sqrt(z * z + 4 * total * p * (1 - p)) / denom
+    return (max(0.0, center - half), min(1.0, center + half))
+
+
+def wilson_exprs(count: str = "count", total: str = "total", z: float = Z95) -> list[pl.Expr]:
+    """Polars expressions for ``ci_low`` and ``ci_high`` (null where total is 0).
+
+    The same formula as :func:`wilson`, vectorised.
+    """
+    n = pl.col(total).cast(pl.Float64)
+    p = pl.col(count).cast(pl.Float64) / n
+    denom = 2 * (n + z * z)
+    center = (2 * n * p + z * z) / denom
+    half = z * (z * z + 4 * n * p * (1 - p)).sqrt() / denom
+    ok = pl.col(total) > 0
+    return [
+        pl.when(ok).then(pl.max_horizontal(center - half, pl.lit(0.0))).alias("ci_low"),
+        pl.when(ok).then(pl.min_horizontal(center + half, pl.lit(1.0))).alias("ci_high"),
+    ]
+
+
+def chi2_sf_1(stat: np.ndarray) -> np.ndarray:
+    """Upper tail of the chi-squared distribution with one degree of freedom."""
+    from scipy.special import chdtrc
+
+    return chdtrc(1, np.maximum(np.asarray(stat, dtype=float), 0.0))
+
+
+def _binom_loglik(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-300, 1 - 1e-16)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.where(k > 0, k * np.log(p), 0.0) + np.where(n - k > 0, (n - k) * np.log1p(-p), 0.0)
+    return ll.sum(axis=1)
+
+
+def logistic_trend(
+    counts: np.ndarray, totals: np.ndarray, iters: int = 60
+) -> dict[str, np.ndarray]:
+    """Binomial GLM (logit link) of share on period index, one fit per row, with an LR test.
+
+    Model: ``counts[i, t] ~ Binomial(totals[t], expit(a_i + b_i * t))`` with ``t`` centred.
+    The slope ``b`` is the change in log-odds of the share per period; its p-value comes from the
+    likelihood-ratio test against the constant-share model (chi-squared, 1 df). Periods with
+    no papers carry no weight. Fitted by Newton-Raphson with step halving, all rows at once.
+
+    Args:
+        counts: (rows, periods) successes.
+        totals: (periods,) or (rows, periods) trials.
+        iters: Newton iterations.
+
+    Returns:
+        dict with arrays ``slope``, ``se``, ``lr`` (statistic) and ``p_value`` of length rows.
+    """
+    k = np.asarray(counts, dtype=float)
+    n = np.broadcast_to(np.asarray(totals, dtype=float), k.shape)
+    rows, periods = k.shape
+    used = n > 0
+    # centre the time index on the weighted mean of the periods that have papers
+    t_raw = np.broadcast_to(np.arange(periods, dtype=float), k.shape)
+    t = t_raw - (t_raw * n).sum(axis=1, keepdims=True) / np.maximum(n.sum(axis=1, keepdims=True), 1)
+    t = np.where(used, t, 0.0)
+    p0 = k.sum(axis=1) / np.maximum(n.sum(axis=1), 1)
+    ll0 = _binom_loglik(k, n, np.broadcast_to(p0[:, None], k.shape))
+    with np.errstate(divide="ignore"):
+        a = np.log(np.clip(p0, 1e-9, 1 - 1e-9) / np.clip(1 - p0, 1e-9, 1))
+    b = np.zeros(rows)
+    ll = _binom_loglik(k, n, _expit(a[:, None] + b[:, None] * t))
+    for _ in range(iters):
+        mu = _expit(a[:, None] + b[:, None] * t)
+        w = n * mu * (1 - mu)
+        r = k - n * mu
+        g_a, g_b = r.sum(axis=1), (r * t).sum(axis=1)
+        h_aa, h_ab, h_bb = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+        det = h_aa * h_bb - h_ab**2
+        safe = det > 1e-12
+        det = np.where(safe, det, 1.0)
+        da = np.where(safe, (h_bb * g_a - h_ab * g_b) / det, 0.0)
+        db = np.where(safe, (h_aa * g_b - h_ab * g_a) / det, 0.0)
+        step = np.ones(rows)
+        for _half in range(30):  # step halving keeps every fit's likelihood from dropping
+            na, nb = a + step * da, b + step * db
+            nll = _binom_loglik(k, n, _expit(na[:, None] + nb[:, None] * t))
+            worse = nll < ll - 1e-12
+            if not worse.any():
+                break
+            step = np.where(worse, step / 2, step)
+        a, b, ll = np.where(worse, a, na), np.where(worse, b, nb), np.where(worse, ll, nll)
+        if np.all(np.abs(step * db) < 1e-10) and np.all(np.abs(step * da) < 1e-10):
+            break
+    mu = _expit(a[:, None] + b[:, None] * t)
+    w = n * mu * (1 - mu)
+    h_aa, h_ab, h_bb = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+    det = h_aa * h_bb - h_ab**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(np.where(det > 0, h_aa / det, np.nan))
+    lr = np.maximum(2 * (ll - ll0), 0.0)
+    return {"slope": b, "se": se, "lr": lr, "p_value": chi2_sf_1(lr)}
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def g2_two_by_two(a: np.ndarray, n1: float, b: np.ndarray, n2: float) -> np.ndarray:
+    """Log-likelihood ratio G² for a phrase seen in a of n1 documents and in b of n2 documents.
+
+    The 2x2 table is (a, n1 - a; b, n2 - b); G² = 2 * sum(O * ln(O / E)), 1 df.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    obs = np.stack([a, n1 - a, b, n2 - b])
+    total = n1 + n2
+    col1 = a + b
+    col2 = total - col1
+    exp = np.stack([n1 * col1, n1 * col2, n2 * col1, n2 * col2]) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(obs > 0, obs * np.log(obs / exp), 0.0)
+    return np.maximum(2 * terms.sum(axis=0), 0.0)
+
+
+def bh_qvalues(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), same order as p."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    if m == 0:
+        return p
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out

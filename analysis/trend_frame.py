@@ -1,0 +1,146 @@
+"""The paper frame every trend view starts from, and the time axis of the series.
+
+``paper_frame(store)`` is the canonical paper table joined with the topic assignments (when the
+store has a topic model). ``period_axis`` gives every period between the first and the last one so
+that series show empty periods as zero rather than as gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from analysis.filters import Filters, apply
+
+OUTLIER_LABEL = "Outliers"
+
+#: Topic columns paper_frame adds to the canonical ones.
+TOPIC_COLUMNS: dict[str, pl.DataType] = {
+    "topic": pl.Int32(),
+    "prob": pl.Float32(),
+    "x": pl.Float32(),
+    "y": pl.Float32(),
+    "topic_label": pl.Utf8(),
+}
+
+
+def paper_frame(store) -> pl.LazyFrame:
+    """The paper table with its topic columns, lazily.
+
+    Args:
+        store: an ``analysis.store.Store``.
+
+    Returns:
+        The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y`` and
+        ``topic_label`` ("Outliers" for -1). The topic columns are null when the store has no
+        topic model yet, or for papers added since the last fit that have no topic yet.
+    """
+    lf = store.scan_papers()
+    assignments, labels = _topic_tables(store)
+    if assignments is None:
+        return lf.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in TOPIC_COLUMNS.items())
+    assign = assignments.lazy().select(
+        pl.col("paper_id").cast(pl.Utf8),
+        *(pl.col(c).cast(TOPIC_COLUMNS[c]) for c in ("topic", "prob", "x", "y")),
+    ).unique("paper_id", keep="first")
+    lf = lf.join(assign, on="paper_id", how="left")
+    return lf.join(labels.lazy(), on="topic", how="left")
+
+
+def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+    """(assignments, labels) from analysis.topic_artifacts, or (None, empty) without topics."""
+    empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8()})
+    try:
+        from analysis import topic_artifacts
+    except ImportError:  # the topic engine is not installed in this tree
+        return None, empty
+    if not topic_artifacts.has_topics(store):
+        return None, empty
+    assignments = topic_artifacts.read_assignments(store)
+    table = topic_artifacts.read_topic_table(store)
+    labels = table.select(
+        pl.col("topic").cast(pl.Int32),
+        pl.col("label").cast(pl.Utf8).alias("topic_label"),
+    )
+    return assignments, topic_labels(labels)
+
+
+def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
+    """Fill missing labels: "Outliers" for -1, "Topic N" for others."""
+    if not (labels["topic"] == -1).any():
+        labels = pl.concat([labels, pl.DataFrame({"topic": [-1], "topic_label": [None]},
+                                                 schema=labels.schema)])
+    return labels.with_columns(
+        pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
+        .when(pl.col("topic_label").is_null() | (pl.col("topic_label") == ""))
+        .then(pl.format("Topic {}", pl.col("topic")))
+        .otherwise(pl.col("topic_label")).alias("topic_label")
+    )
+
+
+def period_start(day: dt.date, filters: Filters) -> dt.date:
+    """The first day of the period holding ``day`` (Monday for weeks)."""
+    return pl.Series([day]).dt.truncate(filters.every).item()
+
+
+def period_axis(
+    first: dt.date | None, last: dt.date | None, filters: Filters
+) -> pl.DataFrame:
+    """Every period from the filter range (or the data's first/last day) as ``period`` (Date).
+
+    Args:
+        first: first paper date in the filtered data (None when there is none).
+        last: last paper date in the filtered data.
+        filters: gives the period size and, when set, the range ends.
+
+    Returns:
+        One column ``period``; empty when there is no date at all.
+    """
+    start = filters.start or first
+    end = filters.end or last
+    if start is None or end is None:
+        return pl.DataFrame(schema={"period": pl.Date()})
+    periods = pl.date_range(
+        period_start(start, filters), period_start(end, filters), interval=filters.every,
+        eager=True,
+    )
+    return pl.DataFrame({"period": periods})
+
+
+def filtered(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.LazyFrame:
+    """The paper frame with the filters applied (adds ``date`` and ``period``)."""
+    return apply(lf, filters)
+
+
+def date_bounds(lf: pl.LazyFrame) -> tuple[dt.date | None, dt.date | None]:
+    """First and last ``date`` of a filtered frame."""
+    row = lf.select(pl.col("date").min().alias("a"), pl.col("date").max().alias("b")).collect()
+    return row["a"][0], row["b"][0]
+
+
+def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Papers per period, empty periods included as zero.
+
+    Args:
+        lf: the paper frame (``paper_frame(store)``).
+        filters: the common filters.
+
+    Returns:
+        Columns ``period`` (Date, first day), ``count`` (papers), ``with_upvotes`` (papers that
+        show an upvote count) and ``upvotes`` (their sum), sorted by period.
+    """
+    data = filtered(lf, filters)
+    counts = data.group_by("period").agg(
+        pl.len().cast(pl.Int64).alias("count"),
+        pl.col("upvotes").is_not_null().sum().cast(pl.Int64).alias("with_upvotes"),
+        pl.col("upvotes").sum().cast(pl.Int64).alias("upvotes"),
+    ).collect()
+    first = counts["period"].min() if counts.height else None
+    last = counts["period"].max() if counts.height else None
+    axis = period_axis(first, last, filters)
+    return (
+        axis.join(counts, on="period", how="left")
+        .with_columns(pl.col("count", "with_upvotes", "upvotes").fill_null(0))
+        .sort("period")
+    )

@@ -1,0 +1,192 @@
+"""Keyword trends: how many papers per period mention a phrase, with a Wilson interval.
+
+Matching rules (one place, used by the trend and by the drill-down list alike):
+
+* case-insensitive, on whole words;
+* a hyphen and a space are the same ("fine-tuning" matches "fine tuning" and "fine-tuning");
+* a plural -s is the same phrase: every word matches with or without a trailing "s"
+  ("large language models" matches "large language model"; "LLMs" matches "LLM");
+* ``regex=True`` takes the phrase as a regular expression (Rust regex syntax, case-insensitive).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import polars as pl
+
+from analysis.filters import Filters
+from analysis.schema import InputError
+from analysis.stats import wilson_exprs
+from analysis.trend_frame import filtered, period_axis
+
+FIELDS: tuple[str, ...] = ("both", "title", "abstract")
+#: Periods with fewer papers than this are flagged ``small``.
+SMALL_PERIOD = 20
+#: Characters treated as a word separator inside a phrase: whitespace and hyphens/dashes.
+_SEP_CHARS = r"\s\-\u2010\u2011\u2012\u2013"
+_SEP = f"[{_SEP_CHARS}]+"
+_SPLIT = re.compile(f"[{_SEP_CHARS}]+")
+MAX_PHRASE_LEN = 500
+
+
+def _word_pattern(word: str) -> str:
+    """One word, escaped, with an optional plural -s."""
+    lower = word.lower()
+    if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss") and lower[-2].isalpha():
+        word = word[:-1]
+    return re.escape(word) + "s?"
+
+
+def phrase_pattern(phrase: str, regex: bool = False) -> str:
+    """The (Rust) regular expression a phrase matches with, case-insensitive.
+
+    Args:
+        phrase: words such as "fine-tuning" or "reinforcement learning", or a regex.
+        regex: take ``phrase`` as a regular expression as it is.
+
+    Raises:
+        InputError: empty phrase, or a regex that does not compile.
+    """
+    text = (phrase or "").strip()
+    if not text:
+        raise InputError("empty phrase", field="phrase", hint="give at least one word")
+    if len(text) > MAX_PHRASE_LEN:
+        raise InputError(f"phrase longer than {MAX_PHRASE_LEN} characters", field="phrase")
+    if regex:
+        pattern = f"(?i){text}"
+        try:
+            pl.select(pl.lit("x").str.contains(pattern))
+        except pl.exceptions.PolarsError as exc:
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            found = [ln[6:].strip() for ln in lines if ln.startswith("error:")]
+            detail = found[0] if found else (lines[0].removeprefix("regex error:").strip()
+                                             if lines else "does not compile")
+            raise InputError(
+                f"bad regular expression {phrase!r}: {detail}", field="phrase",
+                hint="fix the pattern, or drop --regex to match it as plain words",
+            ) from None
+        return pattern
+    words = [w for w in _SPLIT.split(text) if w]
+    if not words:
+        raise InputError(f"phrase {phrase!r} has no words", field="phrase")
+    body = _SEP.join(_word_pattern(w) for w in words)
+    # \b only where the phrase starts/ends with a word character ("C++" has none at its end)
+    left = r"\b" if re.match(r"\w", words[0]) else ""
+    right = r"\b" if re.search(r"\w$", words[-1]) else ""
+    return f"(?i){left}{body}{right}"
+
+
+def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr:
+    """A boolean expression: does the paper's title/abstract match the phrase."""
+    if field not in FIELDS:
+        raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
+    pattern = phrase_pattern(phrase, regex)
+    title = pl.col("title").fill_null("").str.contains(pattern)
+    abstract = pl.col("abstract").fill_null("").str.contains(pattern)
+    if field == "title":
+        return title
+    if field == "abstract":
+        return abstract
+    return title | abstract
+
+
+def match_papers(
+    lf: pl.LazyFrame | pl.DataFrame, phrase: str, field: str = "both", regex: bool = False
+) -> pl.LazyFrame:
+    """The papers that match a phrase (for drill-down); apply filters before or after.
+
+    Args:
+        lf: the paper frame, filtered or not.
+        phrase: words or a regex (see the module docstring for the rules).
+        field: "title", "abstract" or "both".
+        regex: take the phrase as a regular expression.
+    """
+    return lf.lazy().filter(match_expr(phrase, field, regex))
+
+
+def _phrase_list(phrases: Sequence[str] | str) -> list[str]:
+    if isinstance(phrases, str):
+        phrases = [phrases]
+    out: list[str] = []
+    for p in phrases:
+        p = (p or "").strip()
+        if p and p not in out:
+            out.append(p)
+    if not out:
+        raise InputError("no phrase given", field="phrase", hint='e.g. trend "diffusion"')
+    return out
+
+
+def keyword_trend(
+    lf: pl.LazyFrame | pl.DataFrame,
+    phrases: Sequence[str] | str,
+    filters: Filters,
+    field: str = "both",
+    regex: bool = False,
+) -> pl.DataFrame:
+    """Per phrase and period: papers that match, all papers, share and its 95% Wilson interval.
+
+    Args:
+        lf: the paper frame (``paper_frame(store)``).
+        phrases: one or several phrases.
+        filters: the common filters (the total of a period is the papers left by the filters).
+        field: "title", "abstract" or "both".
+        regex: take the phrases as regular expressions.
+
+    Returns:
+        Columns ``phrase, period, count, total, share, ci_low, ci_high, small``; every period
+        of the range appears for every phrase (zero where nothing matched or no papers).
+
+    Raises:
+        InputError: an empty phrase or a bad regular expression (named in the message).
+    """
+    names = _phrase_list(phrases)
+    exprs = [match_expr(p, field, regex) for p in names]  # validates every phrase first
+    data = filtered(lf, filters)
+    agg = data.group_by("period").agg(
+        pl.len().cast(pl.Int64).alias("total"),
+        *(e.sum().cast(pl.Int64).alias(f"m{i}") for i, e in enumerate(exprs)),
+        pl.col("date").min().alias("first"),
+        pl.col("date").max().alias("last"),
+    ).collect()
+    first = agg["first"].min() if agg.height else None
+    last = agg["last"].max() if agg.height else None
+    axis = period_axis(first, last, filters)
+    wide = axis.join(agg.drop("first", "last"), on="period", how="left").fill_null(0)
+    if not names or wide.height == 0:
+        return _empty_trend()
+    long = pl.concat(
+        wide.select(
+            pl.lit(name).alias("phrase"), "period", pl.col(f"m{i}").alias("count"), "total"
+        )
+        for i, name in enumerate(names)
+    )
+    return finish_share(long).sort("phrase", "period", maintain_order=True).pipe(
+        _order_phrases, names
+    )
+
+
+def finish_share(df: pl.DataFrame) -> pl.DataFrame:
+    """Add ``share``, ``ci_low``, ``ci_high`` and ``small`` to a frame with count and total."""
+    return df.with_columns(
+        pl.when(pl.col("total") > 0).then(pl.col("count") / pl.col("total")).otherwise(0.0)
+        .alias("share"),
+        *wilson_exprs(),
+        (pl.col("total") < SMALL_PERIOD).alias("small"),
+    )
+
+
+def _order_phrases(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Keep the phrases in the order they were asked for."""
+    rank = pl.DataFrame({"phrase": names, "_r": list(range(len(names)))})
+    return df.join(rank, on="phrase").sort("_r", "period").drop("_r")
+
+
+def _empty_trend() -> pl.DataFrame:
+    return pl.DataFrame(schema={
+        "phrase": pl.Utf8(), "period": pl.Date(), "count": pl.Int64(), "total": pl.Int64(),
+        "share": pl.Float64(), "ci_low": pl.Float64(), "ci_high": pl.Float64(),
+        "small": pl.Boolean(),
+    })

@@ -1,0 +1,213 @@
+"""Rising phrases: 1-3-word phrases whose share of papers grew most between two windows.
+
+The recent window is the last ``recent_months`` months up to the filter's end (or the newest
+paper); the baseline is the ``baseline_months`` months before it. A phrase counts once per paper.
+Phrases never cross punctuation; hyphens join words like a space ("fine-tuning" is the bigram
+"fine tuning"). Phrases that begin or end with an English stop word (scikit-learn's list), a
+number or a one-letter token are left out, so stop-word-only phrases never appear.
+Significance is the log-likelihood ratio G² of the 2x2 table (papers with / without the phrase in
+each window), with its chi-squared p-value and a Benjamini-Hochberg q-value over the rising phrases
+with enough support.
+
+Phrases are counted as integer codes (token ids in base V+1), and only the survivors are turned
+back into text, which keeps this well under a second on the bundled corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from analysis.filters import Filters
+from analysis.schema import InputError
+from analysis.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
+from analysis.trend_frame import filtered
+from analysis.trend_keywords import FIELDS
+
+RISING_METHOD = "log-likelihood ratio G2 (2x2, 1 df), BH q-value"
+_TOKEN = r"[\p{L}\p{N}]+|[.,;:!?()\[\]{}\"]"
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def windows(end: dt.date, recent_months: int, baseline_months: int) -> dict[str, dt.date]:
+    """The two windows, both ends inclusive: baseline right before recent, recent up to end."""
+    s = pl.Series([end])
+    recent_start = s.dt.offset_by(f"-{recent_months}mo").item() + dt.timedelta(days=1)
+    base_end = recent_start - dt.timedelta(days=1)
+    base_start = pl.Series([recent_start]).dt.offset_by(f"-{baseline_months}mo").item()
+    return {"recent_start": recent_start, "recent_end": end,
+            "baseline_start": base_start, "baseline_end": base_end}
+
+
+def _text(field: str) -> pl.Expr:
+    title = pl.col("title").fill_null("")
+    abstract = pl.col("abstract").fill_null("")
+    if field == "title":
+        return title
+    if field == "abstract":
+        return abstract
+    return pl.concat_str([title, pl.lit(" . "), abstract])
+
+
+def _phrase_counts(docs: pl.DataFrame, field: str, max_words: int) -> tuple[pl.DataFrame, list]:
+    """Per phrase code: papers in the recent window and in all; plus the vocabulary."""
+    toks = (
+        docs.lazy()
+        .select(
+            "doc",
+            _text(field).str.to_lowercase().str.replace_all(r"['’]s\b", "")
+            .str.extract_all(_TOKEN).alias("tok"),
+        )
+        .explode("tok")
+        .filter(pl.col("tok").is_not_null())
+        .collect()
+    )
+    vocab = toks["tok"].unique().sort()
+    v1 = len(vocab) + 1
+    stops = _stop_words()
+    vocab_df = pl.DataFrame({"tok": vocab, "id": np.arange(1, v1, dtype=np.int64)})
+    vocab_df = vocab_df.with_columns(
+        pl.col("tok").str.contains(r"^[\p{L}\p{N}]").alias("word"),
+        (pl.col("tok").str.contains(r"^[\p{L}\p{N}]")
+         & ~pl.col("tok").is_in(list(stops))
+         & (pl.col("tok").str.len_chars() > 1)
+         & ~pl.col("tok").str.contains(r"^\p{N}+$")).alias("edge"),
+    )
+    t = toks.join(vocab_df, on="tok", how="left", maintain_order="left")
+    doc, ident = pl.col("doc"), pl.col("id")
+    word, edge = pl.col("word"), pl.col("edge")
+    parts = [t.lazy().filter(edge).select("doc", ident.alias("key"))]
+    if max_words >= 2:
+        same1 = (doc.shift(-1) == doc) & word.shift(-1)
+        parts.append(t.lazy().with_columns(
+            (ident * v1 + ident.shift(-1)).alias("key"),
+            (edge & same1 & edge.shift(-1)).alias("ok"),
+        ).filter("ok").select("doc", "key"))
+    if max_words >= 3:
+        same2 = (doc.shift(-1) == doc) & (doc.shift(-2) == doc) & word.shift(-1)
+        parts.append(t.lazy().with_columns(
+            (ident * v1 * v1 + ident.shift(-1) * v1 + ident.shift(-2)).alias("key"),
+            (edge & same2 & edge.shift(-2)).alias("ok"),
+        ).filter("ok").select("doc", "key"))
+    counts = (
+        pl.concat(parts)
+        .unique()
+        .join(docs.lazy().select("doc", "recent"), on="doc")
+        .group_by("key")
+        .agg(pl.col("recent").sum().cast(pl.Int64).alias("recent_count"),
+             pl.len().cast(pl.Int64).alias("all_count"))
+        .collect()
+    )
+    return counts, [v1, vocab.to_list()]
+
+
+def _decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:
+    out = []
+    for key in keys.tolist():
+        ids = []
+        while key:
+            key, rem = divmod(key, v1)
+            ids.append(rem)
+        out.append(" ".join(vocab[i - 1] for i in reversed(ids)))
+    return out
+
+
+def rising_phrases(
+    lf: pl.LazyFrame | pl.DataFrame,
+    filters: Filters,
+    recent_months: int = 3,
+    baseline_months: int = 12,
+    field: str = "both",
+    min_support: int = 5,
+    max_words: int = 3,
+    limit: int | None = 50,
+) -> pl.DataFrame:
+    """Phrases whose share of papers grew most from the baseline window to the recent one.
+
+    Args:
+        lf: the paper frame.
+        filters: the common filters; the recent window ends at ``filters.end`` or the newest
+            paper left by the filters.
+        recent_months: length of the recent window.
+        baseline_months: length of the baseline window right before it.
+        field: "title", "abstract" or "both".
+        min_support: a phrase needs at least this many recent papers.
+        max_words: longest phrase (1 to 3).
+        limit: keep the top ``limit`` phrases (None: all rising ones).
+
+    Returns:
+        Columns ``phrase, words, recent_count, baseline_count, recent_share, baseline_share,
+        lift, g2, p_value, q_value, method, recent_start, recent_end, baseline_start,
+        baseline_end``, sorted by G² (largest rise first); only phrases whose share rose.
+    """
+    if field not in FIELDS:
+        raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
+    if recent_months < 1 or baseline_months < 1:
+        raise InputError("the windows must be at least one month long", field="months")
+    if not 1 <= max_words <= 3:
+        raise InputError("max_words must be 1, 2 or 3", field="max_words")
+    data = filtered(lf, filters)
+    end = filters.end or data.select(pl.col("date").max()).collect().item()
+    if end is None:
+        return _empty()
+    w = windows(end, recent_months, baseline_months)
+    docs = (
+        data.filter(pl.col("date").is_between(w["baseline_start"], w["recent_end"]))
+        .select("title", "abstract", (pl.col("date") >= w["recent_start"]).alias("recent"))
+        .collect()
+        .with_row_index("doc")
+    )
+    n1 = int(docs["recent"].sum())
+    n2 = docs.height - n1
+    if n1 == 0 or n2 == 0:
+        return _empty()
+    counts, (v1, vocab) = _phrase_counts(docs, field, max_words)
+    counts = counts.filter(pl.col("recent_count") >= min_support).with_columns(
+        (pl.col("all_count") - pl.col("recent_count")).alias("baseline_count"),
+    ).with_columns(
+        (pl.col("recent_count") / n1).alias("recent_share"),
+        (pl.col("baseline_count") / n2).alias("baseline_share"),
+    ).filter(pl.col("recent_share") > pl.col("baseline_share"))
+    if counts.height == 0:
+        return _empty()
+    g2 = g2_two_by_two(counts["recent_count"].to_numpy(), n1,
+                       counts["baseline_count"].to_numpy(), n2)
+    p = chi2_sf_1(g2)
+    out = counts.with_columns(
+        pl.Series("g2", g2), pl.Series("p_value", p), pl.Series("q_value", bh_qvalues(p)),
+        ((pl.col("recent_count") + 0.5) / (n1 + 0.5)
+         / ((pl.col("baseline_count") + 0.5) / (n2 + 0.5))).alias("lift"),
+    ).sort(["g2", "key"], descending=[True, False])
+    if limit is not None:
+        out = out.head(limit)
+    phrases = _decode(out["key"].to_numpy(), v1, vocab)
+    return out.with_columns(
+        pl.Series("phrase", phrases, dtype=pl.Utf8),
+        pl.Series("words", [len(p.split(" ")) for p in phrases], dtype=pl.Int64),
+        pl.lit(RISING_METHOD).alias("method"),
+        *(pl.lit(v).alias(k) for k, v in w.items()),
+        recent_papers=pl.lit(n1), baseline_papers=pl.lit(n2),
+    ).select(_COLUMNS)
+
+
+_COLUMNS = ["phrase", "words", "recent_count", "baseline_count", "recent_share",
+            "baseline_share", "lift", "g2", "p_value", "q_value", "method", "recent_papers",
+            "baseline_papers", "recent_start", "recent_end", "baseline_start", "baseline_end"]
+
+
+def _empty() -> pl.DataFrame:
+    schema = {"phrase": pl.Utf8(), "words": pl.Int64(), "recent_count": pl.Int64(),
+              "baseline_count": pl.Int64(), "recent_share": pl.Float64(),
+              "baseline_share": pl.Float64(), "lift": pl.Float64(), "g2": pl.Float64(),
+              "p_value": pl.Float64(), "q_value": pl.Float64(), "method": pl.Utf8(),
+              "recent_papers": pl.Int32(), "baseline_papers": pl.Int32(),
+              "recent_start": pl.Date(), "recent_end": pl.Date(),
+              "baseline_start": pl.Date(), "baseline_end": pl.Date()}
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,157 @@
+"""Topic frequency over time and emerging topics.
+
+The share of a topic in a period is its papers over *all* papers of that period left by the
+filters other than the topic filter, so picking a few topics does not turn their shares into
+shares of each other. The outlier topic (-1) is kept as a row of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import polars as pl
+
+from analysis.filters import Filters
+from analysis.stats import logistic_trend
+from analysis.trend_frame import OUTLIER_LABEL, filtered, period_axis
+from analysis.trend_keywords import finish_share
+
+EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
+
+
+def _labels(data: pl.LazyFrame) -> pl.DataFrame:
+    return (
+        data.filter(pl.col("topic").is_not_null())
+        .group_by("topic")
+        .agg(pl.col("topic_label").drop_nulls().first().alias("label"))
+        .with_columns(
+            pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
+            .otherwise(pl.coalesce("label", pl.format("Topic {}", "topic"))).alias("label")
+        )
+        .collect()
+    )
+
+
+def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Per period and topic: papers, all papers of the period, share and its Wilson interval.
+
+    Args:
+        lf: the paper frame (``paper_frame(store)``).
+        filters: the common filters; ``filters.topics`` picks the topics shown, not the total.
+
+    Returns:
+        Columns ``period, topic, label, count, total, share, ci_low, ci_high, small``; every
+        period of the range for every topic present (zero where it has no paper), the outlier
+        topic -1 included. Empty when no paper has a topic.
+    """
+    everything = filtered(lf, dataclasses.replace(filters, topics=()))
+    totals = everything.group_by("period").agg(
+        pl.len().cast(pl.Int64).alias("total"),
+        pl.col("date").min().alias("first"), pl.col("date").max().alias("last"),
+    ).collect()
+    picked = everything.filter(pl.col("topic").is_not_null())
+    if filters.topics:
+        picked = picked.filter(pl.col("topic").is_in(list(filters.topics)))
+    counts = picked.group_by("period", "topic").agg(pl.len().cast(pl.Int64).alias("count"))
+    counts = counts.collect()
+    labels = _labels(picked)
+    if labels.height == 0:
+        return _empty()
+    first = totals["first"].min() if totals.height else None
+    last = totals["last"].max() if totals.height else None
+    axis = period_axis(first, last, filters)
+    grid = axis.join(labels.sort("topic"), how="cross")
+    out = (
+        grid.join(counts, on=["period", "topic"], how="left")
+        .join(totals.select("period", "total"), on="period", how="left")
+        .with_columns(pl.col("count", "total").fill_null(0))
+        .select("period", "topic", "label", "count", "total")
+    )
+    return finish_share(out).sort("topic", "period")
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={
+        "period": pl.Date(), "topic": pl.Int32(), "label": pl.Utf8(), "count": pl.Int64(),
+        "total": pl.Int64(), "share": pl.Float64(), "ci_low": pl.Float64(),
+        "ci_high": pl.Float64(), "small": pl.Boolean(),
+    })
+
+
+def emerging_topics(
+    lf: pl.LazyFrame | pl.DataFrame,
+    filters: Filters,
+    k: int = 6,
+    min_size: int = 10,
+    alpha: float = 0.05,
+) -> pl.DataFrame:
+    """Topics ranked by the growth of their share over the last ``k`` periods, with a test.
+
+    For each topic (the outliers left out) a binomial GLM with a logit link is fitted to its
+    papers per period out of all papers per period over the last ``k`` periods of the range;
+    the slope is the change in log-odds of its share per period, and the p-value comes from a
+    likelihood-ratio test against a flat share.
+
+    Args:
+        lf: the paper frame.
+        filters: the common filters; the last ``k`` periods are those of the filtered range.
+        k: number of periods (at least 3).
+        min_size: topics with fewer papers than this in the window are left out.
+        alpha: significance level for the ``significant`` column.
+
+    Returns:
+        Columns ``rank, topic, label, slope, p_value, significant, method, papers,
+        first_share, last_share, share_change, periods, window_start, window_end``, sorted by
+        slope (fastest growing first). ``first_share``/``last_share`` are the shares over the
+        first and the last half of the window.
+    """
+    if k < 3:
+        raise ValueError("k must be at least 3 periods to fit a trend")
+    freq = topic_frequency(lf, filters)
+    freq = freq.filter(pl.col("topic") != -1)
+    if freq.height == 0:
+        return _empty_emerging()
+    periods = freq["period"].unique().sort()
+    window = periods.tail(k)
+    freq = freq.filter(pl.col("period").is_in(window.implode()))
+    wide = freq.pivot(on="period", index=["topic", "label"], values="count", sort_columns=True)
+    wide = wide.sort("topic")
+    cols = [c for c in wide.columns if c not in ("topic", "label")]
+    counts = wide.select(cols).fill_null(0).to_numpy().astype(float)
+    totals_df = freq.unique("period").sort("period")
+    totals = totals_df["total"].to_numpy().astype(float)
+    papers = counts.sum(axis=1)
+    keep = papers >= min_size
+    if not keep.any():
+        return _empty_emerging()
+    wide, counts, papers = wide.filter(pl.Series(keep)), counts[keep], papers[keep]
+    fit = logistic_trend(counts, totals)
+    half = len(totals) // 2
+    first_share = counts[:, :half].sum(1) / max(totals[:half].sum(), 1)
+    last_share = counts[:, -half:].sum(1) / max(totals[-half:].sum(), 1)
+    out = wide.select("topic", "label").with_columns(
+        pl.Series("slope", fit["slope"]),
+        pl.Series("p_value", fit["p_value"]),
+        pl.Series("significant", (fit["p_value"] < alpha) & (fit["slope"] > 0)),
+        pl.lit(EMERGING_METHOD).alias("method"),
+        pl.Series("papers", papers.astype(np.int64)),
+        pl.Series("first_share", first_share),
+        pl.Series("last_share", last_share),
+        pl.Series("share_change", last_share - first_share),
+        pl.lit(len(totals)).alias("periods"),
+        pl.lit(window.min()).alias("window_start"),
+        pl.lit(window.max()).alias("window_end"),
+    )
+    out = out.sort(["slope", "p_value"], descending=[True, False])
+    return out.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
+
+
+def _empty_emerging() -> pl.DataFrame:
+    return pl.DataFrame(schema={
+        "rank": pl.Int64(), "topic": pl.Int32(), "label": pl.Utf8(), "slope": pl.Float64(),
+        "p_value": pl.Float64(), "significant": pl.Boolean(), "method": pl.Utf8(),
+        "papers": pl.Int64(), "first_share": pl.Float64(), "last_share": pl.Float64(),
+        "share_change": pl.Float64(), "periods": pl.Int32(), "window_start": pl.Date(),
+        "window_end": pl.Date(),
+    })

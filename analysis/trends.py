@@ -1,0 +1,42 @@
+"""Trend analytics: pure Polars functions, a paper frame and Filters in, a tidy frame out.
+
+No Streamlit, no file I/O beyond reading the store in :func:`paper_frame`. The dashboard, the
+exports and the CLI all draw on these. The work is split into small modules re-exported here:
+
+* :mod:`analysis.trend_frame` - ``paper_frame``, ``papers_per_period``, the period axis
+* :mod:`analysis.trend_topics` - ``topic_frequency``, ``emerging_topics``
+* :mod:`analysis.trend_keywords` - ``keyword_trend``, ``match_papers``, ``phrase_pattern``
+* :mod:`analysis.trend_upvotes` - ``upvote_distribution``, ``upvote_stats``, ``top_papers``
+* :mod:`analysis.trend_phrases` - ``rising_phrases``
+* :mod:`analysis.stats` - Wilson interval, binomial trend test, G²
+"""
+
+from __future__ import annotations
+
+from analysis.stats import wilson
+from analysis.trend_frame import OUTLIER_LABEL, paper_frame, papers_per_period, period_axis
+from analysis.trend_keywords import (
+    FIELDS,
+    SMALL_PERIOD,
+    keyword_trend,
+    match_expr,
+    match_papers,
+    phrase_pattern,
+)
+from analysis.trend_phrases import RISING_METHOD, rising_phrases
+from analysis.trend_topics import EMERGING_METHOD, emerging_topics, topic_frequency
+from analysis.trend_upvotes import (
+    log_bins,
+    top_papers,
+    upvote_distribution,
+    upvote_null_count,
+    upvote_stats,
+)
+
+__all__ = [
+    "EMERGING_METHOD", "FIELDS", "OUTLIER_LABEL", "RISING_METHOD", "SMALL_PERIOD",
+    "emerging_topics", "keyword_trend", "log_bins", "match_expr", "match_papers",
+    "paper_frame", "papers_per_period", "period_axis", "phrase_pattern", "rising_phrases",
+    "top_papers", "topic_frequency", "upvote_distribution", "upvote_null_count",
+    "upvote_stats", "wilson",
+]
