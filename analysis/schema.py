@@ -121,7 +121,8 @@ def empty_table() -> pl.DataFrame:
 def validate(df: pl.DataFrame) -> pl.DataFrame:
     """Check and order a frame into the canonical schema, or raise InputError.
 
-    Missing optional columns are added as nulls; n_authors is derived from authors.
+    Missing optional columns are added as nulls; n_authors is derived from authors (where the
+    authors list is empty, a given n_authors is kept and a missing one stays null: unknown).
     """
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
@@ -136,7 +137,13 @@ def validate(df: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(
         pl.col("authors").fill_null(pl.lit([], dtype=pl.List(pl.Utf8()))),
         pl.col("keywords").fill_null(pl.lit([], dtype=pl.List(pl.Utf8()))),
-    ).with_columns(pl.col("authors").list.len().cast(pl.Int32()).alias("n_authors"))
+    ).with_columns(
+        # without author names, keep the count a source shows ("• 7 authors"), or null: unknown
+        pl.when(pl.col("authors").list.len() == 0)
+        .then(pl.col("n_authors"))
+        .otherwise(pl.col("authors").list.len().cast(pl.Int32()))
+        .alias("n_authors")
+    )
     nulls = df.filter(pl.col("paper_id").is_null() | pl.col("title").is_null())
     if nulls.height:
         raise InputError("paper_id and title may not be empty", field="paper_id")

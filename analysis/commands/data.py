@@ -1,7 +1,176 @@
-"""Commands: (to be written)."""
+"""Commands: ingest (sources -> store), info (summary of a store), papers (list papers)."""
 
 from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from analysis.commands.common import add_store_arg, emit, open_store, parse_date
+from analysis.store import Store
 
 
 def register(sub) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser(
+        "ingest",
+        help="load paper sources into a store",
+        description="Load Daily Papers API JSON (files, folders, - for stdin), papers page text "
+        "dumps, CSV, Parquet or JSON Lines into a store; the format is detected from the content. "
+        "Papers are deduplicated by id; the store is replaced atomically.",
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder, or - for stdin")
+    p.add_argument("--store", type=Path, required=True, help="store directory (created if needed)")
+    p.add_argument("--reference-date", type=parse_date, default=None,
+                   help="capture day of page dumps (YYYY-MM-DD); needed for dates shown without "
+                   "a year")
+    p.add_argument("--map", dest="mapping", default=None, metavar="CANON=COLUMN,...",
+                   help="column names of a table, e.g. title=Title,abstract=Summary")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at any bad entry or cut value instead of skipping it")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("info", help="summarise a store: papers, dates, sources, upvotes")
+    add_store_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("papers", help="list papers (id, title, dates, upvotes, topic)")
+    add_store_arg(p)
+    p.add_argument("--topic", type=int, default=None, help="only this topic id")
+    p.add_argument("--from", dest="start", type=parse_date, help="first listing/published day")
+    p.add_argument("--to", dest="end", type=parse_date, help="last listing/published day")
+    p.add_argument("--basis", choices=("published", "listed"), default="published",
+                   help="which date --from/--to use")
+    p.add_argument("--limit", type=int, default=None, help="at most this many rows")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print JSON")
+    g.add_argument("--csv", action="store_true", help="print CSV")
+    p.set_defaults(func=cmd_papers)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from analysis.ingest import ingest
+    from analysis.sources.tables import parse_mapping
+    from analysis.store import Store
+
+    report = ingest(Store(args.store), args.sources, reference_date=args.reference_date,
+                    mapping=parse_mapping(args.mapping), strict=args.strict)
+    for note in report.notes[:10]:
+        print(f"papertrends ingest: note: {note}", file=sys.stderr)
+    if len(report.notes) > 10:
+        print(f"papertrends ingest: note: ... and {len(report.notes) - 10} more cut values",
+              file=sys.stderr)
+    if len(report.problems):
+        print(f"papertrends ingest: warning: {report.problems.summary()}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        print(report.summary())
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    info = summarise(store)
+    if args.json:
+        print(json.dumps(info, indent=1, ensure_ascii=False, default=str))
+        return 0
+    up = info["upvotes"]
+    print(f"store       {info['store']}")
+    print(f"papers      {info['papers']:,}")
+    print(f"listed      {info['first_date']} .. {info['last_date']}")
+    pub = info["published"]
+    print(f"published   {pub['first']} .. {pub['last']} ({pub['nulls']} undated)")
+    print("sources     " + ", ".join(f"{k} {v:,}" for k, v in info["sources"].items()))
+    print(f"upvotes     q1 {up['q1']}  median {up['median']}  q3 {up['q3']}  max {up['max']}"
+          f"  ({up['nulls']} without a count)")
+    return 0
+
+
+def cmd_papers(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    frame = paper_list(store, topic=args.topic, start=args.start, end=args.end,
+                       basis=args.basis)
+    if args.limit is not None:
+        frame = frame.head(max(args.limit, 0))
+    emit(frame, args)
+    return 0
+
+
+def summarise(store: Store) -> dict:
+    """Papers, listing and published spans, counts per source, upvote quartiles of a store."""
+    lf = store.scan_papers()
+    row = lf.select(
+        papers=pl.len(),
+        first_date=pl.col("listed").min(),
+        last_date=pl.col("listed").max(),
+        unlisted=pl.col("listed").null_count(),
+        pub_first=pl.col("published").min(),
+        pub_last=pl.col("published").max(),
+        pub_nulls=pl.col("published").null_count(),
+        q1=pl.col("upvotes").quantile(0.25, "nearest"),
+        median=pl.col("upvotes").median(),
+        q3=pl.col("upvotes").quantile(0.75, "nearest"),
+        vmin=pl.col("upvotes").min(),
+        vmax=pl.col("upvotes").max(),
+        nulls=pl.col("upvotes").null_count(),
+    ).collect().row(0, named=True)
+    sources = lf.group_by("source").len().sort("source").collect()
+
+    def iso(d: dt.date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "store": str(store.root),
+        "papers": row["papers"],
+        "first_date": iso(row["first_date"]),
+        "last_date": iso(row["last_date"]),
+        "unlisted": row["unlisted"],
+        "published": {"first": iso(row["pub_first"]), "last": iso(row["pub_last"]),
+                      "nulls": row["pub_nulls"]},
+        "sources": {s or "unknown": n for s, n in sources.iter_rows()},
+        "upvotes": {"min": row["vmin"], "q1": row["q1"], "median": row["median"],
+                    "q3": row["q3"], "max": row["vmax"], "nulls": row["nulls"]},
+    }
+
+
+def paper_list(store: Store, *, topic: int | None = None, start: dt.date | None = None,
+               end: dt.date | None = None, basis: str = "published") -> pl.DataFrame:
+    """Papers as {paper_id, title, published, listed, upvotes, topic}, newest first.
+
+    ``topic`` comes from the topic artifacts when they exist (null otherwise).
+    """
+    lf = store.scan_papers().select("paper_id", "title", "published", "listed", "upvotes")
+    topics = _assignments(store)
+    if topics is not None:
+        lf = lf.join(topics.lazy(), on="paper_id", how="left")
+    else:
+        lf = lf.with_columns(topic=pl.lit(None, dtype=pl.Int32))
+    if topic is not None:
+        lf = lf.filter(pl.col("topic") == topic)
+    if start is not None:
+        lf = lf.filter(pl.col(basis) >= start)
+    if end is not None:
+        lf = lf.filter(pl.col(basis) <= end)
+    return lf.sort([basis, "paper_id"], descending=[True, False], nulls_last=True).collect()
+
+
+def _assignments(store: Store) -> pl.DataFrame | None:
+    """paper_id -> topic from the topics helper's artifacts, or None when there are none."""
+    try:
+        from analysis import topic_artifacts
+    except ImportError:
+        return None
+    try:
+        if hasattr(topic_artifacts, "has_topics") and not topic_artifacts.has_topics(store):
+            return None
+        frame = topic_artifacts.read_assignments(store)
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+        return None
+    return frame.select("paper_id", pl.col("topic").cast(pl.Int32))

@@ -1,0 +1,129 @@
+"""Input sources, each mapping one format into the canonical paper table.
+
+:func:`detect` tells the format from the content (the file name only breaks ties), and
+:func:`parse` dispatches to the module for that format:
+
+- ``hf-api``: Hugging Face Daily Papers API responses (:mod:`analysis.sources.hf_api`)
+- ``page-dump``: text copied from a Hugging Face papers page (:mod:`analysis.sources.page_dump`)
+- ``csv``, ``parquet``, ``jsonl``, ``json-records``: tables (:mod:`analysis.sources.tables`)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+
+from analysis.schema import InputError, Problems
+from analysis.sources import hf_api, page_dump, tables
+from analysis.sources.common import decode
+
+FORMATS = ("hf-api", "page-dump", "csv", "parquet", "jsonl", "json-records")
+
+
+def detect(data: bytes, *, file: str) -> str:
+    """The format of a file's bytes, or an InputError saying it is empty or unknown."""
+    if not data.strip():
+        raise InputError("file is empty", file=file, hint="check the file and try again")
+    if data[:4] == b"PAR1":
+        return "parquet"
+    text = decode(data, file=file)
+    head = text.lstrip()
+    if head.startswith("<"):
+        raise InputError(
+            "looks like an HTML or XML page, not paper data (an error page saved as a file?)",
+            file=file,
+            hint="download the data again",
+        )
+    if head.startswith("["):
+        return _json_list_kind(text, file=file)
+    if head.startswith("{"):
+        first = head.split("\n", 1)[0].strip()
+        try:
+            obj = json.loads(first)
+        except (json.JSONDecodeError, RecursionError):
+            return "hf-api"  # a multi-line object: let the API parser say what is wrong
+        if isinstance(obj, dict) and ("error" in obj or "data" in obj or "paper" in obj) and (
+            "\n" not in head.strip()
+        ):
+            return "hf-api"
+        return "jsonl"
+    if page_dump.looks_like_page_dump(text):
+        return "page-dump"
+    first = head.split("\n", 1)[0]
+    if ("," in first or "\t" in first) and len(first) < 10_000:
+        return "csv"
+    raise InputError(
+        "unknown format",
+        file=file,
+        hint="expected Daily Papers API JSON, a papers page text dump, CSV, Parquet or JSON Lines",
+    )
+
+
+def _json_list_kind(text: str, *, file: str) -> str:
+    """A JSON list: API entries ({paper: ...}) or flat records ({title: ...})."""
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return "hf-api"  # the API parser reports where the JSON breaks
+    if isinstance(obj, list):
+        first = next((e for e in obj if isinstance(e, dict)), None)
+        if first is not None and "paper" not in first and "title" in first:
+            return "json-records"
+    return "hf-api"
+
+
+def parse(
+    data: bytes,
+    *,
+    file: str,
+    fmt: str | None = None,
+    reference_date: dt.date | None = None,
+    mapping: dict[str, str] | None = None,
+    listed: dt.date | None = None,
+    problems: Problems,
+    notes: list[str] | None = None,
+) -> tuple[str, pl.DataFrame]:
+    """Bytes of one file -> (format, canonical frame). Bad entries go to ``problems``.
+
+    Raises:
+        InputError: the file as a whole cannot be used.
+    """
+    fmt = fmt or detect(data, file=file)
+    mapping = mapping or {}
+    if mapping and fmt not in ("csv", "parquet", "jsonl", "json-records"):
+        raise InputError(f"--map applies to tables, but this file is {fmt}", file=file,
+                         field="--map", hint="leave out --map for this file")
+    if fmt == "hf-api":
+        if listed is None:
+            listed = hf_api.listing_date_from_name(file)
+        frame = hf_api.parse_response(data, file=file, listed=listed, problems=problems,
+                                      notes=notes)
+    elif fmt == "page-dump":
+        frame = page_dump.parse_page_dump(data, file=file, reference_date=reference_date,
+                                          problems=problems, notes=notes)
+    elif fmt == "csv":
+        frame = tables.parse_csv(data, file=file, mapping=mapping, problems=problems, notes=notes)
+    elif fmt == "parquet":
+        frame = tables.parse_parquet(data, file=file, mapping=mapping, problems=problems,
+                                     notes=notes)
+    elif fmt == "jsonl":
+        frame = tables.parse_jsonl(data, file=file, mapping=mapping, problems=problems,
+                                   notes=notes)
+    elif fmt == "json-records":
+        records = json.loads(decode(data, file=file))
+        pairs, header = [], {}
+        for i, rec in enumerate(records):
+            if isinstance(rec, dict):
+                header.update(dict.fromkeys(map(str, rec)))
+                pairs.append((f"entry {i}", rec))
+            else:
+                problems.add(InputError(f"expected an object, got {type(rec).__name__}",
+                                        file=file, entry=f"entry {i}"))
+        frame = tables.records_frame(pairs, list(header), file=file, mapping=mapping,
+                                     source="json", problems=problems, notes=notes)
+    else:
+        raise InputError(f"unknown format {fmt!r}", file=file,
+                         hint="use one of " + ", ".join(FORMATS))
+    return fmt, frame

@@ -1,0 +1,317 @@
+"""Loading sources into the store: read files, merge with the paper table, write atomically.
+
+Public API::
+
+    load_sources(paths, *, reference_date=None, mapping=None, strict=False) -> LoadResult
+    merge(old, new) -> (frame, MergeStats)
+    ingest(store, paths, *, reference_date=None, mapping=None, strict=False) -> IngestReport
+    ingest_frame(store, frame) -> IngestReport
+
+Merging deduplicates by ``paper_id``. A paper known only by its title (``title:<hash>``, e.g.
+from a page dump) merges into the record with an arXiv id and the same normalised title; the
+arXiv id wins. Per paper: the highest upvote count, the earliest listing day; other fields
+come from the best source (API over tables over page dumps; newer input over the store).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_title, validate
+from analysis.sources import parse
+from analysis.store import Store
+
+#: Lower rank wins when fields disagree.
+SOURCE_RANK = {"hf-daily-api": 0, "hf-page-dump": 2}
+#: File names skipped when a folder is given.
+SKIP_PREFIXES = (".", "_", "license", "readme", "notice", "copying")
+#: Files larger than this are refused (a paper table is a few MB).
+MAX_FILE_BYTES = 2_000_000_000
+
+
+@dataclass
+class LoadResult:
+    """What the sources held: the canonical rows, the bad entries, notes on changed values."""
+
+    frame: pl.DataFrame
+    problems: Problems = field(default_factory=Problems)
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # file -> format
+
+
+@dataclass
+class MergeStats:
+    """How a merge changed the table (counts of papers)."""
+
+    added: int = 0
+    updated: int = 0
+    merged: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class IngestReport:
+    """The outcome of an ingest."""
+
+    store: str
+    files: dict[str, str]
+    loaded: int
+    papers: int
+    stats: MergeStats
+    problems: Problems
+    notes: list[str]
+    written: bool
+
+    def summary(self) -> str:
+        s = self.stats
+        return (
+            f"{len(self.files)} file(s), {self.loaded} record(s) read: {s.added} new, "
+            f"{s.updated} updated, {s.merged} merged as duplicates, {s.unchanged} unchanged; "
+            f"{self.papers} papers in {self.store}"
+            + ("" if self.written else " (store not changed)")
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "store": self.store,
+            "files": len(self.files),
+            "formats": _count(self.files.values()),
+            "loaded": self.loaded,
+            "papers": self.papers,
+            "added": self.stats.added,
+            "updated": self.stats.updated,
+            "merged": self.stats.merged,
+            "unchanged": self.stats.unchanged,
+            "skipped": len(self.problems),
+            "problems": [str(p) for p in self.problems.items],
+            "notes": self.notes,
+            "written": self.written,
+        }
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Files named or inside the folders named (sorted; hidden, LICENSE and README skipped)."""
+    out: list[str] = []
+    for p in paths:
+        p = str(p)
+        if p == "-":
+            out.append(p)
+            continue
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(
+                f for f in path.iterdir()
+                if f.is_file() and not f.name.lower().startswith(SKIP_PREFIXES)
+            )
+            if not files:
+                raise InputError("folder holds no data files", file=p)
+            out.extend(str(f) for f in files)
+        elif path.is_file():
+            out.append(p)
+        elif path.exists():
+            raise InputError("not a regular file or folder", file=p)
+        else:
+            raise InputError("no such file or folder", file=p, hint="check the path")
+    if not out:
+        raise InputError("no sources given",
+                         hint="name at least one file or folder, or - for stdin")
+    return out
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        size = os.path.getsize(name)
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"file is too large ({size:,} bytes)", file=name)
+        with open(name, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=name) from None
+
+
+def load_sources(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    reference_date: dt.date | None = None,
+    mapping: dict[str, str] | None = None,
+    strict: bool = False,
+) -> LoadResult:
+    """Read every source into one canonical frame (not yet deduplicated).
+
+    Args:
+        paths: files, folders (their files), or "-" for standard input.
+        reference_date: capture day of page dumps, for dates shown without a year.
+        mapping: canonical column -> table column, for CSV / Parquet / JSON Lines.
+        strict: make bad entries and cut values fatal instead of warnings.
+
+    Raises:
+        InputError: a file is unusable, or (strict) any entry is bad.
+    """
+    result = LoadResult(frame=pl.DataFrame(schema=SCHEMA))
+    frames = []
+    for name in expand_paths(paths):
+        file = "<stdin>" if name == "-" else name
+        data = _read(name)
+        before = len(result.problems)
+        fmt, frame = parse(data, file=file, reference_date=reference_date, mapping=mapping,
+                           problems=result.problems, notes=result.notes)
+        result.files[file] = fmt
+        bad = len(result.problems) - before
+        if frame.height == 0 and bad:
+            first = result.problems.items[before]
+            raise InputError(
+                f"no usable entries ({bad} bad); first: {first.message}",
+                file=first.file, entry=first.entry, field=first.field, hint=first.hint,
+            )
+        frames.append(frame)
+    if strict and len(result.problems):
+        first = result.problems.items[0]
+        raise InputError(
+            f"{first.message} [{len(result.problems)} bad entr"
+            f"{'y' if len(result.problems) == 1 else 'ies'}; --strict stops at any]",
+            file=first.file, entry=first.entry, field=first.field, hint=first.hint,
+        )
+    if strict and result.notes:
+        raise InputError(f"{result.notes[0]} [--strict refuses cut values]")
+    if frames:
+        result.frame = pl.concat(frames, how="vertical")
+    return result
+
+
+def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStats]:
+    """Merge new rows into the table, deduplicating by paper id. Deterministic.
+
+    Returns:
+        The merged table (canonical schema, sorted by paper_id) and the counts.
+    """
+    old = validate(old.select(COLUMNS) if old.height else pl.DataFrame(schema=SCHEMA))
+    new = validate(new.select(COLUMNS) if new.height else pl.DataFrame(schema=SCHEMA))
+    both = pl.concat([old.with_columns(_new=pl.lit(0)), new.with_columns(_new=pl.lit(1))])
+    both = both.with_columns(
+        _rank=pl.col("source").replace_strict(SOURCE_RANK, default=1, return_dtype=pl.Int32),
+        _nt=pl.col("title").map_elements(normalise_title, return_dtype=pl.Utf8),
+    )
+    # papers known only by title take the arXiv id of a record with the same normalised title
+    targets = (
+        both.filter(~pl.col("paper_id").str.starts_with("title:"))
+        .group_by("_nt")
+        .agg(pl.col("paper_id").min().alias("_target"))
+    )
+    both = both.join(targets, on="_nt", how="left").with_columns(
+        paper_id=pl.when(
+            pl.col("paper_id").str.starts_with("title:") & pl.col("_target").is_not_null()
+        )
+        .then(pl.col("_target"))
+        .otherwise(pl.col("paper_id"))
+    )
+    both = both.sort(
+        ["paper_id", "_rank", "_new", "listed", "upvotes", "title"],
+        descending=[False, False, True, False, True, False],
+        nulls_last=True,
+    )
+    has_authors = pl.col("authors").list.len() > 0
+    has_keywords = pl.col("keywords").list.len() > 0
+    out = (
+        both.group_by("paper_id", maintain_order=True)
+        .agg(
+            pl.col("title", "abstract", "published", "organization", "source").drop_nulls().first(),
+            pl.col("listed").min(),
+            pl.col("upvotes").max(),
+            pl.col("authors").filter(has_authors).first(),
+            pl.col("n_authors").drop_nulls().max(),
+            pl.col("keywords").filter(has_keywords).first(),
+        )
+        .with_columns(
+            n_authors=pl.when(pl.col("authors").list.len() > 0)
+            .then(pl.col("authors").list.len().cast(pl.Int32))
+            .otherwise(pl.col("n_authors"))
+        )
+    )
+    out = validate(out).sort("paper_id")
+    stats = _stats(old, new, out, both)
+    return out, stats
+
+
+def _stats(
+    old: pl.DataFrame, new: pl.DataFrame, out: pl.DataFrame, both: pl.DataFrame
+) -> MergeStats:
+    old_ids = set(old["paper_id"].to_list())
+    new_ids = set(both.filter(pl.col("_new") == 1)["paper_id"].to_list())
+    common = (
+        out.filter(pl.col("paper_id").is_in(list(old_ids)))
+        .join(old, on="paper_id", how="inner", suffix="_old")
+    )
+    same = pl.all_horizontal(
+        [pl.col(c).eq_missing(pl.col(f"{c}_old")) for c in COLUMNS if c != "paper_id"]
+    )
+    unchanged = int(common.select(same.sum()).item() or 0) if common.height else 0
+    return MergeStats(
+        added=len(new_ids - old_ids),
+        updated=common.height - unchanged,
+        merged=old.height + new.height - out.height - len(new_ids & old_ids),
+        unchanged=unchanged,
+    )
+
+
+def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
+    if store.exists() and merged.equals(old.sort("paper_id")):
+        return False
+    store.write_papers(merged)
+    return True
+
+
+def read_existing(store: Store) -> pl.DataFrame:
+    """The store's table, or an InputError if the file there is damaged."""
+    try:
+        return validate(store.read_papers())
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged papers.parquet
+        raise InputError(f"the store's paper table cannot be read: {str(exc)[:200]}",
+                         file=str(store.papers_path),
+                         hint="restore it from version control or ingest into a new store",
+                         ) from None
+
+
+def ingest(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    reference_date: dt.date | None = None,
+    mapping: dict[str, str] | None = None,
+    strict: bool = False,
+) -> IngestReport:
+    """Load sources and merge them into the store atomically (nothing written on error)."""
+    loaded = load_sources(paths, reference_date=reference_date, mapping=mapping, strict=strict)
+    old = read_existing(store)
+    merged, stats = merge(old, loaded.frame)
+    written = _write(store, old, merged)
+    return IngestReport(store=str(store.root), files=loaded.files, loaded=loaded.frame.height,
+                        papers=merged.height, stats=stats, problems=loaded.problems,
+                        notes=loaded.notes, written=written)
+
+
+def ingest_frame(store: Store, frame: pl.DataFrame) -> IngestReport:
+    """Merge an already parsed canonical frame into the store atomically (used by fetch)."""
+    old = read_existing(store)
+    merged, stats = merge(old, frame)
+    written = _write(store, old, merged)
+    return IngestReport(store=str(store.root), files={}, loaded=frame.height,
+                        papers=merged.height, stats=stats, problems=Problems(), notes=[],
+                        written=written)

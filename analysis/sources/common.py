@@ -1,0 +1,174 @@
+"""Helpers every source shares: decoding bytes, checking field values, building the frame.
+
+Field checkers raise :class:`~analysis.schema.InputError` naming the field; the source that
+calls them adds the file and the entry or line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+
+import polars as pl
+
+from analysis.schema import (
+    MAX_DATE,
+    MAX_ITEMS,
+    MAX_LEN,
+    MIN_DATE,
+    SCHEMA,
+    InputError,
+    clean_text,
+    normalise_title,
+    validate,
+)
+
+#: Longest paper id kept (arXiv ids are ~10-20 characters).
+MAX_ID_LEN = 200
+#: Upvote counts above this are treated as bad values.
+MAX_UPVOTES = 10_000_000
+
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+
+
+def decode(data: bytes, *, file: str) -> str:
+    """Bytes -> text (UTF-8, a BOM dropped), or an InputError naming the byte offset."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not valid UTF-8 (bad byte at offset {exc.start})",
+            file=file,
+            hint="save the file as UTF-8 and try again",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def title_id(title: str) -> str:
+    """A stable id for a paper known only by its title (e.g. from a page dump)."""
+    key = normalise_title(title)
+    return "title:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def check_text(
+    value: object, field: str, cap_key: str, notes: list[str] | None = None
+) -> str | None:
+    """A text field: strings (and plain numbers) pass; lists, objects and the like do not."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(f"expected text, got {type(value).__name__}", field=field)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    cap = MAX_LEN[cap_key]
+    if notes is not None and len(str(value)) > cap:
+        notes.append(f"field '{field}': {len(str(value)):,} characters, cut to {cap:,}")
+    return clean_text(value, cap)
+
+
+def check_id(value: object, field: str = "paper_id") -> str | None:
+    """A paper id: text without spaces, not absurdly long."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(f"expected an id, got {type(value).__name__}", field=field)
+    text = clean_text(value, 10 * MAX_ID_LEN)
+    if text and (len(text) > MAX_ID_LEN or " " in text):
+        raise InputError("not a paper id (too long or contains spaces)", field=field)
+    return text
+
+
+def check_upvotes(value: object, field: str = "upvotes") -> int | None:
+    """An upvote count: a whole number >= 0; empty -> None; "many", NaN, -3, 2.5 -> error."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"expected a whole number, got {value!r}", field=field)
+    number: float | int
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip()) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            raise InputError(f"expected a whole number, got {value[:40]!r}", field=field) from None
+    else:
+        raise InputError(f"expected a whole number, got {type(value).__name__}", field=field)
+    if isinstance(number, float):
+        if math.isnan(number) or math.isinf(number) or number != int(number):
+            raise InputError(f"expected a whole number, got {value!r}", field=field)
+        number = int(number)
+    if not 0 <= number <= MAX_UPVOTES:
+        raise InputError(f"upvote count {number} is out of range", field=field)
+    return number
+
+
+def check_date(value: object, field: str) -> dt.date | None:
+    """A day from 'YYYY-MM-DD...' text or a date; empty -> None; year 0000/9999 -> error."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str):
+        m = _ISO_DAY.match(value)
+        if not m:
+            raise InputError(f"expected a date YYYY-MM-DD, got {value[:40]!r}", field=field)
+        try:
+            day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            raise InputError(f"not a real date: {value[:40]!r}", field=field) from None
+    else:
+        raise InputError(f"expected a date, got {type(value).__name__}", field=field)
+    if not MIN_DATE <= day < MAX_DATE:
+        raise InputError(
+            f"date {day.isoformat()} is outside {MIN_DATE.year}..{MAX_DATE.year - 1}", field=field
+        )
+    return day
+
+
+def check_names(value: object, field: str, cap_key: str) -> list[str]:
+    """A list of names: a JSON list of strings, or text separated by ';'."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[object] = value.split(";")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    elif isinstance(value, pl.Series):
+        items = value.to_list()
+    else:
+        raise InputError(f"expected a list of names, got {type(value).__name__}", field=field)
+    out = []
+    for item in items[:MAX_ITEMS]:
+        if item is None:
+            continue
+        if isinstance(item, dict):  # API author objects {name: ...}
+            item = item.get("name")
+        if not isinstance(item, str):
+            raise InputError(f"expected names as text, got {type(item).__name__}", field=field)
+        name = clean_text(item, MAX_LEN[cap_key])
+        if name:
+            out.append(name)
+    return out
+
+
+def check_count(value: object, field: str) -> int | None:
+    """A small non-negative whole number (n_authors)."""
+    number = check_upvotes(value, field)
+    if number is not None and number > 100_000:
+        raise InputError(f"count {number} is out of range", field=field)
+    return number
+
+
+def to_frame(rows: list[dict]) -> pl.DataFrame:
+    """Canonical rows (dicts with the canonical keys) -> a validated canonical frame."""
+    if not rows:
+        return validate(pl.DataFrame(schema=SCHEMA))
+    frame = pl.DataFrame(rows, schema=SCHEMA, strict=False)
+    return validate(frame)

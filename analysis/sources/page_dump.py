@@ -1,0 +1,223 @@
+"""Text dumps of Hugging Face papers pages (a search or list page copied from a browser).
+
+Each paper appears as::
+
+    Title
+    Abstract
+      • 7 authors          (or an organization line such as "Gensyn Gensyn", or nothing)
+    ·
+    Jun 30               (or "Mar 22 2", "Nov 24, 2023", "Oct 11, 2024 2": the trailing number
+                          is the upvote count; no number -> no count shown)
+
+Entries may lack the author and date lines altogether (kept, undated). Page chrome such as
+"Subscribe" or the page's own date header is ignored. Dates without a year are in the year of
+the capture (``reference_date``); a month-day later than the capture day is in the year before.
+Page-dump papers have no arXiv id: their id is derived from the normalised title
+(:func:`analysis.sources.common.title_id`) so that an API record of the same paper merges with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import polars as pl
+
+from analysis.schema import MAX_DATE, MIN_DATE, InputError, Problems
+from analysis.sources.common import check_text, decode, title_id, to_frame
+
+SOURCE = "hf-page-dump"
+
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+DATE_LINE = re.compile(
+    r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2})"
+    r"(?:,\s*(\d{4}))?(?:\s+(\d{1,7}))?$",
+    re.IGNORECASE,
+)
+AUTHORS_LINE = re.compile(r"^[•·*\-]?\s*(\d{1,6})\s+authors?$", re.IGNORECASE)
+DOT_LINES = {"·", "•", "⋅"}
+CHROME = {
+    "new",
+    "get trending papers in your email inbox!",
+    "subscribe",
+    "daily papers",
+    "byak and the research community",
+    "submit",
+    "search",
+    "trending papers",
+    "load more",
+    "previous",
+    "next",
+}
+
+
+class MissingYear(InputError):
+    """A year-less date line and no reference date: fatal for the whole file."""
+
+
+def looks_like_page_dump(text: str) -> bool:
+    """True when the text has the page's author-count or separator lines."""
+    count = 0
+    for line in text.splitlines()[:5000]:
+        s = line.strip()
+        if s in DOT_LINES or AUTHORS_LINE.match(s):
+            count += 1
+            if count >= 2:
+                return True
+    return False
+
+
+def _classify(line: str) -> str:
+    s = line.strip()
+    if not s:
+        return "blank"
+    if s in DOT_LINES:
+        return "dot"
+    if AUTHORS_LINE.match(s):
+        return "authors"
+    if DATE_LINE.match(s):
+        return "date"
+    if s.lower() in CHROME:
+        return "chrome"
+    return "text"
+
+
+def resolve_date(
+    line: str, reference_date: dt.date | None, *, file: str, lineno: int
+) -> tuple[dt.date, int | None]:
+    """A date line -> (day, upvotes or None)."""
+    m = DATE_LINE.match(line.strip())
+    assert m is not None  # classified as a date line
+    month, day = MONTHS[m[1][:3].lower()], int(m[2])
+    votes = int(m[4]) if m[4] else None
+    if m[3]:
+        year = int(m[3])
+        try:
+            when = dt.date(year, month, day)
+        except ValueError:
+            raise InputError(f"not a real date: {line.strip()!r}", file=file,
+                             entry=f"line {lineno}", field="published") from None
+    else:
+        if reference_date is None:
+            raise MissingYear(
+                f"date {line.strip()!r} has no year",
+                file=file,
+                entry=f"line {lineno}",
+                field="published",
+                hint="pass --reference-date YYYY-MM-DD, the day the page was captured",
+            )
+        try:
+            when = dt.date(reference_date.year, month, day)
+            if when > reference_date:
+                when = dt.date(reference_date.year - 1, month, day)
+        except ValueError:
+            raise InputError(f"not a real date: {line.strip()!r}", file=file,
+                             entry=f"line {lineno}", field="published") from None
+    if not MIN_DATE <= when < MAX_DATE:
+        raise InputError(f"date {when} is out of range", file=file, entry=f"line {lineno}",
+                         field="published")
+    return when, votes
+
+
+def parse_page_dump(
+    data: bytes | str,
+    *,
+    file: str,
+    reference_date: dt.date | None,
+    problems: Problems,
+    notes: list[str] | None = None,
+) -> pl.DataFrame:
+    """A page dump -> canonical rows (listed is unknown: null; published from the date line).
+
+    Raises:
+        InputError: the text holds no papers, or a year-less date needs ``reference_date``.
+    """
+    text = decode(data, file=file) if isinstance(data, bytes) else data
+    lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())]
+    tokens = [(n, _classify(ln), ln.strip()) for n, ln in lines]
+    tokens = [t for t in tokens if t[1] not in ("blank", "chrome")]
+    rows: list[dict] = []
+    run: list[tuple[int, str]] = []  # consecutive text lines not yet given to a paper
+    i = 0
+    while i < len(tokens):
+        n, kind, s = tokens[i]
+        if kind == "text":
+            run.append((n, s))
+            i += 1
+            continue
+        if kind == "date" and not run:
+            i += 1  # the page's own date header (e.g. "Dec 31") or a stray date: chrome
+            continue
+        # metadata: [• N authors] [·] [date] closes the text run before it
+        n_authors = org = published = votes = date_line = None
+        if tokens[i][1] == "authors":
+            m = AUTHORS_LINE.match(tokens[i][2])
+            n_authors = int(m[1]) if m else None
+            i += 1
+        if i < len(tokens) and tokens[i][1] == "dot":
+            i += 1
+        if i < len(tokens) and tokens[i][1] == "date":
+            date_line = tokens[i]
+            i += 1
+        if n_authors is None and len(run) % 2 == 1 and len(run) >= 3:
+            org = run.pop()[1]  # an organization line in place of "• N authors"
+        try:
+            if date_line is not None:
+                published, votes = resolve_date(date_line[2], reference_date, file=file,
+                                                lineno=date_line[0])
+        except MissingYear:
+            raise
+        except InputError as err:
+            problems.add(err)  # the paper the date belongs to is skipped; those before it stay
+            _flush(run[:-2], rows, file, problems, notes, last=None)
+            run = []
+            continue
+        _flush(run, rows, file, problems, notes, last={
+            "published": published, "upvotes": votes, "n_authors": n_authors,
+            "organization": org})
+        run = []
+    _flush(run, rows, file, problems, notes, last=None)
+    if not rows and not len(problems):
+        raise InputError("no papers found in this page dump", file=file,
+                         hint="expected title, abstract, '• N authors', '·', date lines")
+    return to_frame(rows)
+
+
+def _flush(run, rows, file, problems, notes, last) -> None:
+    """Turn a run of text lines into papers: pairs of (title, abstract); meta for the last."""
+    if len(run) % 2 == 1:
+        n, s = run[0]
+        problems.add(InputError(
+            "a title without an abstract (or stray text) could not be placed",
+            file=file, entry=f"line {n}", field="abstract"))
+        run = run[1:]
+    pairs = [(run[k], run[k + 1]) for k in range(0, len(run), 2)]
+    for j, ((n, title), (_, abstract)) in enumerate(pairs):
+        meta = last if (last is not None and j == len(pairs) - 1) else {}
+        entry_notes: list[str] = []
+        try:
+            clean_title = check_text(title, "title", "title", entry_notes)
+            if not clean_title:
+                raise InputError("empty title", field="title")
+            row = {
+                "paper_id": title_id(clean_title),
+                "title": clean_title,
+                "abstract": check_text(abstract, "abstract", "abstract", entry_notes),
+                "published": meta.get("published"),
+                "listed": None,
+                "upvotes": meta.get("upvotes"),
+                "authors": [],
+                "n_authors": meta.get("n_authors"),
+                "organization": check_text(meta.get("organization"), "organization",
+                                           "organization", entry_notes),
+                "keywords": [],
+                "source": SOURCE,
+            }
+        except InputError as err:
+            err.file, err.entry = file, f"line {n}"
+            problems.add(err)
+            continue
+        rows.append(row)
+        if notes is not None:
+            notes.extend(f"{file}: line {n}: {x}" for x in entry_notes)
