@@ -22,3 +22,22 @@ def output_dir() -> Path:
     """Where tests leave files worth looking at (screenshots, exports)."""
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+REFERENCE_DATE = "2025-12-31"  # the day the page dump was captured
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory) -> Path:
+    """A store built by the real ingest from the 27 fixture daily files and the page dump.
+
+    Session-scoped and shared: treat it as read-only (copy it to change it).
+    """
+    import datetime as dt
+
+    from analysis.ingest import ingest
+    from analysis.store import Store
+
+    root = tmp_path_factory.mktemp("sample-store")
+    ingest(Store(root), [DAILY, PAGE_DUMP], reference_date=dt.date.fromisoformat(REFERENCE_DATE))
+    return root
