@@ -1,7 +1,111 @@
-"""Commands: (to be written)."""
+"""Command: fetch (download new days from the Hugging Face Daily Papers API into a store)."""
 
 from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from analysis.commands.common import add_store_arg, parse_date
 
 
 def register(sub) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser(
+        "fetch",
+        help="download new days from the Hugging Face Daily Papers API",
+        description=(
+            "Download GET {endpoint}/api/daily_papers?date=YYYY-MM-DD for each day, keep the raw "
+            "responses in the store, ingest the papers and give new ones topics (no refit). "
+            "Without --from it continues after the newest day in the store and retries days that "
+            "failed. The endpoint follows HF_ENDPOINT; HF_TOKEN is sent if set (never shown or "
+            "saved). Exit status 1 only when nothing could be fetched."
+        ),
+    )
+    add_store_arg(p)
+    p.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=parse_date, help="last day (default: today, UTC)")
+    p.add_argument("--since", default=None,
+                   help="window ending today, e.g. 14d or 2w (instead of --from)")
+    p.add_argument("--refresh", action="store_true",
+                   help="fetch days again even when done (updates upvotes)")
+    p.add_argument("--raw-dir", type=Path, default=None,
+                   help="where raw responses go (default: STORE/raw/hf-daily)")
+    p.add_argument("--endpoint", default=None,
+                   help="API base URL (default: $HF_ENDPOINT or https://huggingface.co)")
+    p.add_argument("--concurrency", type=int, default=3, help="requests at once (1-8, default 3)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    p.add_argument("--retries", type=int, default=4,
+                   help="retries on 429/5xx/timeouts (default 4)")
+    p.add_argument("--backoff", type=float, default=1.0,
+                   help="first retry delay in seconds, doubled each retry (default 1)")
+    p.add_argument("--max-delay", type=float, default=60.0,
+                   help="longest wait between retries, incl. Retry-After (default 60)")
+    p.add_argument("--page-size", type=int, default=None,
+                   help="entries per request, the API's `limit` (default 100)")
+    p.add_argument("--no-assign", action="store_true", help="do not give new papers topics")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.fetch import PAGE_SIZE, fetch
+    from analysis.http_client import RetryPolicy
+    from analysis.schema import InputError
+    from analysis.store import Store
+
+    if args.timeout <= 0 or args.retries < 0 or args.backoff < 0 or args.max_delay < 0:
+        raise InputError("--timeout must be > 0 and --retries/--backoff/--max-delay >= 0")
+    policy = RetryPolicy(timeout=args.timeout, retries=args.retries, backoff=args.backoff,
+                         max_delay=args.max_delay)
+    store = Store(args.store)
+    kwargs = dict(endpoint=args.endpoint, refresh=args.refresh, since=args.since,
+                  raw_dir=args.raw_dir, concurrency=args.concurrency, policy=policy,
+                  page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign)
+    try:
+        with _progress_bar(disabled=args.quiet) as progress:
+            summary = fetch(store, args.start, args.end, progress=progress, **kwargs)
+    except KeyboardInterrupt:
+        print("papertrends fetch: interrupted; days already saved are kept - run the same "
+              "command again to resume", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=1))
+    else:
+        print("\n".join(summary.lines()))
+    if not summary.ok:
+        print("papertrends fetch: error: nothing could be fetched; "
+              + (summary.failures[0][1] if summary.failures else ""), file=sys.stderr)
+    return summary.exit_code
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager
+    """A rich progress bar on stderr, fed by fetch's progress(done, total, message)."""
+
+    def __init__(self, *, disabled: bool) -> None:
+        self.disabled = disabled
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if self.disabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("fetch"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.description}"),
+                            console=Console(stderr=True), transient=False)
+        self.bar.start()
+        return self.update
+
+    def update(self, done: int, total: int, message: str) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task(message, total=total)
+        self.bar.update(self.task, completed=done, total=total, description=message)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
