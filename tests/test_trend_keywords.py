@@ -1,0 +1,231 @@
+"""Keyword trends against an independent count over the raw fixture JSON, and the match rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections import Counter
+
+import polars as pl
+import pytest
+from conftest import DAILY
+
+from analysis.filters import Filters
+from analysis.ingest import load_sources
+from analysis.schema import InputError
+from analysis.trends import keyword_trend, match_papers, papers_per_period, phrase_pattern
+
+PHRASES = ["reinforcement learning", "diffusion", "fine-tuning", "large language models",
+           "LLMs", "training parameters", "agent", "benchmark"]
+SEPARATORS = "-\u2010\u2011\u2012\u2013"
+
+
+# ---- the independent route: plain Python over the raw JSON, no project code ----------------
+def raw_papers() -> list[dict]:
+    """One record per paper id, as the API files give them (first listing wins)."""
+    seen: dict[str, dict] = {}
+    for path in sorted(DAILY.glob("*.json")):
+        for entry in json.loads(path.read_text(encoding="utf-8")):
+            paper = entry["paper"]
+            if paper["id"] in seen:
+                continue
+            seen[paper["id"]] = {
+                "title": paper.get("title") or entry.get("title") or "",
+                "abstract": paper.get("summary") or entry.get("summary") or "",
+                "published": dt.date.fromisoformat(paper["publishedAt"][:10]),
+                "listed": dt.date.fromisoformat(path.stem),
+            }
+    return list(seen.values())
+
+
+def normalise(text: str) -> str:
+    """Lower case; every run of whitespace and hyphens becomes one space."""
+    out, gap = [], False
+    for ch in text.lower():
+        if ch.isspace() or ch in SEPARATORS:
+            gap = True
+            continue
+        if gap and out:
+            out.append(" ")
+        gap = False
+        out.append(ch)
+    return "".join(out)
+
+
+def variants(phrase: str) -> list[str]:
+    """Every spelling the rules allow: each word with or without a plural -s."""
+    words = normalise(phrase).split(" ")
+    forms = []
+    for w in words:
+        base = w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        forms.append((base, base + "s"))
+    return [" ".join(combo) for combo in itertools.product(*forms)]
+
+
+def is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whole-word occurrence of any variant, found with str.find (no regular expressions)."""
+    hay = normalise(text)
+    for v in variants(phrase):
+        start = hay.find(v)
+        while start != -1:
+            end = start + len(v)
+            before = hay[start - 1] if start else " "
+            after = hay[end] if end < len(hay) else " "
+            if not is_word_char(before) and not is_word_char(after):
+                return True
+            start = hay.find(v, start + 1)
+    return False
+
+
+def period_of(day: dt.date, period: str) -> dt.date:
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def independent_counts(papers, phrase, field, basis, period):
+    counts, totals = Counter(), Counter()
+    for p in papers:
+        key = period_of(p[basis], period)
+        totals[key] += 1
+        texts = {"title": [p["title"]], "abstract": [p["abstract"]],
+                 "both": [p["title"], p["abstract"]]}[field]
+        if any(contains_phrase(t, phrase) for t in texts):
+            counts[key] += 1
+    return counts, totals
+
+
+# ---- the project's route ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def frame() -> pl.LazyFrame:
+    result = load_sources([str(DAILY)])
+    assert len(result.problems) == 0
+    return result.frame.lazy()
+
+
+@pytest.fixture(scope="module")
+def papers() -> list[dict]:
+    return raw_papers()
+
+
+@pytest.mark.parametrize(("field", "basis", "period"), [
+    ("both", "published", "month"),
+    ("title", "published", "quarter"),
+    ("abstract", "listed", "week"),
+    ("both", "listed", "year"),
+])
+def test_keyword_counts_match_independent_count(frame, papers, field, basis, period):
+    filters = Filters(basis=basis, period=period)
+    got = keyword_trend(frame, PHRASES, filters, field=field)
+    assert got["phrase"].unique(maintain_order=True).to_list() == PHRASES
+    for phrase in PHRASES:
+        counts, totals = independent_counts(papers, phrase, field, basis, period)
+        rows = got.filter(pl.col("phrase") == phrase)
+        mine = {r["period"]: (r["count"], r["total"]) for r in rows.iter_rows(named=True)}
+        # every period that has papers is there, with the same numbers
+        for key in totals:
+            assert mine[key] == (counts[key], totals[key]), (phrase, key)
+        # every other period in the range is an explicit zero
+        for key, (c, t) in mine.items():
+            if key not in totals:
+                assert (c, t) == (0, 0), (phrase, key)
+        assert sum(c for c, _ in mine.values()) == sum(counts.values())
+        assert rows["period"].is_sorted()
+    # the phrases do occur, so the comparison is not between zeros
+    totals_found = got.group_by("phrase").agg(pl.col("count").sum())
+    assert totals_found.filter(pl.col("count") > 0).height >= 5
+
+
+def test_periods_are_contiguous_first_days(frame):
+    for period, step in [("month", "1mo"), ("week", "1w"), ("quarter", "1q")]:
+        got = keyword_trend(frame, ["diffusion"], Filters(period=period))
+        days = got["period"]
+        expected = pl.date_range(days.min(), days.max(), interval=step, eager=True)
+        assert days.to_list() == expected.to_list()
+        if period == "week":
+            assert all(d.weekday() == 0 for d in days.to_list())
+        else:
+            assert all(d.day == 1 for d in days.to_list())
+        per = papers_per_period(frame, Filters(period=period))
+        assert per["count"].to_list() == got["total"].to_list()
+
+
+def test_filter_range_gives_zero_periods_at_the_ends(frame):
+    filters = Filters(start=dt.date(2023, 11, 15), end=dt.date(2026, 8, 2), period="month")
+    got = keyword_trend(frame, "diffusion", filters)
+    assert got["period"][0] == dt.date(2023, 11, 1)
+    assert got["period"][-1] == dt.date(2026, 8, 1)
+    early = got.filter(pl.col("period") < dt.date(2024, 5, 1))
+    assert early.height == 6 and early["total"].sum() == 0 and early["count"].sum() == 0
+    assert early["share"].to_list() == [0.0] * 6
+    assert early["ci_low"].null_count() == 6  # no interval without papers
+
+
+def test_small_periods_flagged(frame):
+    got = keyword_trend(frame, "diffusion", Filters(period="month"))
+    assert (got["small"] == (got["total"] < 20)).all()
+    assert got["small"].any() and not got["small"].all()
+
+
+def test_match_rules():
+    df = pl.DataFrame({
+        "title": ["Fine-tuning LLMs", "fine tuning a model", "finetuning", "A refined tuning",
+                  "Large Language Model survey", "LARGE-LANGUAGE MODELS", "diffusions at scale",
+                  "Diffusion-based", "nondiffusion", "diffusional", "C++ code", "the C++"],
+        "abstract": [None] * 12,
+    })
+    def ids(phrase, regex=False):
+        return match_papers(df.with_row_index("i"), phrase, field="title", regex=regex) \
+            .collect()["i"].to_list()
+    assert ids("fine-tuning") == [0, 1]
+    assert ids("fine tuning") == [0, 1]
+    assert ids("large language models") == [4, 5]
+    assert ids("large language model") == [4, 5]
+    assert ids("LLM") == [0]
+    assert ids("diffusion") == [6, 7]
+    assert ids("C++") == [10, 11]
+    assert ids(r"fine.?tun", regex=True) == [0, 1, 2]
+    assert ids(r"\bdiffusion\w+", regex=True) == [6, 9]
+
+
+def test_regex_special_characters_are_escaped():
+    assert "\\." in phrase_pattern("gpt-4.5")
+    df = pl.DataFrame({"title": ["gpt-4x5", "GPT 4.5 report"], "abstract": ["", ""]})
+    assert match_papers(df, "gpt-4.5").collect()["title"].to_list() == ["GPT 4.5 report"]
+
+
+@pytest.mark.parametrize("pattern", ["a(", "[z-a]", "(?P<x", "a{99999999}"])
+def test_bad_regex_is_a_clear_error(frame, pattern):
+    with pytest.raises(InputError) as info:
+        keyword_trend(frame, ["diffusion", pattern], Filters(), regex=True)
+    message = str(info.value)
+    assert repr(pattern) in message and "phrase" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("phrases", [[""], ["   "], ["-"], []])
+def test_empty_phrases_are_errors(frame, phrases):
+    with pytest.raises(InputError):
+        keyword_trend(frame, phrases, Filters())
+
+
+def test_bad_field_is_an_error(frame):
+    with pytest.raises(InputError, match="field"):
+        keyword_trend(frame, ["x"], Filters(), field="body")
+
+
+def test_min_upvotes_filter_changes_the_total(frame):
+    all_ = keyword_trend(frame, "model", Filters(period="year"))
+    some = keyword_trend(frame, "model", Filters(period="year", min_upvotes=20))
+    assert some["total"].sum() < all_["total"].sum()
+    assert (some["count"] <= all_.filter(pl.col("period").is_in(some["period"].implode()))
+            ["count"]).all()

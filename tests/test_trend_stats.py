@@ -1,0 +1,94 @@
+"""Statistics against SciPy's reference implementations."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize, stats
+
+from analysis.stats import bh_qvalues, g2_two_by_two, logistic_trend, wilson, wilson_exprs
+from analysis.trend_keywords import finish_share
+
+CASES = [(0, 1), (1, 1), (0, 20), (3, 20), (19, 20), (20, 20), (1, 7), (50, 100), (7, 3000),
+         (2999, 3000), (123, 456), (1, 1_000_000)]
+
+
+def reference(k: int, n: int) -> tuple[float, float]:
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return ci.low, ci.high
+
+
+@pytest.mark.parametrize(("k", "n"), CASES)
+def test_wilson_matches_scipy(k, n):
+    low, high = wilson(k, n)
+    ref_low, ref_high = reference(k, n)
+    assert abs(low - ref_low) < 1e-9
+    assert abs(high - ref_high) < 1e-9
+
+
+def test_wilson_expressions_match_scipy():
+    df = pl.DataFrame({"count": [k for k, _ in CASES], "total": [n for _, n in CASES]})
+    out = df.with_columns(wilson_exprs())
+    for k, n, low, high in out.iter_rows():
+        ref_low, ref_high = reference(k, n)
+        assert abs(low - ref_low) < 1e-9 and abs(high - ref_high) < 1e-9, (k, n)
+
+
+def test_wilson_without_papers_is_null():
+    out = finish_share(pl.DataFrame({"count": [0], "total": [0]}))
+    assert out["share"][0] == 0.0
+    assert out["ci_low"][0] is None and out["ci_high"][0] is None
+    assert np.isnan(wilson(0, 0)[0])
+
+
+def test_logistic_trend_matches_a_direct_maximum_likelihood_fit():
+    rng = np.random.default_rng(7)
+    totals = rng.integers(80, 400, size=8).astype(float)
+    true_slope = np.array([0.25, 0.0, -0.15])
+    t = np.arange(8) - 3.5
+    counts = np.stack([rng.binomial(totals.astype(int), 1 / (1 + np.exp(-(-2.5 + b * t))))
+                       for b in true_slope]).astype(float)
+    fit = logistic_trend(counts, totals)
+    for i in range(3):
+        k = counts[i]
+
+        def nll(params, k=k):
+            eta = params[0] + params[1] * np.arange(8)
+            return -np.sum(k * eta - totals * np.logaddexp(0, eta))
+
+        full = optimize.minimize(nll, x0=[-2.0, 0.0], method="BFGS", options={"gtol": 1e-10})
+        p0 = k.sum() / totals.sum()
+        null = -np.sum(k * np.log(p0) + (totals - k) * np.log1p(-p0))
+        lr = 2 * (null - full.fun)
+        assert abs(fit["slope"][i] - full.x[1]) < 1e-5
+        assert abs(fit["lr"][i] - lr) < 1e-5
+        assert abs(fit["p_value"][i] - stats.chi2.sf(lr, 1)) < 1e-7
+    assert fit["p_value"][0] < 1e-6 and fit["slope"][0] > 0.15
+    assert fit["slope"][2] < -0.05
+
+
+def test_logistic_trend_survives_zero_and_empty_periods():
+    counts = np.array([[0, 0, 0, 0, 5, 9], [0, 0, 0, 0, 0, 0], [3, 3, 3, 3, 3, 3]], dtype=float)
+    totals = np.array([100, 0, 100, 100, 100, 100], dtype=float)
+    fit = logistic_trend(counts, totals)
+    assert np.all(np.isfinite(fit["p_value"]))
+    assert fit["slope"][0] > 0 and fit["p_value"][0] < 1e-3
+    assert fit["p_value"][1] == 1.0
+    assert abs(fit["slope"][2]) < 1e-6 and fit["p_value"][2] > 0.99
+
+
+def test_g2_matches_scipy_log_likelihood_ratio():
+    a = np.array([5, 40, 0, 120, 7])
+    b = np.array([1, 60, 9, 80, 7])
+    n1, n2 = 300, 1200
+    got = g2_two_by_two(a, n1, b, n2)
+    for i in range(len(a)):
+        table = np.array([[a[i], n1 - a[i]], [b[i], n2 - b[i]]])
+        ref = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")[0]
+        assert abs(got[i] - ref) < 1e-9
+
+
+def test_bh_matches_scipy():
+    p = np.random.default_rng(3).uniform(size=200) ** 3
+    assert np.allclose(bh_qvalues(p), stats.false_discovery_control(p), atol=1e-12)
