@@ -122,6 +122,10 @@ class Store:
     def fetch_state_path(self) -> Path:
         return self.root / "fetch-state.json"
 
+    @property
+    def fetch_lock_path(self) -> Path:
+        return self.root / ".fetch.lock"
+
     # ---- the paper table -----------------------------------------------------------------------
     def exists(self) -> bool:
         return self.papers_path.is_file()
