@@ -1,0 +1,55 @@
+"""What every page gets: the store, its loaded data, the shared filters, and cached views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from analysis import views
+from analysis.filters import Filters
+from analysis.store import Store
+from dashboard.data import Loaded
+
+KEY = "_context"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The data and filters of the current run (set by app.py, read by the pages)."""
+
+    store: Store
+    loaded: Loaded
+    filters: Filters
+
+    @property
+    def lf(self) -> pl.LazyFrame:
+        return self.loaded.lf
+
+    @property
+    def labels(self) -> dict[int, str]:
+        return self.loaded.labels()
+
+    def view(self, name: str, **options) -> views.View:
+        """The named view under the current filters (cached per data version and options)."""
+        frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                              for k, v in options.items()))
+        return _view(self.loaded.root, self.loaded.stamp, name, self.filters, frozen,
+                     _loaded=self.loaded)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _view(root: str, stamp: tuple, name: str, filters: Filters, options: tuple, *,
+          _loaded: Loaded) -> views.View:
+    opts = {k: list(v) if isinstance(v, tuple) else v for k, v in options}
+    return views.build_view(name, _loaded.lf, filters, **opts)
+
+
+def get() -> Context:
+    """The context app.py set for this run."""
+    return st.session_state[KEY]
+
+
+def put(ctx: Context) -> None:
+    st.session_state[KEY] = ctx
