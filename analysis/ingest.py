@@ -213,6 +213,7 @@ def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStat
         .group_by("_nt")
         .agg(pl.col("paper_id").min().alias("_target"))
     )
+    both = both.with_columns(_orig=pl.col("paper_id"))
     both = both.join(targets, on="_nt", how="left").with_columns(
         paper_id=pl.when(
             pl.col("paper_id").str.starts_with("title:") & pl.col("_target").is_not_null()
@@ -252,7 +253,13 @@ def _stats(
     old: pl.DataFrame, new: pl.DataFrame, out: pl.DataFrame, both: pl.DataFrame
 ) -> MergeStats:
     old_ids = set(old["paper_id"].to_list())
-    new_ids = set(both.filter(pl.col("_new") == 1)["paper_id"].to_list())
+    incoming = both.filter(pl.col("_new") == 1)
+    new_ids = set(incoming["paper_id"].to_list())
+    # records folded into another paper: duplicates within the input, title-only records that
+    # joined an arXiv record, and old title-only rows absorbed by a new arXiv record
+    own = set(incoming.filter(pl.col("_orig") == pl.col("paper_id"))["paper_id"].to_list())
+    merged = incoming.height - len(own)
+    merged += len(old_ids - set(out["paper_id"].to_list()))
     common = (
         out.filter(pl.col("paper_id").is_in(list(old_ids)))
         .join(old, on="paper_id", how="inner", suffix="_old")
@@ -264,7 +271,7 @@ def _stats(
     return MergeStats(
         added=len(new_ids - old_ids),
         updated=common.height - unchanged,
-        merged=old.height + new.height - out.height - len(new_ids & old_ids),
+        merged=merged,
         unchanged=unchanged,
     )
 
