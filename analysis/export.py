@@ -1,0 +1,316 @@
+"""Exports: a chart as PNG, SVG or self-contained HTML, a view's data as CSV, safe file names.
+
+Rendering goes through Altair's ``chart.save`` with vl-convert, which runs Vega in-process: no
+browser and no network. The HTML export inlines the Vega JavaScript bundle, so the file opens
+with no network.
+
+The report: ``build_report(store, lf, filters, views)`` gives one self-contained HTML page (charts
+as SVG images, tables escaped, a provenance block) and a zip with every chart as PNG and SVG and
+its data as CSV. The page carries a Content-Security-Policy that allows no script and no request.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import importlib.metadata
+import io
+import json
+import platform
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+
+from analysis.export_csv import safe_csv
+from analysis.filters import Filters, apply
+from analysis.store import atomic_write_bytes, atomic_write_text
+
+FORMATS = ("png", "svg", "html", "csv")
+#: vega-embed's menu, without the links that would open the online Vega editor.
+EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False,
+                             "editor": False}}
+
+
+class HtmlSafeJSONEncoder(json.JSONEncoder):
+    """JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` become ``\\u00XX``.
+
+    Paper titles travel in the chart data; a title holding ``</script>`` must not end the
+    script element. The escapes decode to the same characters in JavaScript.
+    """
+
+    def encode(self, o: object) -> str:
+        return (super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e")
+                .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+    def iterencode(self, o: object, _one_shot: bool = False):
+        yield self.encode(o)
+
+
+def to_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
+    """The chart as PNG bytes, ``scale`` times its size in pixels."""
+    buf = io.BytesIO()
+    chart.save(buf, format="png", scale_factor=scale)
+    return buf.getvalue()
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an SVG document (text)."""
+    buf = io.StringIO()
+    chart.save(buf, format="svg")
+    return buf.getvalue()
+
+
+def to_html(chart: alt.TopLevelMixin) -> str:
+    """The chart as one interactive HTML page with the Vega libraries inlined (works offline)."""
+    buf = io.StringIO()
+    chart.save(buf, format="html", inline=True, embed_options=EMBED_OPTIONS,
+               json_kwds={"cls": HtmlSafeJSONEncoder})
+    return buf.getvalue()
+
+
+def to_csv(view) -> str:
+    """The view's data (exactly what the chart plots) as CSV, formula-looking cells neutralised."""
+    return safe_csv(view.data)
+
+
+def render(view, fmt: str, *, scale: float = 2) -> bytes:
+    """A view in one of ``FORMATS`` as bytes (text formats UTF-8 encoded)."""
+    if fmt == "png":
+        return to_png(view.chart, scale=scale)
+    if fmt == "svg":
+        return to_svg(view.chart).encode("utf-8")
+    if fmt == "html":
+        return to_html(view.chart).encode("utf-8")
+    if fmt == "csv":
+        return to_csv(view).encode("utf-8")
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+MIME = {"png": "image/png", "svg": "image/svg+xml", "html": "text/html", "csv": "text/csv",
+        "zip": "application/zip"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def file_name(name: str, filters: Filters, fmt: str, options: dict | None = None) -> str:
+    """A safe file name from the view name, the filters and the phrases, e.g.
+    ``topic-trend_published_2024-01-01_to_last_month_topics-3-5.png``.
+
+    Only ``[a-z0-9._-]``; never empty, no path separators, at most ~120 characters.
+    """
+    parts = [_slug(name) or "chart", filters.basis,
+             f"{filters.start or 'first'}_to_{filters.end or 'last'}", filters.period]
+    if filters.topics:
+        parts.append("topics-" + "-".join(str(t) for t in filters.topics))
+    if filters.min_upvotes is not None:
+        parts.append(f"min{filters.min_upvotes}up")
+    for phrase in (options or {}).get("phrases", ()) or ():
+        parts.append(_slug(phrase)[:30])
+    stem = "_".join(p for p in parts if p)[:120].strip("_-.")
+    return f"{stem}.{_slug(fmt) or 'out'}"
+
+
+def write(view, fmt: str, out: Path, *, scale: float = 2) -> int:
+    """Write a view to ``out`` atomically; returns the number of bytes written."""
+    data = render(view, fmt, scale=scale)
+    atomic_write_bytes(Path(out), data)
+    return len(data)
+
+
+# ---- the report ----------------------------------------------------------------------------
+
+PACKAGES = ("papertrends", "polars", "altair", "vl-convert-python", "numpy", "scipy", "bertopic",
+            "sentence-transformers", "umap-learn", "hdbscan", "scikit-learn", "model2vec",
+            "streamlit")
+TABLE_ROWS = 25
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the results (and Python's)."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def topic_meta(store) -> dict | None:
+    """The topic model's settings (seed, embedder, ...) when the store has one, else None."""
+    try:
+        from analysis import topic_artifacts
+    except ImportError:
+        return None
+    if not topic_artifacts.has_topics(store):
+        return None
+    return topic_artifacts.read_meta(store)
+
+
+def provenance(store, lf: pl.LazyFrame, filters: Filters, views: Sequence = ()) -> dict:
+    """Where a report's numbers come from: filters, period, paper count and date span, store
+    and corpus hash, topic-model settings and seed, package versions and when it was made."""
+    row = apply(lf, filters).select(
+        pl.len().alias("n"), pl.col("date").min().alias("a"), pl.col("date").max().alias("b"),
+    ).collect().row(0)
+    meta = topic_meta(store)
+    return {
+        "filters": filters.as_dict(),
+        "filters_text": filters.describe(),
+        "period": filters.period,
+        "papers": int(row[0]),
+        "date_span": {"basis": filters.basis, "first": _iso(row[1]), "last": _iso(row[2])},
+        "store": str(Path(store.root).resolve()),
+        "corpus_hash": store.corpus_hash(),
+        "topic_model": meta,
+        "seed": (meta or {}).get("seed", ((meta or {}).get("settings") or {}).get("seed")),
+        "packages": package_versions(),
+        "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "views": [{"name": v.name, "title": v.title, "options": v.options} for v in views],
+    }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+@dataclass
+class Report:
+    """A report: the HTML page, the files for the zip and the provenance it was built with."""
+
+    html: str
+    provenance: dict
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def zip_bytes(self) -> bytes:
+        """A zip with the page, provenance.json and each chart's PNG, SVG and CSV."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("report.html", self.html)
+            zf.writestr("provenance.json", json.dumps(self.provenance, indent=2, default=str))
+            for name, data in self.files.items():
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+
+def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
+                 title: str = "papertrends report", tables: dict[str, pl.DataFrame] | None = None,
+                 scale: float = 2) -> Report:
+    """One self-contained HTML page with the views' charts and tables, plus the zip files.
+
+    Args:
+        store: the ``analysis.store.Store`` the data came from (for provenance).
+        lf: the paper frame the views were built from.
+        filters: the filters of the views.
+        views: ``analysis.views.View`` objects, in page order.
+        title: the page heading.
+        tables: extra tables to show (heading -> frame), e.g. the top papers.
+        scale: PNG scale factor for the zip.
+    """
+    prov = provenance(store, lf, filters, views)
+    files: dict[str, bytes] = {}
+    sections = []
+    for view in views:
+        svg = to_svg(view.chart)
+        stem = file_name(view.name, filters, "x", view.options)[:-2]
+        files[f"{stem}.svg"] = svg.encode("utf-8")
+        files[f"{stem}.png"] = to_png(view.chart, scale=scale)
+        files[f"{stem}.csv"] = to_csv(view).encode("utf-8")
+        sections.append(_view_section(view, svg, stem))
+    for heading, frame in (tables or {}).items():
+        sections.append(f"<section class='table'><h2>{_e(heading)}</h2>{_table(frame)}</section>")
+    page = _PAGE.format(title=_e(title), style=_STYLE, provenance=_provenance_html(prov),
+                        sections="\n".join(sections))
+    return Report(page, prov, files)
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write the page to ``out`` (a .html file), or page and zip into the folder ``out``."""
+    out = Path(out)
+    if out.suffix.lower() in (".html", ".htm"):
+        atomic_write_text(out, report.html)
+        return [out]
+    atomic_write_text(out / "report.html", report.html)
+    atomic_write_bytes(out / "report.zip", report.zip_bytes())
+    return [out / "report.html", out / "report.zip"]
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return _e(f"{value:.4g}")
+    if isinstance(value, list):
+        return _e("; ".join(map(str, value)))
+    return _e(value)
+
+
+def _table(frame: pl.DataFrame, limit: int = TABLE_ROWS) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.head(limit).iter_rows())
+    note = (f"<p class='note'>first {limit} of {frame.height:,} rows</p>"
+            if frame.height > limit else "")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
+
+
+def _view_section(view, svg: str, stem: str) -> str:
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    caption = "<br>".join(_e(line) for line in view.caption.split("\n"))
+    return (f"<section class='view' id='view-{_e(view.name)}'><h2>{_e(view.title)}</h2>"
+            f"<p class='caption'>{caption}</p><img alt='{_e(view.title)}' src='{uri}'>"
+            f"<details><summary>data ({view.data.height:,} rows; all in {_e(stem)}.csv)</summary>"
+            f"{_table(view.data)}</details></section>")
+
+
+def _provenance_html(prov: dict) -> str:
+    span = prov["date_span"]
+    meta = prov["topic_model"]
+    rows = [
+        ("filters", prov["filters_text"]),
+        ("period", prov["period"]),
+        ("papers", f"{prov['papers']:,}"),
+        ("date span", f"{span['basis']} {span['first']} to {span['last']}"),
+        ("store", prov["store"]),
+        ("corpus hash", prov["corpus_hash"]),
+        ("topic model", json.dumps(meta, sort_keys=True, default=str) if meta else "none fitted"),
+        ("seed", prov["seed"]),
+        ("packages", ", ".join(f"{k} {v}" for k, v in prov["packages"].items())),
+        ("made at", prov["made_at"]),
+    ]
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f"<section id='provenance'><h2>Provenance</h2><table>{body}</table></section>"
+
+
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}.caption,.note{color:#555;font-size:.9rem}
+img{max-width:100%;height:auto}table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+#provenance td{word-break:break-all}"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; \
+style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>{style}</style>
+</head>
+<body>
+<h1>{title}</h1>
+{provenance}
+{sections}
+</body>
+</html>
+"""
