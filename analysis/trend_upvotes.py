@@ -6,6 +6,7 @@ they are never taken as zero.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
@@ -44,24 +45,16 @@ def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl
     ups = filtered(lf, filters).select("upvotes").filter(pl.col("upvotes").is_not_null())
     ups = ups.collect()["upvotes"]
     edges = log_bins(int(ups.max()) if ups.len() else 0)
-    lows, highs = edges[:-1], edges[1:]
-    bins = pl.DataFrame({"bin_low": lows, "bin_high": highs}, schema={
-        "bin_low": pl.Int64(), "bin_high": pl.Int64()})
-    idx = ups.cut([e - 0.5 for e in edges[1:-1]], labels=[str(i) for i in range(len(lows))])
-    counts = idx.cast(pl.Utf8).cast(pl.Int64).value_counts(name="count")
-    counts = counts.rename({counts.columns[0]: "i"})
-    return (
-        bins.with_row_index("i").with_columns(pl.col("i").cast(pl.Int64))
-        .join(counts.with_columns(pl.col("count").cast(pl.Int64)), on="i", how="left")
-        .with_columns(
-            pl.col("count").fill_null(0),
-            pl.when(pl.col("bin_high") - pl.col("bin_low") == 1)
-            .then(pl.col("bin_low").cast(pl.Utf8))
-            .otherwise(pl.format("{}-{}", "bin_low", pl.col("bin_high") - 1)).alias("label"),
-        )
-        .select("bin_low", "bin_high", "label", "count")
-        .sort("bin_low")
-    )
+    index = np.searchsorted(np.array(edges), ups.to_numpy(), side="right") - 1
+    counts = np.bincount(index, minlength=len(edges) - 1)
+    return pl.DataFrame(
+        {"bin_low": edges[:-1], "bin_high": edges[1:], "count": counts},
+        schema={"bin_low": pl.Int64(), "bin_high": pl.Int64(), "count": pl.Int64()},
+    ).with_columns(
+        pl.when(pl.col("bin_high") - pl.col("bin_low") == 1)
+        .then(pl.col("bin_low").cast(pl.Utf8))
+        .otherwise(pl.format("{}-{}", "bin_low", pl.col("bin_high") - 1)).alias("label"),
+    ).select("bin_low", "bin_high", "label", "count")
 
 
 def upvote_null_count(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> int:
