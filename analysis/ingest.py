@@ -176,7 +176,7 @@ def load_sources(
         if frame.height == 0 and bad:
             first = result.problems.items[before]
             raise InputError(
-                f"no usable entries ({bad} bad); first: {first.message}",
+                f"{first.message} [no usable entries: {bad} bad]",
                 file=first.file, entry=first.entry, field=first.field, hint=first.hint,
             )
         frames.append(frame)

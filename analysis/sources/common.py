@@ -38,9 +38,11 @@ def decode(data: bytes, *, file: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"not valid UTF-8 (bad byte at offset {exc.start})",
+            f"not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start})",
             file=file,
+            entry=f"line {line}",
             hint="save the file as UTF-8 and try again",
         ) from None
     return text.removeprefix("\ufeff")

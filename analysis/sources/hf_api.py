@@ -57,12 +57,12 @@ def load_json(text: str, *, file: str) -> object:
             hint="download the API response again",
         )
     try:
-        return json.loads(stripped)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"not valid JSON (truncated or damaged?): {exc.msg} "
-            f"at line {exc.lineno} column {exc.colno}",
+            f"not valid JSON (truncated or damaged?): {exc.msg} at column {exc.colno}",
             file=file,
+            entry=f"line {exc.lineno}",
             hint="download the file again",
         ) from None
     except RecursionError:
