@@ -9,9 +9,7 @@ light (no torch/umap/bertopic). A store without topics gets them once, through
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -65,11 +63,8 @@ class Loaded:
 
 
 def store_from_args() -> Store:
-    """The store given to the app: ``--store DIR`` after ``--`` on the command line, else
-    $PAPERTRENDS_STORE, else the bundled data/."""
-    argv = sys.argv[1:]
-    if "--store" in argv and argv.index("--store") + 1 < len(argv):
-        return Store(Path(argv[argv.index("--store") + 1]))
+    """The store given to the app: $PAPERTRENDS_STORE (set by `papertrends serve --store DIR`),
+    else the bundled data/."""
     return Store(default_store_dir())
 
 

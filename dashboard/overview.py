@@ -13,7 +13,7 @@ PAGE = "overview"
 
 
 def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
-    """The headline numbers: papers, topics, date span (from the papers-per-period view)."""
+    """The headline numbers: papers, topics, first and last date (papers-per-period view)."""
     first, last = per_period.span if per_period else (None, None)
     n_topics = "–"
     if ctx.loaded.has_topics and per_period is not None and per_period.papers:
@@ -21,8 +21,8 @@ def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
         n_topics = str(freq.filter((pl.col("topic") >= 0) & (pl.col("count") > 0))
                        ["topic"].n_unique())
     papers = per_period.papers if per_period else 0
-    span = f"{first} → {last}" if first else "–"
-    return [("Papers", f"{papers:,}"), ("Topics", n_topics), ("Date span", span)]
+    return [("Papers", f"{papers:,}"), ("Topics", n_topics), ("First paper", str(first or "–")),
+            ("Last paper", str(last or "–"))]
 
 
 def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:

@@ -90,4 +90,4 @@ def _reset() -> None:
 
 def store_note(loaded: Loaded, root: str) -> None:
     """Which store is open, at the bottom of the sidebar."""
-    st.sidebar.caption(f"Store: `{ui.md_escape(root)}` · {loaded.frame.height:,} papers")
+    st.sidebar.caption(f"Store: {ui.md_escape(root)} · {loaded.frame.height:,} papers")

@@ -139,9 +139,12 @@ def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "
     event = st.dataframe(
         shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
         height=min(38 + 35 * shown.height, 360), width="stretch",
-        column_config={"title": st.column_config.TextColumn("title", width="large"),
+        column_config={"paper_id": st.column_config.TextColumn("paper"),
+                       "title": st.column_config.TextColumn("title", width="large"),
+                       "date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
                        "topic_label": st.column_config.TextColumn("topic"),
-                       "upvotes": st.column_config.NumberColumn("upvotes", format="%d")},
+                       "upvotes": st.column_config.NumberColumn("upvotes", format="%d"),
+                       "n_authors": st.column_config.NumberColumn("authors", format="%d")},
     )
     if papers.height > shown.height:
         st.caption(f"Showing the {shown.height} most upvoted of {papers.height:,} papers.")
