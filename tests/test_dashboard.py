@@ -14,9 +14,8 @@ import os
 
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import REPO
+from streamlit.testing.v1 import AppTest
 
 APP = str(REPO / "dashboard" / "app.py")
 BUNDLED = REPO / "data"
@@ -172,11 +171,10 @@ def test_a_picked_bar_lists_the_papers_of_its_period(papers):
 
 
 def test_a_click_event_becomes_the_pick_that_lists_papers(papers):
-    from dashboard import drill
-
     from analysis.filters import Filters
-    from analysis.trends import paper_frame
     from analysis.store import Store
+    from analysis.trends import paper_frame
+    from dashboard import drill
 
     # the shape st.altair_chart returns for a click on a bar (temporal field in epoch ms)
     ms = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp() * 1000)
