@@ -32,9 +32,10 @@ from analysis.filters import Filters, apply
 from analysis.store import atomic_write_bytes, atomic_write_text
 
 FORMATS = ("png", "svg", "html", "csv")
-#: vega-embed's menu, without the links that would open the online Vega editor.
-EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False,
-                             "editor": False}}
+#: SVG rendering (crisp when zoomed or printed); vega-embed's menu keeps "save as PNG/SVG" but
+#: not the links that would open the online Vega editor.
+EMBED_OPTIONS = {"renderer": "svg",
+                 "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
 
 class HtmlSafeJSONEncoder(json.JSONEncoder):
@@ -203,7 +204,7 @@ class Report:
 
 def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
                  title: str = "papertrends report", tables: dict[str, pl.DataFrame] | None = None,
-                 scale: float = 2) -> Report:
+                 notes: Sequence[str] = (), scale: float = 2) -> Report:
     """One self-contained HTML page with the views' charts and tables, plus the zip files.
 
     Args:
@@ -213,6 +214,7 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
         views: ``analysis.views.View`` objects, in page order.
         title: the page heading.
         tables: extra tables to show (heading -> frame), e.g. the top papers.
+        notes: lines shown under the provenance (e.g. views left out and why).
         scale: PNG scale factor for the zip.
     """
     prov = provenance(store, lf, filters, views)
@@ -227,6 +229,9 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
         sections.append(_view_section(view, svg, stem))
     for heading, frame in (tables or {}).items():
         sections.append(f"<section class='table'><h2>{_e(heading)}</h2>{_table(frame)}</section>")
+    if notes:
+        sections.insert(0, "<ul class='notes'>" + "".join(f"<li>{_e(n)}</li>" for n in notes)
+                        + "</ul>")
     page = _PAGE.format(title=_e(title), style=_STYLE, provenance=_provenance_html(prov),
                         sections="\n".join(sections))
     return Report(page, prov, files)

@@ -237,3 +237,25 @@ def build_view(name: str, lf: pl.LazyFrame, filters: Filters, **options) -> View
     fn = VIEWS[name]
     accepted = inspect.signature(fn).parameters
     return fn(lf, filters, **{k: v for k, v in options.items() if k in accepted})
+
+
+def build_views(lf: pl.LazyFrame, filters: Filters, names: Sequence[str] | None = None,
+                **options) -> tuple[list[View], list[str]]:
+    """Build several views (all by default), skipping those this store or these options
+    cannot draw (no topic model, no phrase) with a note saying why.
+
+    Returns:
+        (views, notes): the views in registry order and one note per view left out.
+    """
+    built, notes = [], []
+    for name in names or list(VIEWS):
+        if names is None and name == "keyword-trend" and not options.get("phrases"):
+            notes.append("keyword-trend left out: no phrase given (--phrase)")
+            continue
+        try:
+            built.append(build_view(name, lf, filters, **options))
+        except InputError as err:
+            if names is not None:
+                raise
+            notes.append(f"{name} left out: {err}")
+    return built, notes

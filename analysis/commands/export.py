@@ -1,7 +1,118 @@
-"""Commands: (to be written)."""
+"""Commands: export (one chart as PNG/SVG/HTML/CSV) and report (HTML page + zip with provenance).
+
+Both build the same ``analysis.views`` View objects the dashboard shows, so a chart exported here
+holds the same data as the one downloaded from the dashboard with the same filters.
+"""
 
 from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis.commands.common import add_filter_args, filters_from, open_store
+from analysis.schema import InputError
+
+VIEW_NAMES = ("papers-per-period", "topic-trend", "topic-map", "keyword-trend",
+              "upvote-distribution", "upvotes-by-topic", "upvotes-by-period", "emerging", "rising")
+FORMATS = ("png", "svg", "html", "csv")
+
+
+def _view_args(p: argparse.ArgumentParser) -> None:
+    add_filter_args(p)
+    p.add_argument("--phrase", action="append", default=[], metavar="PHRASE",
+                   help="phrase for keyword-trend (repeatable)")
+    p.add_argument("--field", choices=("both", "title", "abstract"), default="both",
+                   help="where keyword-trend looks for the phrases (default: both)")
+    p.add_argument("--regex", action="store_true", help="take each --phrase as a regex")
+    p.add_argument("--measure", choices=("share", "count"), default="share",
+                   help="topic-trend: share of papers (default) or paper counts")
+    p.add_argument("--lines", action="store_true", help="topic-trend: lines instead of areas")
+    p.add_argument("--top", type=int, default=10, metavar="N",
+                   help="topic-trend: the N largest topics plus outliers (0: all; default 10)")
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {"phrases": list(args.phrase), "field": args.field, "regex": args.regex,
+            "measure": args.measure, "stacked": not args.lines, "top": args.top}
 
 
 def register(sub) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser(
+        "export", help="write one chart as PNG, SVG, interactive HTML or its data as CSV",
+        description="Write one chart (the same the dashboard shows) as PNG (2x scale), SVG, a "
+        "self-contained HTML page that opens offline, or the plotted data as CSV.")
+    p.add_argument("chart", choices=VIEW_NAMES, metavar="CHART",
+                   help="one of: " + ", ".join(VIEW_NAMES))
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="output format (default: from the --out suffix, else png)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="output file, '-' for standard output (default: a name made from the "
+                   "chart and the filters, in the current folder)")
+    p.add_argument("--scale", type=float, default=2.0, help="PNG scale factor (default 2)")
+    _view_args(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "report", help="write a report: charts, tables and provenance in one HTML page (+ zip)",
+        description="Write every chart this store can draw (or those given with --view) with "
+        "its data table and a provenance block into one self-contained HTML page. With --out "
+        "DIR, also write report.zip holding each chart's PNG, SVG and CSV.")
+    p.add_argument("--out", required=True, metavar="FILE.html|DIR")
+    p.add_argument("--view", action="append", choices=VIEW_NAMES, default=None, metavar="CHART",
+                   help="chart to include (repeatable; default: all that can be drawn)")
+    p.add_argument("--title", default="papertrends report", help="heading of the page")
+    _view_args(p)
+    p.set_defaults(func=cmd_report)
+
+
+def _paper_frame(args: argparse.Namespace):
+    from analysis.trends import paper_frame
+
+    store = open_store(args)
+    return store, paper_frame(store)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from analysis import export
+    from analysis.views import build_view
+
+    fmt = args.format
+    if fmt is None:
+        suffix = Path(args.out).suffix.lower().lstrip(".") if args.out not in (None, "-") else ""
+        fmt = suffix if suffix in FORMATS else "png"
+    filters = filters_from(args)
+    store, lf = _paper_frame(args)
+    view = build_view(args.chart, lf, filters, **_options(args))
+    if args.out == "-":
+        sys.stdout.buffer.write(export.render(view, fmt, scale=args.scale))
+        sys.stdout.flush()
+        return 0
+    out = Path(args.out) if args.out else Path(export.file_name(view.name, filters, fmt,
+                                                                view.options))
+    if out.is_dir():
+        raise InputError(f"{out} is a folder", hint="give a file name with --out")
+    size = export.write(view, fmt, out, scale=args.scale)
+    print(f"wrote {out} ({size:,} bytes, {view.data.height:,} data rows)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from analysis import export, trends
+    from analysis.views import build_views
+
+    filters = filters_from(args)
+    store, lf = _paper_frame(args)
+    views, notes = build_views(lf, filters, args.view, **_options(args))
+    if not views:
+        raise InputError("no chart can be drawn from this store with these options",
+                         hint="; ".join(notes) or "widen the filters")
+    top = trends.top_papers(lf, filters, n=10)
+    report = export.build_report(store, lf, filters, views, title=args.title,
+                                 tables={"Most upvoted papers": top}, notes=notes)
+    for path in export.write_report(report, Path(args.out)):
+        print(f"wrote {path}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
