@@ -204,3 +204,24 @@ def test_store_copy_helper_is_not_shared(sample_store, tmp_path):
     shutil.copytree(sample_store, copy)
     ingest(Store(copy), [PAGE_DUMP], reference_date=REF)
     assert (copy / "papers.parquet").read_bytes() == (sample_store / "papers.parquet").read_bytes()
+
+
+def test_papers_command_shows_topics_when_artifacts_exist(sample_store, tmp_path, capsys):
+    art = pytest.importorskip("analysis.topic_artifacts")
+    store = Store(tmp_path / "s")
+    shutil.copytree(sample_store, store.root)
+    ids = store.read_papers()["paper_id"].sort()
+    topics = [i % 4 - 1 for i in range(len(ids))]  # -1 .. 2
+    store.topics_dir.mkdir()
+    pl.DataFrame({"paper_id": ids, "topic": topics, "prob": [0.5] * len(ids),
+                  "x": [0.0] * len(ids), "y": [0.0] * len(ids)},
+                 schema=art.ASSIGNMENT_SCHEMA).write_parquet(art.path_of(store, art.ASSIGNMENTS))
+    pl.DataFrame({"topic": [-1, 0, 1, 2], "label": ["o", "a", "b", "c"],
+                  "words": [["w"]] * 4, "size": [1] * 4, "representative": [["x"]] * 4},
+                 schema=art.TOPIC_SCHEMA).write_parquet(art.path_of(store, art.TOPIC_TABLE))
+    art.path_of(store, art.META).write_text("{}", encoding="utf-8")
+    assert main(["papers", "--store", str(store.root), "--topic", "2", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == topics.count(2) and {r["topic"] for r in rows} == {2}
+    expected = {pid for pid, t in zip(ids, topics, strict=True) if t == 2}
+    assert {r["paper_id"] for r in rows} == expected

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.commands.common import add_store_arg, emit, open_store, parse_date
+from analysis.schema import InputError
 from analysis.store import Store
 
 
@@ -171,6 +172,6 @@ def _assignments(store: Store) -> pl.DataFrame | None:
         if hasattr(topic_artifacts, "has_topics") and not topic_artifacts.has_topics(store):
             return None
         frame = topic_artifacts.read_assignments(store)
-    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
-        return None
+    except (InputError, OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+        return None  # damaged or half-written artifacts: list the papers without topics
     return frame.select("paper_id", pl.col("topic").cast(pl.Int32))
