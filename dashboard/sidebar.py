@@ -40,9 +40,10 @@ def filters(loaded: Loaded) -> Filters:
     start, end = _clamp(state.get(state.FROM), lo, hi), _clamp(state.get(state.TO), lo, hi)
     wanted = (start or lo, end or hi)
     current = ss.get(DATES_KEY)
-    if ss.get(state.RESTORED) or not current or ss.get("_dates_basis") != basis:
+    # follow the URL, a new basis, or new data (an untouched end stays "first"/"last")
+    if ss.get(state.RESTORED) or not current or ss.get("_dates_bounds") != (basis, lo, hi):
         ss[DATES_KEY] = wanted
-    ss["_dates_basis"] = basis
+    ss["_dates_bounds"] = (basis, lo, hi)
     picked = sb.date_input("Date range", min_value=lo, max_value=hi, key=DATES_KEY,
                            format="YYYY-MM-DD")
     if isinstance(picked, tuple | list) and len(picked) == 2:

@@ -1,0 +1,114 @@
+"""The dashboard on small stores made here: untrusted paper text stays text, uploads give the
+same sources and clear errors as `ingest` and go into a session copy, empty stores explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from conftest import DAILY, REPO
+from streamlit.testing.v1 import AppTest
+
+from analysis.store import Store
+
+APP = str(REPO / "dashboard" / "app.py")
+XSS_TITLE = "<script>alert(1)</script>"
+XSS_ABSTRACT = ('See <a href="javascript:alert(2)">this link</a> and '
+                "[that one](javascript:alert(3)) about training parameters. "
+                "<img src=x onerror=alert(4)>")
+
+
+def hostile_store(root) -> Store:
+    """A store whose first paper has a script title and javascript: links in its abstract."""
+    rows = [
+        {"paper_id": "2501.00001", "title": XSS_TITLE, "abstract": XSS_ABSTRACT,
+         "published": dt.date(2025, 1, 6), "listed": dt.date(2025, 1, 7), "upvotes": 42,
+         "authors": ["<b>Mallory</b>", "Eve [x](javascript:alert(5))"], "organization": None,
+         "keywords": [], "source": "test"},
+    ] + [
+        {"paper_id": f"2501.{i:05d}", "title": f"A plain paper {i} on training parameters",
+         "abstract": "We tune training parameters.", "published": dt.date(2025, 1 + i % 3, 10),
+         "listed": dt.date(2025, 1 + i % 3, 11), "upvotes": i, "authors": ["A. Author"],
+         "organization": "Lab", "keywords": [], "source": "test"}
+        for i in range(2, 12)
+    ]
+    store = Store(root)
+    store.write_papers(pl.DataFrame(rows))
+    return store
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    s = hostile_store(tmp_path / "store")
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(s.root))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    return s
+
+
+def run(page="overview.py", **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(query)
+    at.run()
+    if page != "overview.py":
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_hostile_paper_text_is_escaped_in_the_detail(store):
+    at = run("papers.py")
+    at.session_state["w_paper"] = "2501.00001"
+    at.run()
+    assert not at.exception
+    html = "\n".join(m.value for m in at.markdown if m.proto.allow_html)
+    assert "paper-title" in html
+    for raw in ("<script", "<a href", "<img", "<b>Mallory", "](javascript", "javascript:"):
+        assert raw not in html, raw
+    assert "&#60;script&#62;alert&#40;1&#41;&#60;/script&#62;" in html
+    # markdown-reading places (captions, labels) carry no link syntax either
+    for el in [*at.caption, *at.markdown]:
+        if not el.proto.allow_html:
+            assert "](javascript" not in el.value
+
+
+def test_highlight_wraps_matches_of_escaped_text():
+    from analysis.trends import phrase_pattern
+    from dashboard.ui import highlight
+
+    out = highlight("Tuning <b>training parameters</b> & Training-Parameters.",
+                    phrase_pattern("training parameters"))
+    assert out.count("<mark>") == 2
+    assert "<b>" not in out and "&#60;b&#62;" in out
+    assert out.startswith("Tuning ") and "<mark>Training&#45;Parameters</mark>" in out
+
+
+def test_upload_goes_into_a_session_copy(store):
+    at = run()
+    before = at.metric[0].value
+    data = (DAILY / "2024-05-27.json").read_bytes()
+    at.file_uploader(key="upload").upload("2024-05-27.json", data, "application/json").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Added" in s.value for s in at.success)
+    added = int(at.metric[0].value.replace(",", ""))
+    assert added > int(before.replace(",", ""))
+    assert Store(store.root).read_papers().height == 11  # the given store is untouched
+    session_root = at.session_state["_session_store"]
+    assert Store(session_root).read_papers().height > 11
+
+
+def test_bad_upload_is_one_clear_error(store):
+    at = run()
+    at.file_uploader(key="upload").upload("broken.json", b'{"title": ', "application/json").run()
+    assert not at.exception
+    assert at.error, "an error message is shown"
+    message = at.error[0].value
+    assert "broken.json" in message and "Traceback" not in message and "\n" not in message
+    assert Store(store.root).read_papers().height == 11
+
+
+def test_a_store_without_topics_explains_itself(store):
+    at = run("topics.py")
+    assert any("no topic model" in i.value for i in at.info)
+    at = run("upvotes.py")
+    assert not at.error
