@@ -70,6 +70,19 @@ class FetchState:
         return sorted(dt.date.fromisoformat(d) for d, r in self.days.items()
                       if r.get("status") == "failed")
 
+    def gaps(self) -> list[dt.date]:
+        """Days between the first and the newest fetched day that have no record at all
+        (in flight when an earlier run was killed)."""
+        ok = self.ok_days()
+        if not ok:
+            return []
+        out, day = [], ok[0]
+        while day < ok[-1]:
+            if day.isoformat() not in self.days:
+                out.append(day)
+            day += dt.timedelta(days=1)
+        return out
+
     def is_done(self, day: dt.date) -> bool:
         """Fetched successfully, after the day was over (so its list can no longer grow)."""
         rec = self.days.get(day.isoformat()) or {}
@@ -164,8 +177,10 @@ def plan_days(
         candidates.append(day)
         day += dt.timedelta(days=1)
     retrying = 0
-    if not explicit:  # days that failed earlier are retried whatever the window
-        extra = [d for d in state.failed_days() if d < start and (end is None or d <= end)]
+    if not explicit:  # days that failed earlier, or never finished, are retried
+        extra = [d for d in state.failed_days() + state.gaps() if d < start
+                 and (end is None or d <= end)]
+        extra = sorted(set(extra))
         retrying = len(extra)
         candidates = extra + candidates
     days = [d for d in candidates if refresh or not state.is_done(d)]

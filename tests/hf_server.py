@@ -65,6 +65,9 @@ class HFServer:
         self.requests: list[Request] = []
         self.fail_from: str | None = None
         self.upvote_bump = 0  # added to every paper's upvotes (a later snapshot of the list)
+        self.ignore_paging = False  # answer every request with the whole day, like an old API
+        self.inflight = 0
+        self.max_inflight = 0  # most requests handled at the same time
         self.release = threading.Event()  # set at shutdown: hanging handlers return
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -114,6 +117,24 @@ class HFServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server API
+                with server.lock:
+                    server.inflight += 1
+                    server.max_inflight = max(server.max_inflight, server.inflight)
+                self.counted = True
+                try:
+                    self._get()
+                finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                """No longer in flight: called before the answer goes out (the client may
+                start its next request as soon as it has the last byte)."""
+                if self.counted:
+                    self.counted = False
+                    with server.lock:
+                        server.inflight -= 1
+
+            def _get(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
                 with server.lock:
@@ -137,6 +158,8 @@ class HFServer:
                     page = int(query.get("p", 0))
                 except ValueError:
                     return self._send(400, b'{"error":"bad limit or p"}')
+                if server.ignore_paging:
+                    limit, page = 10**6, 0
                 self._send(200, server.entries_body(day, limit, page))
                 return None
 
@@ -150,6 +173,7 @@ class HFServer:
                 elif fault.kind == "html":
                     self._send(200, HTML_PAGE, content_type="text/html; charset=utf-8")
                 elif fault.kind == "truncate":
+                    self._leave()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
@@ -171,6 +195,7 @@ class HFServer:
 
             def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None,
                       content_type: str = "application/json; charset=utf-8") -> None:
+                self._leave()
                 self.send_response(code)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))

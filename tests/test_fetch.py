@@ -268,3 +268,70 @@ def test_bad_since_and_both_from_and_since(store, server):
     with pytest.raises(InputError, match="either --from or --since"):
         run(store, server, since="3d")
     assert not Path(store.fetch_state_path).exists()
+
+
+def test_a_dropped_connection_is_retried(store, server):
+    server.script("2026-01-15", Fault("drop"))
+    summary = run(store, server)
+    assert summary.failures == [] and len(server.requests_for("2026-01-15")) == 2
+    assert set(store.read_papers()["paper_id"]) == ALL_IDS
+
+
+def test_at_most_three_requests_at_once(store, server):
+    for day in range(15, 22):
+        server.script(f"2026-01-{day}", Fault("hang", seconds=0.3))
+    summary = run(store, server, concurrency=3)
+    assert summary.failures == [] and server.max_inflight == 3
+    one = Store(store.root.parent / "one")
+    server.max_inflight = 0
+    for day in range(15, 22):
+        server.script(f"2026-01-{day}", Fault("hang", seconds=0.05))
+    run(one, server, concurrency=1)
+    assert server.max_inflight == 1
+
+
+def test_a_server_that_ignores_paging_does_not_loop(store, server):
+    server.ignore_paging = True
+    summary = run(store, server, page_size=10)
+    assert summary.failures == [] and set(store.read_papers()["paper_id"]) == ALL_IDS
+    assert len(server.requests_for("2026-01-16")) == 2  # p=1 brought the same papers: stop
+    assert sorted(p.name for p in store.raw_dir.glob("2026-01-16*")) == ["2026-01-16.json"]
+
+
+def test_raw_dir_option(store, server, tmp_path):
+    raw = tmp_path / "elsewhere"
+    summary = run(store, server, raw_dir=raw)
+    assert summary.raw_dir == str(raw) and len(list(raw.glob("*.json"))) == 7
+    assert not store.raw_dir.exists() and store.read_papers().height == 71
+
+
+def test_one_fetch_per_store_at_a_time(store, server):
+    from analysis.fetch import _store_lock
+
+    with _store_lock(store), pytest.raises(InputError, match="another fetch is already running"):
+        run(store, server)
+    assert run(store, server).papers_new == 71
+
+
+def test_days_left_unrecorded_by_a_killed_run_are_planned_again():
+    from analysis.fetch_state import FetchState, plan_days
+
+    state = FetchState()
+    now = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    for day in (15, 17, 18):  # 16 was in flight when the run died; 19 failed
+        state.mark_ok(dt.date(2026, 1, day), entries=1, files=[], at=now)
+    state.mark_failed(dt.date(2026, 1, 19), kind="server", error="HTTP 503", at=now)
+    plan = plan_days(state, None, start=None, end=None, since=None, refresh=False,
+                     today=dt.date(2026, 1, 21))
+    assert [d.day for d in plan.days] == [16, 19, 20, 21] and plan.retrying == 1
+    # a list fetched on its own day may still grow: it is not done yet
+    state.mark_ok(dt.date(2026, 1, 21), entries=1, files=[], at=dt.datetime(2026, 1, 21, 9,
+                                                                                tzinfo=dt.UTC))
+    assert not state.is_done(dt.date(2026, 1, 21)) and state.is_done(dt.date(2026, 1, 18))
+
+
+def test_retry_delay_honours_retry_after_within_the_cap():
+    policy = RetryPolicy(backoff=0.01, max_delay=30, jitter=0)
+    assert policy.delay(0) == 0.01 and policy.delay(3) == 0.08
+    assert policy.delay(0, retry_after=5) == 5
+    assert policy.delay(0, retry_after=500) == 30

@@ -76,8 +76,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summary.lines()))
     if not summary.ok:
-        print("papertrends fetch: error: nothing could be fetched; "
-              + (summary.failures[0][1] if summary.failures else ""), file=sys.stderr)
+        first = summary.failures[0][1] if summary.failures else "no day finished"
+        more = len(summary.failures) - 1
+        print(f"papertrends fetch: error: nothing could be fetched; {first}"
+              + (f" (and {more} more failed day(s), listed above)" if more > 0 else ""),
+              file=sys.stderr)
     return summary.exit_code
 
 
