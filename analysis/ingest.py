@@ -277,9 +277,19 @@ def _stats(
 
 
 def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
+    """Replace the paper table atomically, unless nothing changed (then not even touched)."""
     if store.exists() and merged.equals(old.sort("paper_id")):
         return False
-    store.write_papers(merged)
+    if store.root.exists() and not store.root.is_dir():
+        raise InputError("the store must be a folder", file=str(store.root),
+                         hint="pass a folder to --store")
+    try:
+        store.write_papers(merged)
+    except OSError as exc:
+        raise InputError(f"cannot write the store: {exc.strerror or exc}",
+                         file=str(store.papers_path),
+                         hint="check free space and permissions; the store was not changed",
+                         ) from None
     return True
 
 

@@ -235,3 +235,11 @@ def test_damaged_store_is_reported_not_overwritten(tmp_path, capsys):
     code, _, err = _ingest(capsys, store, str(DAY))
     assert code == 2 and "papers.parquet: the store's paper table cannot be read" in err
     assert _snapshot(store) == before
+
+
+def test_store_that_is_a_file(tmp_path, capsys):
+    not_a_dir = tmp_path / "store.txt"
+    not_a_dir.write_bytes(b"keep me")
+    code, _, err = _ingest(capsys, not_a_dir, str(DAY))
+    assert code == 2 and f"{not_a_dir}: the store must be a folder" in err
+    assert not_a_dir.read_bytes() == b"keep me"

@@ -98,3 +98,10 @@ def test_mapping_to_a_missing_column(tmp_path):
     with pytest.raises(InputError) as info:
         load_sources([path], mapping={"title": "Title"})
     assert str(info.value).startswith(f"{path}: header: field 'Title':")
+
+
+def test_one_column_csv(tmp_path):
+    path = tmp_path / "titles"
+    path.write_text("title\nOnly a title\n", encoding="utf-8")
+    row = load_sources([path]).frame.row(0, named=True)
+    assert row["title"] == "Only a title" and row["paper_id"] == title_id("Only a title")
