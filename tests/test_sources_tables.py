@@ -105,3 +105,21 @@ def test_one_column_csv(tmp_path):
     path.write_text("title\nOnly a title\n", encoding="utf-8")
     row = load_sources([path]).frame.row(0, named=True)
     assert row["title"] == "Only a title" and row["paper_id"] == title_id("Only a title")
+
+
+def test_arxiv_ids_are_normalised_so_they_deduplicate(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "paper_id,title,upvotes\n"
+        "2404.07413,JetMoE,1\n"
+        "arXiv:2404.07413v2,JetMoE,5\n"
+        "https://arxiv.org/abs/2404.07413v1,JetMoE,2\n"
+        "https://huggingface.co/papers/2404.07413,JetMoE,3\n",
+        encoding="utf-8",
+    )
+    frame = load_sources([path]).frame
+    assert set(frame["paper_id"]) == {"2404.07413"}
+    from analysis.ingest import merge
+
+    merged, stats = merge(frame.head(0), frame)
+    assert merged.height == 1 and merged["upvotes"][0] == 5 and stats.merged == 3

@@ -70,8 +70,23 @@ def check_text(
     return clean_text(value, cap)
 
 
+_ID_PREFIX = re.compile(
+    r"^(?:arxiv:|https?://(?:www\.)?(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/))",
+    re.IGNORECASE,
+)
+_ARXIV_VERSION = re.compile(r"^(\d{4}\.\d{4,5})v\d+$")
+
+
+def normalise_id(text: str) -> str:
+    """``arXiv:2404.07413v2`` or an arXiv / Hugging Face link -> ``2404.07413``."""
+    text = _ID_PREFIX.sub("", text.strip())
+    text = text.removesuffix(".pdf")
+    m = _ARXIV_VERSION.match(text)
+    return m.group(1) if m else text
+
+
 def check_id(value: object, field: str = "paper_id") -> str | None:
-    """A paper id: text without spaces, not absurdly long."""
+    """A paper id: text without spaces, not absurdly long; arXiv forms are normalised."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -79,7 +94,7 @@ def check_id(value: object, field: str = "paper_id") -> str | None:
     text = clean_text(value, 10 * MAX_ID_LEN)
     if text and (len(text) > MAX_ID_LEN or " " in text):
         raise InputError("not a paper id (too long or contains spaces)", field=field)
-    return text
+    return normalise_id(text) or None if text else None
 
 
 def check_upvotes(value: object, field: str = "upvotes") -> int | None:
