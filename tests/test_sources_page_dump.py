@@ -107,3 +107,54 @@ def test_ids_are_stable_and_derived_from_the_normalised_title(dump):
 
 def test_detected_from_content():
     assert detect(PAGE_DUMP.read_bytes(), file="dump.json") == "page-dump"
+
+
+def _blocks() -> list[list[str]]:
+    """The real dump as lists of non-empty lines per paper (after the page header)."""
+    lines = [ln for ln in PAGE_DUMP.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    start = lines.index("Dec 31") + 1
+    blocks, cur = [], []
+    for ln in lines[start:]:
+        cur.append(ln)
+        if parse_date_line(ln):
+            blocks.append(cur)
+            cur = []
+    return blocks
+
+
+def parse_date_line(line: str) -> bool:
+    from analysis.sources.page_dump import DATE_LINE
+
+    return bool(DATE_LINE.match(line.strip()))
+
+
+def test_multi_paragraph_abstract_and_crlf():
+    first, second = _blocks()[:2]
+    title, abstract = first[0], first[1]
+    half = len(abstract) // 2
+    cut = abstract.index(". ", half) + 1
+    split = [title, abstract[:cut], abstract[cut:].strip(), *first[2:]]
+    text = "\r\n\r\n".join(split + second) + "\r\n"
+    frame = parse_page_dump(text, file="p.txt", reference_date=CAPTURED, problems=Problems())
+    assert frame.height == 2
+    assert frame["abstract"][0] == abstract.strip()
+    assert frame["published"].to_list() == [dt.date(2025, 6, 30), dt.date(2023, 6, 29)]
+
+
+def test_a_bad_date_skips_only_its_paper():
+    blocks = _blocks()[:3]
+    blocks[1][-1] = "Feb 30, 2024 3"
+    problems = Problems()
+    frame = parse_page_dump("\n\n".join(sum(blocks, [])), file="p.txt",
+                            reference_date=CAPTURED, problems=problems)
+    assert frame.height == 2 and len(problems) == 1
+    assert str(problems.items[0]).startswith("p.txt: line 19: field 'published': not a real date")
+
+
+def test_a_title_without_abstract_is_reported():
+    first = _blocks()[0]
+    text = "\n\n".join(["Lonely title", "  • 3 authors", "·", "Jun 30", *first])
+    problems = Problems()
+    frame = parse_page_dump(text, file="p.txt", reference_date=CAPTURED, problems=problems)
+    assert frame.height == 1 and frame["title"][0] == first[0]
+    assert str(problems.items[0]).startswith("p.txt: line 1: field 'title': text that is neither")

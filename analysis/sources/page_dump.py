@@ -37,6 +37,8 @@ DATE_LINE = re.compile(
 )
 AUTHORS_LINE = re.compile(r"^[•·*\-]?\s*(\d{1,6})\s+authors?$", re.IGNORECASE)
 DOT_LINES = {"·", "•", "⋅"}
+TITLE_MAX = 300  # longer lines are abstract text, never a title
+ORG_MAX = 200  # a short line in place of "• N authors" is an organization
 CHROME = {
     "new",
     "get trending papers in your email inbox!",
@@ -160,7 +162,7 @@ def parse_page_dump(
         if i < len(tokens) and tokens[i][1] == "date":
             date_line = tokens[i]
             i += 1
-        if n_authors is None and len(run) % 2 == 1 and len(run) >= 3:
+        if n_authors is None and len(run) >= 3 and len(run[-1][1]) <= ORG_MAX:
             org = run.pop()[1]  # an organization line in place of "• N authors"
         try:
             if date_line is not None:
@@ -170,7 +172,7 @@ def parse_page_dump(
             raise
         except InputError as err:
             problems.add(err)  # the paper the date belongs to is skipped; those before it stay
-            _flush(run[:-2], rows, file, problems, notes, last=None)
+            _flush(run, rows, file, problems, notes, last=None, drop_last=True)
             run = []
             continue
         _flush(run, rows, file, problems, notes, last={
@@ -184,16 +186,36 @@ def parse_page_dump(
     return to_frame(rows)
 
 
-def _flush(run, rows, file, problems, notes, last) -> None:
-    """Turn a run of text lines into papers: pairs of (title, abstract); meta for the last."""
-    if len(run) % 2 == 1:
-        n, s = run[0]
-        problems.add(InputError(
-            "a title without an abstract (or stray text) could not be placed",
-            file=file, entry=f"line {n}", field="abstract"))
-        run = run[1:]
-    pairs = [(run[k], run[k + 1]) for k in range(0, len(run), 2)]
-    for j, ((n, title), (_, abstract)) in enumerate(pairs):
+def _group(run: list[tuple[int, str]], file: str, problems: Problems) -> list[tuple[int, str, str]]:
+    """Text lines -> (line, title, abstract): a title is followed by its abstract, and lines
+    too long to be a title continue that abstract (multi-paragraph abstracts)."""
+    papers: list[tuple[int, str, str]] = []
+    i = 0
+    while i < len(run):
+        n, title = run[i]
+        if i + 1 >= len(run) or len(title) > TITLE_MAX:
+            problems.add(InputError(
+                "text that is neither a title with an abstract nor page metadata",
+                file=file, entry=f"line {n}", field="title",
+                hint="each paper needs a title line followed by its abstract"))
+            i += 1
+            continue
+        parts = [run[i + 1][1]]
+        i += 2
+        while i < len(run) and (len(run[i][1]) > TITLE_MAX or i + 1 == len(run)):
+            parts.append(run[i][1])
+            i += 1
+        papers.append((n, title, " ".join(parts)))
+    return papers
+
+
+def _flush(run, rows, file, problems, notes, last, drop_last=False) -> None:
+    """Turn a run of text lines into papers; the metadata ``last`` belongs to the last one."""
+    pairs = _group(run, file, problems)
+    if drop_last:
+        pairs = pairs[:-1]
+        last = None
+    for j, (n, title, abstract) in enumerate(pairs):
         meta = last if (last is not None and j == len(pairs) - 1) else {}
         entry_notes: list[str] = []
         try:
