@@ -46,24 +46,46 @@ class HtmlSafeJSONEncoder(json.JSONEncoder):
     """
 
     def encode(self, o: object) -> str:
-        return (super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e")
-                .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+        return _html_safe(super().encode(o))
 
     def iterencode(self, o: object, _one_shot: bool = False):
-        yield self.encode(o)
+        for chunk in super().iterencode(o, _one_shot):
+            yield _html_safe(chunk)
 
 
-def to_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
-    """The chart as PNG bytes, ``scale`` times its size in pixels."""
+def _html_safe(text: str) -> str:
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def sized(chart: alt.TopLevelMixin, width: int | None = None,
+          height: int | None = None) -> alt.TopLevelMixin:
+    """The chart fitted to ``width`` x ``height`` pixels overall (title, axes, legend included)."""
+    if width is None and height is None:
+        return chart
+    props = {k: v for k, v in (("width", width), ("height", height)) if v is not None}
+    return chart.properties(**props, autosize=alt.AutoSizeParams(type="fit", contains="padding"))
+
+
+def to_png(chart: alt.TopLevelMixin, scale: float = 2, *, width: int | None = None,
+           height: int | None = None) -> bytes:
+    """The chart as PNG bytes, ``scale`` times its size in pixels.
+
+    Args:
+        chart: the chart.
+        scale: pixel density; 2 doubles width and height (sharp in print and on HiDPI screens).
+        width, height: the chart's overall size before scaling (default: its natural size).
+    """
     buf = io.BytesIO()
-    chart.save(buf, format="png", scale_factor=scale)
+    sized(chart, width, height).save(buf, format="png", scale_factor=scale)
     return buf.getvalue()
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an SVG document (text)."""
+def to_svg(chart: alt.TopLevelMixin, *, width: int | None = None,
+           height: int | None = None) -> str:
+    """The chart as an SVG document (text), optionally fitted to ``width`` x ``height``."""
     buf = io.StringIO()
-    chart.save(buf, format="svg")
+    sized(chart, width, height).save(buf, format="svg")
     return buf.getvalue()
 
 
@@ -80,12 +102,13 @@ def to_csv(view) -> str:
     return safe_csv(view.data)
 
 
-def render(view, fmt: str, *, scale: float = 2) -> bytes:
+def render(view, fmt: str, *, scale: float = 2, width: int | None = None,
+           height: int | None = None) -> bytes:
     """A view in one of ``FORMATS`` as bytes (text formats UTF-8 encoded)."""
     if fmt == "png":
-        return to_png(view.chart, scale=scale)
+        return to_png(view.chart, scale=scale, width=width, height=height)
     if fmt == "svg":
-        return to_svg(view.chart).encode("utf-8")
+        return to_svg(view.chart, width=width, height=height).encode("utf-8")
     if fmt == "html":
         return to_html(view.chart).encode("utf-8")
     if fmt == "csv":
@@ -119,9 +142,10 @@ def file_name(name: str, filters: Filters, fmt: str, options: dict | None = None
     return f"{stem}.{_slug(fmt) or 'out'}"
 
 
-def write(view, fmt: str, out: Path, *, scale: float = 2) -> int:
+def write(view, fmt: str, out: Path, *, scale: float = 2, width: int | None = None,
+          height: int | None = None) -> int:
     """Write a view to ``out`` atomically; returns the number of bytes written."""
-    data = render(view, fmt, scale=scale)
+    data = render(view, fmt, scale=scale, width=width, height=height)
     atomic_write_bytes(Path(out), data)
     return len(data)
 

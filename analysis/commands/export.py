@@ -51,6 +51,10 @@ def register(sub) -> None:
                    help="output file, '-' for standard output (default: a name made from the "
                    "chart and the filters, in the current folder)")
     p.add_argument("--scale", type=float, default=2.0, help="PNG scale factor (default 2)")
+    p.add_argument("--width", type=int, default=None,
+                   help="PNG/SVG: overall chart width in pixels before scaling")
+    p.add_argument("--height", type=int, default=None,
+                   help="PNG/SVG: overall chart height in pixels before scaling")
     _view_args(p)
     p.set_defaults(func=cmd_export)
 
@@ -86,14 +90,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     store, lf = _paper_frame(args)
     view = build_view(args.chart, lf, filters, **_options(args))
     if args.out == "-":
-        sys.stdout.buffer.write(export.render(view, fmt, scale=args.scale))
+        sys.stdout.buffer.write(export.render(view, fmt, scale=args.scale, width=args.width,
+                                              height=args.height))
         sys.stdout.flush()
         return 0
     out = Path(args.out) if args.out else Path(export.file_name(view.name, filters, fmt,
                                                                 view.options))
     if out.is_dir():
         raise InputError(f"{out} is a folder", hint="give a file name with --out")
-    size = export.write(view, fmt, out, scale=args.scale)
+    size = export.write(view, fmt, out, scale=args.scale, width=args.width, height=args.height)
     print(f"wrote {out} ({size:,} bytes, {view.data.height:,} data rows)")
     return 0
 
