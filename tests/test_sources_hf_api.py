@@ -9,7 +9,7 @@ import pytest
 from conftest import DAILY
 
 from analysis.schema import COLUMNS, InputError, Problems
-from analysis.sources import detect, hf_api
+from analysis.sources import detect, hf_api, parse
 
 
 def _entries(day: str = "2025-06-25") -> list:
@@ -94,3 +94,16 @@ def test_unusable_bodies_raise_input_error(body):
         hf_api.parse_response(body, file="day.json", listed=None, problems=Problems())
     assert str(info.value).startswith("day.json")
     assert "\n" not in str(info.value)
+
+
+def test_api_entries_one_per_line():
+    entries = _entries()
+    entries[1]["paper"]["upvotes"] = "many"
+    text = "\n".join(json.dumps(e) for e in entries) + "\n"
+    assert detect(text.encode(), file="x.jsonl") == "hf-api-lines"
+    problems = Problems()
+    fmt, frame = parse(text.encode(), file="2025-06-25.jsonl", problems=problems)
+    assert fmt == "hf-api-lines" and frame.height == len(entries) - 1
+    assert frame["paper_id"][0] == entries[0]["paper"]["id"]
+    assert set(frame["listed"]) == {dt.date(2025, 6, 25)}
+    assert str(problems.items[0]).startswith("2025-06-25.jsonl: line 2: field 'paper.upvotes'")

@@ -3,7 +3,8 @@
 :func:`detect` tells the format from the content (the file name only breaks ties), and
 :func:`parse` dispatches to the module for that format:
 
-- ``hf-api``: Hugging Face Daily Papers API responses (:mod:`analysis.sources.hf_api`)
+- ``hf-api``: Hugging Face Daily Papers API responses (:mod:`analysis.sources.hf_api`);
+  ``hf-api-lines``: the same entries saved one JSON object per line
 - ``page-dump``: text copied from a Hugging Face papers page (:mod:`analysis.sources.page_dump`)
 - ``csv``, ``parquet``, ``jsonl``, ``json-records``: tables (:mod:`analysis.sources.tables`)
 """
@@ -19,7 +20,7 @@ from analysis.schema import InputError, Problems
 from analysis.sources import hf_api, page_dump, tables
 from analysis.sources.common import decode
 
-FORMATS = ("hf-api", "page-dump", "csv", "parquet", "jsonl", "json-records")
+FORMATS = ("hf-api", "hf-api-lines", "page-dump", "csv", "parquet", "jsonl", "json-records")
 
 
 def detect(data: bytes, *, file: str) -> str:
@@ -48,6 +49,8 @@ def detect(data: bytes, *, file: str) -> str:
             "\n" not in head.strip()
         ):
             return "hf-api"
+        if isinstance(obj, dict) and isinstance(obj.get("paper"), dict):
+            return "hf-api-lines"  # API entries saved one per line
         return "jsonl"
     if page_dump.looks_like_page_dump(text):
         return "page-dump"
@@ -102,6 +105,11 @@ def parse(
             listed = hf_api.listing_date_from_name(file)
         frame = hf_api.parse_response(data, file=file, listed=listed, problems=problems,
                                       notes=notes)
+    elif fmt == "hf-api-lines":
+        if listed is None:
+            listed = hf_api.listing_date_from_name(file)
+        frame = hf_api.parse_entry_lines(data, file=file, listed=listed, problems=problems,
+                                         notes=notes)
     elif fmt == "page-dump":
         frame = page_dump.parse_page_dump(data, file=file, reference_date=reference_date,
                                           problems=problems, notes=notes)

@@ -122,6 +122,33 @@ def parse_response(
     return parse_entries(entries, file=file, listed=listed, problems=problems, notes=notes)
 
 
+def parse_entry_lines(
+    data: bytes | str,
+    *,
+    file: str,
+    listed: dt.date | None,
+    problems: Problems,
+    notes: list[str] | None = None,
+) -> pl.DataFrame:
+    """API entries saved as JSON Lines (one entry per line); bad lines go to problems."""
+    text = decode(data, file=file) if isinstance(data, bytes) else data
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            problems.add(InputError("not valid JSON", file=file, entry=f"line {n}"))
+            continue
+        before = len(problems)
+        frame = parse_entries([entry], file=file, listed=listed, problems=problems, notes=notes)
+        for err in problems.items[before:]:
+            err.entry = f"line {n}"
+        rows.append(frame)
+    return pl.concat(rows, how="vertical") if rows else to_frame([])
+
+
 def parse_entries(
     entries: list,
     *,
