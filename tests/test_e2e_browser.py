@@ -30,7 +30,8 @@ CHART = "[data-testid='stVegaLiteChart']"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make browser)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason="needs Debian's chromium (make browser)"),
 ]
 
 
