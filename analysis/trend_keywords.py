@@ -32,15 +32,20 @@ MAX_PHRASE_LEN = 500
 
 
 def _word_pattern(word: str) -> str:
-    """One word, escaped, with an optional plural -s."""
+    """One word, escaped, case-insensitive, with an optional plural -s.
+
+    ASCII words fold case the ASCII way (``(?i-u:...)``), which lets the regex engine use fast
+    literal prefilters; words with other letters fold case the Unicode way.
+    """
     lower = word.lower()
     if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss") and lower[-2].isalpha():
         word = word[:-1]
-    return re.escape(word) + "s?"
+    flags = "i-u" if word.isascii() else "i"
+    return f"(?{flags}:{re.escape(word)}s?)"
 
 
 def phrase_pattern(phrase: str, regex: bool = False) -> str:
-    """The (Rust) regular expression a phrase matches with, case-insensitive.
+    """The (Rust) regular expression a phrase matches with; it ignores case.
 
     Args:
         phrase: words such as "fine-tuning" or "reinforcement learning", or a regex.
@@ -75,7 +80,7 @@ def phrase_pattern(phrase: str, regex: bool = False) -> str:
     # \b only where the phrase starts/ends with a word character ("C++" has none at its end)
     left = r"\b" if re.match(r"\w", words[0]) else ""
     right = r"\b" if re.search(r"\w$", words[-1]) else ""
-    return f"(?i){left}{body}{right}"
+    return f"{left}{body}{right}"
 
 
 def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr:
