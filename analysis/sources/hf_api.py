@@ -132,21 +132,15 @@ def parse_entry_lines(
 ) -> pl.DataFrame:
     """API entries saved as JSON Lines (one entry per line); bad lines go to problems."""
     text = decode(data, file=file) if isinstance(data, bytes) else data
-    rows = []
+    labelled = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            labelled.append((f"line {n}", json.loads(line)))
         except (json.JSONDecodeError, RecursionError):
             problems.add(InputError("not valid JSON", file=file, entry=f"line {n}"))
-            continue
-        before = len(problems)
-        frame = parse_entries([entry], file=file, listed=listed, problems=problems, notes=notes)
-        for err in problems.items[before:]:
-            err.entry = f"line {n}"
-        rows.append(frame)
-    return pl.concat(rows, how="vertical") if rows else to_frame([])
+    return _frame(labelled, file=file, listed=listed, problems=problems, notes=notes)
 
 
 def parse_entries(
@@ -158,17 +152,23 @@ def parse_entries(
     notes: list[str] | None = None,
 ) -> pl.DataFrame:
     """Map API entries to canonical rows; bad entries go to problems."""
+    labelled = [(f"entry {i}", entry) for i, entry in enumerate(entries)]
+    return _frame(labelled, file=file, listed=listed, problems=problems, notes=notes)
+
+
+def _frame(labelled: list[tuple[str, object]], *, file: str, listed: dt.date | None,
+           problems: Problems, notes: list[str] | None) -> pl.DataFrame:
     rows = []
-    for i, entry in enumerate(entries):
+    for label, entry in labelled:
         entry_notes: list[str] = []
         try:
             rows.append(_row(entry, listed, entry_notes))
         except InputError as err:
-            err.file, err.entry = file, f"entry {i}"
+            err.file, err.entry = file, label
             problems.add(err)
             continue
         if notes is not None:
-            notes.extend(f"{file}: entry {i}: {n}" for n in entry_notes)
+            notes.extend(f"{file}: {label}: {n}" for n in entry_notes)
     return to_frame(rows)
 
 
