@@ -15,7 +15,7 @@ from conftest import DAILY, REPO
 
 from analysis.filters import Filters
 from analysis.ingest import load_sources
-from analysis.store import Store
+from analysis.store import Store, atomic_write_json, atomic_write_parquet
 from analysis.trends import (
     EMERGING_METHOD,
     emerging_topics,
@@ -31,27 +31,49 @@ def fake_topic(paper_id: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def assignment_file(tmp_path_factory) -> Path:
+def store(tmp_path_factory) -> Store:
+    """A store of the fixture papers with topic artifacts in the topics helper's layout."""
+    store = Store(tmp_path_factory.mktemp("store"))
     papers = load_sources([str(DAILY)]).frame
+    store.write_papers(papers)
     ids = papers["paper_id"].to_list()
-    table = pl.DataFrame({
+    n = len(ids)
+    assignments = pl.DataFrame({
         "paper_id": ids,
         "topic": pl.Series([fake_topic(i) for i in ids], dtype=pl.Int32),
-        "prob": pl.Series([0.5] * len(ids), dtype=pl.Float32),
+        "prob": pl.Series([0.5] * n, dtype=pl.Float32),
+        "x": pl.Series(np.linspace(0, 1, n), dtype=pl.Float32),
+        "y": pl.Series(np.linspace(1, 0, n), dtype=pl.Float32),
     })
-    path = tmp_path_factory.mktemp("topics") / "assignments.parquet"
-    table.write_parquet(path)
-    return path
+    table = pl.DataFrame({
+        "topic": pl.Series(range(-1, 5), dtype=pl.Int32),
+        "label": ["outliers", "alpha", "beta", "", "delta", None],
+        "words": [["w"]] * 6, "size": [1] * 6, "representative": [[ids[0]]] * 6,
+    })
+    atomic_write_parquet(store.topics_dir / "assignments.parquet", assignments)
+    atomic_write_parquet(store.topics_dir / "topic_table.parquet", table)
+    atomic_write_json(store.topics_dir / "meta.json", {"n_topics": 5})
+    return store
 
 
 @pytest.fixture(scope="module")
-def frame(assignment_file) -> pl.LazyFrame:
-    papers = load_sources([str(DAILY)]).frame
-    topics = pl.read_parquet(assignment_file).select("paper_id", "topic")
-    return papers.join(topics, on="paper_id", how="left").with_columns(
-        pl.when(pl.col("topic") == -1).then(pl.lit("Outliers"))
-        .otherwise(pl.format("t{}", "topic")).alias("topic_label")
-    ).lazy()
+def assignment_file(store) -> Path:
+    return store.topics_dir / "assignments.parquet"
+
+
+@pytest.fixture(scope="module")
+def frame(store) -> pl.LazyFrame:
+    return paper_frame(store)
+
+
+def test_paper_frame_joins_topics_and_labels(frame):
+    df = frame.collect()
+    assert df.height == 447 and df["topic"].null_count() == 0
+    assert df.schema["topic"] == pl.Int32 and df.schema["topic_label"] == pl.Utf8
+    labels = dict(df.select("topic", "topic_label").unique().iter_rows())
+    assert labels == {-1: "Outliers", 0: "alpha", 1: "beta", 2: "Topic 2", 3: "delta",
+                      4: "Topic 4"}
+    assert df["x"].min() == 0.0 and df["y"].max() == 1.0
 
 
 def raw_published() -> dict[str, dt.date]:
@@ -82,6 +104,7 @@ def test_topic_counts_match_the_assignment_table(frame, assignment_file):
             assert r["share"] == pytest.approx(r["count"] / r["total"])
     assert got["count"].sum() == len(table)
     assert got.filter(pl.col("topic") == -1)["label"].unique().to_list() == ["Outliers"]
+    assert got.filter(pl.col("topic") == 0)["label"].unique().to_list() == ["alpha"]
     # shares of all topics add up to one in every period with papers
     sums = got.filter(pl.col("total") > 0).group_by("period").agg(pl.col("share").sum())
     assert np.allclose(sums["share"].to_numpy(), 1.0)
@@ -120,11 +143,10 @@ def test_paper_frame_without_topics_has_null_topic_columns(tmp_path):
 def test_bundled_store_topics_match_its_assignment_table():
     """When the bundled store has a topic model, count its assignment Parquet directly."""
     store = Store(REPO / "data")
-    files = [p for p in sorted(store.topics_dir.glob("*.parquet"))
-             if {"paper_id", "topic"} <= set(pl.read_parquet_schema(p))]
-    if not files:
+    path = store.topics_dir / "assignments.parquet"
+    if not path.is_file():
         pytest.skip("the bundled store has no topic assignments yet")
-    assign = pl.read_parquet(files[0]).select("paper_id", "topic")
+    assign = pl.read_parquet(path).select("paper_id", "topic")
     papers = pl.read_parquet(store.papers_path).select("paper_id", "published")
     got = topic_frequency(paper_frame(store), Filters(period="year"))
     by_topic = dict(got.group_by("topic").agg(pl.col("count").sum()).iter_rows())
