@@ -1,0 +1,97 @@
+"""Time from a filter change to the finished rerun, on the bundled store (Streamlit AppTest).
+
+For each page, 20 filter changes are made through the sidebar widgets (date range, period, basis,
+minimum upvotes; every state new, so no view comes from the cache) and each rerun is timed.
+The baseline, in the same run, is a rerun with no change (all views cached). Prints p50 and p95
+per page and overall; the target is p95 <= 300 ms.
+
+    .venv/bin/python bench/bench_dashboard.py [--changes 20] [--pages overview,topics,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "dashboard" / "app.py")
+PAGES = ("overview", "topics", "keywords", "upvotes", "papers")
+
+
+def changes(n: int):
+    """n distinct filter changes: (widget kind, key, value)."""
+    out = []
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            start = dt.date(2024, 6, 1) + dt.timedelta(days=17 * i)
+            out.append(("date_input", "w_dates", (start, start + dt.timedelta(days=300))))
+        elif kind == 1:
+            out.append(("button_group", "w_period", ("week", "quarter", "month", "year")[i % 4]))
+        elif kind == 2:
+            out.append(("number_input", "w_min_upvotes", (i * 3) % 40))
+        else:
+            out.append(("button_group", "w_basis", ("listed", "published")[(i // 4) % 2]))
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def bench_page(page: str, n: int) -> tuple[list[float], list[float]]:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    if page != "overview":
+        at.switch_page(f"{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.run()  # warm: caches filled for the default filters
+    idle = []
+    for _ in range(5):
+        t = time.perf_counter()
+        at.run()
+        idle.append(time.perf_counter() - t)
+    timed = []
+    for kind, key, value in changes(n):
+        widget = getattr(at, kind)(key=key)
+        widget.set_value(value)
+        t = time.perf_counter()
+        at.run()
+        timed.append(time.perf_counter() - t)
+        assert not at.exception, [e.message for e in at.exception]
+    return timed, idle
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--pages", default=",".join(PAGES))
+    args = parser.parse_args()
+    os.environ.setdefault("PAPERTRENDS_STORE", str(REPO / "data"))
+    os.environ.setdefault("PAPERTRENDS_NO_FIT", "1")
+    everything: list[float] = []
+    print(f"store: {os.environ['PAPERTRENDS_STORE']}; {args.changes} filter changes per page")
+    print(f"{'page':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'no-change p50':>14} "
+          f"{'ratio':>6}")
+    for page in args.pages.split(","):
+        timed, idle = bench_page(page, args.changes)
+        everything += timed
+        p50, p95, base = pct(timed, 0.5), pct(timed, 0.95), statistics.median(idle)
+        print(f"{page:<10} {p50 * 1000:8.0f} {p95 * 1000:8.0f} {max(timed) * 1000:8.0f} "
+              f"{base * 1000:14.0f} {p50 / base:6.1f}")
+    p95 = pct(everything, 0.95)
+    print(f"{'all':<10} {pct(everything, 0.5) * 1000:8.0f} {p95 * 1000:8.0f} "
+          f"{max(everything) * 1000:8.0f}")
+    print(f"target p95 <= 300 ms: {'met' if p95 <= 0.3 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
