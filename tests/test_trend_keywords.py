@@ -10,6 +10,8 @@ from collections import Counter
 import polars as pl
 import pytest
 from conftest import DAILY
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.filters import Filters
 from analysis.ingest import load_sources
@@ -229,3 +231,24 @@ def test_min_upvotes_filter_changes_the_total(frame):
     assert some["total"].sum() < all_["total"].sum()
     assert (some["count"] <= all_.filter(pl.col("period").is_in(some["period"].implode()))
             ["count"]).all()
+
+
+# ---- property: the regex route and the plain-Python route agree on generated text --------------
+WORDS = ["fine", "tuning", "model", "models", "diffusion", "agent", "rl", "llm", "data", "mixture",
+         "of", "experts", "naïve", "café", "x1", "e", "finetuning", "sub_word"]
+GLUE = [" ", "  ", "-", " - ", "\u2010", "\u2013", ", ", ". ", "\n", "(", ")", "/", "'", "_", ""]
+
+
+@given(
+    phrase=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    phrase_glue=st.sampled_from([" ", "-"]),
+    text=st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(["", "s"]),
+                            st.sampled_from(GLUE), st.booleans()), max_size=12),
+)
+@settings(max_examples=300, deadline=None)
+def test_matching_agrees_with_plain_python(phrase, phrase_glue, text):
+    words = "".join(((w + s).upper() if up else w + s) + g for w, s, g, up in text)
+    query = phrase_glue.join(phrase)
+    df = pl.DataFrame({"title": [words], "abstract": [""]})
+    got = match_papers(df, query, field="title").collect().height == 1
+    assert got == contains_phrase(words, query), (query, words)
