@@ -20,16 +20,14 @@ from analysis.trend_keywords import finish_share
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
 
 
-def _labels(data: pl.LazyFrame) -> pl.DataFrame:
+def _labels(data: pl.LazyFrame) -> pl.LazyFrame:
     return (
-        data.filter(pl.col("topic").is_not_null())
-        .group_by("topic")
+        data.group_by("topic")
         .agg(pl.col("topic_label").drop_nulls().first().alias("label"))
         .with_columns(
             pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
             .otherwise(pl.coalesce("label", pl.format("Topic {}", "topic"))).alias("label")
         )
-        .collect()
     )
 
 
@@ -49,13 +47,12 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.Dat
     totals = everything.group_by("period").agg(
         pl.len().cast(pl.Int64).alias("total"),
         pl.col("date").min().alias("first"), pl.col("date").max().alias("last"),
-    ).collect()
+    )
     picked = everything.filter(pl.col("topic").is_not_null())
     if filters.topics:
         picked = picked.filter(pl.col("topic").is_in(list(filters.topics)))
     counts = picked.group_by("period", "topic").agg(pl.len().cast(pl.Int64).alias("count"))
-    counts = counts.collect()
-    labels = _labels(picked)
+    totals, counts, labels = pl.collect_all([totals, counts, _labels(picked)])
     if labels.height == 0:
         return _empty()
     first = totals["first"].min() if totals.height else None
