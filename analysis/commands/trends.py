@@ -151,7 +151,15 @@ def cmd_emerging(args: argparse.Namespace) -> int:
     _has_topics(args, frame)
     if args.k < 3:
         raise InputError("--periods must be at least 3 to fit a trend", field="periods")
-    emit(emerging_topics(frame, filters_from(args), k=args.k, min_size=args.min_size), args)
+    df = emerging_topics(frame, filters_from(args), k=args.k, min_size=args.min_size)
+    if args.json or args.csv or df.height == 0:
+        emit(df, args)
+        return 0
+    w = df.row(0, named=True)
+    emit(df.select("rank", "topic", "label", "slope", "p_value", "significant", "papers",
+                   "first_share", "last_share"), args)
+    print(f"window: {w['periods']} periods, {w['window_start']} to {w['window_end']}; "
+          f"method: {w['method']}")
     return 0
 
 
@@ -161,5 +169,13 @@ def cmd_rising(args: argparse.Namespace) -> int:
     df = rising_phrases(_frame(args), filters_from(args), recent_months=args.recent,
                         baseline_months=args.baseline, field=args.field,
                         min_support=args.min_support, max_words=args.max_words, limit=args.limit)
-    emit(df, args)
+    if args.json or args.csv or df.height == 0:
+        emit(df, args)
+        return 0
+    w = df.row(0, named=True)
+    emit(df.select("phrase", "recent_count", "baseline_count", "recent_share", "baseline_share",
+                   "g2", "p_value", "q_value"), args)
+    print(f"recent {w['recent_start']} to {w['recent_end']} ({w['recent_papers']} papers) "
+          f"against {w['baseline_start']} to {w['baseline_end']} ({w['baseline_papers']} papers); "
+          f"{w['method']}")
     return 0
