@@ -90,8 +90,8 @@ class IngestReport:
             "merged": self.stats.merged,
             "unchanged": self.stats.unchanged,
             "skipped": len(self.problems),
-            "problems": [str(p) for p in self.problems.items],
-            "notes": self.notes,
+            "problems": [str(p) for p in self.problems.items[:200]],  # the first 200
+            "notes": self.notes[:200],
             "written": self.written,
         }
 

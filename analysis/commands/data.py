@@ -85,7 +85,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     up = info["upvotes"]
     print(f"store       {info['store']}")
     print(f"papers      {info['papers']:,}")
-    print(f"listed      {info['first_date']} .. {info['last_date']}")
+    print(f"listed      {info['first_date']} .. {info['last_date']}"
+          + (f" ({info['unlisted']:,} without a listing day)" if info["unlisted"] else ""))
     pub = info["published"]
     print(f"published   {pub['first']} .. {pub['last']} ({pub['nulls']} undated)")
     print("sources     " + ", ".join(f"{k} {v:,}" for k, v in info["sources"].items()))
