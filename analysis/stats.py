@@ -5,10 +5,14 @@ Only NumPy and SciPy's distribution functions; no model fitting libraries.
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
+    import numpy as np
 
 #: z for a two-sided 95% interval (the same value scipy uses: ndtri(0.975)).
 Z95 = NormalDist().inv_cdf(0.975)
@@ -30,7 +34,7 @@ def wilson(count: int, total: int, z: float = Z95) -> tuple[float, float]:
     p = count / total
     denom = 2 * (total + z * z)
     center = (2 * total * p + z * z) / denom
-    half = z * np.sqrt(z * z + 4 * total * p * (1 - p)) / denom
+    half = z * math.sqrt(z * z + 4 * total * p * (1 - p)) / denom
     return (max(0.0, center - half), min(1.0, center + half))
 
 
@@ -53,12 +57,15 @@ def wilson_exprs(count: str = "count", total: str = "total", z: float = Z95) -> 
 
 def chi2_sf_1(stat: np.ndarray) -> np.ndarray:
     """Upper tail of the chi-squared distribution with one degree of freedom."""
+    import numpy as np
     from scipy.special import chdtrc
 
     return chdtrc(1, np.maximum(np.asarray(stat, dtype=float), 0.0))
 
 
 def _binom_loglik(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     p = np.clip(p, 1e-300, 1 - 1e-16)
     with np.errstate(divide="ignore", invalid="ignore"):
         ll = np.where(k > 0, k * np.log(p), 0.0) + np.where(n - k > 0, (n - k) * np.log1p(-p), 0.0)
@@ -83,6 +90,8 @@ def logistic_trend(
     Returns:
         dict with arrays ``slope``, ``se``, ``lr`` (statistic) and ``p_value`` of length rows.
     """
+    import numpy as np
+
     k = np.asarray(counts, dtype=float)
     n = np.broadcast_to(np.asarray(totals, dtype=float), k.shape)
     rows, periods = k.shape
@@ -130,6 +139,8 @@ def logistic_trend(
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     return 0.5 * (1 + np.tanh(0.5 * x))
 
 
@@ -138,6 +149,8 @@ def g2_two_by_two(a: np.ndarray, n1: float, b: np.ndarray, n2: float) -> np.ndar
 
     The 2x2 table is (a, n1 - a; b, n2 - b); G² = 2 * sum(O * ln(O / E)), 1 df.
     """
+    import numpy as np
+
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     obs = np.stack([a, n1 - a, b, n2 - b])
@@ -152,6 +165,8 @@ def g2_two_by_two(a: np.ndarray, n1: float, b: np.ndarray, n2: float) -> np.ndar
 
 def bh_qvalues(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (false discovery rate), same order as p."""
+    import numpy as np
+
     p = np.asarray(p, dtype=float)
     m = p.size
     if m == 0:

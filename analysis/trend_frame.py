@@ -51,6 +51,8 @@ def paper_frame(store) -> pl.LazyFrame:
 def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
     """(assignments, labels) from analysis.topic_artifacts, or (None, empty) without topics."""
     empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8()})
+    if not store.topics_dir.is_dir():  # no fit yet: skip loading the topic reader at all
+        return None, empty
     try:
         from analysis import topic_artifacts
     except ImportError:  # the topic engine is not installed in this tree

@@ -16,9 +16,12 @@ back into text, which keeps this well under a second on the bundled corpus.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
+    import numpy as np
 
 from analysis.filters import Filters
 from analysis.schema import InputError
@@ -58,6 +61,8 @@ def _text(field: str) -> pl.Expr:
 
 def _phrase_counts(docs: pl.DataFrame, field: str, max_words: int) -> tuple[pl.DataFrame, list]:
     """Per phrase code: papers in the recent window and in all; plus the vocabulary."""
+    import numpy as np
+
     toks = (
         docs.lazy()
         .select(
@@ -147,6 +152,7 @@ def rising_phrases(
         lift, g2, p_value, q_value, method, recent_start, recent_end, baseline_start,
         baseline_end``, sorted by G² (largest rise first); only phrases whose share rose.
     """
+
     if field not in FIELDS:
         raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
     if recent_months < 1 or baseline_months < 1:

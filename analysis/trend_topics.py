@@ -8,9 +8,12 @@ shares of each other. The outlier topic (-1) is kept as a row of its own.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
+    pass
 
 from analysis.filters import Filters
 from analysis.stats import logistic_trend
@@ -103,6 +106,8 @@ def emerging_topics(
         slope (fastest growing first). ``first_share``/``last_share`` are the shares over the
         first and the last half of the window.
     """
+    import numpy as np
+
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
     freq = topic_frequency(lf, filters)

@@ -6,8 +6,12 @@ they are never taken as zero.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import polars as pl
+
+if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
+    pass
 
 from analysis.filters import Filters
 from analysis.schema import InputError
@@ -42,6 +46,8 @@ def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl
         "2-4", ...) and ``count``. Papers without an upvote count are not in any bin; see
         :func:`upvote_null_count`.
     """
+    import numpy as np
+
     ups = filtered(lf, filters).select("upvotes").filter(pl.col("upvotes").is_not_null())
     ups = ups.collect()["upvotes"]
     edges = log_bins(int(ups.max()) if ups.len() else 0)
