@@ -139,7 +139,7 @@ def rising_phrases(
     Args:
         lf: the paper frame.
         filters: the common filters; the recent window ends at ``filters.end`` or the newest
-            paper left by the filters.
+            paper left by the filters, and ``filters.start`` can cut the baseline short.
         recent_months: length of the recent window.
         baseline_months: length of the baseline window right before it.
         field: "title", "abstract" or "both".
