@@ -54,6 +54,12 @@ def resolve_endpoint(endpoint: str | None = None) -> str:
     return url
 
 
+def _safe_for_token(endpoint: str) -> bool:
+    """A token goes only over https, or plain http to this machine (a local mirror or test)."""
+    parts = urllib.parse.urlsplit(endpoint)
+    return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
 @contextlib.contextmanager
 def _store_lock(store: Store) -> Iterator[None]:
     """One fetch per store at a time (advisory lock on a file in the store)."""
@@ -132,11 +138,16 @@ def fetch(
         raise InputError("page size must be at least 1", field="page_size")
     raw = Path(raw_dir) if raw_dir is not None else store.raw_dir
     summary = FetchSummary(endpoint=endpoint, raw_dir=str(raw))
+    if token and not _safe_for_token(endpoint):
+        token = None
+        summary.note = "HF_TOKEN not sent: the endpoint is plain http to another machine"
     with _store_lock(store):
         state = FetchState.load(store)
         plan = plan_days(state, newest_listed(store), start=start, end=end,
                          since=parse_since(since, today), refresh=refresh, today=today)
-        summary.planned, summary.skipped, summary.note = len(plan.days), plan.skipped, plan.note
+        summary.planned, summary.skipped = len(plan.days), plan.skipped
+        summary.first, summary.last = str(plan.start or ""), str(plan.end)
+        summary.note = "; ".join(n for n in (summary.note, plan.note) if n)
         if plan.days:
             client = HttpClient(token=token or None, policy=policy or RetryPolicy())
             Run(store, state, summary, client, raw, progress).run(plan, endpoint, concurrency,

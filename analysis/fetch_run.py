@@ -51,6 +51,8 @@ class FetchSummary:
     topics: str = ""
     note: str = ""
     raw_dir: str = ""
+    first: str = ""
+    last: str = ""
 
     @property
     def ok(self) -> bool:
@@ -65,7 +67,10 @@ class FetchSummary:
         out = []
         if self.note:
             out.append(self.note)
-        if not self.planned:
+        if not self.planned and not self.skipped:
+            out.append(f"nothing to fetch: no days from {self.first} to {self.last} "
+                       "(days after today are not fetched)")
+        elif not self.planned:
             out.append(f"nothing to fetch: the store is up to date ({self.skipped} day(s) "
                        "already fetched; --refresh fetches them again)")
         else:
@@ -93,7 +98,8 @@ class FetchSummary:
                 "papers_updated": self.papers_updated, "entries": self.entries,
                 "failures": [{"day": d, "error": m} for d, m in self.failures],
                 "problems": self.problems, "stopped": self.stopped, "topics": self.topics,
-                "note": self.note, "raw_dir": self.raw_dir, "ok": self.ok}
+                "note": self.note, "raw_dir": self.raw_dir, "first": self.first,
+                "last": self.last, "ok": self.ok}
 
 
 @dataclass
@@ -227,7 +233,7 @@ class Run:
                                    at=now)
             return
         except (FetchError, InputError) as err:
-            kind = getattr(err, "kind", "shape")
+            kind = getattr(err, "kind", "invalid")
             msg = err.message if isinstance(err, FetchError) else f"{day.isoformat()}: {err}"
             self.state.mark_failed(day, kind=kind, error=msg, at=now)
             self.summary.failures.append((day.isoformat(), msg))
@@ -250,9 +256,14 @@ class Run:
         for page, (_url, body, _n) in enumerate(got.pages):
             name = str(self.raw / raw_name(got.day, page))
             frames.append(parse_response(body, file=name, listed=got.day, problems=problems))
-        for page, (_url, body, _n) in enumerate(got.pages):
-            atomic_write_bytes(self.raw / raw_name(got.day, page), body)
-        self._drop_stale_pages(got)
+        try:
+            for page, (_url, body, _n) in enumerate(got.pages):
+                atomic_write_bytes(self.raw / raw_name(got.day, page), body)
+            self._drop_stale_pages(got)
+        except OSError as exc:
+            raise InputError(f"cannot save the raw response: {exc.strerror or exc}",
+                             file=str(self.raw / raw_name(got.day, 0)),
+                             hint="check free disk space and the folder's permissions") from None
         self.summary.problems += [str(p) for p in problems.items]
         return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 

@@ -335,3 +335,26 @@ def test_retry_delay_honours_retry_after_within_the_cap():
     assert policy.delay(0) == 0.01 and policy.delay(3) == 0.08
     assert policy.delay(0, retry_after=5) == 5
     assert policy.delay(0, retry_after=500) == 30
+
+
+def test_days_after_today_are_not_fetched(store, server):
+    summary = run(store, server, start=dt.date(2026, 2, 1), end=dt.date(2026, 2, 5),
+                  today=dt.date(2026, 1, 31))
+    assert summary.planned == 0 and summary.exit_code == 0 and server.requests == []
+    assert "no days from 2026-02-01 to 2026-01-31" in summary.lines()[0]
+
+
+def test_token_is_not_sent_over_plain_http_to_another_machine():
+    from analysis.fetch import _safe_for_token
+
+    assert _safe_for_token("https://huggingface.co") and _safe_for_token("http://127.0.0.1:8")
+    assert not _safe_for_token("http://mirror.example.org")
+
+
+def test_an_unwritable_raw_folder_is_a_clear_failure(store, server, tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the raw folder should be")
+    summary = run(store, server, start=FIRST, end=FIRST, raw_dir=blocked)
+    (day, msg), = summary.failures
+    assert summary.exit_code == 1 and "cannot save the raw response" in msg
+    assert "blocked" in msg and "disk space" in msg and not store.papers_path.exists()

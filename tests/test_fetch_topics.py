@@ -1,0 +1,73 @@
+"""After a fetch, new papers get topics from the store's model without a refit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+from conftest import DAILY
+from hf_server import FETCH_DAYS, HFServer
+
+from analysis.fetch import fetch
+from analysis.http_client import RetryPolicy
+from analysis.store import BUNDLED_STORE, Store
+
+FIRST, LAST = dt.date(2026, 1, 15), dt.date(2026, 1, 21)
+FAST = RetryPolicy(timeout=5.0, retries=2, backoff=0.02)
+NEW_IDS = {e["paper"]["id"] for p in FETCH_DAYS.glob("2026-*.json")
+           for e in json.loads(p.read_bytes())}
+
+
+@pytest.fixture
+def server():
+    with HFServer() as srv:
+        assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
+        yield srv
+
+
+def test_no_topic_model_is_said_not_an_error(tmp_path, server):
+    summary = fetch(Store(tmp_path / "s"), FIRST, LAST, endpoint=server.endpoint, policy=FAST)
+    assert summary.exit_code == 0 and summary.papers_new == 71
+    assert summary.topics.startswith("no topic model in this store")
+
+
+def test_a_broken_topic_model_does_not_lose_the_fetched_papers(tmp_path, server):
+    from analysis.topic_artifacts import ASSIGNMENTS, META, TOPIC_TABLE
+
+    store = Store(tmp_path / "s")
+    store.topics_dir.mkdir(parents=True)
+    for name in (ASSIGNMENTS, TOPIC_TABLE, META):
+        (store.topics_dir / name).write_bytes(b"damaged")
+    summary = fetch(store, FIRST, LAST, endpoint=server.endpoint, policy=FAST)
+    assert summary.exit_code == 0 and store.read_papers().height == 71
+    assert summary.topics.startswith("topic assignment failed (")
+    assert "papertrends assign" in summary.topics and "\n" not in summary.topics
+
+
+@pytest.mark.slow
+def test_new_papers_get_topics_without_a_refit(tmp_path, server):
+    from analysis.embeddings import fast_model_dir
+    from analysis.ingest import ingest
+    from analysis.topic_artifacts import read_assignments, read_meta, read_topic_table
+    from analysis.topics import fit
+
+    store = Store(tmp_path / "s")
+    ingest(store, [DAILY])  # 447 papers from other days
+    shipped = fast_model_dir(Store(BUNDLED_STORE))
+    if (shipped / "model.safetensors").is_file():  # saves distilling the word model again
+        shutil.copytree(shipped, fast_model_dir(store))
+    fit(store, embedder="minilm", seed=42)
+    meta, table = read_meta(store), read_topic_table(store)
+    assert not NEW_IDS & set(read_assignments(store)["paper_id"])
+
+    summary = fetch(store, FIRST, LAST, endpoint=server.endpoint, policy=FAST)
+    assert summary.papers_new == 71
+    assert summary.topics.startswith("71 new paper(s) given topics without a refit"), summary.topics
+    assigned = read_assignments(store)
+    assert NEW_IDS <= set(assigned["paper_id"]) and assigned.height == 447 + 71
+    new = assigned.filter(assigned["paper_id"].is_in(list(NEW_IDS)))
+    assert new["topic"].is_in(table["topic"].to_list() + [-1]).all()
+    assert read_meta(store)["fitted_at"] == meta["fitted_at"]  # no refit
+    assert read_topic_table(store)["topic"].to_list() == table["topic"].to_list()
