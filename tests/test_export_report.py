@@ -126,7 +126,7 @@ def test_report_without_a_topic_model_says_so(tmp_path):
 
 @pytest.mark.slow
 def test_report_carries_the_settings_of_a_real_topic_fit(tmp_path):
-    """Fit topics with the real engine (fast static embedder) and report on them."""
+    """Fit topics with the real engine (default MiniLM embedder) and report on them."""
     from conftest import DAILY
 
     from analysis import topics
