@@ -1,7 +1,136 @@
-"""Commands: (to be written)."""
+"""Commands: fit (topic model), assign (new papers, no refit), topics (list + quality report)."""
 
 from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import polars as pl
+
+from analysis.commands.common import add_store_arg, open_store
 
 
 def register(sub) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser("fit", help="fit the topic model on every paper of the store",
+                       description="Embed the papers (cached), cluster them into topics, label "
+                       "them and write the topic artifacts into STORE/topics/.")
+    add_store_arg(p)
+    p.add_argument("--embedder", choices=("minilm", "fast"), default="minilm",
+                   help="minilm: all-MiniLM-L6-v2 (quality); fast: static model distilled from it")
+    p.add_argument("--seed", type=int, default=42, help="seed of the 2-D map and sampling")
+    p.add_argument("--min-topic-size", type=_positive, default=None,
+                   help="smallest topic (default: max(10, papers/400))")
+    p.add_argument("--n-topics", type=_positive, default=None,
+                   help="number of clusters before small ones merge (default: sqrt(papers)/2)")
+    p.add_argument("--force", action="store_true", help="refit even if an identical fit exists")
+    p.add_argument("--json", action="store_true", help="print the fit's meta as JSON")
+    p.set_defaults(func=run_fit)
+
+    p = sub.add_parser("assign", help="give papers added since the last fit a topic (no refit)")
+    add_store_arg(p)
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=run_assign)
+
+    p = sub.add_parser("topics", help="list the topics and the quality report of the fit")
+    add_store_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_topics)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be 2 or more, not {value}")
+    return value
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from analysis.topics import fit
+
+    store = open_store(args)
+    meta = fit(store, embedder=args.embedder, seed=args.seed, min_topic_size=args.min_topic_size,
+               n_topics=args.n_topics, force=args.force, progress=_progress)
+    if args.json:
+        print(json.dumps(meta, indent=1, default=str))
+        return 0
+    q = meta["quality"]
+    what = "reused the identical earlier fit" if meta.get("reused") else "fitted"
+    print(f"{what}: {meta['n_topics']} topics over {meta['n_papers']} papers "
+          f"(embedder {meta['embedder']}, seed {meta['seed']}, corpus {meta['corpus_hash']})")
+    print(f"largest topic {q['largest_share']:.1%}, outliers {q['outlier_share']:.1%}, "
+          f"diversity {q['diversity']:.3f}, NPMI coherence {q['coherence_npmi']:.3f}")
+    ch = meta.get("changes", {})
+    if ch.get("kept"):
+        print(f"topic ids vs previous fit: {len(ch['kept'])} kept, {len(ch['new'])} new, "
+              f"{len(ch['split'])} split, {len(ch['merged'])} merged, {len(ch['gone'])} gone")
+    print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in meta["timings"].items()))
+    return 0
+
+
+def run_assign(args: argparse.Namespace) -> int:
+    from analysis.topics import assign_new
+
+    counts = assign_new(open_store(args), progress=_progress)
+    if args.json:
+        print(json.dumps(counts, indent=1))
+    else:
+        print(f"assigned {counts['assigned']} new papers; {counts['unchanged']} kept their topic "
+              f"({counts['seconds']:.1f}s)")
+    return 0
+
+
+def topics_report(store) -> dict:
+    """The quality report and topic list of `papertrends topics` (light: no heavy imports)."""
+    from analysis import topic_artifacts as art
+
+    meta = art.read_meta(store)
+    table = art.read_topic_table(store)
+    assigned = art.read_assignments(store)
+    counts = assigned.group_by("topic").len("count")
+    table = (table.join(counts, on="topic", how="left")
+             .with_columns(pl.col("count").fill_null(0)).sort("topic"))
+    n = assigned.height
+    real = table.filter(pl.col("topic") >= 0)
+    q = meta.get("quality", {})
+    return {
+        "n_topics": real.height,
+        "n_papers": n,
+        "outlier_share": round(int(table.filter(pl.col("topic") < 0)["count"].sum()) / n, 4)
+        if n else 0.0,
+        "largest_share": round(int(real["count"].max() or 0) / n, 4) if n else 0.0,
+        "diversity": q.get("diversity"),
+        "coherence_npmi": q.get("coherence_npmi"),
+        "settings": meta.get("settings", {}),
+        "corpus_hash": meta.get("corpus_hash"),
+        "fitted_at": meta.get("fitted_at"),
+        "n_assigned_after_fit": meta.get("n_assigned_after_fit", 0),
+        "topics": [{"topic": t, "label": lab, "words": w, "count": c} for t, lab, w, c
+                   in table.select("topic", "label", "words", "count").iter_rows()],
+    }
+
+
+def run_topics(args: argparse.Namespace) -> int:
+    report = topics_report(open_store(args))
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
+    s = report["settings"]
+    print(f"{report['n_topics']} topics over {report['n_papers']} papers; largest "
+          f"{report['largest_share']:.1%}, outliers {report['outlier_share']:.1%}, diversity "
+          f"{report['diversity']}, NPMI coherence {report['coherence_npmi']}")
+    print(f"embedder {s.get('embedder')}, seed {s.get('seed')}, min topic size "
+          f"{s.get('min_topic_size')}, corpus {report['corpus_hash']}, "
+          f"fitted {report['fitted_at']}")
+    rows = pl.DataFrame([{k: t[k] for k in ("topic", "label", "count")} for t in report["topics"]])
+    with pl.Config(tbl_rows=200, fmt_str_lengths=70, tbl_hide_dataframe_shape=True):
+        print(rows)
+    return 0

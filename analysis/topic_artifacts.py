@@ -1,0 +1,142 @@
+"""Reading the topic artifacts of a store (light: Polars, NumPy and JSON only).
+
+The dashboard and the light CLI commands start from here, so nothing in this module imports torch,
+umap, sentence-transformers or bertopic. The artifacts live in ``store.topics_dir``::
+
+    assignments.parquet     paper_id, topic (Int32, -1 = outlier), prob, x, y
+    topic_table.parquet     topic, label, words, size, representative (paper ids)
+    topic_vectors.npy       unit-length centroid per topic, in topic_table order (no pickle)
+    meta.json               settings, seed, embedder, corpus_hash, fitted_at, quality, changes
+    model/                  the BERTopic model, saved with serialization="safetensors"
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from analysis.schema import InputError
+from analysis.store import Store, text_hash
+
+ASSIGNMENTS = "assignments.parquet"
+TOPIC_TABLE = "topic_table.parquet"
+TOPIC_VECTORS = "topic_vectors.npy"
+META = "meta.json"
+MODEL_DIR = "model"
+
+ASSIGNMENT_SCHEMA = {"paper_id": pl.Utf8(), "topic": pl.Int32(), "prob": pl.Float32(),
+                     "x": pl.Float32(), "y": pl.Float32()}
+TOPIC_SCHEMA = {"topic": pl.Int32(), "label": pl.Utf8(), "words": pl.List(pl.Utf8()),
+                "size": pl.Int64(), "representative": pl.List(pl.Utf8())}
+OUTLIER_LABEL = "outliers (no clear topic)"
+
+
+def path_of(store: Store, name: str) -> Path:
+    return store.topics_dir / name
+
+
+def has_topics(store: Store) -> bool:
+    """True when the store holds a complete topic fit (assignments, topic table and meta)."""
+    return all(path_of(store, n).is_file() for n in (ASSIGNMENTS, TOPIC_TABLE, META))
+
+
+def _need(store: Store) -> None:
+    if not has_topics(store):
+        raise InputError(f"no topic model in {store.topics_dir}",
+                         hint=f"run `papertrends fit --store {store.root}` first")
+
+
+def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    try:
+        df = pl.read_parquet(path)
+        return df.select([pl.col(c).cast(t) for c, t in schema.items()])
+    except Exception as exc:  # noqa: BLE001 - a damaged artifact is bad input
+        raise InputError(f"unreadable topic artifact: {exc}", file=str(path),
+                         hint="run `papertrends fit` again to rebuild it") from None
+
+
+def read_assignments(store: Store) -> pl.DataFrame:
+    """Per-paper topic assignments: paper_id, topic (-1 = outlier), prob, x, y."""
+    _need(store)
+    return _read(path_of(store, ASSIGNMENTS), ASSIGNMENT_SCHEMA)
+
+
+def read_topic_table(store: Store) -> pl.DataFrame:
+    """One row per topic (outliers -1 included): topic, label, words, size, representative."""
+    _need(store)
+    return _read(path_of(store, TOPIC_TABLE), TOPIC_SCHEMA)
+
+
+def read_meta(store: Store) -> dict:
+    """The fit's settings, seed, embedder, corpus_hash, fitted_at, n_topics, quality and changes."""
+    _need(store)
+    path = path_of(store, META)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable topic metadata: {exc}", file=str(path),
+                         hint="run `papertrends fit` again to rebuild it") from None
+
+
+def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    """(topic ids, unit-length centroid rows) of the fitted topics, outliers excluded."""
+    _need(store)
+    table = read_topic_table(store).filter(pl.col("topic") >= 0)
+    vecs = np.load(path_of(store, TOPIC_VECTORS), allow_pickle=False)
+    if vecs.shape[0] != table.height:
+        raise InputError("topic vectors do not match the topic table",
+                         file=str(path_of(store, TOPIC_VECTORS)),
+                         hint="run `papertrends fit` again")
+    return table.get_column("topic").to_numpy(), vecs.astype(np.float32)
+
+
+def topic_labels(store: Store) -> dict[int, str]:
+    """Topic id -> label (empty when the store has no topic model)."""
+    if not has_topics(store):
+        return {}
+    return dict(read_topic_table(store).select("topic", "label").iter_rows())
+
+
+def paper_vectors(store: Store, papers: pl.DataFrame, backend: str) -> np.ndarray:
+    """Cached embeddings of the given papers (row order); NaN rows for papers not in the cache."""
+    from analysis.embeddings import doc_text, read_cache, vectors_of
+
+    cache = read_cache(store, backend)
+    keys = [text_hash(doc_text(t, a)) for t, a in papers.select("title", "abstract").iter_rows()]
+    vecs = vectors_of(cache)
+    index = {k: i for i, k in enumerate(cache.get_column("key").to_list())}
+    dim = vecs.shape[1] if vecs.size else 0
+    out = np.full((len(keys), dim), np.nan, dtype=np.float32)
+    for row, key in enumerate(keys):
+        i = index.get(key)
+        if i is not None:
+            out[row] = vecs[i]
+    return out
+
+
+def similar_papers(store: Store, paper_id: str, k: int = 5) -> pl.DataFrame:
+    """The k papers whose cached embeddings are closest (cosine) to the given paper's.
+
+    Uses the embedder of the current topic fit (MiniLM by default). Returns an empty frame when the
+    paper has no cached embedding.
+    """
+    backend = read_meta(store).get("settings", {}).get("embedder", "minilm")
+    papers = store.read_papers().select("paper_id", "title", "abstract")
+    if paper_id not in set(papers.get_column("paper_id").to_list()):
+        raise InputError(f"unknown paper {paper_id!r}", field="paper_id",
+                         hint="use an id from `papertrends papers`")
+    vecs = paper_vectors(store, papers, backend)
+    ids = papers.get_column("paper_id").to_numpy()
+    ok = ~np.isnan(vecs).any(axis=1) if vecs.size else np.zeros(len(ids), bool)
+    me = np.flatnonzero(ids == paper_id)[0]
+    empty = pl.DataFrame(schema={"paper_id": pl.Utf8(), "score": pl.Float32()})
+    if not ok[me]:
+        return empty
+    scores = vecs[ok] @ vecs[me]
+    cand = ids[ok]
+    order = [i for i in np.argsort(-scores, kind="stable") if cand[i] != paper_id][:k]
+    return pl.DataFrame({"paper_id": cand[order].tolist(),
+                         "score": scores[order].astype(np.float32)}, schema=empty.schema)

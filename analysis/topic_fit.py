@@ -1,0 +1,233 @@
+"""The topic model itself: deterministic reduction and clustering inside BERTopic, labels, 2-D map.
+
+Why not BERTopic's defaults: on this corpus UMAP + HDBSCAN puts about half of all papers into one
+topic (``eom``) or into the outliers (``leaf``), and the clusters change from seed to seed. Here:
+
+1. PCA to 50 dimensions (exact SVD, so deterministic), rows re-normalised to unit length;
+2. Ward agglomerative clustering into ``n_topics`` clusters (deterministic: no seed involved),
+   clusters smaller than ``min_topic_size`` merged into the nearest cluster by centroid cosine;
+3. BERTopic's c-TF-IDF on English-stop-word 1-2-grams, with KeyBERTInspired + MMR representations
+   (embedded with the small static model, so labelling costs about a second);
+4. a seeded UMAP of the PCA vectors gives the 2-D map only - the seed changes the picture, never
+   the topics.
+
+Heavy libraries are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from analysis.embeddings import normalise
+
+VERSION = 1
+PCA_DIMS = 50
+TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tuning", "3d"
+TEMPERATURE = 0.05  # softmax temperature over topic cosines, for the per-paper probability
+EXTRA_STOP_WORDS = (
+    "paper", "propose", "proposed", "proposes", "introduce", "introduces", "present", "presents",
+    "approach", "approaches", "method", "methods", "novel", "new", "existing", "based", "using",
+    "use", "used", "show", "shows", "demonstrate", "demonstrates", "achieve", "achieves",
+    "achieving", "results", "significantly", "significant", "extensive", "experiments",
+    "state", "art", "sota", "code", "available", "github", "com", "https", "http", "www",
+    "work", "study", "framework", "frameworks", "leveraging", "leverages", "leverage", "effective",
+    "effectively", "various", "recent", "recently", "outperforms", "including", "key", "address",
+    "enables", "enable", "improve", "improves", "improved", "improving", "performance", "et", "al",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides a fit. ``None`` sizes are derived from the corpus size."""
+
+    embedder: str = "minilm"
+    seed: int = 42
+    min_topic_size: int | None = None
+    n_topics: int | None = None
+    pca_dims: int = PCA_DIMS
+    map_neighbors: int = 15
+    version: int = VERSION
+
+    def resolve(self, n_docs: int) -> Settings:
+        """Fill in the derived sizes for a corpus of n_docs papers."""
+        min_size = self.min_topic_size or max(10, round(n_docs / 400))
+        n_topics = self.n_topics or min(60, max(5, round(math.sqrt(n_docs) / 2)))
+        n_topics = max(1, min(n_topics, n_docs // max(1, min_size)))
+        return Settings(self.embedder, self.seed, min_size, n_topics, self.pca_dims,
+                        self.map_neighbors, self.version)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class UnitPCA:
+    """PCA to a few dimensions with an exact SVD, rows scaled back to unit length."""
+
+    def __init__(self, n_components: int = PCA_DIMS) -> None:
+        self.n_components = n_components
+        self.embedding_: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray, y=None) -> UnitPCA:  # noqa: N803 - sklearn naming
+        from sklearn.decomposition import PCA
+
+        dims = max(1, min(self.n_components, X.shape[0] - 1, X.shape[1]))
+        self.pca_ = PCA(n_components=dims, svd_solver="full").fit(X)
+        self.embedding_ = normalise(self.pca_.transform(X))
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+        return normalise(self.pca_.transform(X))
+
+
+class WardTopics:
+    """Ward clustering into n clusters, then small clusters merged into their nearest neighbour.
+
+    Deterministic: the same vectors always give the same labels. Exposes ``labels_`` like the
+    clusterers BERTopic expects.
+    """
+
+    def __init__(self, n_clusters: int, min_size: int) -> None:
+        self.n_clusters = n_clusters
+        self.min_size = min_size
+        self.labels_: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray, y=None) -> WardTopics:  # noqa: N803
+        from sklearn.cluster import AgglomerativeClustering
+
+        n = min(self.n_clusters, X.shape[0])
+        if n < 2:
+            self.labels_ = np.zeros(X.shape[0], dtype=np.int64)
+            return self
+        labels = AgglomerativeClustering(n_clusters=n, linkage="ward").fit(X).labels_
+        self.labels_ = merge_small(X, labels, self.min_size)
+        return self
+
+
+def merge_small(X: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:  # noqa: N803
+    """Merge clusters below min_size, smallest first, into the cluster with the closest centroid."""
+    labels = labels.copy()
+    while True:
+        ids, counts = np.unique(labels, return_counts=True)
+        if len(ids) < 2 or counts.min() >= min_size:
+            break
+        small = ids[np.argmin(counts)]
+        cents = normalise(np.stack([X[labels == t].mean(0) for t in ids]))
+        sims = cents @ cents[ids == small][0]
+        sims[ids == small] = -np.inf
+        labels[labels == small] = ids[int(np.argmax(sims))]
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def stop_words() -> list[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(set(ENGLISH_STOP_WORDS) | set(EXTRA_STOP_WORDS))
+
+
+def vectorizer(n_docs: int):
+    """CountVectorizer for c-TF-IDF: English stop words, 1-2-grams, rare terms dropped."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(stop_words=stop_words(), ngram_range=(1, 2), token_pattern=TOKEN,
+                           min_df=max(2, n_docs // 1000), max_df=0.5)
+
+
+def build_model(settings: Settings, n_docs: int, word_embedder):
+    """A BERTopic model wired to the deterministic reducer and clusterer."""
+    from bertopic import BERTopic
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    return BERTopic(
+        embedding_model=word_embedder,
+        umap_model=UnitPCA(settings.pca_dims),
+        hdbscan_model=WardTopics(settings.n_topics, settings.min_topic_size),
+        vectorizer_model=vectorizer(n_docs),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        representation_model=[KeyBERTInspired(top_n_words=15, random_state=settings.seed),
+                              MaximalMarginalRelevance(diversity=0.3, top_n_words=10)],
+        top_n_words=10,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+
+
+def run(docs: list[str], embeddings: np.ndarray, settings: Settings, word_embedder):
+    """Fit BERTopic; returns (model, labels as np.ndarray, PCA vectors)."""
+    model = build_model(settings, len(docs), word_embedder)
+    topics, _ = model.fit_transform(docs, embeddings=embeddings)
+    return model, np.asarray(topics, dtype=np.int64), model.umap_model.embedding_
+
+
+def topic_words(model, topic: int, n: int = 10) -> list[str]:
+    return [w for w, _ in (model.get_topic(topic) or [])][:n]
+
+
+def centroids(embeddings: np.ndarray, labels: np.ndarray, ids: list[int]) -> np.ndarray:
+    """Unit-length mean embedding of each topic, rows in the order of ids."""
+    return normalise(np.stack([embeddings[labels == t].mean(0) for t in ids]))
+
+
+def probabilities(embeddings: np.ndarray, cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the closest centroid, softmax probability of it) for each row."""
+    sims = embeddings @ cents.T
+    best = np.argmax(sims, axis=1)
+    z = (sims - sims.max(axis=1, keepdims=True)) / TEMPERATURE
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return best, p[np.arange(len(best)), best].astype(np.float32)
+
+
+def map_2d(reduced: np.ndarray, settings: Settings) -> np.ndarray:
+    """Seeded UMAP of the PCA vectors to two dimensions (the topic map)."""
+    if reduced.shape[0] < 5:
+        return np.zeros((reduced.shape[0], 2), dtype=np.float32)
+    import umap
+
+    reducer = umap.UMAP(n_neighbors=min(settings.map_neighbors, reduced.shape[0] - 1),
+                        n_components=2, min_dist=0.1, metric="euclidean",
+                        random_state=settings.seed, low_memory=True, n_jobs=1)
+    return reducer.fit_transform(reduced).astype(np.float32)
+
+
+def _stem(token: str) -> str:
+    plural = len(token) > 3 and token.endswith("s") and not token.endswith("ss")
+    return token[:-1] if plural else token
+
+
+def make_labels(words: dict[int, list[str]], n: int = 3) -> dict[int, str]:
+    """Short distinct labels like "reinforcement learning · reasoning · policy".
+
+    Takes the top terms in order, skipping a term that shares a word (plural folded) with a term
+    already taken, so "reasoning models" does not follow "model reasoning"; if a label is already
+    used by another topic, more terms are added until it is unique.
+    """
+    labels: dict[int, str] = {}
+    taken: set[str] = set()
+    for topic in sorted(words):
+        terms = words[topic]
+        chosen: list[str] = []
+        seen: set[str] = set()
+        for term in terms:
+            toks = {_stem(t) for t in term.split()}
+            if toks & seen:
+                continue
+            chosen.append(term)
+            seen |= toks
+            if len(chosen) >= n and " · ".join(chosen) not in taken:
+                break
+        for term in terms:  # too few distinct terms: fill up with the rest
+            if len(chosen) >= n:
+                break
+            if term not in chosen:
+                chosen.append(term)
+        label = " · ".join(chosen) or f"topic {topic}"
+        if label in taken:
+            label = f"{label} ({topic})"
+        taken.add(label)
+        labels[topic] = label
+    return labels

@@ -1,0 +1,77 @@
+"""Keeping topic ids stable across refits, and placing new papers without a refit (NumPy/SciPy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MATCH_THRESHOLD = 0.8  # cosine of topic centroids above which two topics are "the same"
+
+
+def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarray,
+                 threshold: float = MATCH_THRESHOLD) -> tuple[list[int], dict]:
+    """Give the topics of a new fit the ids of the previous fit's topics they continue.
+
+    One-to-one matching of centroids by the Hungarian method on cosine similarity; a pair counts
+    only at or above ``threshold``. Unmatched new topics get fresh ids (after the largest id ever
+    used). An unmatched new topic whose closest previous topic (above threshold) is already taken
+    is a *split* of it; an unmatched previous topic whose closest new topic is above threshold was
+    *merged* into it; otherwise topics are *new* or *gone*.
+
+    Args:
+        prev_ids: ids of the previous topics (outliers excluded).
+        prev_vecs: their unit-length centroids, one row each.
+        new_vecs: unit-length centroids of the new fit's topics, in the new fit's order.
+        threshold: the cosine needed to continue an id.
+
+    Returns:
+        (the id for each new topic, a change record with keys kept, new, split, merged, gone).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    n_new = new_vecs.shape[0]
+    changes: dict = {"kept": [], "new": [], "split": {}, "merged": {}, "gone": []}
+    if len(prev_ids) == 0 or prev_vecs.shape[1] != new_vecs.shape[1]:
+        changes["new"] = list(range(n_new))
+        return list(range(n_new)), changes
+    sims = new_vecs @ prev_vecs.T
+    rows, cols = linear_sum_assignment(-sims)
+    ids: list[int | None] = [None] * n_new
+    used_prev: set[int] = set()
+    for r, c in zip(rows, cols, strict=True):
+        if sims[r, c] >= threshold:
+            ids[r] = int(prev_ids[c])
+            used_prev.add(int(c))
+            changes["kept"].append(int(prev_ids[c]))
+    next_id = int(np.max(prev_ids)) + 1
+    for r in range(n_new):
+        if ids[r] is not None:
+            continue
+        ids[r] = next_id
+        best = int(np.argmax(sims[r]))
+        if sims[r, best] >= threshold:
+            changes["split"].setdefault(str(int(prev_ids[best])), []).append(next_id)
+        else:
+            changes["new"].append(next_id)
+        next_id += 1
+    for c, pid in enumerate(prev_ids):
+        if c in used_prev:
+            continue
+        best = int(np.argmax(sims[:, c]))
+        if sims[best, c] >= threshold:
+            changes["merged"][str(int(pid))] = ids[best]
+        else:
+            changes["gone"].append(int(pid))
+    return [int(i) for i in ids], changes
+
+
+def place_new(new_vecs: np.ndarray, fitted_vecs: np.ndarray, fitted_xy: np.ndarray,
+              k: int = 10) -> np.ndarray:
+    """2-D positions for new papers: similarity-weighted mean of the k nearest fitted papers."""
+    if len(new_vecs) == 0 or len(fitted_vecs) == 0:
+        return np.zeros((len(new_vecs), 2), dtype=np.float32)
+    k = min(k, len(fitted_vecs))
+    sims = new_vecs @ fitted_vecs.T
+    near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    w = np.clip(np.take_along_axis(sims, near, axis=1), 1e-6, None) ** 4
+    xy = (fitted_xy[near] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+    return xy.astype(np.float32)
