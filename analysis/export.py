@@ -295,9 +295,9 @@ def _table(frame: pl.DataFrame, limit: int = TABLE_ROWS) -> str:
 
 def _view_section(view, svg: str, stem: str) -> str:
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    caption = "<br>".join(_e(line) for line in view.caption.split("\n"))
+    alt = _e(f"{view.title}. {view.caption}".replace("\n", "; "))
     return (f"<section class='view' id='view-{_e(view.name)}'><h2>{_e(view.title)}</h2>"
-            f"<p class='caption'>{caption}</p><img alt='{_e(view.title)}' src='{uri}'>"
+            f"<img alt='{alt}' src='{uri}'>"
             f"<details><summary>data ({view.data.height:,} rows; all in {_e(stem)}.csv)</summary>"
             f"{_table(view.data)}</details></section>")
 
@@ -312,13 +312,27 @@ def _provenance_html(prov: dict) -> str:
         ("date span", f"{span['basis']} {span['first']} to {span['last']}"),
         ("store", prov["store"]),
         ("corpus hash", prov["corpus_hash"]),
-        ("topic model", json.dumps(meta, sort_keys=True, default=str) if meta else "none fitted"),
+        ("topic model", _model_text(meta, prov["corpus_hash"])),
         ("seed", prov["seed"]),
         ("packages", ", ".join(f"{k} {v}" for k, v in prov["packages"].items())),
         ("made at", prov["made_at"]),
     ]
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f"<section id='provenance'><h2>Provenance</h2><table>{body}</table></section>"
+
+
+def _model_text(meta: dict | None, corpus: str) -> str:
+    """The topic model in one readable line (all of it is in provenance.json)."""
+    if not meta:
+        return "none fitted"
+    settings = meta.get("settings") or {}
+    same = meta.get("corpus_hash") == corpus
+    parts = [str(meta.get("method") or ""), f"embedder {meta.get('embedder', '?')}",
+             f"{meta.get('n_topics', '?')} topics", f"fitted {meta.get('fitted_at', '?')}",
+             f"on corpus {meta.get('corpus_hash', '?')}"
+             + (" (the current one)" if same else " (an earlier one: new papers placed later)"),
+             "settings: " + ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))]
+    return "; ".join(p for p in parts if p)
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
