@@ -100,7 +100,7 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
     pick = _pick("topic")
     y_title = "share of papers" if measure == "share" else "papers"
     base = alt.Chart(plot_data(df))
-    mark = base.mark_area(interpolate="monotone") if stacked else base.mark_line(point=True)
+    mark = base.mark_area() if stacked else base.mark_line(point=True)
     return mark.encode(
         x=_period_x(),
         y=alt.Y(f"{measure}:Q", title=y_title, stack="zero" if stacked else None,
