@@ -112,3 +112,29 @@ def test_a_store_without_topics_explains_itself(store):
     assert any("no topic model" in i.value for i in at.info)
     at = run("upvotes.py")
     assert not at.error
+
+
+@pytest.mark.slow
+def test_first_start_fits_topics_with_progress_then_starts_warm(sample_store, tmp_path,
+                                                                monkeypatch):
+    """A store without topics gets them on the first start (progress in st.status), once."""
+    import shutil
+
+    root = tmp_path / "fresh"
+    shutil.copytree(sample_store, root)
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(root))
+    monkeypatch.delenv("PAPERTRENDS_NO_FIT", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = AppTest.from_file(APP, default_timeout=900).run()
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [s.label for s in at.status]
+    assert any(lbl.startswith("Topics ready") for lbl in labels), labels
+    steps = " ".join(m.value for m in at.status[0].markdown)
+    assert "embedding" in steps, "the fit's progress messages are shown"
+    assert (root / "topics" / "assignments.parquet").is_file()
+    n_topics = int(next(m.value for m in at.metric if m.label == "Topics"))
+    assert n_topics >= 2
+    again = AppTest.from_file(APP, default_timeout=90).run()
+    assert not again.exception
+    assert not again.status, "the second start reuses the topics"
+    assert next(m.value for m in again.metric if m.label == "Topics") == str(n_topics)

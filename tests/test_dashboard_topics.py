@@ -113,3 +113,4 @@ def test_paper_detail_shows_topic_and_similar_papers(table, topics):
     similar[0].click().run()
     assert not at.exception
     assert at.session_state["w_paper"] == similar[0].key[4:]
+
