@@ -42,6 +42,7 @@ from analysis.schema import InputError
 from analysis.store import Store
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+REFRESH_WINDOW = "14d"  # what --refresh re-fetches when no --from / --since is given
 
 
 def resolve_endpoint(endpoint: str | None = None) -> str:
@@ -113,7 +114,8 @@ def fetch(
             continues after the newest day in the store and retries days that failed before.
         endpoint: API base URL (default $HF_ENDPOINT or https://huggingface.co).
         token: sent as a Bearer token (default $HF_TOKEN); never logged or written.
-        refresh: fetch days again even when done (to update upvotes).
+        refresh: fetch days again even when done (to update upvotes); alone, it covers the
+            last 14 days.
         since: ``"14d"``, ``"2w"``, a number of days or a date: the window ending today.
         progress: ``progress(done, total, message)``, called as each day finishes.
         raw_dir: where raw responses go (default ``store.raw_dir``).
@@ -136,6 +138,8 @@ def fetch(
         raise InputError("concurrency must be between 1 and 8", field="concurrency")
     if page_size < 1:
         raise InputError("page size must be at least 1", field="page_size")
+    if refresh and start is None and since is None:
+        since = REFRESH_WINDOW  # upvotes settle over the first weeks
     raw = Path(raw_dir) if raw_dir is not None else store.raw_dir
     summary = FetchSummary(endpoint=endpoint, raw_dir=str(raw))
     if token and not _safe_for_token(endpoint):

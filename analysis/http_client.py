@@ -91,7 +91,6 @@ class HttpClient:
     token: str | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     cancel: threading.Event = field(default_factory=threading.Event)
-    requests_made: int = 0
 
     def get_json(self, url: str) -> tuple[object, bytes]:
         """GET ``url`` and return (parsed JSON, the raw body bytes exactly as received).
@@ -129,7 +128,6 @@ class HttpClient:
 
     def _get_once(self, url: str) -> tuple[bytes, str]:
         deadline = time.monotonic() + self.policy.timeout
-        self.requests_made += 1
         try:
             with urllib.request.urlopen(self._request(url), timeout=self.policy.timeout) as resp:
                 body = _read_all(resp, deadline, url)

@@ -110,6 +110,13 @@ def test_done_days_are_skipped_and_refresh_updates_upvotes(store, server):
     kept = after.filter(pl.col("listed") < dt.date(2026, 1, 19))
     assert (kept["upvotes"] == kept["upvotes_before"]).all() and kept.height == 39
     assert store.read_papers().height == 71
+    # --refresh alone covers the last 14 days
+    server.upvote_bump = 7
+    alone = run(store, server, start=None, end=None, refresh=True, today=LAST)
+    assert alone.fetched == [str(LAST - dt.timedelta(days=i)) for i in range(13, -1, -1)]
+    assert alone.papers_updated == 71 and alone.papers_new == 0 and len(alone.empty) == 9
+    final = store.read_papers().join(before, on="paper_id", suffix="_before")
+    assert (final["upvotes"] == final["upvotes_before"] + 7).all() and final.height == 71
 
 
 def test_continues_after_newest_day_and_covers_an_empty_store(store, server):
@@ -279,7 +286,7 @@ def test_a_dropped_connection_is_retried(store, server):
 
 def test_at_most_three_requests_at_once(store, server):
     for day in range(15, 22):
-        server.script(f"2026-01-{day}", Fault("hang", seconds=0.3))
+        server.script(f"2026-01-{day}", Fault("hang", seconds=0.5))
     summary = run(store, server, concurrency=3)
     assert summary.failures == [] and server.max_inflight == 3
     one = Store(store.root.parent / "one")

@@ -29,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("--since", default=None,
                    help="window ending today, e.g. 14d or 2w (instead of --from)")
     p.add_argument("--refresh", action="store_true",
-                   help="fetch days again even when done (updates upvotes)")
+                   help="fetch days again even when done, to update upvotes "
+                        "(alone: the last 14 days)")
     p.add_argument("--raw-dir", type=Path, default=None,
                    help="where raw responses go (default: STORE/raw/hf-daily)")
     p.add_argument("--endpoint", default=None,
