@@ -262,10 +262,14 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
 
 
 def write_report(report: Report, out: Path) -> list[Path]:
-    """Write the page to ``out`` (a .html file), or page and zip into the folder ``out``."""
+    """Write the page to ``out`` (a .html file), the zip (a .zip file), or both into the folder
+    ``out`` (as report.html and report.zip)."""
     out = Path(out)
     if out.suffix.lower() in (".html", ".htm"):
         atomic_write_text(out, report.html)
+        return [out]
+    if out.suffix.lower() == ".zip":
+        atomic_write_bytes(out, report.zip_bytes())
         return [out]
     atomic_write_text(out / "report.html", report.html)
     atomic_write_bytes(out / "report.zip", report.zip_bytes())

@@ -124,6 +124,22 @@ def test_report_to_a_file_and_only_the_views_asked_for(store, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert page.count("<section class='view'") == 2
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+    assert run("report", "--out", tmp_path / "r.zip", "--store", store.root, "--view",
+               "rising") == 0
+    with zipfile.ZipFile(tmp_path / "r.zip") as zf:
+        assert len(zf.namelist()) == 2 + 3
+
+
+def test_cli_lists_every_view_and_checks_its_numbers(store, capsys):
+    from analysis.commands.export import VIEW_NAMES
+
+    assert VIEW_NAMES == tuple(VIEWS)  # kept apart so `--help` needs no altair import
+    for bad in (["--top", "-1"], ["--scale", "0"], ["--width", "5"], ["--height", "x"]):
+        with pytest.raises(SystemExit) as stop:
+            run("export", "topic-trend", "--store", store.root, *bad)
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument {bad[0]}" in err and ("must be" in err or "not a" in err), err
 
 
 def test_the_installed_command_runs(store, tmp_path):

@@ -18,6 +18,33 @@ VIEW_NAMES = ("papers-per-period", "topic-trend", "topic-map", "keyword-trend",
 FORMATS = ("png", "svg", "html", "csv")
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _pixels(text: str) -> int:
+    value = _count(text)
+    if not 16 <= value <= 20_000:
+        raise argparse.ArgumentTypeError(f"must be between 16 and 20000 pixels, not {value}")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.1 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"must be between 0.1 and 10, not {value}")
+    return value
+
+
 def _view_args(p: argparse.ArgumentParser) -> None:
     add_filter_args(p)
     p.add_argument("--phrase", action="append", default=[], metavar="PHRASE",
@@ -28,7 +55,7 @@ def _view_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--measure", choices=("share", "count"), default="share",
                    help="topic-trend: share of papers (default) or paper counts")
     p.add_argument("--lines", action="store_true", help="topic-trend: lines instead of areas")
-    p.add_argument("--top", type=int, default=10, metavar="N",
+    p.add_argument("--top", type=_count, default=10, metavar="N",
                    help="topic-trend: the N largest topics plus outliers (0: all; default 10)")
 
 
@@ -50,10 +77,10 @@ def register(sub) -> None:
     p.add_argument("--out", default=None, metavar="FILE",
                    help="output file, '-' for standard output (default: a name made from the "
                    "chart and the filters, in the current folder)")
-    p.add_argument("--scale", type=float, default=2.0, help="PNG scale factor (default 2)")
-    p.add_argument("--width", type=int, default=None,
+    p.add_argument("--scale", type=_scale, default=2.0, help="PNG scale factor (default 2)")
+    p.add_argument("--width", type=_pixels, default=None,
                    help="PNG/SVG: overall chart width in pixels before scaling")
-    p.add_argument("--height", type=int, default=None,
+    p.add_argument("--height", type=_pixels, default=None,
                    help="PNG/SVG: overall chart height in pixels before scaling")
     _view_args(p)
     p.set_defaults(func=cmd_export)
@@ -62,8 +89,9 @@ def register(sub) -> None:
         "report", help="write a report: charts, tables and provenance in one HTML page (+ zip)",
         description="Write every chart this store can draw (or those given with --view) with "
         "its data table and a provenance block into one self-contained HTML page. With --out "
-        "DIR, also write report.zip holding each chart's PNG, SVG and CSV.")
-    p.add_argument("--out", required=True, metavar="FILE.html|DIR")
+        "DIR, also write report.zip holding each chart's PNG, SVG and CSV; with --out "
+        "FILE.zip, only the zip.")
+    p.add_argument("--out", required=True, metavar="FILE.html|FILE.zip|DIR")
     p.add_argument("--view", action="append", choices=VIEW_NAMES, default=None, metavar="CHART",
                    help="chart to include (repeatable; default: all that can be drawn)")
     p.add_argument("--title", default="papertrends report", help="heading of the page")
