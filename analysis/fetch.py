@@ -21,7 +21,7 @@ import contextlib
 import datetime as dt
 import os
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -157,11 +157,18 @@ def fetch(
             Run(store, state, summary, client, raw, progress).run(plan, endpoint, concurrency,
                                                                    page_size)
         if assign and summary.papers_new:
-            summary.topics = assign_topics(store)
+            n = summary.planned
+
+            def say(message: str) -> None:
+                if progress is not None:
+                    progress(n, n, f"topics: {message.strip()}")
+
+            say(f"giving {summary.papers_new} new paper(s) topics (no refit)")
+            summary.topics = assign_topics(store, progress=say)
     return summary
 
 
-def assign_topics(store: Store) -> str:
+def assign_topics(store: Store, progress: Callable[[str], None] | None = None) -> str:
     """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
     try:
         from analysis.topic_artifacts import has_topics
@@ -172,12 +179,19 @@ def assign_topics(store: Store) -> str:
             return "no topic model in this store; run `papertrends fit` to add topics"
         from analysis.topics import assign_new
 
-        counts = assign_new(store)
+        counts = assign_new(store, progress=progress)
     except Exception as exc:  # a broken model must not lose the fetched papers
-        return (f"topic assignment failed ({type(exc).__name__}: {str(exc)[:200]}); "
+        detail = " ".join(str(exc).split())[:200]
+        return (f"topic assignment failed ({type(exc).__name__}: {detail}); "
                 "run `papertrends assign` to try again")
     counts = dict(counts or {})
     return (f"{counts.get('assigned', 0)} new paper(s) given topics without a refit "
             f"({counts.get('unchanged', 0)} kept theirs)")
 
 
+
+
+def last_run(store: Store) -> dict:
+    """What the last fetch into ``store`` did ({} if none): at (UTC), planned, fetched,
+    failed, papers_new, papers_updated. For a dashboard's "last updated" line."""
+    return dict(FetchState.load(store).last_run)

@@ -365,3 +365,15 @@ def test_an_unwritable_raw_folder_is_a_clear_failure(store, server, tmp_path):
     (day, msg), = summary.failures
     assert summary.exit_code == 1 and "cannot save the raw response" in msg
     assert "blocked" in msg and "disk space" in msg and not store.papers_path.exists()
+
+
+def test_last_run_is_recorded(store, server):
+    from analysis.fetch import last_run
+
+    assert last_run(store) == {}
+    server.script("2026-01-19", Fault("html"))
+    run(store, server)
+    got = last_run(store)
+    assert {k: got[k] for k in ("planned", "fetched", "failed", "papers_new")} == {
+        "planned": 7, "fetched": 6, "failed": 1, "papers_new": 71 - 12}
+    assert got["at"].endswith("Z")
