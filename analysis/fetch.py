@@ -1,6 +1,6 @@
 """Keep a store current: fetch new days from the Hugging Face Daily Papers API.
 
-``fetch(store)`` downloads ``GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=100`` for each
+``fetch(store)`` downloads ``GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=50`` for each
 day it plans (see :func:`analysis.fetch_state.plan_days`), saves every response verbatim under the
 store's raw folder, ingests the papers, then gives new papers topics without a refit when the store
 has a topic model.

@@ -24,7 +24,10 @@ from analysis.http_client import FetchCancelled, FetchError, HttpClient
 from analysis.schema import InputError, Problems
 from analysis.store import Store, atomic_write_bytes
 
-PAGE_SIZE = 100  # entries per request (`limit`); real days hold ~5-60
+#: Entries asked for per request (`limit`). 50 is the API's own default page: recorded days hold
+#: at most 50 entries, several exactly 50, so that size is known to be served in full. A larger
+#: limit could be capped silently by the server, and a capped page would look like the last one.
+PAGE_SIZE = 50
 MAX_PAGES = 50  # a day never holds 5,000 papers; stop there rather than loop forever
 CONCURRENCY = 3  # requests in flight at once: polite to the API
 FLUSH_SECONDS = 1.0  # ingest finished days at least this often

@@ -88,7 +88,7 @@ def test_raw_responses_are_saved_verbatim(store, server):
     for day in PAPER_DAYS:
         recorded = (FETCH_DAYS / f"{day}.json").read_bytes()
         assert (store.raw_dir / f"{day}.json").read_bytes() == recorded
-    assert all(r.query["limit"] == "100" for r in server.requests)
+    assert all(r.query["limit"] == "50" for r in server.requests)
 
 
 def test_done_days_are_skipped_and_refresh_updates_upvotes(store, server):
@@ -377,3 +377,12 @@ def test_last_run_is_recorded(store, server):
     assert {k: got[k] for k in ("planned", "fetched", "failed", "papers_new")} == {
         "planned": 7, "fetched": 6, "failed": 1, "papers_new": 71 - 12}
     assert got["at"].endswith("Z")
+
+
+def test_a_day_of_exactly_one_full_page_asks_once_more(store, server):
+    day = dt.date(2026, 1, 20)  # 4 papers
+    summary = run(store, server, start=day, end=day, page_size=4)
+    assert [r.query.get("p") for r in server.requests] == [None, "1"]
+    assert summary.fetched == ["2026-01-20"] and summary.papers_new == 4
+    assert json.loads((store.raw_dir / "2026-01-20.p1.json").read_bytes()) == []
+    assert state_of(store)["2026-01-20"]["pages"] == 2

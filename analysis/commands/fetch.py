@@ -44,7 +44,7 @@ def register(sub) -> None:
     p.add_argument("--max-delay", type=float, default=60.0,
                    help="longest wait between retries, incl. Retry-After (default 60)")
     p.add_argument("--page-size", type=int, default=None,
-                   help="entries per request, the API's `limit` (default 100)")
+                   help="entries per request, the API's `limit` (default 50)")
     p.add_argument("--no-assign", action="store_true", help="do not give new papers topics")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
