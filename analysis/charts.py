@@ -217,7 +217,7 @@ def upvotes_by_period(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
 def emerging(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     """Bars of each topic's trend slope (change in log-odds of its share per period).
 
-    Significant rises are drawn solid, the rest faded. Selection ``pick``: fields ``topic``.
+    Significant rises are drawn solid, the rest hollow. Selection ``pick``: fields ``topic``.
     """
     pick = _pick("topic")
     return alt.Chart(plot_data(df)).mark_bar().encode(
@@ -225,8 +225,10 @@ def emerging(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
         y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("slope", order="descending"),
                 axis=alt.Axis(labelLimit=300)),
         color=alt.Color("label:N", scale=topic_scale(df), legend=None),
-        opacity=alt.when(pick & alt.datum.significant).then(alt.value(1.0))
-        .otherwise(alt.value(0.35)),
+        stroke=alt.Stroke("label:N", scale=topic_scale(df), legend=None),
+        fillOpacity=alt.when(alt.datum.significant).then(alt.value(1.0))
+        .otherwise(alt.value(0.25)),
+        opacity=_lit(pick),
         tooltip=["rank:Q", "topic:Q", "label:N", alt.Tooltip("slope:Q", format=".3f"),
                  alt.Tooltip("p_value:Q", format=".2g"), "significant:N", "papers:Q",
                  alt.Tooltip("first_share:Q", format=".2%"),

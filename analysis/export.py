@@ -29,6 +29,7 @@ import polars as pl
 
 from analysis.export_csv import safe_csv
 from analysis.filters import Filters, apply
+from analysis.schema import InputError
 from analysis.store import atomic_write_bytes, atomic_write_text
 
 FORMATS = ("png", "svg", "html", "csv")
@@ -271,6 +272,9 @@ def write_report(report: Report, out: Path) -> list[Path]:
     if out.suffix.lower() == ".zip":
         atomic_write_bytes(out, report.zip_bytes())
         return [out]
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, not a folder",
+                         hint="give a folder, or a name ending in .html or .zip")
     atomic_write_text(out / "report.html", report.html)
     atomic_write_bytes(out / "report.zip", report.zip_bytes())
     return [out / "report.html", out / "report.zip"]

@@ -190,7 +190,7 @@ def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> 
     """The ``n`` topics whose share grew fastest over the last ``k`` periods."""
     _need_topics(lf)
     data = trends.emerging_topics(lf, filters, k=k).head(n)
-    extra = f"binomial trend in topic share over the last {k} periods; faded: not significant"
+    extra = f"binomial trend in topic share over the last {k} periods; hollow: not significant"
     return _view("emerging", "Emerging topics", charts.emerging, data, lf, filters,
                  {"k": k, "n": n}, extra=extra)
 
