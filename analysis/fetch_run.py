@@ -139,6 +139,8 @@ def fetch_day(client: HttpClient, endpoint: str, day: dt.date, *, page_size: int
         if not isinstance(data, list):
             what = (f"an object with keys {', '.join(sorted(map(str, data))[:5])}"
                     if isinstance(data, dict) else type(data).__name__)
+            if isinstance(data, dict) and isinstance(data.get("error"), str):
+                what = f"an error: {' '.join(data['error'].split())[:200]!r}"
             raise FetchError(f"{day.isoformat()}: JSON of the wrong shape from {url}: expected a "
                              f"list of daily-paper entries, got {what}; check --endpoint / "
                              "HF_ENDPOINT", url=url, kind="shape")

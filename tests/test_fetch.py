@@ -386,3 +386,21 @@ def test_a_day_of_exactly_one_full_page_asks_once_more(store, server):
     assert summary.fetched == ["2026-01-20"] and summary.papers_new == 4
     assert json.loads((store.raw_dir / "2026-01-20.p1.json").read_bytes()) == []
     assert state_of(store)["2026-01-20"]["pages"] == 2
+
+
+def test_an_error_object_with_status_200_is_quoted(store, server):
+    server.script("2026-01-15", Fault("body", body=b'{"error": "Service temporarily paused"}'))
+    summary = run(store, server, start=FIRST, end=FIRST)
+    (day, msg), = summary.failures
+    assert "wrong shape" in msg and "Service temporarily paused" in msg
+
+
+def test_dns_failure_is_a_fatal_one_line_error():
+    import socket
+
+    from analysis.http_client import _network_error
+
+    err = _network_error(socket.gaierror(-2, "Name or service not known"),
+                         "https://no-such-host.invalid/api/daily_papers?date=2026-01-15")
+    assert err.fatal and err.kind == "dns" and "no-such-host.invalid" in err.message
+    assert "no network or DNS failure" in err.message and "HF_ENDPOINT" in err.message
