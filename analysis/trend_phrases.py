@@ -16,6 +16,9 @@ back into text, which keeps this well under a second on the bundled corpus.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib.util
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -33,7 +36,21 @@ RISING_METHOD = "log-likelihood ratio G2 (2x2, 1 df), BH q-value"
 _TOKEN = r"[\p{L}\p{N}]+|[.,;:!?()\[\]{}\"]"
 
 
-def _stop_words() -> frozenset[str]:
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's ENGLISH_STOP_WORDS, read from its own small module.
+
+    Importing ``sklearn.feature_extraction.text`` takes seconds (it pulls in SciPy), so the
+    one file that defines the list is loaded on its own; the plain import is the fallback.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "feature_extraction" / "_stop_words.py"
+        if path.is_file():
+            file_spec = importlib.util.spec_from_file_location("_papertrends_stop_words", path)
+            module = importlib.util.module_from_spec(file_spec)
+            file_spec.loader.exec_module(module)
+            return frozenset(module.ENGLISH_STOP_WORDS)
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS)
@@ -60,7 +77,11 @@ def _text(field: str) -> pl.Expr:
 
 
 def _phrase_counts(docs: pl.DataFrame, field: str, max_words: int) -> tuple[pl.DataFrame, list]:
-    """Per phrase code: papers in the recent window and in all; plus the vocabulary."""
+    """Per phrase code: papers in the recent window and in all; plus the vocabulary.
+
+    Tokens get dense integer ids; n-grams are built with NumPy shifts over the token stream
+    (never across papers or punctuation) and coded as ids in base V+1.
+    """
     import numpy as np
 
     toks = (
@@ -74,43 +95,50 @@ def _phrase_counts(docs: pl.DataFrame, field: str, max_words: int) -> tuple[pl.D
         .filter(pl.col("tok").is_not_null())
         .collect()
     )
-    vocab = toks["tok"].unique().sort()
-    v1 = len(vocab) + 1
-    stops = _stop_words()
-    vocab_df = pl.DataFrame({"tok": vocab, "id": np.arange(1, v1, dtype=np.int64)})
-    vocab_df = vocab_df.with_columns(
+    vocab = toks.select(pl.col("tok").unique()).with_row_index("id", offset=1)
+    vocab = vocab.with_columns(pl.col("id").cast(pl.Int64))
+    toks = toks.join(vocab, on="tok", how="left", maintain_order="left")
+    v1 = vocab.height + 1
+    flags = vocab.select(
         pl.col("tok").str.contains(r"^[\p{L}\p{N}]").alias("word"),
         (pl.col("tok").str.contains(r"^[\p{L}\p{N}]")
-         & ~pl.col("tok").is_in(list(stops))
+         & ~pl.col("tok").is_in(list(stop_words()))
          & (pl.col("tok").str.len_chars() > 1)
          & ~pl.col("tok").str.contains(r"^\p{N}+$")).alias("edge"),
     )
-    t = toks.join(vocab_df, on="tok", how="left", maintain_order="left")
-    doc, ident = pl.col("doc"), pl.col("id")
-    word, edge = pl.col("word"), pl.col("edge")
-    parts = [t.lazy().filter(edge).select("doc", ident.alias("key"))]
+    # index 0 is unused (ids start at 1)
+    word_of = np.concatenate([[False], flags["word"].to_numpy()])
+    edge_of = np.concatenate([[False], flags["edge"].to_numpy()])
+    ids = toks["id"].to_numpy()
+    doc = toks["doc"].to_numpy()
+    word, edge = word_of[ids], edge_of[ids]
+    keys, owners = [ids[edge]], [doc[edge]]
     if max_words >= 2:
-        same1 = (doc.shift(-1) == doc) & word.shift(-1)
-        parts.append(t.lazy().with_columns(
-            (ident * v1 + ident.shift(-1)).alias("key"),
-            (edge & same1 & edge.shift(-1)).alias("ok"),
-        ).filter("ok").select("doc", "key"))
+        ok = edge[:-1] & edge[1:] & (doc[:-1] == doc[1:])
+        keys.append(ids[:-1][ok] * v1 + ids[1:][ok])
+        owners.append(doc[:-1][ok])
     if max_words >= 3:
-        same2 = (doc.shift(-1) == doc) & (doc.shift(-2) == doc) & word.shift(-1)
-        parts.append(t.lazy().with_columns(
-            (ident * v1 * v1 + ident.shift(-1) * v1 + ident.shift(-2)).alias("key"),
-            (edge & same2 & edge.shift(-2)).alias("ok"),
-        ).filter("ok").select("doc", "key"))
+        ok = (edge[:-2] & word[1:-1] & edge[2:] & (doc[:-2] == doc[1:-1])
+              & (doc[1:-1] == doc[2:]))
+        keys.append((ids[:-2][ok] * v1 + ids[1:-1][ok]) * v1 + ids[2:][ok])
+        owners.append(doc[:-2][ok])
+    recent_of = docs["recent"].to_numpy()
+    owner = np.concatenate(owners).astype(np.int64)
+    key = np.concatenate(keys).astype(np.int64)
+    base = v1 ** max_words  # every key is below this
+    if docs.height * base < 2**62:  # one int64 per (paper, phrase): the fastest unique
+        pair = pl.Series(owner * base + key).unique().to_numpy()
+        owner, key = pair // base, pair % base
+    else:
+        pairs = pl.DataFrame({"doc": owner, "key": key}).unique()
+        owner, key = pairs["doc"].to_numpy(), pairs["key"].to_numpy()
     counts = (
-        pl.concat(parts)
-        .unique()
-        .join(docs.lazy().select("doc", "recent"), on="doc")
+        pl.DataFrame({"key": key, "recent": recent_of[owner]})
         .group_by("key")
         .agg(pl.col("recent").sum().cast(pl.Int64).alias("recent_count"),
              pl.len().cast(pl.Int64).alias("all_count"))
-        .collect()
     )
-    return counts, [v1, vocab.to_list()]
+    return counts, [v1, vocab["tok"].to_list()]
 
 
 def _decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:

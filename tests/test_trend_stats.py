@@ -7,7 +7,14 @@ import polars as pl
 import pytest
 from scipy import optimize, stats
 
-from analysis.stats import bh_qvalues, g2_two_by_two, logistic_trend, wilson, wilson_exprs
+from analysis.stats import (
+    bh_qvalues,
+    chi2_sf_1,
+    g2_two_by_two,
+    logistic_trend,
+    wilson,
+    wilson_exprs,
+)
 from analysis.trend_keywords import finish_share
 
 CASES = [(0, 1), (1, 1), (0, 20), (3, 20), (19, 20), (20, 20), (1, 7), (50, 100), (7, 3000),
@@ -92,3 +99,17 @@ def test_g2_matches_scipy_log_likelihood_ratio():
 def test_bh_matches_scipy():
     p = np.random.default_rng(3).uniform(size=200) ** 3
     assert np.allclose(bh_qvalues(p), stats.false_discovery_control(p), atol=1e-12)
+
+
+def test_chi2_tail_matches_scipy():
+    x = np.array([0.0, 1e-8, 0.5, 3.841458820694124, 10.0, 60.0, 400.0])
+    assert np.allclose(chi2_sf_1(x), stats.chi2.sf(x, 1), rtol=1e-12, atol=1e-300)
+    assert abs(chi2_sf_1(np.array([3.841458820694124]))[0] - 0.05) < 1e-12
+
+
+def test_stop_words_are_sklearns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from analysis.trend_phrases import stop_words
+
+    assert stop_words() == frozenset(ENGLISH_STOP_WORDS)
