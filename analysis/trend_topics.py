@@ -44,7 +44,8 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.Dat
     Returns:
         Columns ``period, topic, label, count, total, share, ci_low, ci_high, small``; every
         period of the range for every topic present (zero where it has no paper), the outlier
-        topic -1 included. Empty when no paper has a topic.
+        topic -1 included. Empty when no paper has a topic. Papers without a topic yet
+        (added since the last fit) count in ``total`` only, so shares then sum below one.
     """
     everything = filtered(lf, dataclasses.replace(filters, topics=()))
     totals = everything.group_by("period").agg(
