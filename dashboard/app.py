@@ -27,6 +27,7 @@ PAGES = (
 CSS = """<style>
 mark { background: #fde68a; padding: 0 .1em; border-radius: 2px; }
 .paper-abstract { line-height: 1.55; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 </style>"""
 
 

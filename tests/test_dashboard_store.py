@@ -138,3 +138,28 @@ def test_first_start_fits_topics_with_progress_then_starts_warm(sample_store, tm
     assert not again.exception
     assert not again.status, "the second start reuses the topics"
     assert next(m.value for m in again.metric if m.label == "Topics") == str(n_topics)
+
+
+def test_update_data_fetches_new_days_with_progress(tmp_path, monkeypatch):
+    """"Update data" runs the real fetch against a local server playing the Daily Papers API."""
+    from hf_server import ALL_IDS, HFServer, no_real_endpoint
+
+    no_real_endpoint(monkeypatch)
+    root = tmp_path / "fetch-store"
+    store = Store(root)
+    store.write_papers(pl.DataFrame([{
+        "paper_id": "2601.00001", "title": "An older paper", "abstract": "Text.",
+        "published": dt.date(2026, 1, 13), "listed": dt.date(2026, 1, 14), "upvotes": 1,
+        "authors": ["A"], "keywords": [], "source": "test"}]))
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(root))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    with HFServer() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        at = run()
+        at.button(key="update_data").click().run(timeout=300)
+        assert not at.exception, [e.message for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+    ids = set(Store(root).read_papers()["paper_id"])
+    assert ids == ALL_IDS | {"2601.00001"}
+    assert any("papers:" in s.value and "new" in s.value for s in at.success)
+    assert int(at.metric[0].value.replace(",", "")) == len(ids)
