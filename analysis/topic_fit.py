@@ -6,8 +6,10 @@ topic (``eom``) or into the outliers (``leaf``), and the clusters change from se
 1. PCA to 50 dimensions (exact SVD, so deterministic), rows re-normalised to unit length;
 2. Ward agglomerative clustering into ``n_topics`` clusters (deterministic: no seed involved),
    clusters smaller than ``min_topic_size`` merged into the nearest cluster by centroid cosine;
-3. BERTopic's c-TF-IDF on English-stop-word 1-2-grams, with KeyBERTInspired + MMR representations
-   (embedded with the small static model, so labelling costs about a second);
+3. BERTopic's c-TF-IDF on English-stop-word 1-2-grams gives each topic's top words (the most
+   coherent of the representations we measured); a MaximalMarginalRelevance aspect over them
+   (words embedded with the small static model, about a second) gives the short label, which reads
+   better than raw c-TF-IDF (fewer near-duplicates, fewer bare acronyms);
 4. a seeded UMAP of the PCA vectors gives the 2-D map only - the seed changes the picture, never
    the topics.
 
@@ -26,7 +28,8 @@ from analysis.embeddings import normalise
 VERSION = 1
 PCA_DIMS = 50
 TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tuning", "3d"
-TEMPERATURE = 0.05  # softmax temperature over topic cosines, for the per-paper probability
+TEMPERATURE = 0.05
+LABEL_ASPECT = "label"  # softmax temperature over topic cosines, for the per-paper probability
 EXTRA_STOP_WORDS = (
     "paper", "propose", "proposed", "proposes", "introduce", "introduces", "present", "presents",
     "approach", "approaches", "method", "methods", "novel", "new", "existing", "based", "using",
@@ -64,22 +67,30 @@ class Settings:
 
 
 class UnitPCA:
-    """PCA to a few dimensions with an exact SVD, rows scaled back to unit length."""
+    """PCA to a few dimensions, rows scaled back to unit length.
+
+    Exact and deterministic: eigenvectors of the (dim x dim) covariance matrix in float64, each
+    with its sign fixed so that its largest component is positive.
+    """
 
     def __init__(self, n_components: int = PCA_DIMS) -> None:
         self.n_components = n_components
         self.embedding_: np.ndarray | None = None
 
     def fit(self, X: np.ndarray, y=None) -> UnitPCA:  # noqa: N803 - sklearn naming
-        from sklearn.decomposition import PCA
-
+        X = np.asarray(X, dtype=np.float64)  # noqa: N806
         dims = max(1, min(self.n_components, X.shape[0] - 1, X.shape[1]))
-        self.pca_ = PCA(n_components=dims, svd_solver="full").fit(X)
-        self.embedding_ = normalise(self.pca_.transform(X))
+        self.mean_ = X.mean(axis=0)
+        centred = X - self.mean_
+        values, vectors = np.linalg.eigh(centred.T @ centred)
+        comps = vectors[:, np.argsort(values)[::-1][:dims]]
+        signs = np.sign(comps[np.argmax(np.abs(comps), axis=0), np.arange(dims)])
+        self.components_ = comps * np.where(signs == 0, 1.0, signs)
+        self.embedding_ = self.transform(X)
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
-        return normalise(self.pca_.transform(X))
+        return normalise((np.asarray(X, dtype=np.float64) - self.mean_) @ self.components_)
 
 
 class WardTopics:
@@ -139,7 +150,7 @@ def vectorizer(n_docs: int):
 def build_model(settings: Settings, n_docs: int, word_embedder):
     """A BERTopic model wired to the deterministic reducer and clusterer."""
     from bertopic import BERTopic
-    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    from bertopic.representation import MaximalMarginalRelevance
     from bertopic.vectorizers import ClassTfidfTransformer
 
     return BERTopic(
@@ -148,8 +159,8 @@ def build_model(settings: Settings, n_docs: int, word_embedder):
         hdbscan_model=WardTopics(settings.n_topics, settings.min_topic_size),
         vectorizer_model=vectorizer(n_docs),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        representation_model=[KeyBERTInspired(top_n_words=15, random_state=settings.seed),
-                              MaximalMarginalRelevance(diversity=0.3, top_n_words=10)],
+        representation_model={LABEL_ASPECT: MaximalMarginalRelevance(diversity=0.3,
+                                                                      top_n_words=10)},
         top_n_words=10,
         calculate_probabilities=False,
         verbose=False,
@@ -164,7 +175,14 @@ def run(docs: list[str], embeddings: np.ndarray, settings: Settings, word_embedd
 
 
 def topic_words(model, topic: int, n: int = 10) -> list[str]:
-    return [w for w, _ in (model.get_topic(topic) or [])][:n]
+    """The topic's top c-TF-IDF terms."""
+    return [w for w, _ in (model.get_topic(topic) or []) if w][:n]
+
+
+def label_words(model, topic: int, n: int = 10) -> list[str]:
+    """The topic's terms reranked by MMR, used for its label."""
+    aspect = (model.topic_aspects_ or {}).get(LABEL_ASPECT, {})
+    return [w for w, _ in aspect.get(topic, []) if w][:n] or topic_words(model, topic, n)
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray, ids: list[int]) -> np.ndarray:
@@ -188,10 +206,33 @@ def map_2d(reduced: np.ndarray, settings: Settings) -> np.ndarray:
         return np.zeros((reduced.shape[0], 2), dtype=np.float32)
     import umap
 
-    reducer = umap.UMAP(n_neighbors=min(settings.map_neighbors, reduced.shape[0] - 1),
-                        n_components=2, min_dist=0.1, metric="euclidean",
-                        random_state=settings.seed, low_memory=True, n_jobs=1)
+    k = min(settings.map_neighbors, reduced.shape[0] - 1)
+    reducer = umap.UMAP(n_neighbors=k, n_components=2, min_dist=0.1, metric="euclidean",
+                        random_state=settings.seed, low_memory=True, n_jobs=1, n_epochs=200,
+                        precomputed_knn=(*exact_knn(reduced, k), None))
     return reducer.fit_transform(reduced).astype(np.float32)
+
+
+def exact_knn(unit: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours (self first) of unit-length rows, with Euclidean distances.
+
+    Brute force in blocks: on ~10k rows of 50 dimensions this takes well under a second, is
+    deterministic, and spares UMAP its approximate search (and the numba compilation it needs).
+    """
+    idx = np.empty((unit.shape[0], k), dtype=np.int32)
+    dist = np.empty((unit.shape[0], k), dtype=np.float32)
+    for start in range(0, unit.shape[0], block):
+        sims = unit[start:start + block] @ unit.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, rows + start] = np.inf  # self first
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+        near = np.take_along_axis(part, order, axis=1)
+        cos = np.take_along_axis(sims, near, axis=1)
+        cos[:, 0] = 1.0
+        idx[start:start + block] = near
+        dist[start:start + block] = np.sqrt(np.clip(2.0 - 2.0 * cos, 0.0, None))
+    return idx, dist
 
 
 def _stem(token: str) -> str:

@@ -113,7 +113,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
 
     t = time.perf_counter()
     words = {to_id[i]: topic_fit.topic_words(model, i) for i in inner}
-    names = topic_fit.make_labels(words)
+    names = topic_fit.make_labels({to_id[i]: topic_fit.label_words(model, i) for i in inner})
     coherence = quality.npmi_coherence([words[i] for i in ids], docs, model.vectorizer_model)
     report = quality.report(topic_col, [words[i] for i in ids], coherence)
     timings["quality"] = time.perf_counter() - t
@@ -126,7 +126,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     meta = {
         "key": key, "corpus_hash": chash, "settings": settings.to_dict(),
         "seed": seed, "embedder": embedder,
-        "method": "PCA-50 + Ward (deterministic), BERTopic c-TF-IDF + KeyBERTInspired/MMR",
+        "method": "PCA-50 + Ward (deterministic), BERTopic c-TF-IDF, MMR labels",
         "embedding_model": minilm_path() if embedder == "minilm" else str(fast_model_dir(store)),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_papers": papers.height, "n_topics": len(ids), "n_assigned_after_fit": 0,
