@@ -76,6 +76,13 @@ def test_html_export_draws_offline(browser, store, tmp_path, name, output_dir):
     assert title == view.title
     if name == "topic-map":  # one circle per paper, hostile title inert
         assert page.locator("#vis svg g.role-mark.mark-symbol path").count() == view.data.height
+        point = page.locator('#vis svg g.role-mark.mark-symbol path[aria-label*="__pwned=1"]')
+        assert point.count() == 1
+        point.hover(force=True)
+        page.wait_for_selector("#vg-tooltip-element", state="visible", timeout=5_000)
+        tip = page.locator("#vg-tooltip-element")
+        assert SCRIPT_TITLE in tip.text_content()  # shown as text ...
+        assert tip.locator("script, img").count() == 0  # ... never as elements
         assert page.evaluate("window.__pwned") is None
     if name == "papers-per-period":
         assert page.locator("#vis svg g.role-mark.mark-rect path").count() == view.data.height
