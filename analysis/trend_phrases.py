@@ -76,18 +76,22 @@ def _text(field: str) -> pl.Expr:
     return pl.concat_str([title, pl.lit(" . "), abstract])
 
 
-def _phrase_counts(docs: pl.DataFrame, field: str, max_words: int) -> tuple[pl.DataFrame, list]:
+def _phrase_counts(
+    docs: pl.DataFrame, field: str, max_words: int, min_support: int
+) -> tuple[pl.DataFrame, list]:
     """Per phrase code: papers in the recent window and in all; plus the vocabulary.
 
-    Tokens get dense integer ids; n-grams are built with NumPy shifts over the token stream
-    (never across papers or punctuation) and coded as ids in base V+1.
+    Only tokens found in at least ``min_support`` recent papers can be part of a phrase with
+    that support, so the others get id 0 and act as breaks (like punctuation). The kept tokens
+    get dense integer ids; n-grams are built with NumPy shifts over the token stream (never
+    across papers or breaks) and coded as ids in base V+1.
     """
     import numpy as np
 
     toks = (
         docs.lazy()
         .select(
-            "doc",
+            "doc", "recent",
             _text(field).str.to_lowercase().str.replace_all(r"['’]s\b", "")
             .str.extract_all(_TOKEN).alias("tok"),
         )
@@ -95,10 +99,18 @@ def _phrase_counts(docs: pl.DataFrame, field: str, max_words: int) -> tuple[pl.D
         .filter(pl.col("tok").is_not_null())
         .collect()
     )
-    vocab = toks.select(pl.col("tok").unique()).with_row_index("id", offset=1)
-    vocab = vocab.with_columns(pl.col("id").cast(pl.Int64))
-    toks = toks.join(vocab, on="tok", how="left", maintain_order="left")
+    vocab = (
+        toks.filter("recent").select("doc", "tok").unique()
+        .group_by("tok").len().filter(pl.col("len") >= min_support)
+        .select("tok").with_row_index("id", offset=1)
+        .with_columns(pl.col("id").cast(pl.Int64))
+    )
     v1 = vocab.height + 1
+    if v1 ** max_words >= 2**63:
+        raise InputError(f"too many distinct words ({vocab.height:,}) to count phrases",
+                         field="min_support", hint="raise --min-support or shorten the windows")
+    toks = toks.join(vocab, on="tok", how="left", maintain_order="left")
+    toks = toks.with_columns(pl.col("id").fill_null(0))
     flags = vocab.select(
         pl.col("tok").str.contains(r"^[\p{L}\p{N}]").alias("word"),
         (pl.col("tok").str.contains(r"^[\p{L}\p{N}]")
@@ -202,7 +214,7 @@ def rising_phrases(
     n2 = docs.height - n1
     if n1 == 0 or n2 == 0:
         return _empty()
-    counts, (v1, vocab) = _phrase_counts(docs, field, max_words)
+    counts, (v1, vocab) = _phrase_counts(docs, field, max_words, min_support)
     counts = counts.filter(pl.col("recent_count") >= min_support).with_columns(
         (pl.col("all_count") - pl.col("recent_count")).alias("baseline_count"),
     ).with_columns(
