@@ -15,6 +15,7 @@ Run it by hand: ``python tests/hf_server.py [DIR]`` prints its URL.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -25,6 +26,28 @@ from pathlib import Path
 
 FETCH_DAYS = Path(__file__).parent / "fixtures" / "fetch-days"
 DEFAULT_LIMIT = 50  # what the real API gives without `limit`
+
+#: The recorded days: Thu 2026-01-15 .. Wed 2026-01-21, five with papers (71), a weekend without.
+FIRST, LAST = dt.date(2026, 1, 15), dt.date(2026, 1, 21)
+PAPER_DAYS = ["2026-01-15", "2026-01-16", "2026-01-19", "2026-01-20", "2026-01-21"]
+WEEKEND = ["2026-01-17", "2026-01-18"]
+
+
+def ids_of(day: str) -> set[str]:
+    """The paper ids in the recorded response of one day (read independently of the code)."""
+    return {e["paper"]["id"] for e in json.loads((FETCH_DAYS / f"{day}.json").read_bytes())}
+
+
+ALL_IDS = set().union(*(ids_of(d) for d in PAPER_DAYS))
+
+
+def no_real_endpoint(monkeypatch) -> None:
+    """Point HF_ENDPOINT at a closed loopback port and drop HF_TOKEN: a test that forgets the
+    endpoint fails against this machine, never reaching huggingface.co."""
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
 
 HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Hugging Face - Sign in</title></head>"
              b"<body><h1>Sign in</h1><p>Please log in to continue.</p></body></html>\n")

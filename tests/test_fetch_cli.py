@@ -13,20 +13,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hf_server import FETCH_DAYS, Fault, HFServer
+from hf_server import ALL_IDS, FETCH_DAYS, PAPER_DAYS, Fault, HFServer, ids_of
 
 from analysis.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-PAPER_DAYS = ["2026-01-15", "2026-01-16", "2026-01-19", "2026-01-20", "2026-01-21"]
 TOKEN = "hf_TestTokenThatMustNeverBeWritten_7f3a9c"
-
-
-def ids_of(day: str) -> set[str]:
-    return {e["paper"]["id"] for e in json.loads((FETCH_DAYS / f"{day}.json").read_bytes())}
-
-
-ALL_IDS = set().union(*(ids_of(d) for d in PAPER_DAYS))
 
 
 @pytest.fixture

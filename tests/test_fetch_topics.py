@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 
 import pytest
 from conftest import DAILY
-from hf_server import FETCH_DAYS, HFServer
+from hf_server import ALL_IDS, FIRST, LAST, HFServer, no_real_endpoint
 
 from analysis.fetch import fetch
 from analysis.http_client import RetryPolicy
 from analysis.store import BUNDLED_STORE, Store
 
-FIRST, LAST = dt.date(2026, 1, 15), dt.date(2026, 1, 21)
 FAST = RetryPolicy(timeout=5.0, retries=2, backoff=0.02)
-NEW_IDS = {e["paper"]["id"] for p in FETCH_DAYS.glob("2026-*.json")
-           for e in json.loads(p.read_bytes())}
+NEW_IDS = ALL_IDS
+
+
+@pytest.fixture(autouse=True)
+def _no_real_endpoint(monkeypatch):
+    no_real_endpoint(monkeypatch)
 
 
 @pytest.fixture
