@@ -176,14 +176,15 @@ def assign_topics(store: Store, progress: Callable[[str], None] | None = None) -
         return "not assigned: the topic modules are not available"
     try:
         if not has_topics(store):
-            return "no topic model in this store; run `papertrends fit` to add topics"
+            return (f"no topic model in this store; run `papertrends fit --store {store.root}` "
+                    "to add topics")
         from analysis.topics import assign_new
 
         counts = assign_new(store, progress=progress)
     except Exception as exc:  # a broken model must not lose the fetched papers
         detail = " ".join(str(exc).split())[:200]
         return (f"topic assignment failed ({type(exc).__name__}: {detail}); "
-                "run `papertrends assign` to try again")
+                f"run `papertrends assign --store {store.root}` to try again")
     counts = dict(counts or {})
     return (f"{counts.get('assigned', 0)} new paper(s) given topics without a refit "
             f"({counts.get('unchanged', 0)} kept theirs)")
