@@ -157,6 +157,8 @@ PACKAGES = ("papertrends", "polars", "altair", "vl-convert-python", "numpy", "sc
             "sentence-transformers", "umap-learn", "hdbscan", "scikit-learn", "model2vec",
             "streamlit")
 TABLE_ROWS = 25
+#: Larger SVGs go into the report page as their PNG (smaller, and quicker to show).
+SVG_INLINE_MAX = 1_000_000
 
 
 def package_versions() -> dict[str, str]:
@@ -229,7 +231,8 @@ class Report:
 
 def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
                  title: str = "papertrends report", tables: dict[str, pl.DataFrame] | None = None,
-                 notes: Sequence[str] = (), scale: float = 2) -> Report:
+                 notes: Sequence[str] = (), scale: float = 2,
+                 svg_max: int = SVG_INLINE_MAX) -> Report:
     """One self-contained HTML page with the views' charts and tables, plus the zip files.
 
     Args:
@@ -241,6 +244,7 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
         tables: extra tables to show (heading -> frame), e.g. the top papers.
         notes: lines shown under the provenance (e.g. views left out and why).
         scale: PNG scale factor for the zip.
+        svg_max: charts whose SVG is larger than this many bytes show as PNG on the page.
     """
     prov = provenance(store, lf, filters, views)
     files: dict[str, bytes] = {}
@@ -251,7 +255,7 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
         files[f"{stem}.svg"] = svg.encode("utf-8")
         files[f"{stem}.png"] = to_png(view.chart, scale=scale)
         files[f"{stem}.csv"] = to_csv(view).encode("utf-8")
-        sections.append(_view_section(view, svg, stem))
+        sections.append(_view_section(view, files, stem, svg_max))
     for heading, frame in (tables or {}).items():
         sections.append(f"<section class='table'><h2>{_e(heading)}</h2>{_table(frame)}</section>")
     if notes:
@@ -301,8 +305,11 @@ def _table(frame: pl.DataFrame, limit: int = TABLE_ROWS) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
 
 
-def _view_section(view, svg: str, stem: str) -> str:
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+def _view_section(view, files: dict[str, bytes], stem: str, svg_max: int) -> str:
+    """A chart as an <img> (SVG; PNG when the SVG is large, e.g. a map of thousands of points)."""
+    svg = files[f"{stem}.svg"]
+    kind, data = ("svg+xml", svg) if len(svg) <= svg_max else ("png", files[f"{stem}.png"])
+    uri = f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
     alt = _e(f"{view.title}. {view.caption}".replace("\n", "; "))
     return (f"<section class='view' id='view-{_e(view.name)}'><h2>{_e(view.title)}</h2>"
             f"<img alt='{alt}' src='{uri}'>"

@@ -15,7 +15,7 @@ import zipfile
 
 import polars as pl
 import pytest
-from test_export_fixtures import SCRIPT_TITLE, SEED, build_store
+from test_export_fixtures import SCRIPT_TITLE, SEED, build_store, png_size
 
 from analysis import export, trends
 from analysis.filters import Filters
@@ -87,12 +87,19 @@ def test_page_is_self_contained_and_escapes_paper_text(report):
     assert "keyword-trend left out" in page
 
 
-def test_page_images_are_the_charts(report):
+def test_page_images_are_the_charts(report, store):
     uris = re.findall(r"src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'", report.html)
     assert len(uris) == len(report.provenance["views"])
     for uri, view in zip(uris, report.provenance["views"], strict=True):
         root = ET.fromstring(base64.b64decode(uri))
         assert view["title"] in "".join(root.itertext())
+    # a large SVG (a map of thousands of points) goes in as its PNG
+    lf = trends.paper_frame(store)
+    view = build_view("topic-map", lf, FILTERS)
+    small = export.build_report(store, lf, FILTERS, [view], scale=1, svg_max=100)
+    (png,) = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", small.html)
+    assert base64.b64decode(png) == next(v for k, v in small.files.items() if k.endswith(".png"))
+    assert png_size(base64.b64decode(png))[0] > 640
 
 
 def test_zip_holds_png_svg_and_csv_of_each_chart(report, store):
