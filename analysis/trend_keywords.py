@@ -85,9 +85,16 @@ def phrase_pattern(phrase: str, regex: bool = False) -> str:
 
 def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr:
     """A boolean expression: does the paper's title/abstract match the phrase."""
+    _check_field(field)
+    return _field_match(phrase_pattern(phrase, regex), field)
+
+
+def _check_field(field: str) -> None:
     if field not in FIELDS:
         raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
-    pattern = phrase_pattern(phrase, regex)
+
+
+def _field_match(pattern: str, field: str) -> pl.Expr:
     title = pl.col("title").fill_null("").str.contains(pattern)
     abstract = pl.col("abstract").fill_null("").str.contains(pattern)
     if field == "title":
@@ -95,6 +102,18 @@ def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr
     if field == "abstract":
         return abstract
     return title | abstract
+
+
+def _any_pattern(patterns: list[str]) -> str | None:
+    """One alternation of all patterns (a superset test), or None if it would not compile."""
+    if len(patterns) < 2:
+        return None
+    combined = "|".join(f"(?:{p})" for p in patterns)
+    try:
+        pl.select(pl.lit("x").str.contains(combined))
+    except pl.exceptions.PolarsError:
+        return None
+    return combined
 
 
 def match_papers(
@@ -148,18 +167,31 @@ def keyword_trend(
         InputError: an empty phrase or a bad regular expression (named in the message).
     """
     names = _phrase_list(phrases)
-    exprs = [match_expr(p, field, regex) for p in names]  # validates every phrase first
+    _check_field(field)
+    patterns = [phrase_pattern(p, regex) for p in names]  # validates every phrase first
     data = filtered(lf, filters)
-    agg = data.group_by("period").agg(
+    totals = data.group_by("period").agg(
         pl.len().cast(pl.Int64).alias("total"),
-        *(e.sum().cast(pl.Int64).alias(f"m{i}") for i, e in enumerate(exprs)),
         pl.col("date").min().alias("first"),
         pl.col("date").max().alias("last"),
-    ).collect()
-    first = agg["first"].min() if agg.height else None
-    last = agg["last"].max() if agg.height else None
+    )
+    # Several phrases: one scan with their alternation finds the candidate papers, and each
+    # phrase is then tested on those only (the text is scanned ~once instead of once a phrase).
+    combined = _any_pattern(patterns)
+    candidates = data.filter(_field_match(combined, field)) if combined else data
+    hits = candidates.group_by("period").agg(
+        _field_match(p, field).sum().cast(pl.Int64).alias(f"m{i}")
+        for i, p in enumerate(patterns)
+    )
+    totals, hits = pl.collect_all([totals, hits])
+    first = totals["first"].min() if totals.height else None
+    last = totals["last"].max() if totals.height else None
     axis = period_axis(first, last, filters)
-    wide = axis.join(agg.drop("first", "last"), on="period", how="left").fill_null(0)
+    wide = (
+        axis.join(totals.drop("first", "last"), on="period", how="left")
+        .join(hits, on="period", how="left")
+        .fill_null(0)
+    )
     if not names or wide.height == 0:
         return _empty_trend()
     long = pl.concat(

@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     queries = {
         "keyword trend (2 phrases, both fields, month)":
             lambda lf: keyword_trend(lf, PHRASES, filters),
+        "keyword trend (5 phrases, both fields, month)":
+            lambda lf: keyword_trend(lf, PHRASES + ["agent", "benchmark", "mixture of experts"],
+                                     filters),
         "topic trend (month)": lambda lf: topic_frequency(lf, filters),
         "keyword trend (2 phrases, title, week)":
             lambda lf: keyword_trend(lf, PHRASES, Filters(period="week"), field="title"),
