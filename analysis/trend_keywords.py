@@ -5,7 +5,8 @@ Matching rules (one place, used by the trend and by the drill-down list alike):
 * case-insensitive, on whole words;
 * a hyphen and a space are the same ("fine-tuning" matches "fine tuning" and "fine-tuning");
 * a plural -s is the same phrase: every word matches with or without a trailing "s"
-  ("large language models" matches "large language model"; "LLMs" matches "LLM");
+  ("large language models" matches "large language model"; "LLMs" matches "LLM"); a word of
+  four or more characters ending in a single "s" after a letter is read as a plural;
 * ``regex=True`` takes the phrase as a regular expression (Rust regex syntax, case-insensitive).
 """
 
