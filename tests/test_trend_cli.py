@@ -104,3 +104,28 @@ def test_topic_commands_need_topics_or_give_json(tmp_path):
                                            & pl.col("published").is_not_null())
     assert sum(r["count"] for r in rows) == per.select(pl.len()).collect().item()
     assert all(r["total"] >= r["count"] for r in rows)
+
+
+def test_emerging_and_upvotes_by_topic_on_the_bundled_topics():
+    store = Store(STORE)
+    has = paper_frame(store).select(pl.col("topic").is_not_null().any()).collect().item()
+    if not has:
+        out = run("emerging", "--store", str(STORE))
+        assert out.returncode == 2 and "papertrends fit" in out.stderr
+        return
+    out = run("emerging", "--json", "--store", str(STORE))
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all(r["topic"] != -1 and r["papers"] >= 10 for r in rows)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    slopes = [r["slope"] for r in rows]
+    assert slopes == sorted(slopes, reverse=True)
+    assert {r["method"] for r in rows} == {
+        "binomial GLM (logit) slope of share per period, likelihood-ratio test"}
+    out = run("upvotes", "--by", "topic", "--json", "--store", str(STORE))
+    assert out.returncode == 0, out.stderr
+    stats = json.loads(out.stdout)
+    dated = paper_frame(store).filter(pl.col("published").is_not_null()
+                                      & pl.col("topic").is_not_null()).collect()
+    assert sum(r["n"] for r in stats) == dated["upvotes"].is_not_null().sum()
+    assert sum(r["n_null"] for r in stats) == dated["upvotes"].is_null().sum()
