@@ -6,6 +6,11 @@ The baseline, in the same run, is a rerun with no change (all views cached). Pri
 per page and overall; the target is p95 <= 300 ms.
 
     .venv/bin/python bench/bench_dashboard.py [--changes 20] [--pages overview,topics,...]
+    .venv/bin/python bench/bench_dashboard.py --browser   # also: start to first chart, Chromium
+
+With ``--browser`` it also starts `papertrends serve` and times, in headless Chromium, the first
+page load of a fresh server (process start included) and later loads (warm caches) until the
+first chart is drawn; the target is a first chart within 5 s on a warm start.
 """
 
 from __future__ import annotations
@@ -70,10 +75,57 @@ def bench_page(page: str, n: int) -> tuple[list[float], list[float]]:
     return timed, idle
 
 
+def first_chart_times(loads: int = 4) -> list[float]:
+    """Seconds from starting the server (first) or opening the page (later) to the first chart."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PAPERTRENDS_NO_FIT="1")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "analysis.cli", "serve", "--port", str(port),
+                             "--address", "127.0.0.1"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    out = []
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url + "_stcore/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            for i in range(loads):
+                page = browser.new_page()
+                if i:
+                    t0 = time.perf_counter()
+                page.goto(url)
+                page.locator("[data-testid='stVegaLiteChart'] svg").first.wait_for(timeout=60_000)
+                out.append(time.perf_counter() - t0)
+                page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--browser", action="store_true",
+                        help="also time server start / page load to the first chart in Chromium")
     args = parser.parse_args()
     os.environ.setdefault("PAPERTRENDS_STORE", str(REPO / "data"))
     os.environ.setdefault("PAPERTRENDS_NO_FIT", "1")
@@ -91,6 +143,13 @@ def main() -> None:
     print(f"{'all':<10} {pct(everything, 0.5) * 1000:8.0f} {p95 * 1000:8.0f} "
           f"{max(everything) * 1000:8.0f}")
     print(f"target p95 <= 300 ms: {'met' if p95 <= 0.3 else 'NOT met'}")
+    if args.browser:
+        times = first_chart_times()
+        warm = statistics.median(times[1:])
+        print(f"first chart, fresh server (process start included): {times[0]:.2f} s")
+        print(f"first chart, warm server (median of {len(times) - 1} loads): {warm:.2f} s "
+              f"(ratio fresh/warm {times[0] / warm:.1f}); target <= 5 s: "
+              f"{'met' if times[0] <= 5 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -247,3 +247,26 @@ def test_no_heavy_imports_on_a_warm_start():
                          cwd=REPO, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "HEAVY []" in out.stdout, out.stdout
+
+
+def test_downloads_are_made_from_the_view_the_chart_shows():
+    """The download buttons' files come from analysis.export on the very View drawn."""
+    from analysis import export
+    from analysis.filters import Filters
+    from analysis.store import Store
+    from analysis.trends import paper_frame
+    from analysis.views import build_view
+    from dashboard import exports
+
+    at = run(period="quarter", min_upvotes="5")
+    labels = [b.label for b in at.download_button]
+    assert {"PNG 2x", "SVG", "HTML", "CSV", "Report (HTML)", "Report files (zip)"} <= set(labels)
+    lf = paper_frame(Store(BUNDLED))
+    v = build_view("papers-per-period", lf, Filters(period="quarter", min_upvotes=5))
+    png = exports.maker(v, "png")()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert exports.maker(v, "csv")().decode() == export.to_csv(v)
+    assert exports.file_name(v, "csv").endswith(".csv") and "/" not in exports.file_name(v, "csv")
+    page = exports.report_maker(Store(BUNDLED), lf, v.filters, [v], "papertrends overview",
+                                None, "html")().decode()
+    assert "Papers per quarter" in page and "upvotes &gt;= 5" in page
