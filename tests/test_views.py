@@ -14,6 +14,7 @@ from test_export_fixtures import build_store
 
 from analysis import trends
 from analysis.charts import plot_data
+from analysis.export import to_svg
 from analysis.filters import Filters
 from analysis.ingest import ingest
 from analysis.schema import InputError
@@ -153,4 +154,5 @@ def test_views_survive_filters_that_match_nothing(lf):
         view = build_view(name, lf, nothing, phrases=PHRASES)
         assert view.papers == 0
         assert "no papers match" in view.caption
-        view.chart.to_dict()  # still a valid spec
+        svg = to_svg(view.chart)  # still a chart that renders, with its title
+        assert view.title in svg and "no papers match" in svg
