@@ -183,6 +183,17 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         assert metrics(other)[0] == after
         assert other.get_by_text("Papers behind the mark").count() == 1
         other.close()
+
+        # the browser's back button closes the paper again, then drops the picked bar
+        page.go_back()
+        settle(page)
+        assert "paper=" not in page.url and "pick=" in page.url
+        assert page.locator(".paper-title").count() == 0
+        page.go_back()
+        settle(page)
+        assert "pick=" not in page.url and "to=2025-06-30" in page.url
+        assert page.get_by_text("Papers behind the mark").count() == 0
+        assert metrics(page)[0] == after
     assert not dialogs
 
 
