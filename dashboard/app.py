@@ -50,7 +50,9 @@ def main() -> None:
     try:
         filters = sidebar.filters(loaded)
     except ValueError as err:  # e.g. a hand-edited URL whose range starts after it ends
-        st.sidebar.error(f"{err}; the filters were reset.")
+        st.sidebar.error(f"{err}; the date range was reset.")
+        state.put(state.FROM, None)
+        state.put(state.TO, None)
         filters = Filters()
     with st.sidebar.expander("Data", icon=":material/database:"):
         updates.panel(store, loaded)
