@@ -13,7 +13,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.filters import Filters
 from dashboard import context, data, sidebar, state, ui, updates
 
 HERE = Path(__file__).parent
@@ -53,7 +52,7 @@ def main() -> None:
         st.sidebar.error(f"{err}; the date range was reset.")
         state.put(state.FROM, None)
         state.put(state.TO, None)
-        filters = Filters()
+        filters = sidebar.build()
     with st.sidebar.expander("Data", icon=":material/database:"):
         updates.panel(store, loaded)
     sidebar.store_note(loaded, str(store.root))

@@ -64,9 +64,15 @@ def filters(loaded: Loaded) -> Filters:
     sb.segmented_control("Period", ("week", "month", "quarter", "year"), key=state.PERIOD.key)
     sb.button("Reset filters", key="reset_filters", icon=":material/restart_alt:",
               type="tertiary", on_click=_reset)
+    return build()
+
+
+def build() -> Filters:
+    """The Filters the shared parameters describe (raises ValueError for a reversed range)."""
     min_up = state.get(state.MIN_UP) or 0
     return Filters(
-        start=state.get(state.FROM), end=state.get(state.TO), basis=basis,
+        start=state.get(state.FROM), end=state.get(state.TO),
+        basis=state.get(state.BASIS) or "published",
         topics=tuple(state.get(state.TOPIC) or ()), min_upvotes=min_up or None,
         period=state.get(state.PERIOD) or "month",
     )
