@@ -270,3 +270,17 @@ def test_downloads_are_made_from_the_view_the_chart_shows():
     page = exports.report_maker(Store(BUNDLED), lf, v.filters, [v], "papertrends overview",
                                 None, "html")().decode()
     assert "Papers per quarter" in page and "upvotes &gt;= 5" in page
+
+
+@pytest.mark.parametrize("query", [
+    {"from": "2025-05-01", "to": "2025-01-01"}, {"period": "bogus", "basis": "x"},
+    {"min_upvotes": "-5"}, {"topic": ["abc", "99999"]}, {"pick": "garbage"},
+    {"pick": "papers-per-period|period=notadate"}, {"from": "1900-01-01", "to": "2999-01-01"},
+])
+def test_hand_edited_urls_never_break_the_app(query, papers):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    # every bad value falls back: all papers with a published date are counted
+    assert n(metric(at, "Papers")) == papers.filter(pl.col("published").is_not_null()).height
