@@ -163,3 +163,13 @@ def test_update_data_fetches_new_days_with_progress(tmp_path, monkeypatch):
     assert ids == ALL_IDS | {"2601.00001"}
     assert any("papers:" in s.value and "new" in s.value for s in at.success)
     assert int(at.metric[0].value.replace(",", "")) == len(ids)
+
+
+def test_serve_refuses_a_store_without_papers(tmp_path, capsys):
+    from analysis.cli import main
+
+    assert main(["serve", "--store", str(tmp_path / "nothing-here")]) == 2
+    err = capsys.readouterr().err
+    assert "no paper table" in err and "nothing-here" in err and "Traceback" not in err
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "port 70000" in capsys.readouterr().err
