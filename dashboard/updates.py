@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from analysis.schema import InputError
@@ -39,6 +40,11 @@ def panel(store: Store, loaded: Loaded) -> None:
         _ingest_uploads(store, files)
     if st.session_state.get(data.SESSION_STORE):
         st.caption("Showing this session's copy with your uploaded files.")
+        untopiced = (loaded.frame.filter(pl.col("topic").is_null()).height
+                     if loaded.has_topics else 0)
+        if untopiced and st.button(f"Give the {untopiced:,} new papers topics",
+                                   key="assign_topics", icon=":material/hub:"):
+            _assign(store)
         if st.button("Back to the shared data", key="drop_session_store"):
             st.session_state.pop(data.SESSION_STORE, None)
             st.rerun()
@@ -99,6 +105,22 @@ def _ingest_uploads(store: Store, files) -> None:
     if s.added and data.has_topics(target):
         msg += " New papers have no topic yet (listed without one)."
     st.session_state[NOTE_KEY] = msg
+    st.rerun()
+
+
+def _assign(store: Store) -> None:
+    """Topics for papers that have none, from the saved model (no refit), with progress."""
+    with st.status("Giving the new papers topics…", expanded=True) as status:
+        from analysis import topics  # heavy: loads the embedder
+
+        try:
+            counts = topics.assign_new(store, progress=lambda text: status.write(text))
+        except InputError as err:
+            status.update(label="Could not assign topics", state="error")
+            st.error(str(err))
+            return
+        status.update(label="Topics assigned", state="complete")
+    st.session_state[NOTE_KEY] = f"{counts.get('assigned', 0)} papers got a topic."
     st.rerun()
 
 

@@ -173,3 +173,30 @@ def test_serve_refuses_a_store_without_papers(tmp_path, capsys):
     assert "no paper table" in err and "nothing-here" in err and "Traceback" not in err
     assert main(["serve", "--port", "70000"]) == 2
     assert "port 70000" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_uploaded_papers_get_topics_without_a_refit(monkeypatch):
+    """A CSV upload into the session copy of the bundled store, then "Give ... topics"."""
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(REPO / "data"))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    csv = ("paper_id,title,abstract,published,upvotes\n"
+           "2612.99001,Diffusion models for video generation,We train a video diffusion model "
+           "that generates long videos from text prompts.,2026-05-20,3\n"
+           "2612.99002,Reinforcement learning for LLM reasoning,We use reinforcement learning "
+           "with verifiable rewards to improve reasoning of language models.,2026-05-21,4\n")
+    at = run()
+    at.file_uploader(key="upload").upload("new.csv", csv.encode(), "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    button = at.button(key="assign_topics")
+    assert "2 new papers" in button.label
+    button.click().run(timeout=600)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("2 papers got a topic" in s.value for s in at.success)
+    from analysis.topic_artifacts import read_assignments
+
+    assigned = read_assignments(Store(at.session_state["_session_store"]))
+    assert {"2612.99001", "2612.99002"} <= set(assigned["paper_id"])
+    original = read_assignments(Store(REPO / "data"))
+    assert "2612.99001" not in set(original["paper_id"])
