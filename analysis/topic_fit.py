@@ -19,6 +19,7 @@ Heavy libraries are imported inside the functions that use them.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -210,7 +211,9 @@ def map_2d(reduced: np.ndarray, settings: Settings) -> np.ndarray:
     reducer = umap.UMAP(n_neighbors=k, n_components=2, min_dist=0.1, metric="euclidean",
                         random_state=settings.seed, low_memory=True, n_jobs=1, n_epochs=200,
                         precomputed_knn=(*exact_knn(reduced, k), None))
-    return reducer.fit_transform(reduced).astype(np.float32)
+    with warnings.catch_warnings():  # "no search index": we never call reducer.transform
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
+        return reducer.fit_transform(reduced).astype(np.float32)
 
 
 def exact_knn(unit: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-MATCH_THRESHOLD = 0.8  # cosine of topic centroids above which two topics are "the same"
+MATCH_THRESHOLD = 0.6  # centred cosine of topic centroids from which two topics are "the same"
 
 
 def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarray,
                  threshold: float = MATCH_THRESHOLD) -> tuple[list[int], dict]:
     """Give the topics of a new fit the ids of the previous fit's topics they continue.
 
-    One-to-one matching of centroids by the Hungarian method on cosine similarity; a pair counts
+    Centroids are compared by *centred* cosine: the mean of all centroids (old and new) is taken
+    away first, because raw centroids of one corpus all point the same way (0.94-0.99 cosine with
+    the static embedder), which would make every topic match every other.
+
+    One-to-one matching of centroids by the Hungarian method on that similarity; a pair counts
     only at or above ``threshold``. Unmatched new topics get fresh ids (after the largest id ever
     used). An unmatched new topic whose closest previous topic (above threshold) is already taken
     is a *split* of it; an unmatched previous topic whose closest new topic is above threshold was
@@ -33,7 +37,7 @@ def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarr
     if len(prev_ids) == 0 or prev_vecs.shape[1] != new_vecs.shape[1]:
         changes["new"] = list(range(n_new))
         return list(range(n_new)), changes
-    sims = new_vecs @ prev_vecs.T
+    sims = centred_cosine(new_vecs, prev_vecs)
     rows, cols = linear_sum_assignment(-sims)
     ids: list[int | None] = [None] * n_new
     used_prev: set[int] = set()
@@ -62,6 +66,18 @@ def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarr
         else:
             changes["gone"].append(int(pid))
     return [int(i) for i in ids], changes
+
+
+def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the rows of a and b after removing the mean of all their rows."""
+    mean = np.vstack([a, b]).mean(axis=0)
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        v = v - mean
+        n = np.linalg.norm(v, axis=1, keepdims=True)
+        return v / np.where(n == 0, 1.0, n)
+
+    return unit(a) @ unit(b).T
 
 
 def place_new(new_vecs: np.ndarray, fitted_vecs: np.ndarray, fitted_xy: np.ndarray,

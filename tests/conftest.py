@@ -41,3 +41,14 @@ def sample_store(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sample-store")
     ingest(Store(root), [DAILY, PAGE_DUMP], reference_date=dt.date.fromisoformat(REFERENCE_DATE))
     return root
+
+
+@pytest.fixture(scope="session")
+def fast_models(tmp_path_factory) -> Path:
+    """A models folder holding the static embedder distilled once from the local MiniLM."""
+    from analysis.embeddings import load_fast
+    from analysis.store import Store
+
+    root = tmp_path_factory.mktemp("fast-models")
+    load_fast(Store(root))
+    return root / "models"

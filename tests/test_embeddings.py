@@ -14,14 +14,6 @@ from analysis.schema import InputError
 from analysis.store import BUNDLED_STORE, Store, text_hash
 
 
-@pytest.fixture(scope="session")
-def fast_models(tmp_path_factory) -> Path:
-    """A models folder holding the static model distilled once from the local MiniLM."""
-    root = tmp_path_factory.mktemp("fast-models")
-    E.load_fast(Store(root))
-    return root / "models"
-
-
 def store_with_models(tmp_path: Path, fast_models: Path, papers: pl.DataFrame) -> Store:
     store = Store(tmp_path / "store")
     shutil.copytree(fast_models, store.models_dir)

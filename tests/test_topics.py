@@ -14,15 +14,15 @@ import pytest
 from analysis import topic_artifacts as art
 from analysis import topics
 from analysis.cli import main
+from analysis.schema import InputError
 from analysis.store import Store
-from tests.test_embeddings import fast_models  # noqa: F401 - session fixture
 
 pytestmark = pytest.mark.slow
 N_NEW = 100
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory, sample_store, fast_models):  # noqa: F811
+def fitted(tmp_path_factory, sample_store, fast_models):
     """A store holding all fixture papers but the newest 100, fitted with the fast embedder."""
     papers = Store(sample_store).read_papers()
     newest = papers.sort(["published", "paper_id"], descending=True, nulls_last=True).head(N_NEW)
@@ -101,7 +101,7 @@ def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
     valid = set(art.read_topic_table(grown).filter(pl.col("topic") >= 0)["topic"])
     assert set(added["topic"]) <= valid
     assert added["x"].is_finite().all()
-    box = before.select(pl.col("x").min(), pl.col("x").max()).row(0)
+    box = before.select(pl.col("x").min().alias("lo"), pl.col("x").max().alias("hi")).row(0)
     assert added["x"].is_between(box[0], box[1]).all()
     assert art.read_topic_table(grown)["size"].sum() == papers.height
     assert topics.assign_new(grown)["assigned"] == 0  # idempotent
@@ -112,10 +112,12 @@ def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
     new_a = art.read_assignments(grown)
     assert len(ch["kept"]) >= 0.5 * meta["n_topics"]
     both = before.join(new_a, on="paper_id", suffix="_new")
+    plurality = 0  # kept ids whose old papers mostly went to the topic carrying that id
     for tid in ch["kept"]:
         members = both.filter(pl.col("topic") == tid)
-        same = members.filter(pl.col("topic_new") == tid).height
-        assert same >= 0.5 * members.height, (tid, same, members.height)
+        top = members.group_by("topic_new").len().sort(["len", "topic_new"], descending=True)
+        plurality += int(top["topic_new"][0] == tid)
+    assert plurality >= 0.6 * len(ch["kept"]), (plurality, ch)
     n_ids = len(set(ch["kept"]) | set(ch["new"]) | {i for v in ch["split"].values() for i in v})
     assert n_ids == meta["n_topics"]
 
@@ -150,7 +152,10 @@ def test_damaged_artifact_is_a_clear_error(fitted, tmp_path, capsys):
     assert main(["topics", "--store", str(broken.root)]) == 2
     err = capsys.readouterr().err
     assert "assignments.parquet" in err and "papertrends fit" in err
-    assert main(["fit", "--store", str(broken.root), "--embedder", "glove"]) != 0
+    with pytest.raises(InputError, match="unknown embedder"):
+        topics.fit(broken, embedder="glove")
+    with pytest.raises(InputError, match="no topic model"):
+        topics.assign_new(Store(tmp_path / "empty"))
 
 
 def test_light_modules_do_not_import_heavy_libraries():

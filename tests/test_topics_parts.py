@@ -54,11 +54,11 @@ def test_match_topics_keeps_ids_and_records_changes():
     prev = normalise(rng.normal(size=(4, 16)).astype(np.float32))
     prev_ids = np.array([0, 1, 2, 7])
     # new fit: topics 7 and 0 continue (reordered), 1 split in two, 2 gone, one brand new
-    split_a = unit(prev[1] + 0.2 * rng.normal(size=16))
-    split_b = unit(prev[1] + 0.2 * rng.normal(size=16))
+    split_a = unit(prev[1] + 0.1 * rng.normal(size=16))
+    split_b = unit(prev[1] + 0.1 * rng.normal(size=16))
     fresh = unit(rng.normal(size=16))
     new = np.stack([prev[3], prev[0], split_a, split_b, fresh])
-    ids, ch = match_topics(prev_ids, prev, new, threshold=0.8)
+    ids, ch = match_topics(prev_ids, prev, new)
     assert ids[0] == 7 and ids[1] == 0
     assert 1 in ids[2:4] and ids[4] >= 8 and len(set(ids)) == 5
     assert sorted(ch["kept"]) == [0, 1, 7]
