@@ -43,29 +43,35 @@ def render() -> None:
         return
     ui.drill_list(ctx, pick, key="ov_per_period")
     shown = [per_period]
-    left, right = st.columns(2, gap="large")
+    left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Top topics")
         if ctx.loaded.has_topics:
             st.dataframe(top_topics(ctx), hide_index=True, width="stretch",
-                         column_config={"topic": None, "label": "topic"})
-            emerging = ui.view(ctx, "emerging")
-            shown.append(emerging)
-            st.subheader("Emerging topics")
-            epick = ui.chart(ctx, emerging, key="ov_emerging")
-            ui.drill_list(ctx, epick, key="ov_emerging")
+                         column_config={"topic": None,
+                                        "label": st.column_config.TextColumn("topic", width=260),
+                                        "papers": st.column_config.NumberColumn("papers",
+                                                                                width=70)})
         else:
             ui.empty("This store has no topics yet: run `papertrends fit --store DIR`.")
     with right:
-        st.subheader("Rising phrases")
-        rising = ui.view(ctx, "rising")
-        shown.append(rising)
-        if rising is not None and rising.data.height == 0:
-            ui.empty("No phrase rose clearly: widen the date range to give the recent and "
-                     "baseline windows enough papers.")
+        st.subheader("Emerging topics")
+        if ctx.loaded.has_topics:
+            emerging = ui.view(ctx, "emerging")
+            shown.append(emerging)
+            epick = ui.chart(ctx, emerging, key="ov_emerging")
+            ui.drill_list(ctx, epick, key="ov_emerging")
         else:
-            rpick = ui.chart(ctx, rising, key="ov_rising")
-            ui.drill_list(ctx, rpick, key="ov_rising")
+            ui.empty("Emerging topics need a topic model: run `papertrends fit --store DIR`.")
+    st.subheader("Rising phrases")
+    rising = ui.view(ctx, "rising")
+    shown.append(rising)
+    if rising is not None and rising.data.height == 0:
+        ui.empty("No phrase rose clearly: widen the date range to give the recent and "
+                 "baseline windows enough papers.")
+    else:
+        rpick = ui.chart(ctx, rising, key="ov_rising")
+        ui.drill_list(ctx, rpick, key="ov_rising")
     ui.report(ctx, shown, "papertrends overview",
            {"Top papers": trends.top_papers(ctx.lf, ctx.filters, n=10)})
 
