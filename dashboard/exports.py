@@ -34,14 +34,18 @@ def maker(v, fmt: str) -> Callable[[], bytes]:
 
 
 def report_maker(store, lf: pl.LazyFrame, filters, views: Sequence, title: str,
-                 tables: dict[str, pl.DataFrame] | None, fmt: str) -> Callable[[], bytes]:
-    """A callable making the page's report: one HTML page, or the zip with every file."""
+                 tables: Callable[[], dict[str, pl.DataFrame]] | None,
+                 fmt: str) -> Callable[[], bytes]:
+    """A callable making the page's report: one HTML page, or the zip with every file.
+
+    ``tables`` is called only then too (e.g. the top papers shown as a table in the report).
+    """
 
     def make() -> bytes:
         from analysis import export
 
         report = export.build_report(store, lf, filters, [v for v in views if v is not None],
-                                     title=title, tables=tables)
+                                     title=title, tables=tables() if tables else None)
         return report.html.encode("utf-8") if fmt == "html" else report.zip_bytes()
 
     return make

@@ -73,7 +73,7 @@ def render() -> None:
         rpick = ui.chart(ctx, rising, key="ov_rising")
         ui.drill_list(ctx, rpick, key="ov_rising")
     ui.report(ctx, shown, "papertrends overview",
-           {"Top papers": trends.top_papers(ctx.lf, ctx.filters, n=10)})
+              lambda: {"Top papers": trends.top_papers(ctx.lf, ctx.filters, n=10)})
 
 
 if __name__ == "__main__":

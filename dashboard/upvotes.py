@@ -35,7 +35,7 @@ def render() -> None:
     top = trends.top_papers(ctx.lf, ctx.filters, n=25)
     ui.paper_list(ctx, drill.as_list(top.lazy()), key="up_top")
     ui.open_paper(ctx)
-    ui.report(ctx, shown, "papertrends upvotes", {"Most upvoted papers": top})
+    ui.report(ctx, shown, "papertrends upvotes", lambda: {"Most upvoted papers": top})
 
 
 if __name__ == "__main__":

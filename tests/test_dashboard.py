@@ -270,9 +270,13 @@ def test_downloads_are_made_from_the_view_the_chart_shows():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert exports.maker(v, "csv")().decode() == export.to_csv(v)
     assert exports.file_name(v, "csv").endswith(".csv") and "/" not in exports.file_name(v, "csv")
+    top = pl.DataFrame({"paper_id": ["x"], "title": ["<b>A title</b>"]})
     page = exports.report_maker(Store(BUNDLED), lf, v.filters, [v], "papertrends overview",
-                                None, "html")().decode()
+                                lambda: {"Top papers": top}, "html")().decode()
     assert "Papers per quarter" in page and "upvotes &gt;= 5" in page
+    assert "Top papers" in page and "&lt;b&gt;A title&lt;/b&gt;" in page
+    assert exports.report_maker(Store(BUNDLED), lf, v.filters, [v], "t", None,
+                                "zip")()[:2] == b"PK"
 
 
 @pytest.mark.parametrize("query", [
