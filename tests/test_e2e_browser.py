@@ -95,7 +95,7 @@ def settle(page, ms: int = 1200) -> None:
     """Wait until Streamlit has finished its rerun (no running indicator), then a little more."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     page.wait_for_timeout(ms)
 
 
@@ -120,7 +120,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
     with serve(REPO / "data") as url:
         t0 = time.monotonic()
         page.goto(url + "/")
-        page.locator(CHART).first.wait_for(timeout=30_000)
+        page.locator(CHART).first.wait_for(timeout=60_000)
         first_chart = time.monotonic() - t0
         settle(page)
         assert page.locator("h1").first.inner_text() == "Paper trends"
@@ -135,7 +135,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
                               ("upvotes", "Upvotes"), ("papers", "Papers")):
             page.get_by_role("link", name=heading).first.click()
             page.wait_for_url(f"**/{path}**")
-            page.locator("h1", has_text=heading).wait_for(timeout=30_000)
+            page.locator("h1", has_text=heading).wait_for(timeout=60_000)
             settle(page)
             assert page.locator("[data-testid='stException']").count() == 0, path
             page.screenshot(path=str(shots / f"{path}.png"), full_page=False)
@@ -145,7 +145,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
 
         # the date range changes the numbers and lands in the URL
         set_date_range(page, "2025-01-01", "2025-06-30")
-        page.wait_for_url("**to=2025-06-30**", timeout=30_000)
+        page.wait_for_url("**to=2025-06-30**", timeout=60_000)
         settle(page)
         after = metrics(page)[0]
         assert after != before and int(after.replace(",", "")) < int(before.replace(",", ""))
@@ -154,7 +154,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         chart = page.locator(CHART).first
         box = chart.locator("svg, canvas").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.975, box["y"] + box["height"] * 0.6)
-        page.get_by_text("Papers behind the mark").wait_for(timeout=30_000)
+        page.get_by_text("Papers behind the mark").wait_for(timeout=60_000)
         page.wait_for_url("**pick=**")
         settle(page)
         assert "period%3D2025-06-01" in page.url
@@ -166,7 +166,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         grid.scroll_into_view_if_needed()
         g = grid.bounding_box()
         page.mouse.click(g["x"] + 18, g["y"] + 35 + 17)
-        page.get_by_role("button", name="Close paper").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Close paper").wait_for(timeout=60_000)
         page.wait_for_url("**paper=**")
         settle(page)
         title = page.locator(".paper-title").inner_text()
@@ -177,7 +177,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         copied = page.url
         other = browser.new_page(viewport={"width": 1400, "height": 1000})
         other.goto(copied)
-        other.locator(".paper-title").wait_for(timeout=30_000)
+        other.locator(".paper-title").wait_for(timeout=60_000)
         settle(other)
         assert other.locator(".paper-title").inner_text() == title
         assert metrics(other)[0] == after
@@ -211,7 +211,7 @@ def test_hostile_text_shows_as_text_and_runs_nothing(browser, shots, tmp_path):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     with serve(store) as url:
         page.goto(f"{url}/papers?paper=2501.00001")
-        page.locator(".paper-title").wait_for(timeout=30_000)
+        page.locator(".paper-title").wait_for(timeout=60_000)
         settle(page, 2000)
         page.screenshot(path=str(shots / "hostile-paper.png"), full_page=True)
         assert page.locator(".paper-title").inner_text() == "<script>alert(1)</script>"
@@ -231,6 +231,6 @@ def test_hostile_text_shows_as_text_and_runs_nothing(browser, shots, tmp_path):
         assert injected == {"scripts": 0, "links": 0, "imgs": 0}
         # the table of papers shows the title as text too
         page.goto(f"{url}/papers")
-        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
         settle(page, 1500)
     assert dialogs == []
