@@ -291,3 +291,22 @@ def test_hand_edited_urls_never_break_the_app(query, papers):
     assert not at.exception, [e.message for e in at.exception]
     # every bad value falls back: all papers with a published date are counted
     assert n(metric(at, "Papers")) == papers.filter(pl.col("published").is_not_null()).height
+
+
+def test_a_picked_keyword_point_lists_the_matching_papers_and_highlights(papers):
+    at = run("keywords.py", q="reinforcement learning",
+             pick="keyword-trend|period=2025-03-01|phrase=reinforcement learning")
+    lists = [d.value for d in at.dataframe if "paper_id" in d.value.columns]
+    assert lists, "the papers behind the point are listed"
+    sep = r"[\s\-\u2010-\u2013]+"
+    pattern = rf"(?i)\breinforcement{sep}learnings?\b"
+    march = papers.filter(
+        (pl.col("published").dt.strftime("%Y-%m") == "2025-03")
+        & (pl.col("title").str.contains(pattern)
+           | pl.col("abstract").fill_null("").str.contains(pattern)))
+    assert set(lists[0]["paper_id"]) == set(march["paper_id"]) and march.height > 3
+    first = lists[0]["paper_id"].iloc[0]
+    at.session_state["w_paper"] = first
+    at.run()
+    html = " ".join(m.value for m in at.markdown if m.proto.allow_html)
+    assert "<mark>" in html, "the phrase is highlighted"
