@@ -44,8 +44,10 @@ def main() -> None:
     loaded = data.load(store)
     pages = [st.Page(str(HERE / f), title=t, icon=i, url_path=u, default=(u == "overview"))
              for f, t, i, u in PAGES]
-    page = st.navigation(pages)
+    page = st.navigation(pages, position="hidden")
     state.restore(page.url_path)
+    nav = st.sidebar.container()
+    st.sidebar.divider()
     try:
         filters = sidebar.filters(loaded)
     except ValueError as err:  # e.g. a hand-edited URL whose range starts after it ends
@@ -53,6 +55,8 @@ def main() -> None:
         state.put(state.FROM, None)
         state.put(state.TO, None)
         filters = sidebar.build()
+    with nav:
+        sidebar.nav_links(pages)
     with st.sidebar.expander("Data", icon=":material/database:"):
         updates.panel(store, loaded)
     sidebar.store_note(loaded, str(store.root))

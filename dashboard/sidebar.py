@@ -46,8 +46,8 @@ def filters(loaded: Loaded) -> Filters:
     ss["_dates_bounds"] = (basis, lo, hi)
     picked = sb.date_input("Date range", min_value=lo, max_value=hi, key=DATES_KEY,
                            format="YYYY-MM-DD")
-    if isinstance(picked, tuple | list) and len(picked) == 2:
-        a, b = picked
+    if isinstance(picked, tuple | list) and len(picked) == 2 and tuple(picked) != wanted:
+        a, b = picked  # the person changed the range (an untouched end stays open)
         state.put(state.FROM, None if a == lo else a)
         state.put(state.TO, None if b == hi else b)
     topic_ids = _topic_options(loaded)
@@ -93,6 +93,13 @@ def _reset() -> None:
     for param in (state.FROM, state.TO, state.BASIS, state.TOPIC, state.MIN_UP, state.PERIOD):
         state.put(param, param.default)
     st.session_state.pop(DATES_KEY, None)
+
+
+def nav_links(pages) -> None:
+    """Links to the pages that carry the shared filters along (one history entry per move)."""
+    query = state.shared_query()
+    for page in pages:
+        st.page_link(page, query_params=query or None)
 
 
 def store_note(loaded: Loaded, root: str) -> None:

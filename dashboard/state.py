@@ -130,28 +130,39 @@ def _current_query() -> dict[str, list[str]]:
 def restore(page: str) -> None:
     """Copy the URL into Session State if the URL changed since this session last wrote it.
 
-    Moving to another page through the navigation menu drops the query string; that keeps the
-    session's filters (and closes the open paper and picked mark) instead of resetting them.
+    On a move to another page (the sidebar links carry the shared filters), a page parameter
+    the URL does not mention keeps the value the session last had for it; the open paper and
+    the picked mark close. The app writes to the URL only what a person changed, so restoring
+    a URL and saving it again gives the same URL (the back button never gets stuck).
     """
     ss = st.session_state
     query = _current_query()
     ss[RESTORED] = False
     last_page = ss.get(LAST_PAGE)
     ss[LAST_PAGE] = page
+    moved = LAST in ss and last_page is not None and last_page != page
     shadow = ss.setdefault(SHADOW, {})
     for param in PARAMS.values():
         if param.key not in ss:
             ss[param.key] = shadow.get(param.name, param.default)
-    if LAST in ss and last_page is not None and last_page != page and not query:
-        for param in (PAPER, PICK):
-            ss[param.key] = param.default
-        return
-    if ss.get(LAST) == query:
+    if not moved and ss.get(LAST) == query:
         return
     for param in PARAMS.values():
-        st.session_state[param.key] = param.from_url(query.get(param.name, []))
-    st.session_state[LAST] = query
-    st.session_state[RESTORED] = True
+        if param.name in query or not moved or param.page == "":
+            ss[param.key] = param.from_url(query.get(param.name, []))
+    ss[LAST] = query
+    ss[RESTORED] = True
+
+
+def shared_query() -> dict[str, list[str]]:
+    """The shared filters as query parameters (for links to the other pages)."""
+    query: dict[str, list[str]] = {}
+    for param in PARAMS.values():
+        if param.page == "" and param not in (PAPER, PICK):
+            vals = param.to_url(st.session_state.get(param.key, param.default))
+            if vals:
+                query[param.name] = vals
+    return query
 
 
 def get(param: Param) -> Any:

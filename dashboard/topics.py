@@ -15,6 +15,7 @@ PAGE = "topics"
 MEASURE = state.text_param("measure", "share", PAGE, values=("share", "count"))
 LAYOUT = state.text_param("layout", "stacked", PAGE, values=("stacked", "lines"))
 TOPIC = state.int_param("t", None, PAGE)
+SELECT = "topic_select"
 
 
 def outlier_share(freq: pl.DataFrame) -> float | None:
@@ -63,13 +64,15 @@ def detail(ctx: context.Context) -> None:
     """One topic: label, words, its size over time, its most upvoted papers."""
     st.subheader("Topic detail")
     table = ctx.loaded.topics
-    ids = [t for t in table.sort("topic").get_column("topic").to_list() if t >= 0]
+    ids = [t for t in table.sort(["size", "topic"], descending=[True, False])
+           .get_column("topic").to_list() if t >= 0]
     if not ids:
         return
-    if st.session_state.get(TOPIC.key) not in ids:
-        st.session_state[TOPIC.key] = ids[0]
-    st.selectbox("Topic", ids, key=TOPIC.key, format_func=lambda t: ctx.labels.get(t, str(t)))
-    topic = state.get(TOPIC)
+    # the largest topic shows until one is chosen; only a choice reaches the URL
+    topic = state.get(TOPIC) if state.get(TOPIC) in ids else ids[0]
+    st.session_state[SELECT] = topic
+    st.selectbox("Topic", ids, key=SELECT, format_func=lambda t: ctx.labels.get(t, str(t)),
+                 on_change=lambda: state.put(TOPIC, st.session_state[SELECT]))
     row = table.filter(pl.col("topic") == topic).row(0, named=True)
     words = row.get("words") or []
     st.markdown(f"**{ui.md_escape(row['label'])}** · {row.get('size', 0):,} papers in all")

@@ -194,6 +194,16 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         assert "pick=" not in page.url and "to=2025-06-30" in page.url
         assert page.get_by_text("Papers behind the mark").count() == 0
         assert metrics(page)[0] == after
+
+        # the page links carry the filters along, and back returns to the overview
+        page.get_by_role("link", name="Topics").first.click()
+        page.wait_for_url("**/topics?**")
+        settle(page)
+        assert "to=2025-06-30" in page.url
+        page.go_back()
+        page.locator("h1", has_text="Paper trends").wait_for(timeout=60_000)
+        settle(page)
+        assert metrics(page)[0] == after
     assert not dialogs
 
 
