@@ -3,15 +3,20 @@
 Why not BERTopic's defaults: on this corpus UMAP + HDBSCAN puts about half of all papers into one
 topic (``eom``) or into the outliers (``leaf``), and the clusters change from seed to seed. Here:
 
-1. PCA to 50 dimensions (exact SVD, so deterministic), rows re-normalised to unit length;
-2. Ward agglomerative clustering into ``n_topics`` clusters (deterministic: no seed involved),
-   clusters smaller than ``min_topic_size`` merged into the nearest cluster by centroid cosine;
-3. BERTopic's c-TF-IDF on English-stop-word 1-2-grams gives each topic's top words (the most
+1. PCA to 50 dimensions (exact, deterministic), rows re-normalised to unit length;
+2. exact 50-nearest-neighbour graph of those vectors (brute force, deterministic), then a seeded
+   UMAP to 5 dimensions on that graph (min_dist 0): UMAP pulls the topic structure apart;
+3. Ward agglomerative clustering of the UMAP vectors into ``n_topics`` clusters (no outliers),
+   clusters smaller than ``min_topic_size`` merged into the nearest cluster.
+   Measured on the bundled corpus (36 clusters, 500 epochs): adjusted Rand index 0.74-0.78
+   between seeds 1, 2, 3, and 0.67 between the full corpus and a 90 % subsample - against 0.39
+   for Ward straight on the PCA vectors (seed-free, but reshuffled when papers are added) and
+   0.47-0.49 for k-means across seeds;
+4. BERTopic's c-TF-IDF on English-stop-word 1-2-grams gives each topic's top words (the most
    coherent of the representations we measured); a MaximalMarginalRelevance aspect over them
    (words embedded with the small static model, about a second) gives the short label, which reads
    better than raw c-TF-IDF (fewer near-duplicates, fewer bare acronyms);
-4. a seeded UMAP of the PCA vectors gives the 2-D map only - the seed changes the picture, never
-   the topics.
+5. a seeded 2-D UMAP on the same neighbour graph gives the topic map.
 
 Heavy libraries are imported inside the functions that use them.
 """
@@ -26,7 +31,7 @@ import numpy as np
 
 from analysis.embeddings import normalise
 
-VERSION = 1
+VERSION = 2
 PCA_DIMS = 50
 TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tuning", "3d"
 TEMPERATURE = 0.05
@@ -52,16 +57,18 @@ class Settings:
     min_topic_size: int | None = None
     n_topics: int | None = None
     pca_dims: int = PCA_DIMS
-    map_neighbors: int = 15
+    neighbors: int = 50
+    umap_dims: int = 5
+    umap_epochs: int = 500
     version: int = VERSION
 
     def resolve(self, n_docs: int) -> Settings:
         """Fill in the derived sizes for a corpus of n_docs papers."""
         min_size = self.min_topic_size or max(10, round(n_docs / 400))
-        n_topics = self.n_topics or min(60, max(5, round(math.sqrt(n_docs) / 2)))
+        n_topics = self.n_topics or min(60, max(5, round(0.4 * math.sqrt(n_docs))))
         n_topics = max(1, min(n_topics, n_docs // max(1, min_size)))
         return Settings(self.embedder, self.seed, min_size, n_topics, self.pca_dims,
-                        self.map_neighbors, self.version)
+                        self.neighbors, self.umap_dims, self.umap_epochs, self.version)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +99,46 @@ class UnitPCA:
 
     def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
         return normalise((np.asarray(X, dtype=np.float64) - self.mean_) @ self.components_)
+
+
+class PcaUmap:
+    """BERTopic's reduction step: UnitPCA, exact kNN graph, then seeded UMAP to a few dimensions.
+
+    Keeps ``pca_`` (the PCA vectors) and ``knn_`` (the graph) for the 2-D map.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def fit(self, X: np.ndarray, y=None) -> PcaUmap:  # noqa: N803 - sklearn naming
+        s = self.settings
+        self.pca_ = UnitPCA(s.pca_dims).fit(X).embedding_.astype(np.float32)
+        n = self.pca_.shape[0]
+        self.knn_ = exact_knn(self.pca_, max(2, min(s.neighbors, n - 1)))
+        if n <= s.umap_dims + 2:
+            self.embedding_ = self.pca_
+            return self
+        self.embedding_ = run_umap(self.pca_, self.knn_, s.umap_dims, 0.0, s.seed, s.umap_epochs)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+        if X.shape[0] == self.pca_.shape[0]:
+            return self.embedding_
+        raise ValueError("PcaUmap only transforms the documents it was fitted on")
+
+
+def run_umap(vectors: np.ndarray, knn: tuple[np.ndarray, np.ndarray], dims: int,
+             min_dist: float, seed: int, epochs: int) -> np.ndarray:
+    """Seeded UMAP on a precomputed neighbour graph (no approximate search)."""
+    import umap
+
+    idx, dist = knn
+    reducer = umap.UMAP(n_neighbors=idx.shape[1], n_components=dims, min_dist=min_dist,
+                        metric="euclidean", random_state=seed, low_memory=True, n_jobs=1,
+                        n_epochs=epochs, precomputed_knn=(idx, dist, None))
+    with warnings.catch_warnings():  # "no search index": we never call reducer.transform
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
+        return reducer.fit_transform(vectors).astype(np.float32)
 
 
 class WardTopics:
@@ -156,7 +203,7 @@ def build_model(settings: Settings, n_docs: int, word_embedder):
 
     return BERTopic(
         embedding_model=word_embedder,
-        umap_model=UnitPCA(settings.pca_dims),
+        umap_model=PcaUmap(settings),
         hdbscan_model=WardTopics(settings.n_topics, settings.min_topic_size),
         vectorizer_model=vectorizer(n_docs),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
@@ -169,10 +216,10 @@ def build_model(settings: Settings, n_docs: int, word_embedder):
 
 
 def run(docs: list[str], embeddings: np.ndarray, settings: Settings, word_embedder):
-    """Fit BERTopic; returns (model, labels as np.ndarray, PCA vectors)."""
+    """Fit BERTopic; returns (model, labels as np.ndarray, the fitted PcaUmap reducer)."""
     model = build_model(settings, len(docs), word_embedder)
     topics, _ = model.fit_transform(docs, embeddings=embeddings)
-    return model, np.asarray(topics, dtype=np.int64), model.umap_model.embedding_
+    return model, np.asarray(topics, dtype=np.int64), model.umap_model
 
 
 def topic_words(model, topic: int, n: int = 10) -> list[str]:
@@ -201,19 +248,13 @@ def probabilities(embeddings: np.ndarray, cents: np.ndarray) -> tuple[np.ndarray
     return best, p[np.arange(len(best)), best].astype(np.float32)
 
 
-def map_2d(reduced: np.ndarray, settings: Settings) -> np.ndarray:
-    """Seeded UMAP of the PCA vectors to two dimensions (the topic map)."""
-    if reduced.shape[0] < 5:
-        return np.zeros((reduced.shape[0], 2), dtype=np.float32)
-    import umap
-
-    k = min(settings.map_neighbors, reduced.shape[0] - 1)
-    reducer = umap.UMAP(n_neighbors=k, n_components=2, min_dist=0.1, metric="euclidean",
-                        random_state=settings.seed, low_memory=True, n_jobs=1, n_epochs=200,
-                        precomputed_knn=(*exact_knn(reduced, k), None))
-    with warnings.catch_warnings():  # "no search index": we never call reducer.transform
-        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
-        return reducer.fit_transform(reduced).astype(np.float32)
+def map_2d(reducer: PcaUmap, settings: Settings) -> np.ndarray:
+    """Seeded 2-D UMAP of the PCA vectors on the same neighbour graph (the topic map)."""
+    if reducer.pca_.shape[0] < 5:
+        return np.zeros((reducer.pca_.shape[0], 2), dtype=np.float32)
+    idx, dist = reducer.knn_
+    k = min(15, idx.shape[1])  # a finer neighbourhood than the clustering's reads better
+    return run_umap(reducer.pca_, (idx[:, :k], dist[:, :k]), 2, 0.1, settings.seed, 200)
 
 
 def exact_knn(unit: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:

@@ -94,7 +94,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     _say(progress, f"clustering into about {settings.n_topics} topics")
     t = time.perf_counter()
     docs = doc_texts(papers)
-    model, labels, reduced = topic_fit.run(docs, emb, settings, word_model)
+    model, labels, reducer = topic_fit.run(docs, emb, settings, word_model)
     timings["bertopic"] = time.perf_counter() - t
     inner = sorted(int(i) for i in np.unique(labels) if i >= 0)
     cents = topic_fit.centroids(emb, labels, inner)
@@ -108,7 +108,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
 
     _say(progress, "computing the 2-D map")
     t = time.perf_counter()
-    xy = topic_fit.map_2d(reduced, settings)
+    xy = topic_fit.map_2d(reducer, settings)
     timings["map"] = time.perf_counter() - t
 
     t = time.perf_counter()
