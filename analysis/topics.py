@@ -139,6 +139,27 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     return {**meta, "reused": False, "timings": timings}
 
 
+def load_model(store: Store):
+    """The saved BERTopic model of the store (safetensors), with this machine's embedding model.
+
+    The model's config names the embedding model by the local path it had when it was fitted;
+    that path differs between machines, so the path of the local copy is passed in here.
+    Its topic ids are BERTopic's own; ``read_meta(store)["model_topic_ids"]`` maps them to ours.
+    """
+    from bertopic import BERTopic
+
+    meta = art.read_meta(store)
+    path = art.path_of(store, art.MODEL_DIR)
+    if not (path / "topic_embeddings.safetensors").is_file():
+        raise InputError("no saved topic model", file=str(path),
+                         hint=f"run `papertrends fit --store {store.root}`")
+    backend = meta["settings"]["embedder"]
+    embedding = minilm_path() if backend == "minilm" else str(fast_model_dir(store))
+    if backend == "fast":
+        load_fast(store)  # distil it here if this store has none yet
+    return BERTopic.load(str(path), embedding_model=embedding)
+
+
 def _previous(store: Store) -> tuple[np.ndarray, np.ndarray]:
     if not art.has_topics(store) or not art.path_of(store, art.TOPIC_VECTORS).is_file():
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)

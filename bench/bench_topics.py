@@ -76,6 +76,12 @@ def main() -> int:
     try:
         if not E.fast_model_dir(src).is_dir():
             timed("distil the static model once (cached afterwards)", lambda: E.load_fast(src))
+        import subprocess
+
+        cli = copy_store(src, work / "cli")
+        timed("`papertrends fit` in a fresh process, cached MiniLM (imports, numba compile incl.)",
+              lambda: subprocess.run([sys.executable, "-m", "analysis.cli", "fit", "--store",
+                                      str(cli.root)], check=True, capture_output=True))
         timed("warm-up: imports and numba compilation (small fit)", lambda: topics.fit(
             copy_store(src, work / "warm", papers=papers.sample(600, seed=0)), embedder="fast"))
 

@@ -71,6 +71,13 @@ def test_fit_writes_complete_artifacts(fitted):
     files = [p.name for p in store.topics_dir.rglob("*") if p.is_file()]
     assert "topic_embeddings.safetensors" in files and "ctfidf.safetensors" in files
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".bin", ".pt"))]
+    model = topics.load_model(store)
+    inner_to_ours = {int(k): v for k, v in meta["model_topic_ids"].items()}
+    assert sorted(inner_to_ours.values()) == sorted(real["topic"].to_list())
+    assert model.topic_embeddings_.shape[0] == real.height
+    words = dict(zip(real["topic"], real["words"], strict=True))
+    assert all([w for w, _ in model.get_topic(i)][:3] == words[t][:3]
+               for i, t in inner_to_ours.items())
 
 
 def test_same_data_and_seed_give_identical_assignments(fitted, tmp_path):
