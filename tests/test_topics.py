@@ -75,7 +75,7 @@ def test_fit_writes_complete_artifacts(fitted):
     inner_to_ours = {int(k): v for k, v in meta["model_topic_ids"].items()}
     assert sorted(inner_to_ours.values()) == sorted(real["topic"].to_list())
     assert model.topic_embeddings_.shape[0] == real.height
-    words = dict(zip(real["topic"], real["words"], strict=True))
+    words = dict(zip(real["topic"].to_list(), real["words"].to_list(), strict=True))
     assert all([w for w, _ in model.get_topic(i)][:3] == words[t][:3]
                for i, t in inner_to_ours.items())
 
