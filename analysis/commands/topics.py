@@ -19,11 +19,13 @@ def register(sub) -> None:
     add_store_arg(p)
     p.add_argument("--embedder", choices=("minilm", "fast"), default="minilm",
                    help="minilm: all-MiniLM-L6-v2 (quality); fast: static model distilled from it")
-    p.add_argument("--seed", type=int, default=42, help="seed of the 2-D map and sampling")
+    p.add_argument("--seed", type=int, default=42,
+                   help="seed of the UMAP steps (clustering space and 2-D map)")
     p.add_argument("--min-topic-size", type=_positive, default=None,
                    help="smallest topic (default: max(10, papers/400))")
     p.add_argument("--n-topics", type=_positive, default=None,
-                   help="number of clusters before small ones merge (default: sqrt(papers)/2)")
+                   help="number of clusters before small ones merge "
+                   "(default: 0.4 * sqrt(papers), 5 to 60)")
     p.add_argument("--force", action="store_true", help="refit even if an identical fit exists")
     p.add_argument("--json", action="store_true", help="print the fit's meta as JSON")
     p.set_defaults(func=run_fit)
