@@ -10,14 +10,20 @@ each window), with its chi-squared p-value and a Benjamini-Hochberg q-value over
 with enough support.
 
 Phrases are counted as integer codes (token ids in base V+1), and only the survivors are turned
-back into text, which keeps this well under a second on the bundled corpus.
+back into text. Each distinct title + abstract is tokenised once per corpus (``phrase_index``, a
+small in-process cache keyed by the texts' content); a filter change then only counts, per
+phrase, the papers of each window among those texts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import importlib.util
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,22 +82,78 @@ def _text(field: str) -> pl.Expr:
     return pl.concat_str([title, pl.lit(" . "), abstract])
 
 
-def _phrase_counts(
-    docs: pl.DataFrame, field: str, max_words: int, min_support: int
-) -> tuple[pl.DataFrame, list]:
-    """Per phrase code: papers in the recent window and in all; plus the vocabulary.
+@dataclass(frozen=True)
+class PhraseIndex:
+    """Every distinct text's distinct phrases, built once per corpus and reused by every filter.
 
-    Only tokens found in at least ``min_support`` recent papers can be part of a phrase with
-    that support, so the others get id 0 and act as breaks (like punctuation). The kept tokens
-    get dense integer ids; n-grams are built with NumPy shifts over the token stream (never
-    across papers or breaks) and coded as ids in base V+1.
+    Attributes:
+        hashes: the distinct texts' row hashes (``title, abstract``), sorted; text ``i`` is the
+            one whose hash is ``hashes[i]``.
+        pair_text: per (text, phrase) pair, the text's position in ``hashes``.
+        pair_phrase: per pair, the phrase's position in ``keys``.
+        keys: the distinct phrase codes (token ids in base ``v1``), sorted.
+        v1: the code base (vocabulary size + 1).
+        vocab: token of each id (id ``i`` is ``vocab[i - 1]``), sorted.
+    """
+
+    hashes: np.ndarray
+    pair_text: np.ndarray
+    pair_phrase: np.ndarray
+    keys: np.ndarray
+    v1: int
+    vocab: list[str]
+
+
+_INDEX_CACHE: OrderedDict[tuple, PhraseIndex] = OrderedDict()
+_INDEX_LOCK = threading.Lock()
+_INDEX_CACHE_SIZE = 4
+
+
+def row_hashes(texts: pl.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row of a ``title, abstract`` frame (same text, same hash)."""
+    return texts.select("title", "abstract").hash_rows().to_numpy()
+
+
+def phrase_index(texts: pl.DataFrame, field: str, max_words: int) -> PhraseIndex:
+    """The phrase index of these texts, from a small in-process cache keyed by their content.
+
+    The key is a digest of the sorted distinct row hashes, so the same corpus in any row order
+    (or with papers filtered differently) finds the same index; a changed title or abstract
+    makes a new one.
     """
     import numpy as np
 
+    distinct = np.unique(row_hashes(texts))
+    key = (hashlib.blake2b(distinct.tobytes(), digest_size=16).digest(), field, max_words)
+    with _INDEX_LOCK:
+        if key in _INDEX_CACHE:
+            _INDEX_CACHE.move_to_end(key)
+            return _INDEX_CACHE[key]
+        index = _build_index(texts, distinct, field, max_words)
+        _INDEX_CACHE[key] = index
+        while len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
+            _INDEX_CACHE.popitem(last=False)
+        return index
+
+
+def _build_index(texts: pl.DataFrame, distinct: np.ndarray, field: str,
+                 max_words: int) -> PhraseIndex:
+    """Tokenise every distinct text once and list its distinct phrase codes.
+
+    Tokens get dense ids in sorted order; n-grams are built with NumPy shifts over the token
+    stream (never across texts or punctuation, which has no phrase role) and coded as ids in
+    base V+1.
+    """
+    import numpy as np
+
+    one = (texts.select("title", "abstract").with_columns(pl.Series("h", row_hashes(texts)))
+           .unique("h", keep="first"))
+    one = one.with_columns(
+        pl.Series("doc", np.searchsorted(distinct, one["h"].to_numpy()), dtype=pl.Int64))
     toks = (
-        docs.lazy()
+        one.lazy()
         .select(
-            "doc", "recent",
+            "doc",
             _text(field).str.to_lowercase().str.replace_all(r"['’]s\b", "")
             .str.extract_all(_TOKEN).alias("tok"),
         )
@@ -99,18 +161,13 @@ def _phrase_counts(
         .filter(pl.col("tok").is_not_null())
         .collect()
     )
-    vocab = (
-        toks.filter("recent").select("doc", "tok").unique()
-        .group_by("tok").len().filter(pl.col("len") >= min_support)
-        .select("tok").with_row_index("id", offset=1)
-        .with_columns(pl.col("id").cast(pl.Int64))
-    )
+    vocab = (toks.select(pl.col("tok").unique().sort()).with_row_index("id", offset=1)
+             .with_columns(pl.col("id").cast(pl.Int64)))
     v1 = vocab.height + 1
     if v1 ** max_words >= 2**63:
         raise InputError(f"too many distinct words ({vocab.height:,}) to count phrases",
-                         field="min_support", hint="raise --min-support or shorten the windows")
+                         field="max_words", hint="use shorter phrases or fewer papers")
     toks = toks.join(vocab, on="tok", how="left", maintain_order="left")
-    toks = toks.with_columns(pl.col("id").fill_null(0))
     flags = vocab.select(
         pl.col("tok").str.contains(r"^[\p{L}\p{N}]").alias("word"),
         (pl.col("tok").str.contains(r"^[\p{L}\p{N}]")
@@ -134,23 +191,37 @@ def _phrase_counts(
               & (doc[1:-1] == doc[2:]))
         keys.append((ids[:-2][ok] * v1 + ids[1:-1][ok]) * v1 + ids[2:][ok])
         owners.append(doc[:-2][ok])
-    recent_of = docs["recent"].to_numpy()
     owner = np.concatenate(owners).astype(np.int64)
     key = np.concatenate(keys).astype(np.int64)
     base = v1 ** max_words  # every key is below this
-    if docs.height * base < 2**62:  # one int64 per (paper, phrase): the fastest unique
+    if len(distinct) * base < 2**62:  # one int64 per (text, phrase): the fastest unique
         pair = pl.Series(owner * base + key).unique().to_numpy()
         owner, key = pair // base, pair % base
     else:
         pairs = pl.DataFrame({"doc": owner, "key": key}).unique()
         owner, key = pairs["doc"].to_numpy(), pairs["key"].to_numpy()
-    counts = (
-        pl.DataFrame({"key": key, "recent": recent_of[owner]})
-        .group_by("key")
-        .agg(pl.col("recent").sum().cast(pl.Int64).alias("recent_count"),
-             pl.len().cast(pl.Int64).alias("all_count"))
-    )
-    return counts, [v1, vocab["tok"].to_list()]
+    codes, phrase = np.unique(key, return_inverse=True)
+    return PhraseIndex(hashes=distinct, pair_text=owner.astype(np.int32),
+                       pair_phrase=phrase.astype(np.int32), keys=codes, v1=v1,
+                       vocab=vocab["tok"].to_list())
+
+
+def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray,
+                   baseline_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Papers with each indexed phrase in the recent and in the baseline window.
+
+    A paper counts once per phrase; two papers with the same text both count.
+    """
+    import numpy as np
+
+    n = len(index.hashes)
+    recent = np.bincount(np.searchsorted(index.hashes, recent_hashes), minlength=n)
+    baseline = np.bincount(np.searchsorted(index.hashes, baseline_hashes), minlength=n)
+    p = len(index.keys)
+    recent_count = np.bincount(index.pair_phrase, weights=recent[index.pair_text], minlength=p)
+    baseline_count = np.bincount(index.pair_phrase, weights=baseline[index.pair_text],
+                                 minlength=p)
+    return recent_count.astype(np.int64), baseline_count.astype(np.int64)
 
 
 def _decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:
@@ -190,7 +261,8 @@ def rising_phrases(
     Returns:
         Columns ``phrase, words, recent_count, baseline_count, recent_share, baseline_share,
         lift, g2, p_value, q_value, method, recent_start, recent_end, baseline_start,
-        baseline_end``, sorted by G² (largest rise first); only phrases whose share rose.
+        baseline_end``, sorted by G² (largest rise first), then by phrase, so the same input
+        always gives the same rows in the same order; only phrases whose share rose.
     """
 
     if field not in FIELDS:
@@ -208,21 +280,27 @@ def rising_phrases(
         data.filter(pl.col("date").is_between(w["baseline_start"], w["recent_end"]))
         .select("title", "abstract", (pl.col("date") >= w["recent_start"]).alias("recent"))
         .collect()
-        .with_row_index("doc")
     )
-    n1 = int(docs["recent"].sum())
+    hashes = row_hashes(docs)
+    recent = docs["recent"].to_numpy()
+    n1 = int(recent.sum())
     n2 = docs.height - n1
     if n1 == 0 or n2 == 0:
         return _empty()
-    counts, (v1, vocab) = _phrase_counts(docs, field, max_words, min_support)
-    counts = counts.filter(pl.col("recent_count") >= min_support).with_columns(
-        (pl.col("all_count") - pl.col("recent_count")).alias("baseline_count"),
-    ).with_columns(
+    index = _cached_index(hashes, field, max_words)
+    if index is None:  # texts not seen before: index the whole corpus once
+        corpus = lf.lazy().select("title", "abstract").collect()
+        index = phrase_index(corpus, field, max_words)
+    recent_count, baseline_count = _phrase_counts(index, hashes[recent], hashes[~recent])
+    keep = (recent_count >= min_support) & (recent_count * n2 > baseline_count * n1)
+    if not keep.any():
+        return _empty()
+    counts = pl.DataFrame({"key": index.keys[keep], "recent_count": recent_count[keep],
+                           "baseline_count": baseline_count[keep]})
+    counts = counts.with_columns(
         (pl.col("recent_count") / n1).alias("recent_share"),
         (pl.col("baseline_count") / n2).alias("baseline_share"),
-    ).filter(pl.col("recent_share") > pl.col("baseline_share"))
-    if counts.height == 0:
-        return _empty()
+    )
     g2 = g2_two_by_two(counts["recent_count"].to_numpy(), n1,
                        counts["baseline_count"].to_numpy(), n2)
     p = chi2_sf_1(g2)
@@ -230,17 +308,38 @@ def rising_phrases(
         pl.Series("g2", g2), pl.Series("p_value", p), pl.Series("q_value", bh_qvalues(p)),
         ((pl.col("recent_count") + 0.5) / (n1 + 0.5)
          / ((pl.col("baseline_count") + 0.5) / (n2 + 0.5))).alias("lift"),
-    ).sort(["g2", "key"], descending=[True, False])
-    if limit is not None:
-        out = out.head(limit)
-    phrases = _decode(out["key"].to_numpy(), v1, vocab)
-    return out.with_columns(
+    )
+    if limit is not None and out.height > limit:  # the top rows, ties at the cut included
+        cut = out["g2"].top_k(limit).min()
+        out = out.filter(pl.col("g2") >= cut)
+    phrases = _decode(out["key"].to_numpy(), index.v1, index.vocab)
+    out = out.with_columns(
         pl.Series("phrase", phrases, dtype=pl.Utf8),
         pl.Series("words", [len(p.split(" ")) for p in phrases], dtype=pl.Int64),
+    ).sort(["g2", "phrase"], descending=[True, False])
+    if limit is not None:
+        out = out.head(limit)
+    return out.with_columns(
         pl.lit(RISING_METHOD).alias("method"),
         *(pl.lit(v).alias(k) for k, v in w.items()),
         recent_papers=pl.lit(n1), baseline_papers=pl.lit(n2),
     ).select(_COLUMNS)
+
+
+def _cached_index(hashes: np.ndarray, field: str, max_words: int) -> PhraseIndex | None:
+    """A cached index that holds every one of these texts, or None."""
+    import numpy as np
+
+    with _INDEX_LOCK:
+        for key in reversed(_INDEX_CACHE):
+            index = _INDEX_CACHE[key]
+            if key[1:] != (field, max_words):
+                continue
+            at = np.minimum(np.searchsorted(index.hashes, hashes), len(index.hashes) - 1)
+            if (index.hashes[at] == hashes).all():
+                _INDEX_CACHE.move_to_end(key)
+                return index
+    return None
 
 
 _COLUMNS = ["phrase", "words", "recent_count", "baseline_count", "recent_share",
