@@ -198,11 +198,9 @@ def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> 
 def rising(lf: pl.LazyFrame, filters: Filters, *, recent_months: int = 3,
            baseline_months: int = 12, n: int = 20) -> View:
     """The ``n`` phrases rising most in the recent window against the baseline (by G²)."""
-    # Ties in G² are common (same counts); rank them by phrase so the top n are the same on
-    # every run, whatever order rising_phrases returns tied rows in.
+    # rising_phrases ranks ties in G² by phrase, so the top n are the same on every run.
     data = trends.rising_phrases(lf, filters, recent_months=recent_months,
-                                 baseline_months=baseline_months, limit=None)
-    data = data.sort(["g2", "phrase"], descending=[True, False]).head(n)
+                                 baseline_months=baseline_months, limit=n)
     extra = f"last {recent_months} months against the {baseline_months} before"
     if data.height:
         w = data.row(0, named=True)
