@@ -58,9 +58,47 @@ def plot_data(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(dates).dt.strftime("%Y-%m-%d")) if dates else df
 
 
-def _period_x(title: str = "period") -> alt.X:
+#: Tick steps for a period axis, finest first: (Vega time unit, step, label format).
+_TICKS = (
+    ("week", 1, "%d %b"), ("week", 2, "%d %b"), ("month", 1, "%b %Y"), ("month", 2, "%b %Y"),
+    ("month", 3, "%b %Y"), ("month", 6, "%b %Y"), ("year", 1, "%Y"), ("year", 2, "%Y"),
+    ("year", 5, "%Y"), ("year", 10, "%Y"),
+)
+#: Days in one step of each unit (roughly), to count ticks; and the finest tick per period.
+_UNIT_DAYS = {"week": 7, "month": 30.44, "year": 365.25}
+_FINEST = {"week": 0, "month": 2, "quarter": 4, "year": 6}
+MAX_TICKS = 12
+
+
+def period_ticks(df: pl.DataFrame, period: str = "month") -> tuple[str, int, str]:
+    """(time unit, step, label format) for a period axis: one label per tick, at most ~12.
+
+    Ticks are never finer than the period itself (a monthly chart never gets weekly ticks, so
+    no label repeats), and the step grows until the frame's span holds at most ``MAX_TICKS``.
+    """
+    first = _FINEST[period]
+    dates = df.get_column("period") if "period" in df.columns else pl.Series([], dtype=pl.Date)
+    dates = dates.cast(pl.Date, strict=False).drop_nulls()
+    if dates.len() == 0:
+        return _TICKS[first]
+    span = (dates.max() - dates.min()).days
+    for unit, step, fmt in _TICKS[first:]:
+        if span / (_UNIT_DAYS[unit] * step) + 1 <= MAX_TICKS:
+            return unit, step, fmt
+    return _TICKS[-1]
+
+
+def _period_x(df: pl.DataFrame, period: str = "month", title: str = "period") -> alt.X:
+    unit, step, fmt = period_ticks(df, period)
+    ticks: dict = {"tickCount": {"interval": unit, "step": step}}
+    if unit == "week" and "period" in df.columns and df.height:
+        # Vega's weeks start on Sunday, the periods on Monday: tick the period starts themselves
+        first, last = df.get_column("period").min(), df.get_column("period").max()
+        days = pl.date_range(first, last, f"{7 * step}d", eager=True)
+        ticks = {"values": [{"year": d.year, "month": d.month, "date": d.day, "utc": True}
+                            for d in days]}
     return alt.X("period:T", title=title, scale=alt.Scale(type="utc"),
-                 axis=alt.Axis(format="%b %Y", labelAngle=0))
+                 axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, **ticks))
 
 
 def _pick(*fields: str) -> alt.Parameter:
@@ -83,7 +121,7 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
     return alt.Chart(plot_data(df)).transform_calculate(
         period_end=f"utcOffset('{unit}', toDate(datum.period), {step})",
     ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.5).encode(
-        x=_period_x(), x2="period_end:T",
+        x=_period_x(df, period), x2="period_end:T",
         y=alt.Y("count:Q", title="papers"), y2=alt.datum(0),
         opacity=_lit(pick),
         tooltip=[alt.Tooltip("period:N", title="period from"),
@@ -92,7 +130,7 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
 
 
 def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "share",
-                stacked: bool = True) -> alt.Chart:
+                stacked: bool = True, period: str = "month") -> alt.Chart:
     """Topic count or share per period, stacked areas or lines; outliers (-1) in grey.
 
     Selection ``pick``: fields ``topic`` (click an area or line).
@@ -102,7 +140,7 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
     base = alt.Chart(plot_data(df))
     mark = base.mark_area() if stacked else base.mark_line(point=True)
     return mark.encode(
-        x=_period_x(),
+        x=_period_x(df, period),
         y=alt.Y(f"{measure}:Q", title=y_title, stack="zero" if stacked else None,
                 axis=alt.Axis(format=".0%" if measure == "share" else "d")),
         color=alt.Color("label:N", title="topic", scale=topic_scale(df),
@@ -131,7 +169,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=480)
 
 
-def keyword_trend(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
+def keyword_trend(df: pl.DataFrame, title: str, caption: str,
+                  period: str = "month") -> alt.Chart:
     """Share of papers matching each phrase per period, with its 95% Wilson band.
 
     Periods with few papers (``small``) are drawn as hollow points. Selection ``pick``: fields
@@ -142,7 +181,7 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     scale = alt.Scale(domain=phrases,
                       range=[PHRASE_PALETTE[i % len(PHRASE_PALETTE)] for i in range(len(phrases))])
     colour = alt.Color("phrase:N", scale=scale, legend=alt.Legend(symbolOpacity=1, labelLimit=300))
-    base = alt.Chart(plot_data(df)).encode(x=_period_x(), color=colour)
+    base = alt.Chart(plot_data(df)).encode(x=_period_x(df, period), color=colour)
     band = base.mark_area(opacity=0.18).encode(y=alt.Y("ci_low:Q", title="share of papers",
                                                        axis=alt.Axis(format=".1%")), y2="ci_high:Q")
     line = base.mark_line().encode(y="share:Q")
@@ -200,10 +239,11 @@ def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     return (whisker + box + median).properties(title=titled(title, caption), width=WIDTH)
 
 
-def upvotes_by_period(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
+def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
+                      period: str = "month") -> alt.Chart:
     """Median upvotes per period with the q1-q3 band. Selection ``pick``: fields ``period``."""
     pick = _pick("period")
-    base = alt.Chart(plot_data(df)).encode(x=_period_x())
+    base = alt.Chart(plot_data(df)).encode(x=_period_x(df, period))
     band = base.mark_area(opacity=0.25, color=PALETTE[0]).encode(
         y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2="q3:Q")
     line = base.mark_line(color=PALETTE[0], point=True).encode(

@@ -123,7 +123,7 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
     what = "Share of papers" if measure == "share" else "Papers"
     return _view("topic-trend", f"{what} per topic per {filters.period}", charts.topic_trend,
                  data, lf, filters, {"measure": measure, "stacked": stacked, "top": top},
-                 extra=shown, measure=measure, stacked=stacked)
+                 extra=shown, measure=measure, stacked=stacked, period=filters.period)
 
 
 def topic_map(lf: pl.LazyFrame, filters: Filters) -> View:
@@ -157,7 +157,8 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
     title = f"Papers mentioning {quoted} per {filters.period}"
     extra = f"{'regex' if regex else 'phrase'} in {where}; hollow points: few papers in period"
     return _view("keyword-trend", title, charts.keyword_trend, data, lf, filters,
-                 {"phrases": list(phrases), "field": field, "regex": regex}, extra=extra)
+                 {"phrases": list(phrases), "field": field, "regex": regex}, extra=extra,
+                 period=filters.period)
 
 
 def upvote_distribution(lf: pl.LazyFrame, filters: Filters) -> View:
@@ -183,7 +184,7 @@ def upvotes_by_period(lf: pl.LazyFrame, filters: Filters) -> View:
     """Median upvotes per period with the quartile band."""
     data = trends.upvote_stats(lf, filters, by="period").sort("period")
     return _view("upvotes-by-period", f"Upvotes per {filters.period}", charts.upvotes_by_period,
-                 data, lf, filters, {})
+                 data, lf, filters, {}, period=filters.period)
 
 
 def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> View:
