@@ -90,8 +90,11 @@ class PhraseIndex:
         hashes: the distinct texts' row hashes (``title, abstract``), sorted; text ``i`` is the
             one whose hash is ``hashes[i]``.
         pair_text: per (text, phrase) pair, the text's position in ``hashes``.
-        pair_phrase: per pair, the phrase's position in ``keys``.
-        keys: the distinct phrase codes (token ids in base ``v1``), sorted.
+        pair_phrase: per pair, the phrase's position in ``keys``; pairs are sorted by it.
+        keys: the distinct phrase codes (token ids in base ``v1``), the phrases found in the
+            most texts first.
+        texts_with: per phrase, the number of distinct texts that hold it (descending), so
+            the phrases a ``min_support`` can keep, and their pairs, are a prefix.
         v1: the code base (vocabulary size + 1).
         vocab: token of each id (id ``i`` is ``vocab[i - 1]``), sorted.
     """
@@ -100,6 +103,7 @@ class PhraseIndex:
     pair_text: np.ndarray
     pair_phrase: np.ndarray
     keys: np.ndarray
+    texts_with: np.ndarray
     v1: int
     vocab: list[str]
 
@@ -201,27 +205,43 @@ def _build_index(texts: pl.DataFrame, distinct: np.ndarray, field: str,
         pairs = pl.DataFrame({"doc": owner, "key": key}).unique()
         owner, key = pairs["doc"].to_numpy(), pairs["key"].to_numpy()
     codes, phrase = np.unique(key, return_inverse=True)
-    return PhraseIndex(hashes=distinct, pair_text=owner.astype(np.int32),
-                       pair_phrase=phrase.astype(np.int32), keys=codes, v1=v1,
-                       vocab=vocab["tok"].to_list())
+    texts_with = np.bincount(phrase, minlength=len(codes))
+    order = np.argsort(-texts_with, kind="stable")  # most widespread phrases first
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    phrase = rank[phrase]
+    by_phrase = np.argsort(phrase, kind="stable")
+    return PhraseIndex(hashes=distinct, pair_text=owner[by_phrase].astype(np.int32),
+                       pair_phrase=phrase[by_phrase].astype(np.int32), keys=codes[order],
+                       texts_with=texts_with[order], v1=v1, vocab=vocab["tok"].to_list())
 
 
-def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray,
-                   baseline_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Papers with each indexed phrase in the recent and in the baseline window.
+def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray, baseline_hashes: np.ndarray,
+                   min_support: int) -> tuple[np.ndarray, np.ndarray]:
+    """Papers with each phrase in the recent and in the baseline window.
 
-    A paper counts once per phrase; two papers with the same text both count.
+    A paper counts once per phrase; two papers with the same text both count. When no two
+    papers share a text, only the phrases found in at least ``min_support`` texts can reach
+    that support, so only they are counted. The counts are for the first ``len(result)``
+    phrases of ``index.keys``.
     """
     import numpy as np
 
     n = len(index.hashes)
-    recent = np.bincount(np.searchsorted(index.hashes, recent_hashes), minlength=n)
-    baseline = np.bincount(np.searchsorted(index.hashes, baseline_hashes), minlength=n)
-    p = len(index.keys)
-    recent_count = np.bincount(index.pair_phrase, weights=recent[index.pair_text], minlength=p)
-    baseline_count = np.bincount(index.pair_phrase, weights=baseline[index.pair_text],
-                                 minlength=p)
-    return recent_count.astype(np.int64), baseline_count.astype(np.int64)
+    papers = [np.bincount(np.searchsorted(index.hashes, h), minlength=n)
+              for h in (recent_hashes, baseline_hashes)]
+    shared = max(int(x.max(initial=0)) for x in papers) > 1
+    p = len(index.keys) if shared else int((index.texts_with >= min_support).sum())
+    pairs = int(index.texts_with[:p].sum())
+    text, phrase = index.pair_text[:pairs], index.pair_phrase[:pairs]
+    out = []
+    for per_text in papers:
+        if shared:
+            counts = np.bincount(phrase, weights=per_text[text], minlength=p)
+        else:  # the usual case
+            counts = np.bincount(phrase[per_text.astype(bool)[text]], minlength=p)
+        out.append(counts.astype(np.int64))
+    return out[0], out[1]
 
 
 def _decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:
@@ -291,11 +311,13 @@ def rising_phrases(
     if index is None:  # texts not seen before: index the whole corpus once
         corpus = lf.lazy().select("title", "abstract").collect()
         index = phrase_index(corpus, field, max_words)
-    recent_count, baseline_count = _phrase_counts(index, hashes[recent], hashes[~recent])
+    recent_count, baseline_count = _phrase_counts(index, hashes[recent], hashes[~recent],
+                                                  min_support)
     keep = (recent_count >= min_support) & (recent_count * n2 > baseline_count * n1)
     if not keep.any():
         return _empty()
-    counts = pl.DataFrame({"key": index.keys[keep], "recent_count": recent_count[keep],
+    counts = pl.DataFrame({"key": index.keys[:len(keep)][keep],
+                           "recent_count": recent_count[keep],
                            "baseline_count": baseline_count[keep]})
     counts = counts.with_columns(
         (pl.col("recent_count") / n1).alias("recent_share"),
