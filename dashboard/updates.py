@@ -8,6 +8,7 @@ the server process; `papertrends ingest FILE --store DIR` is the way to add file
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from dashboard.data import Loaded
 UPLOAD_TYPES = ["json", "jsonl", "ndjson", "csv", "tsv", "parquet", "txt", "md"]
 DONE_KEY = "_uploads_done"
 NOTE_KEY = "_data_note"
+CAPTURE_KEY = "upload_capture_date"
+CAPTURE_LABEL = "Capture date of page dumps"
 
 
 def panel(store: Store, loaded: Loaded) -> None:
@@ -36,8 +39,13 @@ def panel(store: Store, loaded: Loaded) -> None:
                              help="Daily Papers API JSON, HF papers page dumps, CSV/Parquet/JSON "
                                   "Lines tables. Added to a private copy of the data for this "
                                   "session.")
+    captured = st.date_input(
+        CAPTURE_LABEL, value=None, key=CAPTURE_KEY, format="YYYY-MM-DD",
+        help="The day a Hugging Face papers page was saved. Page dumps show dates like "
+             "'Jun 30' without a year; each gets the year that puts it on or before this day. "
+             "Not needed for API JSON or tables.")
     if files:
-        _ingest_uploads(store, files)
+        _ingest_uploads(store, files, captured)
     if st.session_state.get(data.SESSION_STORE):
         st.caption("Showing this session's copy with your uploaded files.")
         untopiced = (loaded.frame.filter(pl.col("topic").is_null()).height
@@ -76,9 +84,15 @@ def session_store(store: Store) -> Store:
     return Store(target)
 
 
-def _ingest_uploads(store: Store, files) -> None:
-    """Ingest newly uploaded files into the session store; errors as one clear line."""
+def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> None:
+    """Ingest newly uploaded files into the session store; errors as one clear line.
+
+    ``captured`` is the capture day of page dumps (their dates have no year). A page dump
+    uploaded without it is kept waiting, with a message asking for the date, and is ingested
+    as soon as the date is set.
+    """
     from analysis.ingest import ingest
+    from analysis.sources.page_dump import MissingYear
 
     done = st.session_state.setdefault(DONE_KEY, set())
     new = [f for f in files if f.file_id not in done]
@@ -92,7 +106,12 @@ def _ingest_uploads(store: Store, files) -> None:
             paths.append(str(path))
         target = session_store(store)
         try:
-            report = ingest(target, paths)
+            report = ingest(target, paths, reference_date=captured)
+        except MissingYear as err:  # not marked done: retried once the date is set
+            st.warning(f"{err.file or 'A file'} is a papers page dump whose dates have no "
+                       f"year: set “{CAPTURE_LABEL}” above to the day the page was saved, "
+                       "and it is added.".replace(tmp + "/", ""), icon=":material/event:")
+            return
         except InputError as err:
             done.update(f.file_id for f in new)
             st.error(str(err).replace(tmp + "/", ""))

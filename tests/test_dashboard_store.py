@@ -107,6 +107,24 @@ def test_bad_upload_is_one_clear_error(store):
     assert Store(store.root).read_papers().height == 11
 
 
+def test_page_dump_upload_asks_for_the_capture_date_then_adds_its_papers(store):
+    dump = (REPO / "tests" / "fixtures" / "page-dumps" / "training-parameters-search.txt")
+    at = run()
+    at.file_uploader(key="upload").upload(dump.name, dump.read_bytes(), "text/plain").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    message = " ".join(w.value for w in at.warning)
+    assert dump.name in message and "Capture date of page dumps" in message
+    assert "Traceback" not in message and not any("Added" in s.value for s in at.success)
+    assert Store(store.root).read_papers().height == 11
+    at.date_input(key="upload_capture_date").set_value(dt.date(2025, 12, 31)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Added 58 new" in s.value for s in at.success), [s.value for s in at.success]
+    session = Store(at.session_state["_session_store"]).read_papers()
+    assert session.height == 11 + 58
+    assert Store(store.root).read_papers().height == 11  # the given store is untouched
+    assert session.filter(pl.col("published") > dt.date(2025, 12, 31)).height == 0
+
+
 def test_a_store_without_topics_explains_itself(store):
     at = run("topics.py")
     assert any("no topic model" in i.value for i in at.info)
