@@ -21,7 +21,9 @@ class Filters:
     Attributes:
         start: first day included (None: from the earliest paper).
         end: last day included (None: to the newest paper).
-        basis: which date the range and the periods use: ``published`` (arXiv) or ``listed``.
+        basis: which date the range and the periods use: ``listed`` (the day the paper was on
+            the daily list; the default) or ``published`` (the arXiv date). Papers without a
+            listing day (e.g. from a page dump) appear only on the ``published`` basis.
         topics: topic ids to keep (empty: all topics, the outliers included).
         min_upvotes: keep papers with at least this many upvotes (None: no upvote filter;
             papers without an upvote count are dropped only when this is set).
@@ -30,7 +32,7 @@ class Filters:
 
     start: dt.date | None = None
     end: dt.date | None = None
-    basis: Basis = "published"
+    basis: Basis = "listed"
     topics: tuple[int, ...] = field(default_factory=tuple)
     min_upvotes: int | None = None
     period: Period = "month"

@@ -33,9 +33,11 @@ def filters(loaded: Loaded) -> Filters:
     """Draw the filter widgets and return the Filters they describe."""
     ss = st.session_state
     sb = st.sidebar
-    sb.segmented_control("Date basis", ("published", "listed"), key=state.BASIS.key,
-                         help="published: the arXiv date; listed: the day on the daily list")
-    basis = state.get(state.BASIS) or "published"
+    sb.segmented_control("Date basis", ("listed", "published"), key=state.BASIS.key,
+                         help="listed: the day on the daily list; published: the arXiv date "
+                         "(papers from page dumps have only this one)")
+    basis = state.get(state.BASIS) or "listed"
+    _unlisted_note(loaded, basis)
     lo, hi = _bounds(loaded, basis)
     start, end = _clamp(state.get(state.FROM), lo, hi), _clamp(state.get(state.TO), lo, hi)
     wanted = (start or lo, end or hi)
@@ -72,10 +74,21 @@ def build() -> Filters:
     min_up = state.get(state.MIN_UP) or 0
     return Filters(
         start=state.get(state.FROM), end=state.get(state.TO),
-        basis=state.get(state.BASIS) or "published",
+        basis=state.get(state.BASIS) or "listed",
         topics=tuple(state.get(state.TOPIC) or ()), min_upvotes=min_up or None,
         period=state.get(state.PERIOD) or "month",
     )
+
+
+def _unlisted_note(loaded: Loaded, basis: str) -> None:
+    """On the listed basis, say how many papers have no listing day (they are left out)."""
+    if basis != "listed" or "listed" not in loaded.frame.columns:
+        return
+    missing = loaded.frame.get_column("listed").null_count()
+    if missing:
+        noun = "paper" if missing == 1 else "papers"
+        st.sidebar.caption(f"{missing:,} {noun} without a listing day are shown only on the "
+                           "published basis.")
 
 
 def _topic_options(loaded: Loaded) -> list[int]:

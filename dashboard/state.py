@@ -98,7 +98,7 @@ def register(param: Param) -> Param:
 # Shared filters (sidebar) --------------------------------------------------------------------
 FROM = register(Param("from", None, _date, dt.date.isoformat))
 TO = register(Param("to", None, _date, dt.date.isoformat))
-BASIS = register(Param("basis", "published", values=("published", "listed")))
+BASIS = register(Param("basis", "listed", values=("listed", "published")))
 TOPIC = register(Param("topic", [], _int, str, multi=True))
 MIN_UP = register(Param("min_upvotes", 0, _int, str))
 PERIOD = register(Param("period", "month", values=("week", "month", "quarter", "year")))

@@ -32,7 +32,8 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     add_store_arg(p)
     p.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=parse_date, help="last day, YYYY-MM-DD")
-    p.add_argument("--basis", choices=BASES, default="published", help="which date to use")
+    p.add_argument("--basis", choices=BASES, default="listed",
+                   help="which date to use: listed (day on the daily list) or published (arXiv)")
     p.add_argument("--period", choices=list(PERIODS), default="month")
     p.add_argument("--topic", type=int, action="append", default=[],
                    help="topic id to keep (repeatable)")

@@ -46,7 +46,7 @@ def register(sub) -> None:
     p.add_argument("--topic", type=int, default=None, help="only this topic id")
     p.add_argument("--from", dest="start", type=parse_date, help="first listing/published day")
     p.add_argument("--to", dest="end", type=parse_date, help="last listing/published day")
-    p.add_argument("--basis", choices=("published", "listed"), default="published",
+    p.add_argument("--basis", choices=("published", "listed"), default="listed",
                    help="which date --from/--to use")
     p.add_argument("--limit", type=int, default=None, help="at most this many rows")
     g = p.add_mutually_exclusive_group()
@@ -143,7 +143,7 @@ def summarise(store: Store) -> dict:
 
 
 def paper_list(store: Store, *, topic: int | None = None, start: dt.date | None = None,
-               end: dt.date | None = None, basis: str = "published") -> pl.DataFrame:
+               end: dt.date | None = None, basis: str = "listed") -> pl.DataFrame:
     """Papers as {paper_id, title, published, listed, upvotes, topic}, newest first.
 
     ``topic`` comes from the topic artifacts when they exist (null otherwise).
