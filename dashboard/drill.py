@@ -132,11 +132,16 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     return as_list(out)
 
 
-def as_list(lf: pl.LazyFrame) -> pl.DataFrame:
-    """A paper frame as a list to show: the list columns, most upvoted first."""
+def as_list(lf: pl.LazyFrame, basis: str = "listed") -> pl.DataFrame:
+    """A paper frame as a list to show: the list columns, most upvoted first.
+
+    Args:
+        lf: the papers; a frame without a ``date`` column takes it from ``basis``.
+        basis: the filters' date basis (``listed`` or ``published``).
+    """
     names = lf.collect_schema().names()
     if "date" not in names:
-        lf = lf.with_columns(pl.col("published").alias("date"))
+        lf = lf.with_columns(pl.col(basis).alias("date"))
         names = [*names, "date"]
     cols = [c for c in LIST_COLUMNS if c in names]
     return lf.select(cols).sort(["upvotes", "paper_id"], descending=[True, False],

@@ -85,7 +85,7 @@ def detail(ctx: context.Context) -> None:
     ui.chart(ctx, size, key="tp_size", drill_down=False)
     top = trends.top_papers(ctx.lf, one, n=10)
     st.markdown("**Most upvoted papers in this topic**")
-    ui.paper_list(ctx, drill.as_list(top.lazy()), key="tp_top")
+    ui.paper_list(ctx, drill.as_list(top.lazy(), ctx.filters.basis), key="tp_top")
     ui.open_paper(ctx)
 
 

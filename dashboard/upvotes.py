@@ -33,7 +33,7 @@ def render() -> None:
     ui.drill_list(ctx, ppick, key="up_period")
     st.subheader("Most upvoted papers")
     top = trends.top_papers(ctx.lf, ctx.filters, n=25)
-    ui.paper_list(ctx, drill.as_list(top.lazy()), key="up_top")
+    ui.paper_list(ctx, drill.as_list(top.lazy(), ctx.filters.basis), key="up_top")
     ui.open_paper(ctx)
     ui.report(ctx, shown, "papertrends upvotes", lambda: {"Most upvoted papers": top})
 
