@@ -68,11 +68,20 @@ def test_every_page_renders_on_the_bundled_store(page):
     assert at.title[0].value == titles[page]
 
 
-def test_overview_counts_match_the_table(papers):
-    at = run()
-    assert n(metric(at, "Papers")) == papers.filter(pl.col("published").is_not_null()).height
-    assert metric(at, "First paper") == str(papers["published"].min())
-    assert metric(at, "Last paper") == str(papers["published"].max())
+@pytest.mark.parametrize("basis", [None, "published"])
+def test_overview_counts_match_the_table(papers, basis):
+    at = run(**({"basis": basis} if basis else {}))
+    col = basis or "listed"  # the default basis is the listing day
+    assert n(metric(at, "Papers")) == papers.filter(pl.col(col).is_not_null()).height
+    assert metric(at, "First paper") == str(papers[col].min())
+    assert metric(at, "Last paper") == str(papers[col].max())
+    unlisted = papers["listed"].null_count()
+    notes = [c.value for c in at.sidebar.caption if "without a listing day" in c.value]
+    if basis is None and unlisted:
+        assert notes == [f"{unlisted:,} papers without a listing day are shown only on the "
+                         "published basis."]
+    else:
+        assert notes == []
 
 
 def test_date_range_changes_the_numbers(papers):
@@ -81,8 +90,8 @@ def test_date_range_changes_the_numbers(papers):
     at.date_input(key="w_dates").set_value((dt.date(2025, 1, 1), dt.date(2025, 6, 30))).run()
     ok(at)
     after = n(metric(at, "Papers"))
-    expected = papers.filter(pl.col("published").is_between(dt.date(2025, 1, 1),
-                                                            dt.date(2025, 6, 30))).height
+    expected = papers.filter(pl.col("listed").is_between(dt.date(2025, 1, 1),
+                                                         dt.date(2025, 6, 30))).height
     assert after == expected < before
     assert at.query_params["from"] == "2025-01-01" and at.query_params["to"] == "2025-06-30"
 
@@ -91,17 +100,18 @@ def test_min_upvotes_and_basis_change_the_numbers(papers):
     at = run()
     at.number_input(key="w_min_upvotes").set_value(50).run()
     ok(at)
-    assert n(metric(at, "Papers")) == papers.filter(pl.col("upvotes") >= 50).height
-    assert at.query_params["min_upvotes"] == "50"
-    at.button_group(key="w_basis").set_value("listed").run()
-    ok(at)
     expected = papers.filter((pl.col("upvotes") >= 50) & pl.col("listed").is_not_null()).height
+    assert n(metric(at, "Papers")) == expected
+    assert at.query_params["min_upvotes"] == "50"
+    at.button_group(key="w_basis").set_value("published").run()
+    ok(at)
+    expected = papers.filter((pl.col("upvotes") >= 50) & pl.col("published").is_not_null()).height
     assert n(metric(at, "Papers")) == expected
 
 
 def test_url_state_round_trips():
     query = {"from": "2024-09-01", "to": "2025-02-28", "period": "quarter",
-             "min_upvotes": "10", "basis": "listed"}
+             "min_upvotes": "10", "basis": "published"}
     at = run(**query)
     assert at.date_input(key="w_dates").value == (dt.date(2024, 9, 1), dt.date(2025, 2, 28))
     assert at.number_input(key="w_min_upvotes").value == 10
@@ -111,7 +121,7 @@ def test_url_state_round_trips():
     # a copied URL (the query string the app wrote) reopens the same view
     again = run(**dict(at.query_params))
     assert metric(again, "Papers") == shown
-    assert again.button_group(key="w_basis").value == "listed"
+    assert again.button_group(key="w_basis").value == "published"
 
 
 def test_page_state_round_trips_on_the_keywords_page():
@@ -141,7 +151,7 @@ def test_keyword_counts_match_an_independent_count(papers):
     sep = r"[\s\-\u2010-\u2013]+"  # words may be split by spaces or hyphens
     pattern = rf"(?i)\bmixture{sep}of{sep}experts?\b"
     expected = papers.filter(
-        pl.col("published").is_not_null()
+        pl.col("listed").is_not_null()
         & (pl.col("title").str.contains(pattern) | pl.col("abstract").fill_null("")
            .str.contains(pattern))).height
     assert n(metric(at, "mixture of experts")) == expected > 0
@@ -165,8 +175,8 @@ def test_a_picked_bar_lists_the_papers_of_its_period(papers):
     lists = [d.value for d in at.dataframe if "paper_id" in d.value.columns]
     assert lists, "a paper list appears beneath the chart"
     shown = set(lists[0]["paper_id"])
-    expected = set(papers.filter((pl.col("published") >= dt.date(2025, 3, 1))
-                                 & (pl.col("published") < dt.date(2025, 4, 1)))["paper_id"])
+    expected = set(papers.filter((pl.col("listed") >= dt.date(2025, 3, 1))
+                                 & (pl.col("listed") < dt.date(2025, 4, 1)))["paper_id"])
     assert shown == expected and len(shown) > 10
 
 
@@ -182,11 +192,37 @@ def test_a_click_event_becomes_the_pick_that_lists_papers(papers):
     pick = drill.from_event("papers-per-period", event)
     assert pick == drill.Pick("papers-per-period", {"period": dt.date(2025, 3, 1)})
     assert drill.decode(pick.encode()) == pick
-    listed = drill.papers_for(paper_frame(Store(BUNDLED)), Filters(), pick)
-    march = papers.filter(pl.col("published").dt.strftime("%Y-%m") == "2025-03")
-    assert set(listed["paper_id"]) == set(march["paper_id"])
-    assert listed["upvotes"].drop_nulls().is_sorted(descending=True)
+    lf = paper_frame(Store(BUNDLED))
+    for basis in ("listed", "published"):  # Filters() is the listed basis
+        shown = drill.papers_for(lf, Filters() if basis == "listed" else Filters(basis=basis),
+                                 pick)
+        march = papers.filter(pl.col(basis).dt.strftime("%Y-%m") == "2025-03")
+        assert set(shown["paper_id"]) == set(march["paper_id"])
+        assert shown["upvotes"].drop_nulls().is_sorted(descending=True)
+        assert shown["date"].to_list() == [
+            papers.filter(pl.col("paper_id") == p)[basis].item() for p in shown["paper_id"]]
     assert drill.from_event("x", {"selection": {"pick": []}}) is None
+
+
+def test_top_paper_lists_show_the_date_of_the_basis(papers):
+    """Lists made from top_papers (no ``date`` column) date each paper on the filters' basis."""
+    from analysis import trends
+    from analysis.filters import Filters
+    from analysis.store import Store
+    from dashboard import drill
+
+    lf = trends.paper_frame(Store(BUNDLED))
+    dates = {}
+    for basis in ("listed", "published"):
+        top = trends.top_papers(lf, Filters(basis=basis), n=50)
+        shown = drill.as_list(top.lazy(), basis)
+        expected = papers.select("paper_id", basis).rename({basis: "date"})
+        joined = shown.select("paper_id", "date").join(expected, on="paper_id", suffix="_table")
+        assert joined.height == shown.height == 50
+        assert (joined["date"] == joined["date_table"]).all(), basis
+        dates[basis] = dict(zip(shown["paper_id"], shown["date"], strict=True))
+    both = set(dates["listed"]) & set(dates["published"])
+    assert any(dates["listed"][p] != dates["published"][p] for p in both)
 
 
 def test_a_picked_upvote_bin_lists_papers_in_that_bin(papers):
@@ -194,7 +230,7 @@ def test_a_picked_upvote_bin_lists_papers_in_that_bin(papers):
     lists = [d.value for d in at.dataframe if "paper_id" in d.value.columns]
     got = set(lists[0]["paper_id"])
     expected = set(papers.filter(pl.col("upvotes").is_between(100, 199)
-                                 & pl.col("published").is_not_null())["paper_id"])
+                                 & pl.col("listed").is_not_null())["paper_id"])
     assert got == expected and len(got) > 5
 
 
@@ -289,8 +325,8 @@ def test_hand_edited_urls_never_break_the_app(query, papers):
     at.query_params.update(query)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    # every bad value falls back: all papers with a published date are counted
-    assert n(metric(at, "Papers")) == papers.filter(pl.col("published").is_not_null()).height
+    # every bad value falls back: all papers with a listing day (the default basis) are counted
+    assert n(metric(at, "Papers")) == papers.filter(pl.col("listed").is_not_null()).height
 
 
 def test_a_picked_keyword_point_lists_the_matching_papers_and_highlights(papers):
@@ -301,7 +337,7 @@ def test_a_picked_keyword_point_lists_the_matching_papers_and_highlights(papers)
     sep = r"[\s\-\u2010-\u2013]+"
     pattern = rf"(?i)\breinforcement{sep}learnings?\b"
     march = papers.filter(
-        (pl.col("published").dt.strftime("%Y-%m") == "2025-03")
+        (pl.col("listed").dt.strftime("%Y-%m") == "2025-03")
         & (pl.col("title").str.contains(pattern)
            | pl.col("abstract").fill_null("").str.contains(pattern)))
     assert set(lists[0]["paper_id"]) == set(march["paper_id"]) and march.height > 3

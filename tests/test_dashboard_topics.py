@@ -57,18 +57,20 @@ def biggest(topics: pl.DataFrame) -> dict:
 def test_overview_counts_topics(table):
     at = run()
     shown = next(m.value for m in at.metric if m.label == "Topics")
-    expected = table.filter(pl.col("published").is_not_null() & (pl.col("topic") >= 0))
+    expected = table.filter(pl.col("listed").is_not_null() & (pl.col("topic") >= 0))
     assert int(shown) == expected["topic"].n_unique()
 
 
-def test_topic_filter_keeps_that_topics_papers(table, topics):
+@pytest.mark.parametrize("basis", [None, "published"])
+def test_topic_filter_keeps_that_topics_papers(table, topics, basis):
     top = biggest(topics)
-    at = run()
+    at = run(**({"basis": basis} if basis else {}))
     ms = at.multiselect(key="w_topic")
     assert top["label"] in ms.options, "topics are offered by label"
     ms.set_value([top["topic"]]).run()
     papers = int(next(m.value for m in at.metric if m.label == "Papers").replace(",", ""))
-    expected = table.filter((pl.col("topic") == top["topic"]) & pl.col("published").is_not_null())
+    col = basis or "listed"  # the default basis is the listing day
+    expected = table.filter((pl.col("topic") == top["topic"]) & pl.col(col).is_not_null())
     assert papers == expected.height
     assert at.query_params["topic"] == str(top["topic"])
 
@@ -97,7 +99,7 @@ def test_a_picked_topic_lists_its_papers(table, topics):
     top = biggest(topics)
     at = run("topics.py", pick=f"topic-trend|topic={top['topic']}")
     lists = [d.value for d in at.dataframe if "paper_id" in d.value.columns]
-    expected = table.filter((pl.col("topic") == top["topic"]) & pl.col("published").is_not_null())
+    expected = table.filter((pl.col("topic") == top["topic"]) & pl.col("listed").is_not_null())
     if expected.height <= 500:
         assert set(lists[0]["paper_id"]) == set(expected["paper_id"])
     else:  # the list shows the 500 most upvoted

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -128,7 +129,9 @@ def test_formula_titles_are_neutralised_in_the_csv(views):
 
 def test_file_names_are_safe_and_follow_the_filters():
     f = Filters(start=dt.date(2025, 1, 1), topics=(3, 7), min_upvotes=5, period="week")
-    name = export.file_name("topic-trend", f, "png")
+    name = export.file_name("topic-trend", f, "png")  # the default basis: listed
+    assert name == "topic-trend_listed_2025-01-01_to_last_week_topics-3-7_min5up.png"
+    name = export.file_name("topic-trend", replace(f, basis="published"), "png")
     assert name == "topic-trend_published_2025-01-01_to_last_week_topics-3-7_min5up.png"
     hostile = export.file_name("../../etc/passwd", Filters(), "csv",
                                {"phrases": ["../x", "<script>", "Ünïcode/\\ phrase", ""]})

@@ -47,8 +47,8 @@ def test_cli_filters_and_options_reach_the_data(store, tmp_path):
     out = tmp_path / "t.csv"
     assert run("export", "topic-trend", "--out", out, "--store", store.root, "--topic", "1",
                "--topic", "4", "--min-upvotes", "3", "--measure", "count", "--lines",
-               "--basis", "listed", "--period", "month") == 0
-    f = Filters(topics=(1, 4), min_upvotes=3, basis="listed", period="month")
+               "--basis", "published", "--period", "month") == 0  # listed is the default
+    f = Filters(topics=(1, 4), min_upvotes=3, basis="published", period="month")
     view = build_view("topic-trend", trends.paper_frame(store), f, measure="count",
                       stacked=False)
     assert out.read_text(encoding="utf-8") == export.to_csv(view)

@@ -12,6 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -44,12 +45,12 @@ def report(store):
 def test_provenance_has_every_field_with_the_right_values(report, store):
     prov = report.provenance
     assert set(prov) == PROVENANCE_FIELDS
-    papers = store.read_papers().filter(
-        pl.col("published").is_between(FILTERS.start, FILTERS.end) & (pl.col("upvotes") >= 1))
+    papers = store.read_papers().filter(  # FILTERS are on the default basis: listed
+        pl.col("listed").is_between(FILTERS.start, FILTERS.end) & (pl.col("upvotes") >= 1))
     assert prov["papers"] == papers.height
-    assert prov["date_span"] == {"basis": "published",
-                                 "first": papers["published"].min().isoformat(),
-                                 "last": papers["published"].max().isoformat()}
+    assert prov["date_span"] == {"basis": "listed",
+                                 "first": papers["listed"].min().isoformat(),
+                                 "last": papers["listed"].max().isoformat()}
     assert prov["filters"] == FILTERS.as_dict() and prov["filters_text"] == FILTERS.describe()
     assert prov["period"] == "quarter"
     assert prov["store"] == str(store.root.resolve())
@@ -64,6 +65,20 @@ def test_provenance_has_every_field_with_the_right_values(report, store):
     assert [v["name"] for v in prov["views"]] == [
         "papers-per-period", "topic-trend", "topic-map", "upvote-distribution",
         "upvotes-by-topic", "upvotes-by-period", "emerging", "rising"]
+
+
+def test_provenance_on_the_published_basis(store):
+    lf = trends.paper_frame(store)
+    f = replace(FILTERS, basis="published")
+    views = [build_view("papers-per-period", lf, f)]
+    prov = export.build_report(store, lf, f, views).provenance
+    papers = store.read_papers().filter(
+        pl.col("published").is_between(f.start, f.end) & (pl.col("upvotes") >= 1))
+    assert prov["papers"] == papers.height
+    assert prov["date_span"] == {"basis": "published",
+                                 "first": papers["published"].min().isoformat(),
+                                 "last": papers["published"].max().isoformat()}
+    assert prov["filters"]["basis"] == "published"
 
 
 def test_page_shows_the_provenance_block(report):

@@ -179,14 +179,14 @@ def test_info_text(sample_store, capsys):
 
 
 def test_papers_command_filters(sample_store, capsys):
-    assert main(["papers", "--store", str(sample_store), "--from", "2024-04-01",
-                 "--to", "2024-04-30", "--json"]) == 0
+    assert main(["papers", "--store", str(sample_store), "--basis", "published", "--from",
+                 "2024-04-01", "--to", "2024-04-30", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and all("2024-04-01" <= r["published"] <= "2024-04-30" for r in rows)
     assert set(rows[0]) == {"paper_id", "title", "published", "listed", "upvotes", "topic"}
     assert any(r["title"].startswith("JetMoE") for r in rows)
-    assert main(["papers", "--store", str(sample_store), "--basis", "listed", "--from",
-                 "2026-05-29", "--json"]) == 0
+    # the default basis is the listing day
+    assert main(["papers", "--store", str(sample_store), "--from", "2026-05-29", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     day = json.loads((DAILY / "2026-05-29.json").read_text(encoding="utf-8"))
     assert len(rows) == len(day) and {r["listed"] for r in rows} == {"2026-05-29"}

@@ -37,16 +37,19 @@ def papers() -> list[dict]:
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("field", ["both", "title"])
-def test_trend_json_adds_up_with_papers(papers, field):
+@pytest.mark.parametrize(("field", "basis"), [("both", None), ("title", None),
+                                             ("title", "published"), ("both", "published")])
+def test_trend_json_adds_up_with_papers(papers, field, basis):
+    col = basis or "listed"  # the default basis is the listing day
+    extra = ("--basis", basis) if basis else ()
     out = run("trend", *PHRASES, "--period", "month", "--json", "--store", str(STORE),
-              "--field", field)
+              "--field", field, *extra)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert {tuple(sorted(r)) for r in rows} == {
         ("ci_high", "ci_low", "count", "period", "phrase", "share", "total")}
-    dated = [p for p in papers if p["published"]]
-    totals = Counter(p["published"][:7] + "-01" for p in dated)
+    dated = [p for p in papers if p[col]]
+    totals = Counter(p[col][:7] + "-01" for p in dated)
     for phrase in PHRASES:
         mine = [r for r in rows if r["phrase"] == phrase]
         periods = [r["period"] for r in mine]
@@ -54,12 +57,12 @@ def test_trend_json_adds_up_with_papers(papers, field):
         assert {r["period"]: r["total"] for r in mine if r["total"]} == dict(totals)
         assert sum(r["total"] for r in mine) == len(dated)
         if field == "title":  # `papers` lists titles: count them with plain Python
-            by_month = Counter(p["published"][:7] + "-01" for p in dated
+            by_month = Counter(p[col][:7] + "-01" for p in dated
                                if contains_phrase(p["title"], phrase))
             assert {r["period"]: r["count"] for r in mine if r["count"]} == dict(by_month)
         else:  # the drill-down list gives the same papers
             hits = match_papers(paper_frame(Store(STORE)), phrase, field=field).collect()
-            hits = hits.filter(pl.col("published").is_not_null())
+            hits = hits.filter(pl.col(col).is_not_null())
             assert sum(r["count"] for r in mine) == hits.height
         assert sum(r["count"] for r in mine) > 50
 
@@ -82,7 +85,7 @@ def test_other_commands_run():
         out = run(*args, "--store", str(STORE))
         assert out.returncode == 0, (args, out.stderr)
     dist = json.loads(run("upvotes", "--json", "--store", str(STORE)).stdout)
-    n = Store(STORE).read_papers().filter(pl.col("published").is_not_null()
+    n = Store(STORE).read_papers().filter(pl.col("listed").is_not_null()
                                          & pl.col("upvotes").is_not_null()).height
     assert sum(r["count"] for r in dist) == n
     rising = json.loads(run("rising", "--json", "--limit", "5", "--store", str(STORE)).stdout)
@@ -101,7 +104,7 @@ def test_topic_commands_need_topics_or_give_json(tmp_path):
         rows[0])
     dt.date.fromisoformat(rows[0]["period"])
     per = paper_frame(Store(STORE)).filter(pl.col("topic").is_not_null()
-                                           & pl.col("published").is_not_null())
+                                           & pl.col("listed").is_not_null())
     assert sum(r["count"] for r in rows) == per.select(pl.len()).collect().item()
     assert all(r["total"] >= r["count"] for r in rows)
 
@@ -125,7 +128,7 @@ def test_emerging_and_upvotes_by_topic_on_the_bundled_topics():
     out = run("upvotes", "--by", "topic", "--json", "--store", str(STORE))
     assert out.returncode == 0, out.stderr
     stats = json.loads(out.stdout)
-    dated = paper_frame(store).filter(pl.col("published").is_not_null()
+    dated = paper_frame(store).filter(pl.col("listed").is_not_null()
                                       & pl.col("topic").is_not_null()).collect()
     assert sum(r["n"] for r in stats) == dated["upvotes"].is_not_null().sum()
     assert sum(r["n_null"] for r in stats) == dated["upvotes"].is_null().sum()

@@ -56,22 +56,26 @@ def frame() -> pl.LazyFrame:
     return load_sources([str(DAILY)]).frame.lazy()
 
 
-def raw_docs() -> list[tuple[dt.date, list[str]]]:
+def raw_docs(basis: str = "listed") -> list[tuple[dt.date, list[str]]]:
+    """(date, tokens) per paper; ``listed`` is the first daily file (named by its day) it is in."""
     seen = {}
     for path in sorted(DAILY.glob("*.json")):
         for entry in json.loads(path.read_text(encoding="utf-8")):
             p = entry["paper"]
             if p["id"] not in seen:
                 text = (p.get("title") or "") + " . " + (p.get("summary") or "")
-                seen[p["id"]] = (dt.date.fromisoformat(p["publishedAt"][:10]), tokens(text))
+                day = p["publishedAt"][:10] if basis == "published" else path.stem
+                seen[p["id"]] = (dt.date.fromisoformat(day), tokens(text))
     return list(seen.values())
 
 
-def test_counts_match_plain_python(frame):
-    got = rising_phrases(frame, Filters(), recent_months=6, baseline_months=12, min_support=3,
+@pytest.mark.parametrize("basis", [None, "published"])
+def test_counts_match_plain_python(frame, basis):
+    filters = Filters(basis=basis) if basis else Filters()  # the default basis: listed
+    got = rising_phrases(frame, filters, recent_months=6, baseline_months=12, min_support=3,
                          limit=40)
     assert got.height == 40
-    docs = raw_docs()
+    docs = raw_docs(basis or "listed")
     end = max(d for d, _ in docs)
     recent_start = months_back(end, 6) + dt.timedelta(days=1)
     base_start = months_back(recent_start, 12)

@@ -76,26 +76,29 @@ def test_paper_frame_joins_topics_and_labels(frame):
     assert df["x"].min() == 0.0 and df["y"].max() == 1.0
 
 
-def raw_published() -> dict[str, dt.date]:
+def raw_dates(basis: str = "listed") -> dict[str, dt.date]:
+    """Paper id -> its date read from the daily files (``listed``: the first file's day)."""
     out: dict[str, dt.date] = {}
     for path in sorted(DAILY.glob("*.json")):
         for entry in json.loads(path.read_text(encoding="utf-8")):
-            out.setdefault(entry["paper"]["id"], dt.date.fromisoformat(
-                entry["paper"]["publishedAt"][:10]))
+            day = entry["paper"]["publishedAt"][:10] if basis == "published" else path.stem
+            out.setdefault(entry["paper"]["id"], dt.date.fromisoformat(day))
     return out
 
 
-def test_topic_counts_match_the_assignment_table(frame, assignment_file):
+@pytest.mark.parametrize("basis", [None, "published"])
+def test_topic_counts_match_the_assignment_table(frame, assignment_file, basis):
     import pyarrow.parquet as pq
 
     table = pq.read_table(assignment_file).to_pylist()
-    published = raw_published()
+    dates = raw_dates(basis or "listed")  # the default basis: listed
     counts, totals = Counter(), Counter()
     for row in table:
-        month = published[row["paper_id"]].replace(day=1)
+        month = dates[row["paper_id"]].replace(day=1)
         counts[(month, row["topic"])] += 1
         totals[month] += 1
-    got = topic_frequency(frame, Filters(period="month"))
+    filters = Filters(period="month", basis=basis) if basis else Filters(period="month")
+    got = topic_frequency(frame, filters)
     assert set(got["topic"].unique()) == {-1, 0, 1, 2, 3, 4}
     for r in got.iter_rows(named=True):
         assert r["count"] == counts.get((r["period"], r["topic"]), 0)
@@ -147,10 +150,10 @@ def test_bundled_store_topics_match_its_assignment_table():
     if not path.is_file():
         pytest.skip("the bundled store has no topic assignments yet")
     assign = pl.read_parquet(path).select("paper_id", "topic")
-    papers = pl.read_parquet(store.papers_path).select("paper_id", "published")
+    papers = pl.read_parquet(store.papers_path).select("paper_id", "listed")
     got = topic_frequency(paper_frame(store), Filters(period="year"))
     by_topic = dict(got.group_by("topic").agg(pl.col("count").sum()).iter_rows())
-    dated = set(papers.filter(pl.col("published").is_not_null())["paper_id"].to_list())
+    dated = set(papers.filter(pl.col("listed").is_not_null())["paper_id"].to_list())
     expected = Counter(t for pid, t in assign.iter_rows() if pid in dated)
     assert by_topic == dict(expected)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -53,21 +54,38 @@ def test_registry_has_every_view_the_dashboard_needs():
                           "emerging", "rising"}
 
 
+def span(lf, filters: Filters) -> tuple[int, dt.date, dt.date]:
+    """Papers in the filters' range on their basis, with the first and last date."""
+    col = pl.col(filters.basis)
+    return (lf.filter(col.is_between(filters.start, filters.end))
+            .select(pl.len(), col.min().alias("a"), col.max().alias("b")).collect().row(0))
+
+
 def test_every_view_builds_with_title_caption_and_data(views, lf):
-    papers = (lf.filter(pl.col("published").is_between(FILTERS.start, FILTERS.end))
-              .select(pl.len(), pl.col("published").min().alias("a"),
-                      pl.col("published").max().alias("b"))
-              .collect().row(0))
+    assert FILTERS.basis == "listed"  # the default basis
+    papers = span(lf, FILTERS)
     for name, view in views.items():
         assert view.name == name
         assert view.data.height > 0, name
         assert view.papers == papers[0]
         assert view.span == (papers[1], papers[2])
         assert FILTERS.describe() in view.caption
-        assert f"{papers[0]:,} papers, published {papers[1]} to {papers[2]}" in view.caption
+        assert f"{papers[0]:,} papers, listed {papers[1]} to {papers[2]}" in view.caption
         title = view.chart.to_dict()["title"]
         assert title["text"] == view.title
         assert title["subtitle"] == view.caption.split("\n")
+
+
+def test_views_on_the_published_basis(lf):
+    f = replace(FILTERS, basis="published")
+    papers = span(lf, f)
+    assert papers != span(lf, FILTERS)
+    for name in ("papers-per-period", "upvote-distribution", "topic-map"):
+        view = build_view(name, lf, f)
+        assert (view.papers, *view.span) == papers, name
+        assert f"{papers[0]:,} papers, published {papers[1]} to {papers[2]}" in view.caption
+    assert_frame_equal(build_view("papers-per-period", lf, f).data,
+                       trends.papers_per_period(lf, f))
 
 
 def test_chart_plots_exactly_the_view_data(views):
@@ -111,10 +129,10 @@ def test_filters_reach_the_data(lf):
     assert set(data["topic"].unique().to_list()) <= {1, 2}
     assert data["upvotes"].min() >= 5
     expected = lf.filter(pl.col("topic").is_in([1, 2]) & (pl.col("upvotes") >= 5)
-                         & pl.col("published").is_not_null()).select(pl.len()).collect().item()
+                         & pl.col("listed").is_not_null()).select(pl.len()).collect().item()
     assert data.height == expected
     dist = build_view("upvote-distribution", lf, Filters(min_upvotes=10)).data
-    liked = lf.filter((pl.col("upvotes") >= 10) & pl.col("published").is_not_null())
+    liked = lf.filter((pl.col("upvotes") >= 10) & pl.col("listed").is_not_null())
     assert dist["count"].sum() == liked.select(pl.len()).collect().item()
 
 
