@@ -52,10 +52,15 @@ class Filters:
 
     def describe(self) -> str:
         """One line for chart captions and report provenance."""
-        parts = [
-            f"{self.basis} {self.start or 'first'} to {self.end or 'last'}",
-            f"per {self.period}",
-        ]
+        if self.start and self.end:
+            span = f"{self.basis} {self.start} to {self.end}"
+        elif self.start:
+            span = f"{self.basis} from {self.start}"
+        elif self.end:
+            span = f"{self.basis} up to {self.end}"
+        else:
+            span = f"all {self.basis} dates"
+        parts = [span, f"per {self.period}"]
         if self.topics:
             parts.append("topics " + ", ".join(map(str, self.topics)))
         if self.min_upvotes is not None:
