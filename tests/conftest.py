@@ -52,3 +52,22 @@ def fast_models(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("fast-models")
     load_fast(Store(root))
     return root / "models"
+
+
+@pytest.fixture
+def hf_api():
+    """A real local HTTP server playing the Daily Papers API on 127.0.0.1 (tests/hf_server.py)."""
+    from hf_server import HFServer
+
+    with HFServer() as srv:
+        assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
+        yield srv
+
+
+@pytest.fixture
+def no_hf_endpoint(monkeypatch) -> None:
+    """HF_ENDPOINT at a closed loopback port, no HF_TOKEN: use with
+    ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")`` in the fetch test modules."""
+    from hf_server import no_real_endpoint
+
+    no_real_endpoint(monkeypatch)

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from analysis.fetch import fetch
+from analysis.http_client import RetryPolicy
+from analysis.store import Store
+
 FETCH_DAYS = Path(__file__).parent / "fixtures" / "fetch-days"
 DEFAULT_LIMIT = 50  # what the real API gives without `limit`
 
@@ -228,6 +232,26 @@ class HFServer:
                 self.wfile.write(body)
 
         return Handler
+
+
+# -- helpers for the fetch tests (tests/test_fetch*.py) --------------------------------------
+
+#: Short timeouts and back-off, so fault tests take seconds.
+FAST = RetryPolicy(timeout=1.0, retries=2, backoff=0.02, max_delay=3.0)
+
+
+def run_fetch(store: Store, server: HFServer, start: dt.date = FIRST, end: dt.date = LAST,
+              **kw):
+    """fetch() of ``start``..``end`` from ``server``; FAST policy and no topic assignment unless
+    given."""
+    kw.setdefault("policy", FAST)
+    kw.setdefault("assign", False)
+    return fetch(store, start, end, endpoint=server.endpoint, **kw)
+
+
+def state_of(store: Store) -> dict:
+    """The per-day records of the store's fetch state file, as written."""
+    return json.loads(store.fetch_state_path.read_text())["days"]
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

@@ -12,34 +12,21 @@ import pytest
 from hf_server import (
     ALL_IDS,
     FETCH_DAYS,
-    FIRST,
     LAST,
     PAPER_DAYS,
     WEEKEND,
     Fault,
-    HFServer,
     ids_of,
-    no_real_endpoint,
+    run_fetch,
+    state_of,
 )
 
-from analysis.fetch import fetch, resolve_endpoint
+from analysis.fetch import resolve_endpoint
 from analysis.http_client import RetryPolicy
 from analysis.schema import InputError
 from analysis.store import Store
 
-FAST = RetryPolicy(timeout=1.0, retries=2, backoff=0.02, max_delay=3.0)
-
-
-@pytest.fixture(autouse=True)
-def _no_real_endpoint(monkeypatch):
-    no_real_endpoint(monkeypatch)
-
-
-@pytest.fixture
-def server():
-    with HFServer() as srv:
-        assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
-        yield srv
+pytestmark = pytest.mark.usefixtures("no_hf_endpoint")
 
 
 @pytest.fixture
@@ -47,19 +34,9 @@ def store(tmp_path) -> Store:
     return Store(tmp_path / "store")
 
 
-def run(store, server, start=FIRST, end=LAST, **kw):
-    kw.setdefault("policy", FAST)
-    kw.setdefault("assign", False)
-    return fetch(store, start, end, endpoint=server.endpoint, **kw)
-
-
-def state_of(store: Store) -> dict:
-    return json.loads(store.fetch_state_path.read_text())["days"]
-
-
-def test_fetches_five_days_pages_and_weekend(store, server):
+def test_fetches_five_days_pages_and_weekend(store, hf_api):
     seen = []
-    summary = run(store, server, page_size=10, progress=lambda d, t, m: seen.append((d, t)))
+    summary = run_fetch(store, hf_api, page_size=10, progress=lambda d, t, m: seen.append((d, t)))
     papers = store.read_papers()
     assert set(papers["paper_id"]) == ALL_IDS and papers.height == 71
     assert summary.papers_new == 71 and summary.fetched == sorted(PAPER_DAYS + WEEKEND)
@@ -69,7 +46,7 @@ def test_fetches_five_days_pages_and_weekend(store, server):
         listed = papers.filter(pl.col("paper_id").is_in(list(ids_of(day))))["listed"]
         assert set(listed) == {dt.date.fromisoformat(day)}
     # 23 papers with limit=10: three pages, p=1 and p=2 asked for, saved as three raw files
-    pages = [r.query.get("p") for r in server.requests_for("2026-01-16")]
+    pages = [r.query.get("p") for r in hf_api.requests_for("2026-01-16")]
     assert pages == [None, "1", "2"]
     raw16 = sorted(p.name for p in store.raw_dir.glob("2026-01-16*"))
     assert raw16 == ["2026-01-16.json", "2026-01-16.p1.json", "2026-01-16.p2.json"]
@@ -81,24 +58,24 @@ def test_fetches_five_days_pages_and_weekend(store, server):
     assert seen[-1] == (7, 7) and [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_raw_responses_are_saved_verbatim(store, server):
-    run(store, server)
+def test_raw_responses_are_saved_verbatim(store, hf_api):
+    run_fetch(store, hf_api)
     for day in PAPER_DAYS:
         recorded = (FETCH_DAYS / f"{day}.json").read_bytes()
         assert (store.raw_dir / f"{day}.json").read_bytes() == recorded
-    assert all(r.query["limit"] == "50" for r in server.requests)
+    assert all(r.query["limit"] == "50" for r in hf_api.requests)
 
 
-def test_done_days_are_skipped_and_refresh_updates_upvotes(store, server):
-    run(store, server)
+def test_done_days_are_skipped_and_refresh_updates_upvotes(store, hf_api):
+    run_fetch(store, hf_api)
     before = store.read_papers()
-    n = len(server.requests)
-    again = run(store, server)
-    assert again.planned == 0 and again.skipped == 7 and len(server.requests) == n
+    n = len(hf_api.requests)
+    again = run_fetch(store, hf_api)
+    assert again.planned == 0 and again.skipped == 7 and len(hf_api.requests) == n
     assert again.exit_code == 0 and "up to date" in again.lines()[0]
 
-    server.upvote_bump = 5  # a later snapshot: every paper has 5 more upvotes
-    refreshed = run(store, server, start=None, end=LAST, refresh=True, since="3d",
+    hf_api.upvote_bump = 5  # a later snapshot: every paper has 5 more upvotes
+    refreshed = run_fetch(store, hf_api, start=None, end=LAST, refresh=True, since="3d",
                     today=LAST)
     assert refreshed.fetched == ["2026-01-19", "2026-01-20", "2026-01-21"]
     assert refreshed.papers_new == 0 and refreshed.papers_updated == 32
@@ -109,19 +86,19 @@ def test_done_days_are_skipped_and_refresh_updates_upvotes(store, server):
     assert (kept["upvotes"] == kept["upvotes_before"]).all() and kept.height == 39
     assert store.read_papers().height == 71
     # --refresh alone covers the last 14 days
-    server.upvote_bump = 7
-    alone = run(store, server, start=None, end=None, refresh=True, today=LAST)
+    hf_api.upvote_bump = 7
+    alone = run_fetch(store, hf_api, start=None, end=None, refresh=True, today=LAST)
     assert alone.fetched == [str(LAST - dt.timedelta(days=i)) for i in range(13, -1, -1)]
     assert alone.papers_updated == 71 and alone.papers_new == 0 and len(alone.empty) == 9
     final = store.read_papers().join(before, on="paper_id", suffix="_before")
     assert (final["upvotes"] == final["upvotes_before"] + 7).all() and final.height == 71
 
 
-def test_continues_after_newest_day_and_covers_an_empty_store(store, server):
-    first = run(store, server, start=None, end=None, today=dt.date(2026, 1, 16))
+def test_continues_after_newest_day_and_covers_an_empty_store(store, hf_api):
+    first = run_fetch(store, hf_api, start=None, end=None, today=dt.date(2026, 1, 16))
     assert first.fetched == [f"2026-01-{d}" for d in range(10, 17)]  # the last 7 days
     assert "no days yet" in first.note
-    later = run(store, server, start=None, end=None, today=LAST)
+    later = run_fetch(store, hf_api, start=None, end=None, today=LAST)
     assert later.fetched == ["2026-01-17", "2026-01-18", "2026-01-19", "2026-01-20", "2026-01-21"]
     assert "continuing after 2026-01-16" in later.note
     assert set(store.read_papers()["paper_id"]) == ALL_IDS
@@ -137,48 +114,48 @@ def test_endpoint_follows_hf_endpoint(monkeypatch):
         resolve_endpoint("ftp://example")
 
 
-def test_bad_since_and_both_from_and_since(store, server):
+def test_bad_since_and_both_from_and_since(store, hf_api):
     with pytest.raises(InputError, match="--since"):
-        run(store, server, start=None, since="soon")
+        run_fetch(store, hf_api, start=None, since="soon")
     with pytest.raises(InputError, match="either --from or --since"):
-        run(store, server, since="3d")
+        run_fetch(store, hf_api, since="3d")
     assert not Path(store.fetch_state_path).exists()
 
 
-def test_at_most_three_requests_at_once(store, server):
+def test_at_most_three_requests_at_once(store, hf_api):
     for day in range(15, 22):
-        server.script(f"2026-01-{day}", Fault("hang", seconds=0.5))
-    summary = run(store, server, concurrency=3)
-    assert summary.failures == [] and server.max_inflight == 3
+        hf_api.script(f"2026-01-{day}", Fault("hang", seconds=0.5))
+    summary = run_fetch(store, hf_api, concurrency=3)
+    assert summary.failures == [] and hf_api.max_inflight == 3
     one = Store(store.root.parent / "one")
-    server.max_inflight = 0
+    hf_api.max_inflight = 0
     for day in range(15, 22):
-        server.script(f"2026-01-{day}", Fault("hang", seconds=0.05))
-    run(one, server, concurrency=1)
-    assert server.max_inflight == 1
+        hf_api.script(f"2026-01-{day}", Fault("hang", seconds=0.05))
+    run_fetch(one, hf_api, concurrency=1)
+    assert hf_api.max_inflight == 1
 
 
-def test_a_server_that_ignores_paging_does_not_loop(store, server):
-    server.ignore_paging = True
-    summary = run(store, server, page_size=10)
+def test_a_server_that_ignores_paging_does_not_loop(store, hf_api):
+    hf_api.ignore_paging = True
+    summary = run_fetch(store, hf_api, page_size=10)
     assert summary.failures == [] and set(store.read_papers()["paper_id"]) == ALL_IDS
-    assert len(server.requests_for("2026-01-16")) == 2  # p=1 brought the same papers: stop
+    assert len(hf_api.requests_for("2026-01-16")) == 2  # p=1 brought the same papers: stop
     assert sorted(p.name for p in store.raw_dir.glob("2026-01-16*")) == ["2026-01-16.json"]
 
 
-def test_raw_dir_option(store, server, tmp_path):
+def test_raw_dir_option(store, hf_api, tmp_path):
     raw = tmp_path / "elsewhere"
-    summary = run(store, server, raw_dir=raw)
+    summary = run_fetch(store, hf_api, raw_dir=raw)
     assert summary.raw_dir == str(raw) and len(list(raw.glob("*.json"))) == 7
     assert not store.raw_dir.exists() and store.read_papers().height == 71
 
 
-def test_one_fetch_per_store_at_a_time(store, server):
+def test_one_fetch_per_store_at_a_time(store, hf_api):
     from analysis.fetch import _store_lock
 
     with _store_lock(store), pytest.raises(InputError, match="another fetch is already running"):
-        run(store, server)
-    assert run(store, server).papers_new == 71
+        run_fetch(store, hf_api)
+    assert run_fetch(store, hf_api).papers_new == 71
 
 
 def test_days_left_unrecorded_by_a_killed_run_are_planned_again():
@@ -205,10 +182,10 @@ def test_retry_delay_honours_retry_after_within_the_cap():
     assert policy.delay(0, retry_after=500) == 30
 
 
-def test_days_after_today_are_not_fetched(store, server):
-    summary = run(store, server, start=dt.date(2026, 2, 1), end=dt.date(2026, 2, 5),
+def test_days_after_today_are_not_fetched(store, hf_api):
+    summary = run_fetch(store, hf_api, start=dt.date(2026, 2, 1), end=dt.date(2026, 2, 5),
                   today=dt.date(2026, 1, 31))
-    assert summary.planned == 0 and summary.exit_code == 0 and server.requests == []
+    assert summary.planned == 0 and summary.exit_code == 0 and hf_api.requests == []
     assert "no days from 2026-02-01 to 2026-01-31" in summary.lines()[0]
 
 
@@ -219,22 +196,22 @@ def test_token_is_not_sent_over_plain_http_to_another_machine():
     assert not _safe_for_token("http://mirror.example.org")
 
 
-def test_last_run_is_recorded(store, server):
+def test_last_run_is_recorded(store, hf_api):
     from analysis.fetch import last_run
 
     assert last_run(store) == {}
-    server.script("2026-01-19", Fault("html"))
-    run(store, server)
+    hf_api.script("2026-01-19", Fault("html"))
+    run_fetch(store, hf_api)
     got = last_run(store)
     assert {k: got[k] for k in ("planned", "fetched", "failed", "papers_new")} == {
         "planned": 7, "fetched": 6, "failed": 1, "papers_new": 71 - 12}
     assert got["at"].endswith("Z")
 
 
-def test_a_day_of_exactly_one_full_page_asks_once_more(store, server):
+def test_a_day_of_exactly_one_full_page_asks_once_more(store, hf_api):
     day = dt.date(2026, 1, 20)  # 4 papers
-    summary = run(store, server, start=day, end=day, page_size=4)
-    assert [r.query.get("p") for r in server.requests] == [None, "1"]
+    summary = run_fetch(store, hf_api, start=day, end=day, page_size=4)
+    assert [r.query.get("p") for r in hf_api.requests] == [None, "1"]
     assert summary.fetched == ["2026-01-20"] and summary.papers_new == 4
     assert json.loads((store.raw_dir / "2026-01-20.p1.json").read_bytes()) == []
     assert state_of(store)["2026-01-20"]["pages"] == 2

@@ -12,20 +12,12 @@ import time
 from pathlib import Path
 
 import polars as pl
-import pytest
-from hf_server import ALL_IDS, FETCH_DAYS, PAPER_DAYS, Fault, HFServer, ids_of
+from hf_server import ALL_IDS, FETCH_DAYS, PAPER_DAYS, Fault, ids_of
 
 from analysis.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "hf_TestTokenThatMustNeverBeWritten_7f3a9c"
-
-
-@pytest.fixture
-def server():
-    with HFServer() as srv:
-        assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
-        yield srv
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -55,10 +47,10 @@ def ok_days(store: Store) -> list[str]:
     return sorted(d for d, r in days.items() if r["status"] == "ok")
 
 
-def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, server):
+def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, hf_api):
     store = Store(tmp_path / "store")
-    server.fail_from = "2026-01-17"  # two days answer, then the server hangs
-    proc = subprocess.Popen(fetch_args(store.root, "--endpoint", server.endpoint,
+    hf_api.fail_from = "2026-01-17"  # two days answer, then the hf_api hangs
+    proc = subprocess.Popen(fetch_args(store.root, "--endpoint", hf_api.endpoint,
                                        "--concurrency", "1", "--timeout", "60"),
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
@@ -67,7 +59,7 @@ def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, server):
         while ok_days(store) != ["2026-01-15", "2026-01-16"]:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
-        assert server.requests_for("2026-01-17")  # it was waiting on the third day
+        assert hf_api.requests_for("2026-01-17")  # it was waiting on the third day
     finally:
         proc.kill()  # SIGKILL: no cleanup of any kind
         proc.communicate()
@@ -75,15 +67,15 @@ def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, server):
     half = store.read_papers()
     assert set(half["paper_id"]) == ids_of("2026-01-15") | ids_of("2026-01-16")
 
-    server.fail_from = None
-    server.requests.clear()
-    done = run_cli(fetch_args(store.root, "--endpoint", server.endpoint, "--json"), cli_env())
+    hf_api.fail_from = None
+    hf_api.requests.clear()
+    done = run_cli(fetch_args(store.root, "--endpoint", hf_api.endpoint, "--json"), cli_env())
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["fetched"] == ["2026-01-17", "2026-01-18", "2026-01-19", "2026-01-20",
                                   "2026-01-21"] and summary["skipped"] == 2
     assert summary["papers_new"] == 71 - half.height
-    assert {r.query["date"] for r in server.requests} == set(summary["fetched"])
+    assert {r.query["date"] for r in hf_api.requests} == set(summary["fetched"])
     papers = store.read_papers()
     assert papers.height == 71 and papers["paper_id"].n_unique() == 71
     assert set(papers["paper_id"]) == ALL_IDS
@@ -95,15 +87,15 @@ def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, server):
     assert not [p for p in store.root.rglob("*.tmp")]
 
 
-def test_ctrl_c_keeps_finished_days_and_says_how_to_resume(tmp_path, server):
+def test_ctrl_c_keeps_finished_days_and_says_how_to_resume(tmp_path, hf_api):
     store = Store(tmp_path / "store")
-    server.fail_from = "2026-01-19"
-    proc = subprocess.Popen(fetch_args(store.root, "--endpoint", server.endpoint,
+    hf_api.fail_from = "2026-01-19"
+    proc = subprocess.Popen(fetch_args(store.root, "--endpoint", hf_api.endpoint,
                                        "--concurrency", "1", "--timeout", "60"),
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not server.requests_for("2026-01-19") or len(ok_days(store)) < 4:
+    while not hf_api.requests_for("2026-01-19") or len(ok_days(store)) < 4:
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     t0 = time.monotonic()
@@ -116,21 +108,21 @@ def test_ctrl_c_keeps_finished_days_and_says_how_to_resume(tmp_path, server):
     assert set(store.read_papers()["paper_id"]) == ids_of("2026-01-15") | ids_of("2026-01-16")
 
 
-def test_token_is_sent_and_never_shown_or_written(tmp_path, server):
+def test_token_is_sent_and_never_shown_or_written(tmp_path, hf_api):
     store = tmp_path / "store"
-    server.script("2026-01-16", Fault("status", 500))
-    res = run_cli(fetch_args(store, "--endpoint", server.endpoint), cli_env(HF_TOKEN=TOKEN))
+    hf_api.script("2026-01-16", Fault("status", 500))
+    res = run_cli(fetch_args(store, "--endpoint", hf_api.endpoint), cli_env(HF_TOKEN=TOKEN))
     assert res.returncode == 0, res.stderr
-    assert {r.authorization for r in server.requests} == {f"Bearer {TOKEN}"}
+    assert {r.authorization for r in hf_api.requests} == {f"Bearer {TOKEN}"}
     assert TOKEN not in res.stdout + res.stderr
     files = [p for p in store.rglob("*") if p.is_file()]
     assert len(files) >= 9  # papers, state, raw days
     for path in files:
         assert TOKEN.encode() not in path.read_bytes(), path
     # a rejected token: the message says what to do and still does not echo it
-    server.script("2026-01-22", Fault("status", 401, body=b'{"error":"Invalid credentials"}'))
+    hf_api.script("2026-01-22", Fault("status", 401, body=b'{"error":"Invalid credentials"}'))
     bad = run_cli([sys.executable, "-m", "analysis.cli", "fetch", "--store", str(store),
-                   "--from", "2026-01-22", "--to", "2026-01-22", "--endpoint", server.endpoint],
+                   "--from", "2026-01-22", "--to", "2026-01-22", "--endpoint", hf_api.endpoint],
                   cli_env(HF_TOKEN=TOKEN))
     assert bad.returncode == 1 and "HTTP 401" in bad.stderr and "HF_TOKEN" in bad.stderr
     assert TOKEN not in bad.stdout + bad.stderr
@@ -138,18 +130,18 @@ def test_token_is_sent_and_never_shown_or_written(tmp_path, server):
         assert not path.is_file() or TOKEN.encode() not in path.read_bytes()
 
 
-def test_follows_hf_endpoint_and_prints_a_summary(tmp_path, server):
-    res = run_cli(fetch_args(tmp_path / "s", "--quiet"), cli_env(HF_ENDPOINT=server.endpoint))
+def test_follows_hf_endpoint_and_prints_a_summary(tmp_path, hf_api):
+    res = run_cli(fetch_args(tmp_path / "s", "--quiet"), cli_env(HF_ENDPOINT=hf_api.endpoint))
     assert res.returncode == 0, res.stderr
     assert "days fetched: 7 of 7 (2 without a list)" in res.stdout
     assert "papers: 71 new, 0 updated" in res.stdout
-    assert len(server.requests) == 7
+    assert len(hf_api.requests) == 7
 
 
-def test_nothing_fetched_is_exit_1_with_one_line_naming_day_and_url(tmp_path, server):
+def test_nothing_fetched_is_exit_1_with_one_line_naming_day_and_url(tmp_path, hf_api):
     for day in range(15, 22):
-        server.script(f"2026-01-{day}", Fault("html"))
-    res = run_cli(fetch_args(tmp_path / "s", "--endpoint", server.endpoint, "--quiet"),
+        hf_api.script(f"2026-01-{day}", Fault("html"))
+    res = run_cli(fetch_args(tmp_path / "s", "--endpoint", hf_api.endpoint, "--quiet"),
                   cli_env())
     assert res.returncode == 1
     err = [line for line in res.stderr.splitlines() if line.strip()]
@@ -159,9 +151,9 @@ def test_nothing_fetched_is_exit_1_with_one_line_naming_day_and_url(tmp_path, se
     assert not (tmp_path / "s" / "papers.parquet").exists()
 
 
-def test_partial_failure_is_exit_0_and_listed(tmp_path, server):
-    server.script("2026-01-19", *[Fault("status", 503)] * 5)
-    res = run_cli(fetch_args(tmp_path / "s", "--endpoint", server.endpoint, "--quiet",
+def test_partial_failure_is_exit_0_and_listed(tmp_path, hf_api):
+    hf_api.script("2026-01-19", *[Fault("status", 503)] * 5)
+    res = run_cli(fetch_args(tmp_path / "s", "--endpoint", hf_api.endpoint, "--quiet",
                              "--retries", "1"), cli_env())
     assert res.returncode == 0
     assert "failures: 1 day(s); they are retried next run" in res.stdout

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from conftest import DAILY
-from hf_server import ALL_IDS, FIRST, LAST, HFServer, no_real_endpoint
+from hf_server import ALL_IDS, FIRST, LAST
 
 from analysis.fetch import fetch
 from analysis.http_client import RetryPolicy
@@ -15,40 +15,30 @@ from analysis.store import BUNDLED_STORE, Store
 FAST = RetryPolicy(timeout=5.0, retries=2, backoff=0.02)
 NEW_IDS = ALL_IDS
 
-
-@pytest.fixture(autouse=True)
-def _no_real_endpoint(monkeypatch):
-    no_real_endpoint(monkeypatch)
+pytestmark = pytest.mark.usefixtures("no_hf_endpoint")
 
 
-@pytest.fixture
-def server():
-    with HFServer() as srv:
-        assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
-        yield srv
-
-
-def test_no_topic_model_is_said_not_an_error(tmp_path, server):
-    summary = fetch(Store(tmp_path / "s"), FIRST, LAST, endpoint=server.endpoint, policy=FAST)
+def test_no_topic_model_is_said_not_an_error(tmp_path, hf_api):
+    summary = fetch(Store(tmp_path / "s"), FIRST, LAST, endpoint=hf_api.endpoint, policy=FAST)
     assert summary.exit_code == 0 and summary.papers_new == 71
     assert summary.topics.startswith("no topic model in this store")
 
 
-def test_a_broken_topic_model_does_not_lose_the_fetched_papers(tmp_path, server):
+def test_a_broken_topic_model_does_not_lose_the_fetched_papers(tmp_path, hf_api):
     from analysis.topic_artifacts import ASSIGNMENTS, META, TOPIC_TABLE
 
     store = Store(tmp_path / "s")
     store.topics_dir.mkdir(parents=True)
     for name in (ASSIGNMENTS, TOPIC_TABLE, META):
         (store.topics_dir / name).write_bytes(b"damaged")
-    summary = fetch(store, FIRST, LAST, endpoint=server.endpoint, policy=FAST)
+    summary = fetch(store, FIRST, LAST, endpoint=hf_api.endpoint, policy=FAST)
     assert summary.exit_code == 0 and store.read_papers().height == 71
     assert summary.topics.startswith("topic assignment failed (")
     assert "papertrends assign" in summary.topics and "\n" not in summary.topics
 
 
 @pytest.mark.slow
-def test_new_papers_get_topics_without_a_refit(tmp_path, server):
+def test_new_papers_get_topics_without_a_refit(tmp_path, hf_api):
     from analysis.embeddings import fast_model_dir
     from analysis.ingest import ingest
     from analysis.topic_artifacts import read_assignments, read_meta, read_topic_table
@@ -63,7 +53,7 @@ def test_new_papers_get_topics_without_a_refit(tmp_path, server):
     meta, table = read_meta(store), read_topic_table(store)
     assert not NEW_IDS & set(read_assignments(store)["paper_id"])
 
-    summary = fetch(store, FIRST, LAST, endpoint=server.endpoint, policy=FAST)
+    summary = fetch(store, FIRST, LAST, endpoint=hf_api.endpoint, policy=FAST)
     assert summary.papers_new == 71
     assert summary.topics.startswith("71 new paper(s) given topics without a refit"), summary.topics
     assigned = read_assignments(store)
