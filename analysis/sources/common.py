@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import math
 import re
+from collections.abc import Callable, Iterable
 
 import polars as pl
 
@@ -20,6 +21,7 @@ from analysis.schema import (
     MIN_DATE,
     SCHEMA,
     InputError,
+    Problems,
     clean_text,
     normalise_title,
     validate,
@@ -33,8 +35,13 @@ MAX_UPVOTES = 10_000_000
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
 
 
-def decode(data: bytes, *, file: str) -> str:
-    """Bytes -> text (UTF-8, a BOM dropped), or an InputError naming the byte offset."""
+def decode(data: bytes | str, *, file: str) -> str:
+    """Bytes -> text (UTF-8, a BOM dropped), or an InputError naming the byte offset.
+
+    Text passes through unchanged.
+    """
+    if isinstance(data, str):
+        return data
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -189,3 +196,35 @@ def to_frame(rows: list[dict]) -> pl.DataFrame:
         return validate(pl.DataFrame(schema=SCHEMA))
     frame = pl.DataFrame(rows, schema=SCHEMA, strict=False)
     return validate(frame)
+
+
+def checked_rows(
+    labelled: Iterable[tuple[str, object]],
+    make_row: Callable[[object, list[str]], dict],
+    *,
+    file: str,
+    problems: Problems,
+    notes: list[str] | None,
+) -> list[dict]:
+    """(entry label, raw entry) pairs -> canonical rows, the bad entries left out.
+
+    Args:
+        labelled: each raw entry with its label for messages (``entry 3``, ``line 12``).
+        make_row: builds one canonical row from an entry; it may append notes about values it
+            changed to the list it is given, and raises InputError for a bad entry.
+        file: name used in messages.
+        problems: an InputError of an entry goes here, with ``file`` and the label set.
+        notes: when given, each entry's notes are added as ``file: label: note``.
+    """
+    rows = []
+    for label, entry in labelled:
+        entry_notes: list[str] = []
+        try:
+            rows.append(make_row(entry, entry_notes))
+        except InputError as err:
+            err.file, err.entry = file, label
+            problems.add(err)
+            continue
+        if notes is not None:
+            notes.extend(f"{file}: {label}: {n}" for n in entry_notes)
+    return rows

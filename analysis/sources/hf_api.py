@@ -25,6 +25,7 @@ from analysis.sources.common import (
     check_names,
     check_text,
     check_upvotes,
+    checked_rows,
     decode,
     to_frame,
 )
@@ -117,7 +118,7 @@ def parse_response(
     Raises:
         InputError: the whole body is unusable (empty, not JSON, an HTML page, an error object).
     """
-    text = decode(data, file=file) if isinstance(data, bytes) else data
+    text = decode(data, file=file)
     entries = entries_of(load_json(text, file=file), file=file)
     return parse_entries(entries, file=file, listed=listed, problems=problems, notes=notes)
 
@@ -131,7 +132,7 @@ def parse_entry_lines(
     notes: list[str] | None = None,
 ) -> pl.DataFrame:
     """API entries saved as JSON Lines (one entry per line); bad lines go to problems."""
-    text = decode(data, file=file) if isinstance(data, bytes) else data
+    text = decode(data, file=file)
     labelled = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -158,17 +159,8 @@ def parse_entries(
 
 def _frame(labelled: list[tuple[str, object]], *, file: str, listed: dt.date | None,
            problems: Problems, notes: list[str] | None) -> pl.DataFrame:
-    rows = []
-    for label, entry in labelled:
-        entry_notes: list[str] = []
-        try:
-            rows.append(_row(entry, listed, entry_notes))
-        except InputError as err:
-            err.file, err.entry = file, label
-            problems.add(err)
-            continue
-        if notes is not None:
-            notes.extend(f"{file}: {label}: {n}" for n in entry_notes)
+    rows = checked_rows(labelled, lambda entry, changed: _row(entry, listed, changed),
+                        file=file, problems=problems, notes=notes)
     return to_frame(rows)
 
 

@@ -24,7 +24,7 @@ import re
 import polars as pl
 
 from analysis.schema import MAX_DATE, MIN_DATE, InputError, Problems
-from analysis.sources.common import check_text, decode, title_id, to_frame
+from analysis.sources.common import check_text, checked_rows, decode, title_id, to_frame
 
 SOURCE = "hf-page-dump"
 
@@ -135,7 +135,7 @@ def parse_page_dump(
     Raises:
         InputError: the text holds no papers, or a year-less date needs ``reference_date``.
     """
-    text = decode(data, file=file) if isinstance(data, bytes) else data
+    text = decode(data, file=file)
     lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())]
     tokens = [(n, _classify(ln), ln.strip()) for n, ln in lines]
     tokens = [t for t in tokens if t[1] not in ("blank", "chrome")]
@@ -215,31 +215,30 @@ def _flush(run, rows, file, problems, notes, last, drop_last=False) -> None:
     if drop_last:
         pairs = pairs[:-1]
         last = None
-    for j, (n, title, abstract) in enumerate(pairs):
-        meta = last if (last is not None and j == len(pairs) - 1) else {}
-        entry_notes: list[str] = []
-        try:
-            clean_title = check_text(title, "title", "title", entry_notes)
-            if not clean_title:
-                raise InputError("empty title", field="title")
-            row = {
-                "paper_id": title_id(clean_title),
-                "title": clean_title,
-                "abstract": check_text(abstract, "abstract", "abstract", entry_notes),
-                "published": meta.get("published"),
-                "listed": None,
-                "upvotes": meta.get("upvotes"),
-                "authors": [],
-                "n_authors": meta.get("n_authors"),
-                "organization": check_text(meta.get("organization"), "organization",
-                                           "organization", entry_notes),
-                "keywords": [],
-                "source": SOURCE,
-            }
-        except InputError as err:
-            err.file, err.entry = file, f"line {n}"
-            problems.add(err)
-            continue
-        rows.append(row)
-        if notes is not None:
-            notes.extend(f"{file}: line {n}: {x}" for x in entry_notes)
+    labelled = [
+        (f"line {n}", (title, abstract, last if last is not None and j == len(pairs) - 1 else {}))
+        for j, (n, title, abstract) in enumerate(pairs)
+    ]
+    rows.extend(checked_rows(labelled, _paper_row, file=file, problems=problems, notes=notes))
+
+
+def _paper_row(paper: tuple[str, str, dict], notes: list[str]) -> dict:
+    """(title, abstract, metadata) of one paper -> a canonical row."""
+    title, abstract, meta = paper
+    clean_title = check_text(title, "title", "title", notes)
+    if not clean_title:
+        raise InputError("empty title", field="title")
+    return {
+        "paper_id": title_id(clean_title),
+        "title": clean_title,
+        "abstract": check_text(abstract, "abstract", "abstract", notes),
+        "published": meta.get("published"),
+        "listed": None,
+        "upvotes": meta.get("upvotes"),
+        "authors": [],
+        "n_authors": meta.get("n_authors"),
+        "organization": check_text(meta.get("organization"), "organization", "organization",
+                                   notes),
+        "keywords": [],
+        "source": SOURCE,
+    }

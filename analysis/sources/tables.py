@@ -25,6 +25,7 @@ from analysis.sources.common import (
     check_names,
     check_text,
     check_upvotes,
+    checked_rows,
     decode,
     title_id,
     to_frame,
@@ -109,24 +110,15 @@ def rows_from_records(
 ) -> pl.DataFrame:
     """(entry label, record) pairs -> canonical frame; bad records go to problems."""
     plan = _column_plan(header, mapping, file=file)
-    rows = []
-    for label, record in records:
-        entry_notes: list[str] = []
-        try:
-            rows.append(_row(record, plan, source, entry_notes))
-        except InputError as err:
-            err.file, err.entry = file, label
-            problems.add(err)
-            continue
-        if notes is not None:
-            notes.extend(f"{file}: {label}: {n}" for n in entry_notes)
+    rows = checked_rows(records, lambda record, changed: _row(record, plan, source, changed),
+                        file=file, problems=problems, notes=notes)
     return to_frame(rows)
 
 
 def parse_csv(data: bytes | str, *, file: str, mapping: dict[str, str], problems: Problems,
               notes: list[str] | None = None) -> pl.DataFrame:
     """A CSV (or tab-separated) table with a header row."""
-    text = decode(data, file=file) if isinstance(data, bytes) else data
+    text = decode(data, file=file)
     if not text.strip():
         raise InputError("file is empty", file=file)
     first = text.lstrip("\r\n").split("\n", 1)[0]
@@ -191,7 +183,7 @@ def parse_parquet(data: bytes, *, file: str, mapping: dict[str, str], problems: 
 def parse_jsonl(data: bytes | str, *, file: str, mapping: dict[str, str], problems: Problems,
                 notes: list[str] | None = None) -> pl.DataFrame:
     """JSON Lines: one object per line."""
-    text = decode(data, file=file) if isinstance(data, bytes) else data
+    text = decode(data, file=file)
     records: list[tuple[str, dict]] = []
     header: dict[str, None] = {}
     for n, line in enumerate(text.splitlines(), 1):
