@@ -20,11 +20,16 @@ PICK = "pick"
 WIDTH = 640
 HEIGHT = 320
 OUTLIER_COLOUR = "#b0b0b0"
-#: A fixed colour per topic id (id modulo the length); the outlier topic -1 is always grey.
+#: A fixed colour per topic id (id modulo the length); the outlier topic -1 is always grey
+#: (no grey in the palette, so no topic looks like the outliers).
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#1f77b4", "#17becf", "#bcbd22", "#8c564b", "#d62728", "#2ca02c", "#9467bd",
-    "#7f7f7f", "#e377c2", "#aec7e8", "#ffbb78",
+    "#393b79", "#e377c2", "#aec7e8", "#ffbb78",
+    # category20b: 40 colours in all, so the ~37 topics of the bundled corpus rarely share one
+    "#5254a3", "#637939", "#8ca252", "#b5cf6b", "#8c6d31", "#bd9e39", "#e7ba52", "#843c39",
+    "#ad494a", "#d6616b", "#e7969c", "#7b4173", "#a55194", "#ce6dbd", "#de9ed6", "#6b6ecf",
+    "#9c9ede", "#cedb9c", "#e7cb94", "#17a2b8",
 )
 #: Colours for keyword phrases, in the order the phrases are given.
 PHRASE_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
