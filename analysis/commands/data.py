@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.commands.common import add_store_arg, emit, open_store, parse_date
+from analysis.commands.common import add_output_args, add_store_arg, emit, open_store, parse_date
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -49,16 +49,13 @@ def register(sub) -> None:
     p.add_argument("--basis", choices=("published", "listed"), default="listed",
                    help="which date --from/--to use")
     p.add_argument("--limit", type=int, default=None, help="at most this many rows")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true", help="print JSON")
-    g.add_argument("--csv", action="store_true", help="print CSV")
+    add_output_args(p)
     p.set_defaults(func=cmd_papers)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from analysis.ingest import ingest
     from analysis.sources.tables import parse_mapping
-    from analysis.store import Store
 
     report = ingest(Store(args.store), args.sources, reference_date=args.reference_date,
                     mapping=parse_mapping(args.mapping), strict=args.strict)
@@ -165,12 +162,10 @@ def paper_list(store: Store, *, topic: int | None = None, start: dt.date | None 
 
 def _assignments(store: Store) -> pl.DataFrame | None:
     """paper_id -> topic from the topics helper's artifacts, or None when there are none."""
+    from analysis import topic_artifacts
+
     try:
-        from analysis import topic_artifacts
-    except ImportError:
-        return None
-    try:
-        if hasattr(topic_artifacts, "has_topics") and not topic_artifacts.has_topics(store):
+        if not topic_artifacts.has_topics(store):
             return None
         frame = topic_artifacts.read_assignments(store)
     except (InputError, OSError, ValueError, KeyError, pl.exceptions.PolarsError):
