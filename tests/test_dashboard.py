@@ -15,9 +15,9 @@ import os
 import polars as pl
 import pytest
 from conftest import REPO
+from dashboard_helpers import APP, ok, run
 from streamlit.testing.v1 import AppTest
 
-APP = str(REPO / "dashboard" / "app.py")
 BUNDLED = REPO / "data"
 PAGES = ("overview.py", "topics.py", "keywords.py", "upvotes.py", "papers.py")
 
@@ -32,21 +32,6 @@ def bundled_store(monkeypatch):
 def papers() -> pl.DataFrame:
     """The bundled paper table, read directly (independent of the dashboard's code)."""
     return pl.read_parquet(BUNDLED / "papers.parquet")
-
-
-def run(page: str = "overview.py", **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update(query)
-    at.run()
-    if page != "overview.py":
-        at.switch_page(page).run()
-    ok(at)
-    return at
-
-
-def ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -8,11 +8,12 @@ import datetime as dt
 import polars as pl
 import pytest
 from conftest import DAILY, REPO
+from dashboard_helpers import APP
+from dashboard_helpers import run as open_app
 from streamlit.testing.v1 import AppTest
 
 from analysis.store import Store
 
-APP = str(REPO / "dashboard" / "app.py")
 XSS_TITLE = "<script>alert(1)</script>"
 XSS_ABSTRACT = ('See <a href="javascript:alert(2)">this link</a> and '
                 "[that one](javascript:alert(3)) about training parameters. "
@@ -46,14 +47,9 @@ def store(tmp_path, monkeypatch) -> Store:
     return s
 
 
-def run(page="overview.py", **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update(query)
-    at.run()
-    if page != "overview.py":
-        at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+def run(page: str = "overview.py", **query) -> AppTest:
+    """The app on ``page``; error messages allowed (some tests here expect one)."""
+    return open_app(page, allow_errors=True, **query)
 
 
 def test_hostile_paper_text_is_escaped_in_the_detail(store):

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from conftest import REPO
+from dashboard_helpers import APP, run
 from streamlit.testing.v1 import AppTest
 
-APP = str(REPO / "dashboard" / "app.py")
 STORE = Path(os.environ.get("PAPERTRENDS_TEST_TOPIC_STORE") or REPO / "data")
 
 pytestmark = pytest.mark.skipif(
@@ -37,17 +37,6 @@ def table() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def topics() -> pl.DataFrame:
     return pl.read_parquet(STORE / "topics" / "topic_table.parquet")
-
-
-def run(page="overview.py", **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update(query)
-    at.run()
-    if page != "overview.py":
-        at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def biggest(topics: pl.DataFrame) -> dict:
