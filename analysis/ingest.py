@@ -15,10 +15,12 @@ come from the best source (API over tables over page dumps; newer input over the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +84,7 @@ class IngestReport:
         return {
             "store": self.store,
             "files": len(self.files),
-            "formats": _count(self.files.values()),
+            "formats": dict(sorted(Counter(self.files.values()).items())),
             "loaded": self.loaded,
             "papers": self.papers,
             "added": self.stats.added,
@@ -94,13 +96,6 @@ class IngestReport:
             "notes": self.notes[:200],
             "written": self.written,
         }
-
-
-def _count(values: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return dict(sorted(out.items()))
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -316,12 +311,9 @@ def ingest(
 ) -> IngestReport:
     """Load sources and merge them into the store atomically (nothing written on error)."""
     loaded = load_sources(paths, reference_date=reference_date, mapping=mapping, strict=strict)
-    old = read_existing(store)
-    merged, stats = merge(old, loaded.frame)
-    written = _write(store, old, merged)
-    return IngestReport(store=str(store.root), files=loaded.files, loaded=loaded.frame.height,
-                        papers=merged.height, stats=stats, problems=loaded.problems,
-                        notes=loaded.notes, written=written)
+    report = ingest_frame(store, loaded.frame)
+    return dataclasses.replace(report, files=loaded.files, problems=loaded.problems,
+                               notes=loaded.notes)
 
 
 def ingest_frame(store: Store, frame: pl.DataFrame) -> IngestReport:
