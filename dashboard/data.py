@@ -102,6 +102,13 @@ def _load(root: str, stamp: tuple) -> Loaded:
     return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def similar_papers(root: str, stamp: tuple, paper_id: str, k: int = 5) -> pl.DataFrame:
+    """``topic_artifacts.similar_papers``, cached per store version and paper (it reads the
+    papers and the embedding cache, so it is not redone on every rerun while a paper is open)."""
+    return artifacts().similar_papers(Store(root), paper_id, k=k)
+
+
 def load(store: Store) -> Loaded:
     """The store's data, from the cache when its files have not changed."""
     return _load(str(store.root.resolve()), stamp(store))

@@ -50,7 +50,7 @@ def _similar(ctx: Context, paper_id: str) -> None:
     if not ctx.loaded.has_topics:
         return
     try:
-        sim = data.artifacts().similar_papers(ctx.store, paper_id, k=5)
+        sim = data.similar_papers(ctx.loaded.root, ctx.loaded.stamp, paper_id, k=5)
     except (FileNotFoundError, KeyError, ValueError):
         sim = None
     if sim is None or sim.height == 0:
