@@ -246,6 +246,8 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
         scale: PNG scale factor for the zip.
         svg_max: charts whose SVG is larger than this many bytes show as PNG on the page.
     """
+    import vl_convert
+
     prov = provenance(store, lf, filters, views)
     files: dict[str, bytes] = {}
     sections = []
@@ -253,7 +255,8 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
         svg = to_svg(view.chart)
         stem = file_name(view.name, filters, "x", view.options)[:-2]
         files[f"{stem}.svg"] = svg.encode("utf-8")
-        files[f"{stem}.png"] = to_png(view.chart, scale=scale)
+        # the SVG already holds the rendered chart: rasterise it rather than run Vega again
+        files[f"{stem}.png"] = vl_convert.svg_to_png(svg, scale=scale)
         files[f"{stem}.csv"] = to_csv(view).encode("utf-8")
         sections.append(_view_section(view, files, stem, svg_max))
     for heading, frame in (tables or {}).items():
