@@ -25,10 +25,15 @@ FORMATS = ("hf-api", "hf-api-lines", "page-dump", "csv", "parquet", "jsonl", "js
 
 def detect(data: bytes, *, file: str) -> str:
     """The format of a file's bytes, or an InputError saying it is empty or unknown."""
+    return _detect(data, file=file)[0]
+
+
+def _detect(data: bytes, *, file: str) -> tuple[str, list | None]:
+    """The format, and the parsed list when the file is a JSON list (so it is parsed once)."""
     if not data.strip():
         raise InputError("file is empty", file=file, hint="check the file and try again")
     if data[:4] == b"PAR1":
-        return "parquet"
+        return "parquet", None
     text = decode(data, file=file)
     head = text.lstrip()
     if head.startswith("<"):
@@ -38,27 +43,27 @@ def detect(data: bytes, *, file: str) -> str:
             hint="download the data again",
         )
     if head.startswith("["):
-        return _json_list_kind(text, file=file)
+        return _json_list_kind(text)
     if head.startswith("{"):
         first = head.split("\n", 1)[0].strip()
         try:
             obj = json.loads(first)
         except (json.JSONDecodeError, RecursionError):
-            return "hf-api"  # a multi-line object: let the API parser say what is wrong
+            return "hf-api", None  # a multi-line object: let the API parser say what is wrong
         if isinstance(obj, dict) and ("error" in obj or "data" in obj or "paper" in obj) and (
             "\n" not in head.strip()
         ):
-            return "hf-api"
+            return "hf-api", None
         if isinstance(obj, dict) and isinstance(obj.get("paper"), dict):
-            return "hf-api-lines"  # API entries saved one per line
-        return "jsonl"
+            return "hf-api-lines", None  # API entries saved one per line
+        return "jsonl", None
     if page_dump.looks_like_page_dump(text):
-        return "page-dump"
+        return "page-dump", None
     first = head.split("\n", 1)[0]
     if ("," in first or "\t" in first) and len(first) < 10_000:
-        return "csv"
+        return "csv", None
     if first.strip() in ("title", "paper_id"):  # a one-column table
-        return "csv"
+        return "csv", None
     raise InputError(
         "unknown format",
         file=file,
@@ -66,17 +71,18 @@ def detect(data: bytes, *, file: str) -> str:
     )
 
 
-def _json_list_kind(text: str, *, file: str) -> str:
-    """A JSON list: API entries ({paper: ...}) or flat records ({title: ...})."""
+def _json_list_kind(text: str) -> tuple[str, list | None]:
+    """A JSON list: API entries ({paper: ...}) or flat records ({title: ...}), and the list."""
     try:
         obj = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        return "hf-api"  # the API parser reports where the JSON breaks
-    if isinstance(obj, list):
-        first = next((e for e in obj if isinstance(e, dict)), None)
-        if first is not None and "paper" not in first and "title" in first:
-            return "json-records"
-    return "hf-api"
+        return "hf-api", None  # the API parser reports where the JSON breaks
+    if not isinstance(obj, list):
+        return "hf-api", None
+    first = next((e for e in obj if isinstance(e, dict)), None)
+    if first is not None and "paper" not in first and "title" in first:
+        return "json-records", obj
+    return "hf-api", obj
 
 
 def parse(
@@ -95,7 +101,9 @@ def parse(
     Raises:
         InputError: the file as a whole cannot be used.
     """
-    fmt = fmt or detect(data, file=file)
+    parsed = None  # the JSON list detection already parsed, if any
+    if fmt is None:
+        fmt, parsed = _detect(data, file=file)
     mapping = mapping or {}
     if mapping and fmt not in ("csv", "parquet", "jsonl", "json-records"):
         raise InputError(f"--map applies to tables, but this file is {fmt}", file=file,
@@ -103,8 +111,12 @@ def parse(
     if fmt == "hf-api":
         if listed is None:
             listed = hf_api.listing_date_from_name(file)
-        frame = hf_api.parse_response(data, file=file, listed=listed, problems=problems,
-                                      notes=notes)
+        if parsed is not None:
+            frame = hf_api.parse_entries(parsed, file=file, listed=listed, problems=problems,
+                                         notes=notes)
+        else:
+            frame = hf_api.parse_response(data, file=file, listed=listed, problems=problems,
+                                          notes=notes)
     elif fmt == "hf-api-lines":
         if listed is None:
             listed = hf_api.listing_date_from_name(file)
@@ -122,7 +134,7 @@ def parse(
         frame = tables.parse_jsonl(data, file=file, mapping=mapping, problems=problems,
                                    notes=notes)
     elif fmt == "json-records":
-        records = json.loads(decode(data, file=file))
+        records = parsed if parsed is not None else json.loads(decode(data, file=file))
         pairs, header = [], {}
         for i, rec in enumerate(records):
             if isinstance(rec, dict):
