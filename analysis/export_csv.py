@@ -18,9 +18,7 @@ def neutralise(df: pl.DataFrame) -> pl.DataFrame:
             out.append(col)
             continue
         out.append(
-            pl.when(col.str.starts_with("=") | col.str.starts_with("+") | col.str.starts_with("-")
-                    | col.str.starts_with("@") | col.str.starts_with("\t")
-                    | col.str.starts_with("\r"))
+            pl.when(pl.any_horizontal(col.str.starts_with(c) for c in DANGEROUS))
             .then(pl.lit("'") + col)
             .otherwise(col)
             .alias(name)
