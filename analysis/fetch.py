@@ -170,10 +170,8 @@ def fetch(
 
 def assign_topics(store: Store, progress: Callable[[str], None] | None = None) -> str:
     """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
-    try:
-        from analysis.topic_artifacts import has_topics
-    except ImportError:
-        return "not assigned: the topic modules are not available"
+    from analysis.topic_artifacts import has_topics
+
     try:
         if not has_topics(store):
             return (f"no topic model in this store; run `papertrends fit --store {store.root}` "
@@ -188,8 +186,6 @@ def assign_topics(store: Store, progress: Callable[[str], None] | None = None) -
     counts = dict(counts or {})
     return (f"{counts.get('assigned', 0)} new paper(s) given topics without a refit "
             f"({counts.get('unchanged', 0)} kept theirs)")
-
-
 
 
 def last_run(store: Store) -> dict:
