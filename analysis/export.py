@@ -28,9 +28,10 @@ import altair as alt
 import polars as pl
 
 from analysis.export_csv import safe_csv
-from analysis.filters import Filters, apply
+from analysis.filters import Filters
 from analysis.schema import InputError
 from analysis.store import atomic_write_bytes, atomic_write_text
+from analysis.views import scope
 
 FORMATS = ("png", "svg", "html", "csv")
 #: SVG rendering (crisp when zoomed or printed); vega-embed's menu keeps "save as PNG/SVG" but
@@ -186,16 +187,14 @@ def topic_meta(store) -> dict | None:
 def provenance(store, lf: pl.LazyFrame, filters: Filters, views: Sequence = ()) -> dict:
     """Where a report's numbers come from: filters, period, paper count and date span, store
     and corpus hash, topic-model settings and seed, package versions and when it was made."""
-    row = apply(lf, filters).select(
-        pl.len().alias("n"), pl.col("date").min().alias("a"), pl.col("date").max().alias("b"),
-    ).collect().row(0)
+    sc = scope(lf, filters)
     meta = topic_meta(store)
     return {
         "filters": filters.as_dict(),
         "filters_text": filters.describe(),
         "period": filters.period,
-        "papers": int(row[0]),
-        "date_span": {"basis": filters.basis, "first": _iso(row[1]), "last": _iso(row[2])},
+        "papers": sc.papers,
+        "date_span": {"basis": filters.basis, "first": _iso(sc.first), "last": _iso(sc.last)},
         "store": str(Path(store.root).resolve()),
         "corpus_hash": store.corpus_hash(),
         "topic_model": meta,
