@@ -90,10 +90,6 @@ def _need_topics(lf: pl.LazyFrame) -> None:
                          hint="run `papertrends fit --store DIR` first")
 
 
-def _labels(lf: pl.LazyFrame) -> pl.LazyFrame:
-    return lf.select("topic", pl.col("topic_label").alias("label")).unique("topic")
-
-
 def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
     """Papers per period (empty periods as zero)."""
     data = trends.papers_per_period(lf, filters)
@@ -172,10 +168,7 @@ def upvote_distribution(lf: pl.LazyFrame, filters: Filters) -> View:
 def upvotes_by_topic(lf: pl.LazyFrame, filters: Filters) -> View:
     """Upvote quartiles per topic."""
     _need_topics(lf)
-    stats = trends.upvote_stats(lf, filters, by="topic")
-    if "label" not in stats.columns:
-        stats = stats.join(_labels(lf).collect(), on="topic", how="left")
-    data = stats.sort("topic")
+    data = trends.upvote_stats(lf, filters, by="topic")  # has ``label``, sorted by topic
     return _view("upvotes-by-topic", "Upvotes by topic", charts.upvotes_by_topic, data, lf,
                  filters, {})
 
