@@ -31,6 +31,13 @@ def _field_arg(p: argparse.ArgumentParser) -> None:
                    help="match in the title, the abstract or both (default)")
 
 
+def _common(p: argparse.ArgumentParser, func) -> None:
+    """The filter and output options every command here takes, and its handler."""
+    add_filter_args(p)
+    add_output_args(p)
+    p.set_defaults(func=func)
+
+
 def register(sub) -> None:
     """Add this module's commands to the parser."""
     p = sub.add_parser("trend", help="papers per period that mention one or more phrases",
@@ -40,16 +47,12 @@ def register(sub) -> None:
     p.add_argument("phrases", nargs="+", metavar="PHRASE")
     p.add_argument("--regex", action="store_true", help="take each PHRASE as a regular expression")
     _field_arg(p)
-    add_filter_args(p)
-    add_output_args(p)
-    p.set_defaults(func=cmd_trend)
+    _common(p, cmd_trend)
 
     p = sub.add_parser("topic-trend", help="papers per period and topic, with shares",
                        description="Per period and topic: papers, all papers of the period, "
                        "share and its 95%% Wilson interval; the outlier topic -1 included.")
-    add_filter_args(p)
-    add_output_args(p)
-    p.set_defaults(func=cmd_topic_trend)
+    _common(p, cmd_topic_trend)
 
     p = sub.add_parser("upvotes", help="upvote distribution, or statistics per topic/period",
                        description="Without --by: papers per log-spaced upvote bin. With --by: "
@@ -58,9 +61,7 @@ def register(sub) -> None:
     p.add_argument("--by", choices=("topic", "period"), default=None)
     p.add_argument("--top", type=_positive, default=None, metavar="N",
                    help="list the N most upvoted papers (of each topic/period with --by)")
-    add_filter_args(p)
-    add_output_args(p)
-    p.set_defaults(func=cmd_upvotes)
+    _common(p, cmd_upvotes)
 
     p = sub.add_parser("emerging", help="topics whose share grew over the last K periods",
                        description="Rank topics by the slope of their share over the last K "
@@ -69,9 +70,7 @@ def register(sub) -> None:
                    help="number of recent periods (default 6)")
     p.add_argument("--min-size", type=_positive, default=10,
                    help="leave out topics with fewer papers in the window (default 10)")
-    add_filter_args(p)
-    add_output_args(p)
-    p.set_defaults(func=cmd_emerging)
+    _common(p, cmd_emerging)
 
     p = sub.add_parser("rising", help="1-3-word phrases whose share grew most recently",
                        description="Compare the last --recent months with the --baseline "
@@ -83,9 +82,7 @@ def register(sub) -> None:
     p.add_argument("--max-words", type=int, choices=(1, 2, 3), default=3)
     p.add_argument("--limit", type=_positive, default=30, help="phrases to show (default 30)")
     _field_arg(p)
-    add_filter_args(p)
-    add_output_args(p)
-    p.set_defaults(func=cmd_rising)
+    _common(p, cmd_rising)
 
 
 def _frame(args: argparse.Namespace):
