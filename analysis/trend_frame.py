@@ -73,11 +73,16 @@ def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
     if not (labels["topic"] == -1).any():
         labels = pl.concat([labels, pl.DataFrame({"topic": [-1], "topic_label": [None]},
                                                  schema=labels.schema)])
-    return labels.with_columns(
+    return labels.with_columns(filled_label("topic_label"))
+
+
+def filled_label(name: str) -> pl.Expr:
+    """Column ``name`` with "Outliers" for topic -1 and "Topic N" where the label is missing."""
+    label = pl.col(name)
+    return (
         pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
-        .when(pl.col("topic_label").is_null() | (pl.col("topic_label") == ""))
-        .then(pl.format("Topic {}", pl.col("topic")))
-        .otherwise(pl.col("topic_label")).alias("topic_label")
+        .when(label.is_null() | (label == "")).then(pl.format("Topic {}", pl.col("topic")))
+        .otherwise(label).alias(name)
     )
 
 

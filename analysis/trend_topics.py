@@ -8,16 +8,12 @@ shares of each other. The outlier topic (-1) is kept as a row of its own.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
-    pass
-
 from analysis.filters import Filters
 from analysis.stats import logistic_trend
-from analysis.trend_frame import OUTLIER_LABEL, filtered, period_axis
+from analysis.trend_frame import filled_label, filtered, period_axis
 from analysis.trend_keywords import finish_share
 
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
@@ -27,10 +23,7 @@ def _labels(data: pl.LazyFrame) -> pl.LazyFrame:
     return (
         data.group_by("topic")
         .agg(pl.col("topic_label").drop_nulls().first().alias("label"))
-        .with_columns(
-            pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
-            .otherwise(pl.coalesce("label", pl.format("Topic {}", "topic"))).alias("label")
-        )
+        .with_columns(filled_label("label"))
     )
 
 

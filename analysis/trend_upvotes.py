@@ -6,16 +6,11 @@ they are never taken as zero.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
-
-if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
-    pass
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.trend_frame import OUTLIER_LABEL, filtered, period_axis
+from analysis.trend_frame import filled_label, filtered, period_axis
 
 BY: tuple[str, ...] = ("topic", "period")
 #: Columns top_papers returns (those present in the frame).
@@ -105,10 +100,7 @@ def upvote_stats(
         out = data.group_by("topic").agg(
             pl.col("topic_label").drop_nulls().first().alias("label"), *_stats()
         ).collect()
-        return out.with_columns(
-            pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
-            .otherwise(pl.coalesce("label", pl.format("Topic {}", "topic"))).alias("label")
-        ).sort("topic")
+        return out.with_columns(filled_label("label")).sort("topic")
     out = data.group_by("period").agg(
         *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")
     ).collect()
