@@ -172,6 +172,19 @@ def vectors_of(cache: pl.DataFrame) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.float16).reshape(cache.height, -1).astype(np.float32)
 
 
+def cached_vectors(cache: pl.DataFrame, keys: list[str]) -> np.ndarray:
+    """The cached vectors of the given text keys, in key order; NaN rows for keys not cached."""
+    vecs = vectors_of(cache)
+    rows = (pl.DataFrame({"key": keys}, schema={"key": pl.Utf8()})
+            .join(cache.select("key").with_row_index("row"), on="key", how="left",
+                  maintain_order="left")
+            .get_column("row"))
+    out = np.full((len(keys), vecs.shape[1]), np.nan, dtype=np.float32)
+    hit = rows.is_not_null().to_numpy()
+    out[hit] = vecs[rows.drop_nulls().to_numpy()]
+    return out
+
+
 def _write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
     df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
     atomic_write_parquet(store.embeddings_path(backend), df)
@@ -226,10 +239,7 @@ def embed_papers(
             frames = [cache]
             if progress:
                 progress(min(start + CHECKPOINT_EVERY, len(items)), len(items))
-    lookup = cache.select("key").with_row_index("row")
-    order = pl.DataFrame({"key": keys}).join(lookup, on="key", how="left", maintain_order="left")
-    vecs = vectors_of(cache)
-    return vecs[order.get_column("row").to_numpy()]
+    return cached_vectors(cache, keys)
 
 
 def embed_store(store: Store, backend: str = "minilm", *,

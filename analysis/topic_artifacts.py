@@ -102,19 +102,10 @@ def topic_labels(store: Store) -> dict[int, str]:
 
 def paper_vectors(store: Store, papers: pl.DataFrame, backend: str) -> np.ndarray:
     """Cached embeddings of the given papers (row order); NaN rows for papers not in the cache."""
-    from analysis.embeddings import doc_text, read_cache, vectors_of
+    from analysis.embeddings import cached_vectors, doc_texts, read_cache
 
-    cache = read_cache(store, backend)
-    keys = [text_hash(doc_text(t, a)) for t, a in papers.select("title", "abstract").iter_rows()]
-    vecs = vectors_of(cache)
-    index = {k: i for i, k in enumerate(cache.get_column("key").to_list())}
-    dim = vecs.shape[1] if vecs.size else 0
-    out = np.full((len(keys), dim), np.nan, dtype=np.float32)
-    for row, key in enumerate(keys):
-        i = index.get(key)
-        if i is not None:
-            out[row] = vecs[i]
-    return out
+    keys = [text_hash(t) for t in doc_texts(papers)]
+    return cached_vectors(read_cache(store, backend), keys)
 
 
 def similar_papers(store: Store, paper_id: str, k: int = 5) -> pl.DataFrame:
