@@ -106,6 +106,12 @@ def _period_x(df: pl.DataFrame, period: str = "month", title: str = "period") ->
                  axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, **ticks))
 
 
+def _ranked_y(field: str, by: str, label_limit: int = 300) -> alt.Y:
+    """A nominal y axis listing ``field`` values by ``by``, largest first, untitled."""
+    return alt.Y(f"{field}:N", title=None, sort=alt.EncodingSortField(by, order="descending"),
+                 axis=alt.Axis(labelLimit=label_limit))
+
+
 def _pick(*fields: str) -> alt.Parameter:
     return alt.selection_point(name=PICK, fields=list(fields))
 
@@ -229,9 +235,7 @@ def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     Selection ``pick``: fields ``topic``.
     """
     pick = _pick("topic")
-    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("median", order="descending"),
-              axis=alt.Axis(labelLimit=260))
-    base = alt.Chart(plot_data(df)).encode(y=y)
+    base = alt.Chart(plot_data(df)).encode(y=_ranked_y("label", "median", 260))
     whisker = base.mark_rule(color="#666").encode(x="q1:Q", x2="p90:Q")
     box = base.mark_bar(size=12).encode(
         x=alt.X("q1:Q", title="upvotes (box: quartiles, line: median, whisker: 90th pct.)"),
@@ -265,12 +269,12 @@ def emerging(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     Significant rises are drawn solid, the rest hollow. Selection ``pick``: fields ``topic``.
     """
     pick = _pick("topic")
+    scale = topic_scale(df)
     return alt.Chart(plot_data(df)).mark_bar().encode(
         x=alt.X("slope:Q", title="trend slope (log-odds of share per period)"),
-        y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("slope", order="descending"),
-                axis=alt.Axis(labelLimit=300)),
-        color=alt.Color("label:N", scale=topic_scale(df), legend=None),
-        stroke=alt.Stroke("label:N", scale=topic_scale(df), legend=None),
+        y=_ranked_y("label", "slope"),
+        color=alt.Color("label:N", scale=scale, legend=None),
+        stroke=alt.Stroke("label:N", scale=scale, legend=None),
         fillOpacity=alt.when(alt.datum.significant).then(alt.value(1.0))
         .otherwise(alt.value(0.25)),
         opacity=_lit(pick),
@@ -287,9 +291,7 @@ def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     Selection ``pick``: fields ``phrase``.
     """
     pick = _pick("phrase")
-    y = alt.Y("phrase:N", title=None, sort=alt.EncodingSortField("g2", order="descending"),
-              axis=alt.Axis(labelLimit=300))
-    base = alt.Chart(plot_data(df)).encode(y=y)
+    base = alt.Chart(plot_data(df)).encode(y=_ranked_y("phrase", "g2"))
     rule = base.mark_rule(color="#999").encode(
         x=alt.X("baseline_share:Q", title="share of papers (grey: baseline, blue: recent)",
                 axis=alt.Axis(format=".0%")), x2="recent_share:Q")
