@@ -103,7 +103,8 @@ def _paper_frame(args: argparse.Namespace):
     from analysis.trends import paper_frame
 
     store = open_store(args)
-    return store, paper_frame(store)
+    # read once: a report runs ~20 queries on it, each would scan the parquet file again
+    return store, paper_frame(store).collect().lazy()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
