@@ -83,7 +83,6 @@ def read_meta(store: Store) -> dict:
 
 def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
     """(topic ids, unit-length centroid rows) of the fitted topics, outliers excluded."""
-    _need(store)
     table = read_topic_table(store).filter(pl.col("topic") >= 0)
     vecs = np.load(path_of(store, TOPIC_VECTORS), allow_pickle=False)
     if vecs.shape[0] != table.height:
@@ -91,13 +90,6 @@ def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
                          file=str(path_of(store, TOPIC_VECTORS)),
                          hint="run `papertrends fit` again")
     return table.get_column("topic").to_numpy(), vecs.astype(np.float32)
-
-
-def topic_labels(store: Store) -> dict[int, str]:
-    """Topic id -> label (empty when the store has no topic model)."""
-    if not has_topics(store):
-        return {}
-    return dict(read_topic_table(store).select("topic", "label").iter_rows())
 
 
 def paper_vectors(store: Store, papers: pl.DataFrame, backend: str) -> np.ndarray:
