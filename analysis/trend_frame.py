@@ -120,10 +120,12 @@ def filtered(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.LazyFrame:
     return apply(lf, filters)
 
 
-def date_bounds(lf: pl.LazyFrame) -> tuple[dt.date | None, dt.date | None]:
-    """First and last ``date`` of a filtered frame."""
-    row = lf.select(pl.col("date").min().alias("a"), pl.col("date").max().alias("b")).collect()
-    return row["a"][0], row["b"][0]
+def axis_of(frame: pl.DataFrame, filters: Filters, first: str = "first",
+            last: str = "last") -> pl.DataFrame:
+    """:func:`period_axis` from the smallest ``first`` to the largest ``last`` of a frame."""
+    if frame.height == 0:
+        return period_axis(None, None, filters)
+    return period_axis(frame[first].min(), frame[last].max(), filters)
 
 
 def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
@@ -143,9 +145,7 @@ def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.D
         pl.col("upvotes").is_not_null().sum().cast(pl.Int64).alias("with_upvotes"),
         pl.col("upvotes").sum().cast(pl.Int64).alias("upvotes"),
     ).collect()
-    first = counts["period"].min() if counts.height else None
-    last = counts["period"].max() if counts.height else None
-    axis = period_axis(first, last, filters)
+    axis = axis_of(counts, filters, "period", "period")
     return (
         axis.join(counts, on="period", how="left")
         .with_columns(pl.col("count", "with_upvotes", "upvotes").fill_null(0))

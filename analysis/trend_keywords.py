@@ -20,7 +20,7 @@ import polars as pl
 from analysis.filters import Filters
 from analysis.schema import InputError
 from analysis.stats import wilson_exprs
-from analysis.trend_frame import filtered, period_axis
+from analysis.trend_frame import axis_of, filtered
 
 FIELDS: tuple[str, ...] = ("both", "title", "abstract")
 #: Periods with fewer papers than this are flagged ``small``.
@@ -185,9 +185,7 @@ def keyword_trend(
         for i, p in enumerate(patterns)
     )
     totals, hits = pl.collect_all([totals, hits])
-    first = totals["first"].min() if totals.height else None
-    last = totals["last"].max() if totals.height else None
-    axis = period_axis(first, last, filters)
+    axis = axis_of(totals, filters)
     wide = (
         axis.join(totals.drop("first", "last"), on="period", how="left")
         .join(hits, on="period", how="left")

@@ -13,7 +13,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.stats import logistic_trend
-from analysis.trend_frame import filled_label, filtered, period_axis
+from analysis.trend_frame import axis_of, filled_label, filtered
 from analysis.trend_keywords import finish_share
 
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
@@ -52,9 +52,7 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.Dat
     totals, counts, labels = pl.collect_all([totals, counts, _labels(picked)])
     if labels.height == 0:
         return _empty()
-    first = totals["first"].min() if totals.height else None
-    last = totals["last"].max() if totals.height else None
-    axis = period_axis(first, last, filters)
+    axis = axis_of(totals, filters)
     grid = axis.join(labels.sort("topic"), how="cross")
     out = (
         grid.join(counts, on=["period", "topic"], how="left")

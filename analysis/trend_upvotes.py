@@ -10,7 +10,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.trend_frame import filled_label, filtered, period_axis
+from analysis.trend_frame import axis_of, filled_label, filtered
 
 BY: tuple[str, ...] = ("topic", "period")
 #: Columns top_papers returns (those present in the frame).
@@ -104,8 +104,7 @@ def upvote_stats(
     out = data.group_by("period").agg(
         *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")
     ).collect()
-    axis = period_axis(out["_a"].min() if out.height else None,
-                       out["_b"].max() if out.height else None, filters)
+    axis = axis_of(out, filters, "_a", "_b")
     return (
         axis.join(out.drop("_a", "_b"), on="period", how="left")
         .with_columns(pl.col("n", "n_null").fill_null(0))
