@@ -31,11 +31,12 @@ class Context:
     def labels(self) -> dict[int, str]:
         return self.loaded.labels()
 
-    def view(self, name: str, **options) -> views.View:
-        """The named view under the current filters (cached per data version and options)."""
+    def view(self, name: str, *, filters: Filters | None = None, **options) -> views.View:
+        """The named view under the current filters, or ``filters`` when given (cached per data
+        version, filters and options)."""
         frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                               for k, v in options.items()))
-        return _view(self.loaded.root, self.loaded.stamp, name, self.filters, frozen,
+        return _view(self.loaded.root, self.loaded.stamp, name, filters or self.filters, frozen,
                      _loaded=self.loaded)
 
 

@@ -79,9 +79,7 @@ def detail(ctx: context.Context) -> None:
     if words:
         st.caption("Words: " + ui.md_escape(", ".join(words[:12])))
     one = dataclasses.replace(ctx.filters, topics=(topic,))
-    size = context._view(ctx.loaded.root, ctx.loaded.stamp, "topic-trend", one,
-                         (("measure", "count"), ("stacked", False), ("top", 0)),
-                         _loaded=ctx.loaded)
+    size = ctx.view("topic-trend", filters=one, measure="count", stacked=False, top=0)
     ui.chart(ctx, size, key="tp_size", drill_down=False)
     top = trends.top_papers(ctx.lf, one, n=10)
     st.markdown("**Most upvoted papers in this topic**")
