@@ -86,11 +86,11 @@ def phrase_pattern(phrase: str, regex: bool = False) -> str:
 
 def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr:
     """A boolean expression: does the paper's title/abstract match the phrase."""
-    _check_field(field)
+    check_field(field)
     return _field_match(phrase_pattern(phrase, regex), field)
 
 
-def _check_field(field: str) -> None:
+def check_field(field: str) -> None:
     if field not in FIELDS:
         raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
 
@@ -168,7 +168,7 @@ def keyword_trend(
         InputError: an empty phrase or a bad regular expression (named in the message).
     """
     names = _phrase_list(phrases)
-    _check_field(field)
+    check_field(field)
     patterns = [phrase_pattern(p, regex) for p in names]  # validates every phrase first
     data = filtered(lf, filters)
     totals = data.group_by("period").agg(

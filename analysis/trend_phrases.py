@@ -36,7 +36,7 @@ from analysis.filters import Filters
 from analysis.schema import InputError
 from analysis.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
 from analysis.trend_frame import filtered
-from analysis.trend_keywords import FIELDS
+from analysis.trend_keywords import check_field
 
 RISING_METHOD = "log-likelihood ratio G2 (2x2, 1 df), BH q-value"
 _TOKEN = r"[\p{L}\p{N}]+|[.,;:!?()\[\]{}\"]"
@@ -284,9 +284,7 @@ def rising_phrases(
         baseline_end``, sorted by G² (largest rise first), then by phrase, so the same input
         always gives the same rows in the same order; only phrases whose share rose.
     """
-
-    if field not in FIELDS:
-        raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
+    check_field(field)
     if recent_months < 1 or baseline_months < 1:
         raise InputError("the windows must be at least one month long", field="months")
     if not 1 <= max_words <= 3:
