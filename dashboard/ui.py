@@ -8,7 +8,6 @@ from collections.abc import Callable
 import polars as pl
 import streamlit as st
 
-from analysis.filters import Filters
 from analysis.schema import InputError
 from dashboard import drill, state
 from dashboard.context import Context
@@ -181,10 +180,6 @@ def open_paper(ctx: Context, pattern: str | None = None) -> None:
         from dashboard import paper_detail
 
         paper_detail.show(ctx, pid, pattern=pattern)
-
-
-def filters_note(filters: Filters) -> str:
-    return filters.describe()
 
 
 def metric_row(items: list[tuple[str, str]]) -> None:
