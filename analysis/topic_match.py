@@ -70,14 +70,10 @@ def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarr
 
 def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarity of the rows of a and b after removing the mean of all their rows."""
+    from analysis.embeddings import normalise
+
     mean = np.vstack([a, b]).mean(axis=0)
-
-    def unit(v: np.ndarray) -> np.ndarray:
-        v = v - mean
-        n = np.linalg.norm(v, axis=1, keepdims=True)
-        return v / np.where(n == 0, 1.0, n)
-
-    return unit(a) @ unit(b).T
+    return normalise(a - mean) @ normalise(b - mean).T
 
 
 def place_new(new_vecs: np.ndarray, fitted_vecs: np.ndarray, fitted_xy: np.ndarray,
