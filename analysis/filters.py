@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 import polars as pl
 
-Basis = Literal["published", "listed"]
-Period = Literal["week", "month", "quarter", "year"]
-BASES: tuple[str, ...] = ("published", "listed")
-PERIODS: dict[str, str] = {"week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+from analysis.names import BASES, PERIODS, Basis, Period
+
+__all__ = ["BASES", "PERIODS", "Basis", "Filters", "Period", "apply"]
 
 
 @dataclass(frozen=True)

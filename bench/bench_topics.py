@@ -32,10 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from analysis import embeddings as E  # noqa: E402
-from analysis import topic_artifacts as art  # noqa: E402
-from analysis import topics  # noqa: E402
 from analysis.store import Store  # noqa: E402
+from analysis.topics import artifacts as art  # noqa: E402
+from analysis.topics import embedders as E  # noqa: E402
+from analysis.topics import fit as topics  # noqa: E402
+from analysis.topics import vectors as V  # noqa: E402
 
 
 def copy_store(src: Store, dest: Path, *, embeddings: bool = True, papers=None) -> Store:
@@ -126,10 +127,10 @@ def main() -> int:
             topics.fit(st)
             before = art.read_assignments(st)
             if not cached:  # drop the 100 papers' vectors so assign has to embed them
-                keys = {E.doc_text(t, a) for t, a in newest.select("title", "abstract").iter_rows()}
+                keys = {V.doc_text(t, a) for t, a in newest.select("title", "abstract").iter_rows()}
                 from analysis.store import atomic_write_parquet, text_hash
 
-                cache = E.read_cache(st, "minilm")
+                cache = V.read_cache(st, "minilm")
                 atomic_write_parquet(st.embeddings_path("minilm"), cache.filter(
                     ~pl.col("key").is_in([text_hash(k) for k in keys])))
             st.write_papers(papers)
@@ -144,7 +145,7 @@ def main() -> int:
         # 5. baseline: plain BERTopic with the same MiniLM on 1,000 papers
         if not args.skip_baseline:
             sample = papers.sample(1000, seed=11)
-            docs = E.doc_texts(sample)
+            docs = V.doc_texts(sample)
             ours_cold = copy_store(src, work / "ours1000", embeddings=False, papers=sample)
             _, t_ours = timed("ours, 1,000 papers from nothing (MiniLM)",
                               lambda: topics.fit(ours_cold))

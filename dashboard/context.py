@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from analysis import views
 from analysis.filters import Filters
 from analysis.store import Store
+from analysis.views import registry as views
 from dashboard.data import Loaded
 
 KEY = "_context"

@@ -1,7 +1,7 @@
 """Loading the store for the dashboard: cached by store path and file modification times.
 
 The paper frame (canonical columns + topic, prob, x, y, topic_label) comes from
-``analysis.trends.paper_frame`` and the topic table from ``analysis.topic_artifacts``; both are
+``analysis.trends.paper_frame`` and the topic table from ``analysis.topics.artifacts``; both are
 light (no torch/umap/bertopic). A store without topics gets them once, through
 ``analysis.topics.fit`` (heavy, imported only then) with progress in ``st.status``.
 """
@@ -15,6 +15,7 @@ import polars as pl
 import streamlit as st
 
 from analysis import trends
+from analysis.names import OUTLIER, OUTLIER_LABEL
 from analysis.store import Store, default_store_dir
 
 #: Below this many papers the dashboard does not fit topics by itself (too few to cluster).
@@ -23,9 +24,9 @@ SESSION_STORE = "_session_store"  # Session State key: a store made for this ses
 
 
 def artifacts():
-    """analysis.topic_artifacts, or None in a tree without the topic engine."""
+    """analysis.topics.artifacts, or None in a tree without the topic engine."""
     try:
-        from analysis import topic_artifacts
+        from analysis.topics import artifacts as topic_artifacts
     except ImportError:
         return None
     return topic_artifacts
@@ -56,7 +57,7 @@ class Loaded:
 
     def labels(self) -> dict[int, str]:
         """Topic id -> readable label (the outliers as 'Outliers')."""
-        out = {-1: "Outliers (no clear topic)"}
+        out = {OUTLIER: OUTLIER_LABEL}
         if self.has_topics:
             out.update(dict(self.topics.select("topic", "label").iter_rows()))
         return out
@@ -127,7 +128,7 @@ def fit_topics(store: Store) -> None:
     """Fit the topic model once, showing progress; the artifacts are cached in the store."""
     with st.status("First start: finding topics in the papers (a few minutes, once)…",
                    expanded=True) as status:
-        from analysis import topics  # heavy: torch, bertopic, umap
+        from analysis.topics import fit as topics  # heavy: torch, bertopic, umap
 
         def progress(*args) -> None:
             status.write(" ".join(str(a) for a in args))

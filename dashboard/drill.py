@@ -1,6 +1,6 @@
 """Drill-down: from a picked chart mark to the papers behind it (no Streamlit here).
 
-Charts from ``analysis.charts`` carry a point selection named ``pick``. ``st.altair_chart``
+Charts from ``analysis.views.charts`` carry a point selection named ``pick``. ``st.altair_chart``
 returns it as ``{"selection": {"pick": [{field: value, ...}]}}``; temporal fields arrive as epoch
 milliseconds. A pick is kept in the URL as ``view|field=value|field=value`` so a drill-down can be
 shared and reopened.

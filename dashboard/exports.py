@@ -1,6 +1,6 @@
-"""Download buttons' data, made on click by analysis.export from the views the page shows.
+"""Download buttons' data, made on click by analysis.views.render from the views the page shows.
 
-``analysis.export`` (and vl-convert behind it) is imported only when a file is made, so a page
+``analysis.views.render`` (and vl-convert behind it) is imported only when a file is made, so a page
 that nobody downloads from never pays for it.
 """
 
@@ -17,7 +17,7 @@ MIME = {"png": "image/png", "svg": "image/svg+xml", "html": "text/html", "csv": 
 
 def file_name(v, fmt: str) -> str:
     """A safe file name from the view name, its filters and options."""
-    from analysis import export
+    from analysis.views import render as export
 
     return export.file_name(v.name, v.filters, fmt, v.options)
 
@@ -26,7 +26,7 @@ def maker(v, fmt: str) -> Callable[[], bytes]:
     """A callable producing the file (Streamlit calls it when the button is clicked)."""
 
     def make() -> bytes:
-        from analysis import export
+        from analysis.views import render as export
 
         return export.render(v, fmt, scale=2)
 
@@ -42,7 +42,7 @@ def report_maker(store, lf: pl.LazyFrame, filters, views: Sequence, title: str,
     """
 
     def make() -> bytes:
-        from analysis import export
+        from analysis.views import render as export
 
         report = export.build_report(store, lf, filters, [v for v in views if v is not None],
                                      title=title, tables=tables() if tables else None)

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analysis import trends
+from analysis.names import OUTLIER_LABEL
 from dashboard import context, drill, state, ui
 
 PAGE = "topics"
@@ -42,7 +43,7 @@ def render() -> None:
     if trend is not None and trend.data.height:
         share = outlier_share(ctx.view("topic-trend", measure="count", top=0).data)
         if share is not None:
-            c3.metric("Outliers (no clear topic)", f"{share:.0%}",
+            c3.metric(OUTLIER_LABEL, f"{share:.0%}",
                       help="Papers the topic model left unassigned, drawn in grey.")
     pick = ui.chart(ctx, trend, key="tp_trend")
     if pick is not None and st.session_state.get("_tp_applied") != pick.encode():

@@ -130,7 +130,7 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
 def _assign(store: Store) -> None:
     """Topics for papers that have none, from the saved model (no refit), with progress."""
     with st.status("Giving the new papers topics…", expanded=True) as status:
-        from analysis import topics  # heavy: loads the embedder
+        from analysis.topics import fit as topics  # heavy: loads the embedder
 
         try:
             counts = topics.assign_new(store, progress=lambda text: status.write(text))

@@ -46,8 +46,8 @@ def sample_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def fast_models(tmp_path_factory) -> Path:
     """A models folder holding the static embedder distilled once from the local MiniLM."""
-    from analysis.embeddings import load_fast
     from analysis.store import Store
+    from analysis.topics.embedders import load_fast
 
     root = tmp_path_factory.mktemp("fast-models")
     load_fast(Store(root))

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from analysis.fetch import fetch
-from analysis.http_client import RetryPolicy
+from analysis.fetch.client import RetryPolicy
 from analysis.store import Store
 
 FETCH_DAYS = Path(__file__).parent / "fixtures" / "fetch-days"

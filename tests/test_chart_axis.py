@@ -8,8 +8,8 @@ import re
 import polars as pl
 import pytest
 
-from analysis import charts
-from analysis.export import to_svg
+from analysis.views import charts
+from analysis.views.render import to_svg
 
 
 def x_labels(svg: str) -> list[str]:

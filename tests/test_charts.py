@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 from test_export_fixtures import FORMULA_TITLE, SCRIPT_TITLE, build_store
 
-from analysis import charts, trends
+from analysis import trends
 from analysis.filters import Filters
-from analysis.views import VIEWS, build_view
+from analysis.views import charts
+from analysis.views.registry import VIEWS, build_view
 
 BUILDERS = {
     "papers-per-period": charts.papers_per_period, "topic-trend": charts.topic_trend,

@@ -274,12 +274,12 @@ def test_no_heavy_imports_on_a_warm_start():
 
 
 def test_downloads_are_made_from_the_view_the_chart_shows():
-    """The download buttons' files come from analysis.export on the very View drawn."""
-    from analysis import export
+    """The download buttons' files come from analysis.views.render on the very View drawn."""
     from analysis.filters import Filters
     from analysis.store import Store
     from analysis.trends import paper_frame
-    from analysis.views import build_view
+    from analysis.views import render as export
+    from analysis.views.registry import build_view
     from dashboard import exports
 
     at = run(period="quarter", min_upvotes="5")

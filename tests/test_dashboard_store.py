@@ -208,7 +208,7 @@ def test_uploaded_papers_get_topics_without_a_refit(monkeypatch):
     button.click().run(timeout=600)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("2 papers got a topic" in s.value for s in at.success)
-    from analysis.topic_artifacts import read_assignments
+    from analysis.topics.artifacts import read_assignments
 
     assigned = read_assignments(Store(at.session_state["_session_store"]))
     assert {"2612.99001", "2612.99002"} <= set(assigned["paper_id"])

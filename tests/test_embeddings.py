@@ -9,9 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis import embeddings as E
 from analysis.schema import InputError
 from analysis.store import BUNDLED_STORE, Store, text_hash
+from analysis.topics import embedders as E
+from analysis.topics import vectors as V
 
 
 def store_with_models(tmp_path: Path, fast_models: Path, papers: pl.DataFrame) -> Store:
@@ -22,9 +23,9 @@ def store_with_models(tmp_path: Path, fast_models: Path, papers: pl.DataFrame) -
 
 
 def test_doc_text_joins_title_and_abstract():
-    assert E.doc_text("Attention Is All You Need.", "We propose...") == \
+    assert V.doc_text("Attention Is All You Need.", "We propose...") == \
         "Attention Is All You Need. We propose..."
-    assert E.doc_text("Only a title", None) == "Only a title"
+    assert V.doc_text("Only a title", None) == "Only a title"
 
 
 def test_cache_embeds_only_new_papers(tmp_path, sample_store, fast_models):
@@ -32,10 +33,10 @@ def test_cache_embeds_only_new_papers(tmp_path, sample_store, fast_models):
     first, rest = papers.head(300), papers
     store = store_with_models(tmp_path, fast_models, first)
     v1 = E.embed_papers(store, first, "fast")
-    cache1 = E.read_cache(store, "fast")
+    cache1 = V.read_cache(store, "fast")
     assert v1.shape == (300, 256)
     assert np.allclose(np.linalg.norm(v1, axis=1), 1.0, atol=1e-2)
-    assert cache1.height == len({E.doc_text(t, a) for t, a in first.select("title", "abstract")
+    assert cache1.height == len({V.doc_text(t, a) for t, a in first.select("title", "abstract")
                                  .iter_rows()})
     before = store.embeddings_path("fast").stat().st_mtime_ns
     again = E.embed_papers(store, first, "fast")
@@ -43,8 +44,8 @@ def test_cache_embeds_only_new_papers(tmp_path, sample_store, fast_models):
     assert store.embeddings_path("fast").stat().st_mtime_ns == before  # nothing rewritten
 
     v2 = E.embed_papers(store, rest, "fast")
-    cache2 = E.read_cache(store, "fast")
-    n_texts = len({E.doc_text(t, a) for t, a in rest.select("title", "abstract").iter_rows()})
+    cache2 = V.read_cache(store, "fast")
+    n_texts = len({V.doc_text(t, a) for t, a in rest.select("title", "abstract").iter_rows()})
     assert cache2.height == n_texts
     # vectors of the first papers were kept, not recomputed differently
     assert np.array_equal(v2[:300], v1)
@@ -58,25 +59,25 @@ def test_broken_cache_is_a_clear_error(tmp_path):
     store.embeddings_dir.mkdir(parents=True)
     store.embeddings_path("minilm").write_bytes(b"not parquet")
     with pytest.raises(InputError, match="minilm.parquet"):
-        E.read_cache(store, "minilm")
+        V.read_cache(store, "minilm")
     with pytest.raises(InputError, match="unknown embedder"):
-        E.check_backend("word2vec")
+        V.check_backend("word2vec")
 
 
 @pytest.mark.slow
 def test_shipped_minilm_vectors_match_the_real_model():
     """Re-embed a few bundled papers with the real MiniLM; compare to the shipped float16 cache."""
     store = Store(BUNDLED_STORE)
-    cache = E.read_cache(store, "minilm")
+    cache = V.read_cache(store, "minilm")
     papers = store.read_papers()
     assert cache.height >= 0.99 * papers.height, "bundled MiniLM embeddings are missing"
     sample = papers.sample(8, seed=7)
-    fresh = E.Embedder("minilm", store).encode(E.doc_texts(sample))
-    keys = [text_hash(t) for t in E.doc_texts(sample)]
+    fresh = E.Embedder("minilm", store).encode(V.doc_texts(sample))
+    keys = [text_hash(t) for t in V.doc_texts(sample)]
     shipped = cache.filter(pl.col("key").is_in(keys))
     assert shipped.height == 8
     index = {k: i for i, k in enumerate(shipped["key"].to_list())}
-    vecs = E.vectors_of(shipped)
+    vecs = V.vectors_of(shipped)
     cos = np.array([fresh[j] @ vecs[index[k]] / np.linalg.norm(vecs[index[k]])
                     for j, k in enumerate(keys)])
     assert cos.min() >= 0.99, cos

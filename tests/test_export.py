@@ -20,9 +20,10 @@ import pytest
 from conftest import REPO
 from test_export_fixtures import FORMULA_TITLE, SCRIPT_TITLE, build_store, png_size
 
-from analysis import export, trends
+from analysis import trends
 from analysis.filters import Filters
-from analysis.views import VIEWS, build_view
+from analysis.views import render as export
+from analysis.views.registry import VIEWS, build_view
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,7 +40,7 @@ def views(lf) -> dict:
 
 
 def expected_cell(value) -> str:
-    """How a value must read in the CSV, derived without analysis.export_csv."""
+    """How a value must read in the CSV, derived without analysis.views.csv."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -155,7 +156,8 @@ def test_write_is_atomic_and_leaves_nothing_on_error(views, tmp_path):
 RENDER = """
 import datetime as dt, socket, sys
 import polars as pl
-from analysis import charts, export
+from analysis.views import charts
+from analysis.views import render as export
 if sys.argv[1] == "control":  # prove that the trace sees a connection attempt
     try:
         socket.create_connection(("127.0.0.1", 9), timeout=1)

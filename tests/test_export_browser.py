@@ -11,9 +11,10 @@ import polars as pl
 import pytest
 from test_export_fixtures import SCRIPT_TITLE, build_store
 
-from analysis import export, trends
+from analysis import trends
 from analysis.filters import Filters
-from analysis.views import build_view
+from analysis.views import render as export
+from analysis.views.registry import build_view
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -14,10 +14,11 @@ import pytest
 from conftest import REPO
 from test_export_fixtures import build_store, png_size
 
-from analysis import export, trends
+from analysis import trends
 from analysis.cli import main
 from analysis.filters import Filters
-from analysis.views import VIEWS, build_view
+from analysis.views import render as export
+from analysis.views.registry import VIEWS, build_view
 
 ARGS = ["--from", "2024-09-01", "--to", "2026-04-30", "--period", "quarter"]
 FILTERS = Filters(start=dt.date(2024, 9, 1), end=dt.date(2026, 4, 30), period="quarter")

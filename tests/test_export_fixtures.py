@@ -1,6 +1,6 @@
 """A store for the chart/view/export tests: the 447 fixture papers plus a small topic fit.
 
-The topic artifacts are written in the layout analysis.topic_artifacts reads (assignments,
+The topic artifacts are written in the layout analysis.topics.artifacts reads (assignments,
 topic table, meta.json) from a seeded TF-IDF + k-means clustering, so the topic views can be
 drawn without running BERTopic (a slow test in test_export_report.py does run the real fit).
 Two of the most upvoted papers get hostile titles: a spreadsheet formula and a script tag.
@@ -16,9 +16,10 @@ import numpy as np
 import polars as pl
 from conftest import DAILY
 
-from analysis import topic_artifacts as art
 from analysis.ingest import ingest
+from analysis.names import OUTLIER_LABEL
 from analysis.store import Store, atomic_write_json, atomic_write_parquet
+from analysis.topics import artifacts as art
 
 SEED = 7
 N_TOPICS = 6
@@ -62,7 +63,7 @@ def write_topics(store: Store) -> None:
     assignments = pl.DataFrame({"paper_id": ids, "topic": topic,
                                 "prob": (1 / (1 + dist)).astype(np.float32),
                                 "x": xy[:, 0], "y": xy[:, 1]}, schema=art.ASSIGNMENT_SCHEMA)
-    rows = [{"topic": t, "label": art.OUTLIER_LABEL if t < 0 else " / ".join(words[t][:3]),
+    rows = [{"topic": t, "label": OUTLIER_LABEL if t < 0 else " / ".join(words[t][:3]),
              "words": [] if t < 0 else words[t], "size": int((topic == t).sum()),
              "representative": [ids[i] for i in np.flatnonzero(topic == t)[:3]]}
             for t in range(-1, N_TOPICS)]

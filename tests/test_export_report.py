@@ -18,9 +18,10 @@ import polars as pl
 import pytest
 from test_export_fixtures import SCRIPT_TITLE, SEED, build_store, png_size
 
-from analysis import export, trends
+from analysis import trends
 from analysis.filters import Filters
-from analysis.views import build_view, build_views
+from analysis.views import render as export
+from analysis.views.registry import build_view, build_views
 
 FILTERS = Filters(start=dt.date(2024, 8, 1), end=dt.date(2026, 2, 28), period="quarter",
                   min_upvotes=1)
@@ -151,9 +152,9 @@ def test_report_carries_the_settings_of_a_real_topic_fit(tmp_path):
     """Fit topics with the real engine (default MiniLM embedder) and report on them."""
     from conftest import DAILY
 
-    from analysis import topics
     from analysis.ingest import ingest
     from analysis.store import Store
+    from analysis.topics import fit as topics
 
     store = Store(tmp_path / "real")
     ingest(store, [str(DAILY)])

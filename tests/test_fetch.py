@@ -22,7 +22,7 @@ from hf_server import (
 )
 
 from analysis.fetch import resolve_endpoint
-from analysis.http_client import RetryPolicy
+from analysis.fetch.client import RetryPolicy
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -151,7 +151,7 @@ def test_raw_dir_option(store, hf_api, tmp_path):
 
 
 def test_one_fetch_per_store_at_a_time(store, hf_api):
-    from analysis.fetch import _store_lock
+    from analysis.fetch.update import _store_lock
 
     with _store_lock(store), pytest.raises(InputError, match="another fetch is already running"):
         run_fetch(store, hf_api)
@@ -159,7 +159,7 @@ def test_one_fetch_per_store_at_a_time(store, hf_api):
 
 
 def test_days_left_unrecorded_by_a_killed_run_are_planned_again():
-    from analysis.fetch_state import FetchState, plan_days
+    from analysis.fetch.plan import FetchState, plan_days
 
     state = FetchState()
     now = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
@@ -190,7 +190,7 @@ def test_days_after_today_are_not_fetched(store, hf_api):
 
 
 def test_token_is_not_sent_over_plain_http_to_another_machine():
-    from analysis.fetch import _safe_for_token
+    from analysis.fetch.update import _safe_for_token
 
     assert _safe_for_token("https://huggingface.co") and _safe_for_token("http://127.0.0.1:8")
     assert not _safe_for_token("http://mirror.example.org")

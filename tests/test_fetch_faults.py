@@ -21,7 +21,7 @@ from hf_server import (
 )
 
 from analysis.fetch import fetch
-from analysis.http_client import RetryPolicy
+from analysis.fetch.client import RetryPolicy
 from analysis.store import Store
 
 pytestmark = pytest.mark.usefixtures("no_hf_endpoint")
@@ -188,7 +188,7 @@ def test_an_error_object_with_status_200_is_quoted(store, hf_api):
 def test_dns_failure_is_a_fatal_one_line_error():
     import socket
 
-    from analysis.http_client import _network_error
+    from analysis.fetch.client import _network_error
 
     err = _network_error(socket.gaierror(-2, "Name or service not known"),
                          "https://no-such-host.invalid/api/daily_papers?date=2026-01-15")

@@ -9,7 +9,7 @@ from conftest import DAILY
 from hf_server import ALL_IDS, FIRST, LAST
 
 from analysis.fetch import fetch
-from analysis.http_client import RetryPolicy
+from analysis.fetch.client import RetryPolicy
 from analysis.store import BUNDLED_STORE, Store
 
 FAST = RetryPolicy(timeout=5.0, retries=2, backoff=0.02)
@@ -25,7 +25,7 @@ def test_no_topic_model_is_said_not_an_error(tmp_path, hf_api):
 
 
 def test_a_broken_topic_model_does_not_lose_the_fetched_papers(tmp_path, hf_api):
-    from analysis.topic_artifacts import ASSIGNMENTS, META, TOPIC_TABLE
+    from analysis.topics.artifacts import ASSIGNMENTS, META, TOPIC_TABLE
 
     store = Store(tmp_path / "s")
     store.topics_dir.mkdir(parents=True)
@@ -39,10 +39,10 @@ def test_a_broken_topic_model_does_not_lose_the_fetched_papers(tmp_path, hf_api)
 
 @pytest.mark.slow
 def test_new_papers_get_topics_without_a_refit(tmp_path, hf_api):
-    from analysis.embeddings import fast_model_dir
     from analysis.ingest import ingest
-    from analysis.topic_artifacts import read_assignments, read_meta, read_topic_table
-    from analysis.topics import fit
+    from analysis.topics.artifacts import read_assignments, read_meta, read_topic_table
+    from analysis.topics.embedders import fast_model_dir
+    from analysis.topics.fit import fit
 
     store = Store(tmp_path / "s")
     ingest(store, [DAILY])  # 447 papers from other days

@@ -207,7 +207,7 @@ def test_store_copy_helper_is_not_shared(sample_store, tmp_path):
 
 
 def test_papers_command_shows_topics_when_artifacts_exist(sample_store, tmp_path, capsys):
-    art = pytest.importorskip("analysis.topic_artifacts")
+    art = pytest.importorskip("analysis.topics.artifacts")
     store = Store(tmp_path / "s")
     shutil.copytree(sample_store, store.root)
     ids = store.read_papers()["paper_id"].sort()

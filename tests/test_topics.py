@@ -11,11 +11,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis import topic_artifacts as art
-from analysis import topics
 from analysis.cli import main
 from analysis.schema import InputError
 from analysis.store import Store
+from analysis.topics import artifacts as art
+from analysis.topics import fit as topics
 
 pytestmark = pytest.mark.slow
 N_NEW = 100
@@ -166,8 +166,9 @@ def test_damaged_artifact_is_a_clear_error(fitted, tmp_path, capsys):
 
 
 def test_light_modules_do_not_import_heavy_libraries():
-    code = ("import sys, analysis.topic_artifacts, analysis.commands.topics, analysis.quality, "
-            "analysis.topic_match, analysis.topic_fit, analysis.embeddings;"
+    code = ("import sys, analysis.topics.artifacts, analysis.commands.topics, "
+            "analysis.topics.quality, analysis.topics.match, analysis.topics.pipeline, "
+            "analysis.topics.embedders;"
             "heavy = [m for m in ('torch', 'umap', 'bertopic', 'sentence_transformers', 'hdbscan')"
             " if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
-from analysis.embeddings import normalise
-from analysis.quality import diversity, npmi_coherence, report
-from analysis.topic_fit import Settings, make_labels, merge_small, probabilities
-from analysis.topic_match import match_topics, place_new
+from analysis.topics.match import match_topics, place_new
+from analysis.topics.pipeline import Settings, make_labels, merge_small, probabilities
+from analysis.topics.quality import diversity, npmi_coherence, report
+from analysis.topics.vectors import normalise
 
 
 def test_labels_are_short_distinct_and_skip_repeated_words():

@@ -9,9 +9,9 @@ import pytest
 from conftest import DAILY
 from polars.testing import assert_frame_equal
 
-from analysis import trend_phrases
 from analysis.filters import Filters
 from analysis.ingest import load_sources
+from analysis.trends import phrases as trend_phrases
 from analysis.trends import rising_phrases
 
 

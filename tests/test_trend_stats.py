@@ -7,7 +7,8 @@ import polars as pl
 import pytest
 from scipy import optimize, stats
 
-from analysis.stats import (
+from analysis.trends.keywords import finish_share
+from analysis.trends.stats import (
     bh_qvalues,
     chi2_sf_1,
     g2_two_by_two,
@@ -15,7 +16,6 @@ from analysis.stats import (
     wilson,
     wilson_exprs,
 )
-from analysis.trend_keywords import finish_share
 
 CASES = [(0, 1), (1, 1), (0, 20), (3, 20), (19, 20), (20, 20), (1, 7), (50, 100), (7, 3000),
          (2999, 3000), (123, 456), (1, 1_000_000)]
@@ -110,6 +110,6 @@ def test_chi2_tail_matches_scipy():
 def test_stop_words_are_sklearns():
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from analysis.trend_phrases import stop_words
+    from analysis.trends.phrases import stop_words
 
     assert stop_words() == frozenset(ENGLISH_STOP_WORDS)

@@ -15,6 +15,7 @@ from conftest import DAILY, REPO
 
 from analysis.filters import Filters
 from analysis.ingest import load_sources
+from analysis.names import OUTLIER_LABEL
 from analysis.store import Store, atomic_write_json, atomic_write_parquet
 from analysis.trends import (
     EMERGING_METHOD,
@@ -71,7 +72,7 @@ def test_paper_frame_joins_topics_and_labels(frame):
     assert df.height == 447 and df["topic"].null_count() == 0
     assert df.schema["topic"] == pl.Int32 and df.schema["topic_label"] == pl.Utf8
     labels = dict(df.select("topic", "topic_label").unique().iter_rows())
-    assert labels == {-1: "Outliers", 0: "alpha", 1: "beta", 2: "Topic 2", 3: "delta",
+    assert labels == {-1: OUTLIER_LABEL, 0: "alpha", 1: "beta", 2: "Topic 2", 3: "delta",
                       4: "Topic 4"}
     assert df["x"].min() == 0.0 and df["y"].max() == 1.0
 
@@ -106,7 +107,7 @@ def test_topic_counts_match_the_assignment_table(frame, assignment_file, basis):
         if r["total"]:
             assert r["share"] == pytest.approx(r["count"] / r["total"])
     assert got["count"].sum() == len(table)
-    assert got.filter(pl.col("topic") == -1)["label"].unique().to_list() == ["Outliers"]
+    assert got.filter(pl.col("topic") == -1)["label"].unique().to_list() == [OUTLIER_LABEL]
     assert got.filter(pl.col("topic") == 0)["label"].unique().to_list() == ["alpha"]
     # shares of all topics add up to one in every period with papers
     sums = got.filter(pl.col("total") > 0).group_by("period").agg(pl.col("share").sum())

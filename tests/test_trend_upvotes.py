@@ -13,6 +13,7 @@ from conftest import DAILY, PAGE_DUMP
 
 from analysis.filters import Filters
 from analysis.ingest import load_sources
+from analysis.names import OUTLIER_LABEL
 from analysis.trends import (
     log_bins,
     top_papers,
@@ -73,7 +74,7 @@ def test_stats_match_numpy(frame, by, basis):
     if basis == "published":  # the page dump's papers, most without a count, are placed here
         assert got["n_null"].sum() > 20
     if by == "topic":
-        assert got.filter(pl.col("topic") == -1)["label"].to_list() == ["Outliers"]
+        assert got.filter(pl.col("topic") == -1)["label"].to_list() == [OUTLIER_LABEL]
 
 
 @pytest.mark.parametrize("basis", [None, "published"])

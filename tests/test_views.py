@@ -14,13 +14,13 @@ from polars.testing import assert_frame_equal
 from test_export_fixtures import build_store
 
 from analysis import trends
-from analysis.charts import plot_data
-from analysis.export import to_svg
 from analysis.filters import Filters
 from analysis.ingest import ingest
 from analysis.schema import InputError
 from analysis.store import Store
-from analysis.views import NEEDS_TOPICS, VIEWS, View, build_view, build_views
+from analysis.views.charts import plot_data
+from analysis.views.registry import NEEDS_TOPICS, VIEWS, View, build_view, build_views
+from analysis.views.render import to_svg
 
 PHRASES = ["language model", "diffusion"]
 FILTERS = Filters(start=dt.date(2024, 6, 1), end=dt.date(2026, 3, 31), period="quarter")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.filters import BASES, PERIODS, Filters
+from analysis.filters import Filters
+from analysis.names import BASES, PERIODS
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -68,7 +69,7 @@ def emit(df: pl.DataFrame, args: argparse.Namespace) -> None:
     if getattr(args, "json", False):
         print(json.dumps(df.to_dicts(), default=str, ensure_ascii=False, indent=1))
     elif getattr(args, "csv", False):
-        from analysis.export_csv import safe_csv  # neutralises formula-looking cells
+        from analysis.views.csv import safe_csv  # neutralises formula-looking cells
 
         sys.stdout.write(safe_csv(df))
     else:

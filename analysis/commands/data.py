@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.commands.common import add_output_args, add_store_arg, emit, open_store, parse_date
+from analysis.names import BASES, iso
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -46,7 +47,7 @@ def register(sub) -> None:
     p.add_argument("--topic", type=int, default=None, help="only this topic id")
     p.add_argument("--from", dest="start", type=parse_date, help="first listing/published day")
     p.add_argument("--to", dest="end", type=parse_date, help="last listing/published day")
-    p.add_argument("--basis", choices=("published", "listed"), default="listed",
+    p.add_argument("--basis", choices=BASES, default="listed",
                    help="which date --from/--to use")
     p.add_argument("--limit", type=int, default=None, help="at most this many rows")
     add_output_args(p)
@@ -122,9 +123,6 @@ def summarise(store: Store) -> dict:
     ).collect().row(0, named=True)
     sources = lf.group_by("source").len().sort("source").collect()
 
-    def iso(d: dt.date | None) -> str | None:
-        return d.isoformat() if d else None
-
     return {
         "store": str(store.root),
         "papers": row["papers"],
@@ -162,7 +160,7 @@ def paper_list(store: Store, *, topic: int | None = None, start: dt.date | None 
 
 def _assignments(store: Store) -> pl.DataFrame | None:
     """paper_id -> topic from the topics helper's artifacts, or None when there are none."""
-    from analysis import topic_artifacts
+    from analysis.topics import artifacts as topic_artifacts
 
     try:
         if not topic_artifacts.has_topics(store):

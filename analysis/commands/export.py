@@ -11,11 +11,8 @@ import sys
 from pathlib import Path
 
 from analysis.commands.common import add_filter_args, filters_from, open_store
+from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, VIEW_NAMES
 from analysis.schema import InputError
-
-VIEW_NAMES = ("papers-per-period", "topic-trend", "topic-map", "keyword-trend",
-              "upvote-distribution", "upvotes-by-topic", "upvotes-by-period", "emerging", "rising")
-FORMATS = ("png", "svg", "html", "csv")
 
 
 def _count(text: str) -> int:
@@ -49,7 +46,7 @@ def _view_args(p: argparse.ArgumentParser) -> None:
     add_filter_args(p)
     p.add_argument("--phrase", action="append", default=[], metavar="PHRASE",
                    help="phrase for keyword-trend (repeatable)")
-    p.add_argument("--field", choices=("both", "title", "abstract"), default="both",
+    p.add_argument("--field", choices=TEXT_FIELDS, default="both",
                    help="where keyword-trend looks for the phrases (default: both)")
     p.add_argument("--regex", action="store_true", help="take each --phrase as a regex")
     p.add_argument("--measure", choices=("share", "count"), default="share",
@@ -72,7 +69,7 @@ def register(sub) -> None:
         "self-contained HTML page that opens offline, or the plotted data as CSV.")
     p.add_argument("chart", choices=VIEW_NAMES, metavar="CHART",
                    help="one of: " + ", ".join(VIEW_NAMES))
-    p.add_argument("--format", choices=FORMATS, default=None,
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
                    help="output format (default: from the --out suffix, else png)")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="output file, '-' for standard output (default: a name made from the "
@@ -108,13 +105,13 @@ def _paper_frame(args: argparse.Namespace):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from analysis import export
-    from analysis.views import build_view
+    from analysis.views import render as export
+    from analysis.views.registry import build_view
 
     fmt = args.format
     if fmt is None:
         suffix = Path(args.out).suffix.lower().lstrip(".") if args.out not in (None, "-") else ""
-        fmt = suffix if suffix in FORMATS else "png"
+        fmt = suffix if suffix in EXPORT_FORMATS else "png"
     filters = filters_from(args)
     store, lf = _paper_frame(args)
     view = build_view(args.chart, lf, filters, **_options(args))
@@ -133,8 +130,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis import export, trends
-    from analysis.views import build_views
+    from analysis import trends
+    from analysis.views import render as export
+    from analysis.views.registry import build_views
 
     filters = filters_from(args)
     store, lf = _paper_frame(args)

@@ -53,7 +53,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.fetch import PAGE_SIZE, fetch
-    from analysis.http_client import RetryPolicy
+    from analysis.fetch.client import RetryPolicy
     from analysis.schema import InputError
     from analysis.store import Store
 

@@ -9,6 +9,7 @@ import sys
 import polars as pl
 
 from analysis.commands.common import add_store_arg, open_store
+from analysis.names import EMBEDDERS
 
 
 def register(sub) -> None:
@@ -17,7 +18,7 @@ def register(sub) -> None:
                        description="Embed the papers (cached), cluster them into topics, label "
                        "them and write the topic artifacts into STORE/topics/.")
     add_store_arg(p)
-    p.add_argument("--embedder", choices=("minilm", "fast"), default="minilm",
+    p.add_argument("--embedder", choices=EMBEDDERS, default="minilm",
                    help="minilm: all-MiniLM-L6-v2 (quality); fast: static model distilled from it")
     p.add_argument("--seed", type=int, default=42,
                    help="seed of the UMAP steps (clustering space and 2-D map)")
@@ -56,7 +57,7 @@ def _progress(text: str) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from analysis.topics import fit
+    from analysis.topics.fit import fit
 
     store = open_store(args)
     meta = fit(store, embedder=args.embedder, seed=args.seed, min_topic_size=args.min_topic_size,
@@ -79,7 +80,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_assign(args: argparse.Namespace) -> int:
-    from analysis.topics import assign_new
+    from analysis.topics.fit import assign_new
 
     counts = assign_new(open_store(args), progress=_progress)
     if args.json:
@@ -92,7 +93,7 @@ def run_assign(args: argparse.Namespace) -> int:
 
 def topics_report(store) -> dict:
     """The quality report and topic list of `papertrends topics` (light: no heavy imports)."""
-    from analysis import topic_artifacts as art
+    from analysis.topics import artifacts as art
 
     meta = art.read_meta(store)
     table = art.read_topic_table(store)

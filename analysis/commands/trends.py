@@ -11,9 +11,8 @@ from analysis.commands.common import (
     filters_from,
     open_store,
 )
+from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
-
-_FIELDS = ("both", "title", "abstract")
 
 
 def _positive(text: str) -> int:
@@ -27,7 +26,7 @@ def _positive(text: str) -> int:
 
 
 def _field_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--field", choices=_FIELDS, default="both",
+    p.add_argument("--field", choices=TEXT_FIELDS, default="both",
                    help="match in the title, the abstract or both (default)")
 
 

@@ -1,7 +1,7 @@
 """Keep a store current: fetch new days from the Hugging Face Daily Papers API.
 
 ``fetch(store)`` downloads ``GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=50`` for each
-day it plans (see :func:`analysis.fetch_state.plan_days`), saves every response verbatim under the
+day it plans (see :func:`analysis.fetch.plan.plan_days`), saves every response verbatim under the
 store's raw folder, ingests the papers, then gives new papers topics without a refit when the store
 has a topic model.
 
@@ -26,18 +26,9 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.fetch_run import (  # noqa: F401 - re-exported: the public fetch API
-    CONCURRENCY,
-    PAGE_SIZE,
-    FetchSummary,
-    Progress,
-    Run,
-    day_url,
-    fetch_day,
-    raw_name,
-)
-from analysis.fetch_state import FetchState, parse_since, plan_days, utc_now
-from analysis.http_client import HttpClient, RetryPolicy
+from analysis.fetch.client import HttpClient, RetryPolicy
+from analysis.fetch.plan import FetchState, parse_since, plan_days, utc_now
+from analysis.fetch.run import CONCURRENCY, PAGE_SIZE, FetchSummary, Progress, Run
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -120,7 +111,7 @@ def fetch(
         progress: ``progress(done, total, message)``, called as each day finishes.
         raw_dir: where raw responses go (default ``store.raw_dir``).
         concurrency: requests in flight at once (1-8).
-        policy: timeouts and retries (see :class:`analysis.http_client.RetryPolicy`).
+        policy: timeouts and retries (see :class:`analysis.fetch.client.RetryPolicy`).
         page_size: the ``limit`` asked for per page.
         assign: give new papers topics when the store has a topic model.
         today: the current UTC date (for tests).
@@ -170,13 +161,13 @@ def fetch(
 
 def assign_topics(store: Store, progress: Callable[[str], None] | None = None) -> str:
     """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
-    from analysis.topic_artifacts import has_topics
+    from analysis.topics.artifacts import has_topics
 
     try:
         if not has_topics(store):
             return (f"no topic model in this store; run `papertrends fit --store {store.root}` "
                     "to add topics")
-        from analysis.topics import assign_new
+        from analysis.topics.fit import assign_new
 
         counts = assign_new(store, progress=progress)
     except Exception as exc:  # a broken model must not lose the fetched papers

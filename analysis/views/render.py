@@ -27,13 +27,13 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
-from analysis.export_csv import safe_csv
 from analysis.filters import Filters
+from analysis.names import EXPORT_FORMATS
 from analysis.schema import InputError
 from analysis.store import atomic_write_bytes, atomic_write_text
-from analysis.views import scope
+from analysis.views.csv import safe_csv
+from analysis.views.registry import scope
 
-FORMATS = ("png", "svg", "html", "csv")
 #: SVG rendering (crisp when zoomed or printed); vega-embed's menu keeps "save as PNG/SVG" but
 #: not the links that would open the online Vega editor.
 EMBED_OPTIONS = {"renderer": "svg",
@@ -106,7 +106,7 @@ def to_csv(view) -> str:
 
 def render(view, fmt: str, *, scale: float = 2, width: int | None = None,
            height: int | None = None) -> bytes:
-    """A view in one of ``FORMATS`` as bytes (text formats UTF-8 encoded)."""
+    """A view in one of ``EXPORT_FORMATS`` as bytes (text formats UTF-8 encoded)."""
     if fmt == "png":
         return to_png(view.chart, scale=scale, width=width, height=height)
     if fmt == "svg":
@@ -115,11 +115,9 @@ def render(view, fmt: str, *, scale: float = 2, width: int | None = None,
         return to_html(view.chart).encode("utf-8")
     if fmt == "csv":
         return to_csv(view).encode("utf-8")
-    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
 
 
-MIME = {"png": "image/png", "svg": "image/svg+xml", "html": "text/html", "csv": "text/csv",
-        "zip": "application/zip"}
 
 
 def _slug(text: str) -> str:
@@ -176,7 +174,7 @@ def package_versions() -> dict[str, str]:
 def topic_meta(store) -> dict | None:
     """The topic model's settings (seed, embedder, ...) when the store has one, else None."""
     try:
-        from analysis import topic_artifacts
+        from analysis.topics import artifacts as topic_artifacts
     except ImportError:
         return None
     if not topic_artifacts.has_topics(store):

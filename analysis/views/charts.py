@@ -15,8 +15,10 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from analysis.names import SELECTION
+
 #: Name of the point selection that the dashboard drills down from.
-PICK = "pick"
+PICK = SELECTION
 WIDTH = 640
 HEIGHT = 320
 OUTLIER_COLOUR = "#b0b0b0"

@@ -19,7 +19,8 @@ import numpy as np
 import polars as pl
 
 from analysis.schema import InputError
-from analysis.store import Store, text_hash
+from analysis.store import Store
+from analysis.topics.vectors import paper_vectors
 
 ASSIGNMENTS = "assignments.parquet"
 TOPIC_TABLE = "topic_table.parquet"
@@ -31,7 +32,6 @@ ASSIGNMENT_SCHEMA = {"paper_id": pl.Utf8(), "topic": pl.Int32(), "prob": pl.Floa
                      "x": pl.Float32(), "y": pl.Float32()}
 TOPIC_SCHEMA = {"topic": pl.Int32(), "label": pl.Utf8(), "words": pl.List(pl.Utf8()),
                 "size": pl.Int64(), "representative": pl.List(pl.Utf8())}
-OUTLIER_LABEL = "outliers (no clear topic)"
 
 
 def path_of(store: Store, name: str) -> Path:
@@ -90,14 +90,6 @@ def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
                          file=str(path_of(store, TOPIC_VECTORS)),
                          hint="run `papertrends fit` again")
     return table.get_column("topic").to_numpy(), vecs.astype(np.float32)
-
-
-def paper_vectors(store: Store, papers: pl.DataFrame, backend: str) -> np.ndarray:
-    """Cached embeddings of the given papers (row order); NaN rows for papers not in the cache."""
-    from analysis.embeddings import cached_vectors, doc_texts, read_cache
-
-    keys = [text_hash(t) for t in doc_texts(papers)]
-    return cached_vectors(read_cache(store, backend), keys)
 
 
 def similar_papers(store: Store, paper_id: str, k: int = 5) -> pl.DataFrame:

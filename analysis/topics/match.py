@@ -70,7 +70,7 @@ def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarr
 
 def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarity of the rows of a and b after removing the mean of all their rows."""
-    from analysis.embeddings import normalise
+    from analysis.topics.vectors import normalise
 
     mean = np.vstack([a, b]).mean(axis=0)
     return normalise(a - mean) @ normalise(b - mean).T

@@ -34,9 +34,9 @@ if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI st
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
-from analysis.trend_frame import filtered
-from analysis.trend_keywords import check_field
+from analysis.trends.frame import filtered
+from analysis.trends.keywords import check_field
+from analysis.trends.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
 
 RISING_METHOD = "log-likelihood ratio G2 (2x2, 1 df), BH q-value"
 _TOKEN = r"[\p{L}\p{N}]+|[.,;:!?()\[\]{}\"]"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.fetch_state import FetchState, Plan, utc_now
-from analysis.http_client import FetchCancelled, FetchError, HttpClient
+from analysis.fetch.client import FetchCancelled, FetchError, HttpClient
+from analysis.fetch.plan import FetchState, Plan, utc_now
 from analysis.schema import InputError, Problems
 from analysis.store import Store, atomic_write_bytes
 

@@ -10,7 +10,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.trend_frame import axis_of, filled_label, filtered
+from analysis.trends.frame import axis_of, filled_label, filtered
 
 BY: tuple[str, ...] = ("topic", "period")
 #: Columns top_papers returns (those present in the frame).

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 import altair as alt
 import polars as pl
 
-from analysis import charts, trends
+from analysis import trends
 from analysis.filters import Filters, apply
+from analysis.names import TOPIC_VIEWS
 from analysis.schema import InputError
+from analysis.views import charts
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ VIEWS: dict[str, Callable[..., View]] = {
     "rising": rising,
 }
 #: Views that need a fitted topic model.
-NEEDS_TOPICS = frozenset({"topic-trend", "topic-map", "upvotes-by-topic", "emerging"})
+NEEDS_TOPICS = TOPIC_VIEWS
 
 
 def build_view(name: str, lf: pl.LazyFrame, filters: Filters, **options) -> View:

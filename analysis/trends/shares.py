@@ -12,9 +12,9 @@ import dataclasses
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.stats import logistic_trend
-from analysis.trend_frame import axis_of, filled_label, filtered
-from analysis.trend_keywords import finish_share
+from analysis.trends.frame import axis_of, filled_label, filtered
+from analysis.trends.keywords import finish_share
+from analysis.trends.stats import logistic_trend
 
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
 

@@ -4,8 +4,8 @@ Public API:
     fit(store, *, embedder="minilm", seed=42, min_topic_size=None, progress=None) -> dict (meta)
     assign_new(store, *, progress=None) -> dict (counts)
 
-The pipeline lives in :mod:`analysis.topic_fit`, id matching and placement of new papers in
-:mod:`analysis.topic_match`, the light readers in :mod:`analysis.topic_artifacts`.
+The pipeline lives in :mod:`analysis.topics.pipeline`, id matching and placement of new papers in
+:mod:`analysis.topics.match`, the light readers in :mod:`analysis.topics.artifacts`.
 """
 
 from __future__ import annotations
@@ -23,20 +23,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analysis import quality, topic_fit
-from analysis import topic_artifacts as art
-from analysis.embeddings import (
-    Embedder,
-    check_backend,
-    doc_texts,
-    embed_papers,
-    fast_model_dir,
-    load_fast,
-    minilm_path,
-)
+from analysis.names import OUTLIER_LABEL
 from analysis.schema import InputError
 from analysis.store import Store, atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from analysis.topic_match import match_topics, place_new
+from analysis.topics import artifacts as art
+from analysis.topics import pipeline as topic_fit
+from analysis.topics import quality
+from analysis.topics.embedders import Embedder, embed_papers, fast_model_dir, load_fast, minilm_path
+from analysis.topics.match import match_topics, place_new
+from analysis.topics.vectors import check_backend, doc_texts, paper_vectors
 
 Progress = Callable[[str], None]
 N_REPRESENTATIVE = 5
@@ -175,7 +170,7 @@ def _topic_table(ids, inner, names, words, labels, emb, cents, pids) -> pl.DataF
         rows.append({"topic": tid, "label": names[tid], "words": words[tid],
                      "size": int(len(members)), "representative": pid_arr[order].tolist()})
     outliers = np.flatnonzero(labels < 0)
-    rows.append({"topic": -1, "label": art.OUTLIER_LABEL, "words": [], "size": int(len(outliers)),
+    rows.append({"topic": -1, "label": OUTLIER_LABEL, "words": [], "size": int(len(outliers)),
                  "representative": pid_arr[outliers[:N_REPRESENTATIVE]].tolist()})
     return pl.DataFrame(rows, schema=art.TOPIC_SCHEMA).sort("topic")
 
@@ -242,7 +237,7 @@ def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
     ids, cents = art.read_topic_vectors(store)
     best, prob = topic_fit.probabilities(new_vecs, cents)
     fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
-    fitted_vecs = art.paper_vectors(store, fitted, backend)
+    fitted_vecs = paper_vectors(store, fitted, backend)
     ok = ~np.isnan(fitted_vecs).any(axis=1)
     xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
     added = pl.DataFrame({"paper_id": new.get_column("paper_id"), "topic": ids[best],

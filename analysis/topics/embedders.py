@@ -1,4 +1,4 @@
-"""Paper embeddings: two local backends and a per-paper cache on disk.
+"""Embedding models (HEAVY: torch and sentence-transformers load inside the functions).
 
 Backends (nothing is downloaded at run time):
 
@@ -7,13 +7,7 @@ Backends (nothing is downloaded at run time):
 * ``fast`` - a static (model2vec) model distilled once from that same local MiniLM and cached under
   ``store.models_dir``; about a hundred times faster, somewhat rougher.
 
-The text embedded for a paper is ``title + ". " + abstract`` (see :func:`doc_text`): the title is
-the densest statement of the topic, and MiniLM reads only the first 256 word pieces anyway.
-
-The cache (``store.embeddings_path(backend)``) is a Parquet file with one row per distinct text:
-``key`` (:func:`analysis.store.text_hash` of the text), ``paper_id`` (informational) and ``vector``
-(float16 bytes). Adding papers embeds only the texts not yet in the cache. Vectors have unit
-length.
+What is embedded and the on-disk cache are in :mod:`analysis.topics.vectors` (LIGHT).
 """
 
 from __future__ import annotations
@@ -21,39 +15,26 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from analysis.schema import InputError
-from analysis.store import Store, atomic_write_parquet, text_hash
+from analysis.names import Progress
+from analysis.store import Store, text_hash
+from analysis.topics.vectors import (
+    cache_rows,
+    cached_vectors,
+    check_backend,
+    doc_texts,
+    normalise,
+    read_cache,
+    write_cache,
+)
 
-BACKENDS: tuple[str, ...] = ("minilm", "fast")
 FAST_MODEL_NAME = "minilm-static-256"
 BATCH = 64
 CHECKPOINT_EVERY = 1024  # texts embedded between cache writes (a long run can be resumed)
-
-Progress = Callable[[int, int], None]
-
-
-def doc_text(title: str | None, abstract: str | None) -> str:
-    """The text embedded for one paper: the title, a full stop, then the abstract."""
-    title = (title or "").strip().rstrip(".")
-    abstract = (abstract or "").strip()
-    return f"{title}. {abstract}".strip() if abstract else title
-
-
-def doc_texts(papers: pl.DataFrame) -> list[str]:
-    """doc_text for every row of a paper table, in row order."""
-    return [doc_text(t, a) for t, a in papers.select("title", "abstract").iter_rows()]
-
-
-def check_backend(backend: str) -> None:
-    if backend not in BACKENDS:
-        raise InputError(f"unknown embedder {backend!r}", field="embedder",
-                         hint=f"use one of: {', '.join(BACKENDS)}")
 
 
 def minilm_path() -> str:
@@ -139,64 +120,6 @@ class Embedder:
         return int(self.model.dim)
 
 
-def normalise(vecs: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    return (vecs / np.where(norms == 0, 1.0, norms)).astype(np.float32)
-
-
-# ---- the cache ----------------------------------------------------------------------------------
-CACHE_SCHEMA = {"key": pl.Utf8(), "paper_id": pl.Utf8(), "vector": pl.Binary()}
-
-
-def read_cache(store: Store, backend: str) -> pl.DataFrame:
-    """The cache table of a backend (empty if none); raises InputError on a broken file."""
-    path = store.embeddings_path(backend)
-    if not path.is_file():
-        return pl.DataFrame(schema=CACHE_SCHEMA)
-    try:
-        df = pl.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise InputError(f"unreadable embedding cache: {exc}", file=str(path),
-                         hint="delete the file; it is rebuilt on the next fit") from None
-    if list(df.columns) != list(CACHE_SCHEMA):
-        raise InputError("embedding cache has unexpected columns", file=str(path),
-                         field=",".join(df.columns), hint="delete the file; it is rebuilt")
-    return df
-
-
-def vectors_of(cache: pl.DataFrame) -> np.ndarray:
-    """Decode the ``vector`` column (float16 bytes) into a float32 matrix."""
-    if cache.height == 0:
-        return np.zeros((0, 0), dtype=np.float32)
-    raw = b"".join(cache.get_column("vector").to_list())
-    return np.frombuffer(raw, dtype=np.float16).reshape(cache.height, -1).astype(np.float32)
-
-
-def cached_vectors(cache: pl.DataFrame, keys: list[str]) -> np.ndarray:
-    """The cached vectors of the given text keys, in key order; NaN rows for keys not cached."""
-    vecs = vectors_of(cache)
-    rows = (pl.DataFrame({"key": keys}, schema={"key": pl.Utf8()})
-            .join(cache.select("key").with_row_index("row"), on="key", how="left",
-                  maintain_order="left")
-            .get_column("row"))
-    out = np.full((len(keys), vecs.shape[1]), np.nan, dtype=np.float32)
-    hit = rows.is_not_null().to_numpy()
-    out[hit] = vecs[rows.drop_nulls().to_numpy()]
-    return out
-
-
-def _write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
-    df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
-    atomic_write_parquet(store.embeddings_path(backend), df)
-    return df
-
-
-def _rows(keys: list[str], ids: list[str], vecs: np.ndarray) -> pl.DataFrame:
-    v16 = vecs.astype(np.float16)
-    return pl.DataFrame({"key": keys, "paper_id": ids,
-                         "vector": [row.tobytes() for row in v16]}, schema=CACHE_SCHEMA)
-
-
 def embed_papers(
     store: Store,
     papers: pl.DataFrame,
@@ -234,8 +157,8 @@ def embed_papers(
         for start in range(0, len(items), CHECKPOINT_EVERY):
             chunk = items[start:start + CHECKPOINT_EVERY]
             vecs = embedder.encode([t for _, (_, t) in chunk])
-            frames.append(_rows([k for k, _ in chunk], [p for _, (p, _) in chunk], vecs))
-            cache = _write_cache(store, backend, frames)
+            frames.append(cache_rows([k for k, _ in chunk], [p for _, (p, _) in chunk], vecs))
+            cache = write_cache(store, backend, frames)
             frames = [cache]
             if progress:
                 progress(min(start + CHECKPOINT_EVERY, len(items)), len(items))

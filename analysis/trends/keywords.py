@@ -18,11 +18,12 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis.filters import Filters
+from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
-from analysis.stats import wilson_exprs
-from analysis.trend_frame import axis_of, filtered
+from analysis.trends.frame import axis_of, filtered
+from analysis.trends.stats import wilson_exprs
 
-FIELDS: tuple[str, ...] = ("both", "title", "abstract")
+FIELDS = TEXT_FIELDS
 #: Periods with fewer papers than this are flagged ``small``.
 SMALL_PERIOD = 20
 #: Characters treated as a word separator inside a phrase: whitespace and hyphens/dashes.

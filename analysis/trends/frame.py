@@ -12,8 +12,7 @@ import datetime as dt
 import polars as pl
 
 from analysis.filters import Filters, apply
-
-OUTLIER_LABEL = "Outliers"
+from analysis.names import OUTLIER_LABEL
 
 #: Topic columns paper_frame adds to the canonical ones.
 TOPIC_COLUMNS: dict[str, pl.DataType] = {
@@ -33,7 +32,7 @@ def paper_frame(store) -> pl.LazyFrame:
 
     Returns:
         The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y`` and
-        ``topic_label`` ("Outliers" for -1). The topic columns are null when the store has no
+        ``topic_label`` (the outlier label for -1). The topic columns are null when the store has no
         topic model yet, or for papers added since the last fit that have no topic yet.
     """
     lf = store.scan_papers()
@@ -49,12 +48,12 @@ def paper_frame(store) -> pl.LazyFrame:
 
 
 def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
-    """(assignments, labels) from analysis.topic_artifacts, or (None, empty) without topics."""
+    """(assignments, labels) from analysis.topics.artifacts, or (None, empty) without topics."""
     empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8()})
     if not store.topics_dir.is_dir():  # no fit yet: skip loading the topic reader at all
         return None, empty
     try:
-        from analysis import topic_artifacts
+        from analysis.topics import artifacts as topic_artifacts
     except ImportError:  # the topic engine is not installed in this tree
         return None, empty
     if not topic_artifacts.has_topics(store):
@@ -69,7 +68,7 @@ def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
 
 
 def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
-    """Fill missing labels: "Outliers" for -1, "Topic N" for others."""
+    """Fill missing labels: the outlier label for -1, "Topic N" for others."""
     if not (labels["topic"] == -1).any():
         labels = pl.concat([labels, pl.DataFrame({"topic": [-1], "topic_label": [None]},
                                                  schema=labels.schema)])
@@ -77,7 +76,7 @@ def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
 
 
 def filled_label(name: str) -> pl.Expr:
-    """Column ``name`` with "Outliers" for topic -1 and "Topic N" where the label is missing."""
+    """Column ``name``: the outlier label for topic -1, "Topic N" where the label is missing."""
     label = pl.col(name)
     return (
         pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from analysis.embeddings import normalise
+from analysis.topics.vectors import normalise
 
 VERSION = 2
 PCA_DIMS = 50

@@ -3,19 +3,18 @@
 No Streamlit, no file I/O beyond reading the store in :func:`paper_frame`. The dashboard, the
 exports and the CLI all draw on these. The work is split into small modules re-exported here:
 
-* :mod:`analysis.trend_frame` - ``paper_frame``, ``papers_per_period``, the period axis
-* :mod:`analysis.trend_topics` - ``topic_frequency``, ``emerging_topics``
-* :mod:`analysis.trend_keywords` - ``keyword_trend``, ``match_papers``, ``phrase_pattern``
-* :mod:`analysis.trend_upvotes` - ``upvote_distribution``, ``upvote_stats``, ``top_papers``
-* :mod:`analysis.trend_phrases` - ``rising_phrases``
-* :mod:`analysis.stats` - Wilson interval, binomial trend test, G²
+* :mod:`analysis.trends.frame` - ``paper_frame``, ``papers_per_period``, the period axis
+* :mod:`analysis.trends.shares` - ``topic_frequency``, ``emerging_topics``
+* :mod:`analysis.trends.keywords` - ``keyword_trend``, ``match_papers``, ``phrase_pattern``
+* :mod:`analysis.trends.upvotes` - ``upvote_distribution``, ``upvote_stats``, ``top_papers``
+* :mod:`analysis.trends.phrases` - ``rising_phrases``
+* :mod:`analysis.trends.stats` - Wilson interval, binomial trend test, G²
 """
 
 from __future__ import annotations
 
-from analysis.stats import wilson
-from analysis.trend_frame import OUTLIER_LABEL, paper_frame, papers_per_period, period_axis
-from analysis.trend_keywords import (
+from analysis.trends.frame import OUTLIER_LABEL, paper_frame, papers_per_period, period_axis
+from analysis.trends.keywords import (
     FIELDS,
     SMALL_PERIOD,
     keyword_trend,
@@ -23,9 +22,10 @@ from analysis.trend_keywords import (
     match_papers,
     phrase_pattern,
 )
-from analysis.trend_phrases import RISING_METHOD, rising_phrases
-from analysis.trend_topics import EMERGING_METHOD, emerging_topics, topic_frequency
-from analysis.trend_upvotes import (
+from analysis.trends.phrases import RISING_METHOD, rising_phrases
+from analysis.trends.shares import EMERGING_METHOD, emerging_topics, topic_frequency
+from analysis.trends.stats import wilson
+from analysis.trends.upvotes import (
     log_bins,
     top_papers,
     upvote_distribution,
