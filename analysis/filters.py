@@ -73,14 +73,23 @@ class Filters:
         return d
 
 
-def apply(frame: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.LazyFrame:
+def apply(frame: pl.LazyFrame | pl.DataFrame, filters: Filters, *,
+          undated: bool = False) -> pl.LazyFrame:
     """Filter a paper frame (with a ``topic`` column when topics are filtered) and add ``date``.
 
-    ``date`` is the basis date; papers without one are dropped (they cannot be placed in time),
-    and ``period`` is the first day of the paper's period.
+    Args:
+        frame: the paper frame.
+        filters: the filters to apply.
+        undated: keep papers without a basis date while no date range is set (a paper list);
+            by default they are dropped, since a time series cannot place them.
+
+    Returns:
+        The filtered frame with ``date`` (the basis date) and ``period`` (the first day of the
+        paper's period).
     """
     lf = frame.lazy().with_columns(pl.col(filters.basis).alias("date"))
-    lf = lf.filter(pl.col("date").is_not_null())
+    if not (undated and filters.start is None and filters.end is None):
+        lf = lf.filter(pl.col("date").is_not_null())
     if filters.start:
         lf = lf.filter(pl.col("date") >= filters.start)
     if filters.end:

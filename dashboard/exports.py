@@ -42,9 +42,9 @@ def report_maker(store, lf: pl.LazyFrame, filters, views: Sequence, title: str,
     """
 
     def make() -> bytes:
-        from analysis.views import render as export
+        from analysis.views.report import build_report
 
-        report = export.build_report(store, lf, filters, [v for v in views if v is not None],
+        report = build_report(store, lf, filters, [v for v in views if v is not None],
                                      title=title, tables=tables() if tables else None)
         return report.html.encode("utf-8") if fmt == "html" else report.zip_bytes()
 

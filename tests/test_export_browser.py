@@ -14,6 +14,7 @@ from test_export_fixtures import SCRIPT_TITLE, build_store
 from analysis import trends
 from analysis.filters import Filters
 from analysis.views import render as export
+from analysis.views import report as reports
 from analysis.views.registry import build_view
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,8 +99,8 @@ def test_report_opens_offline_with_images_and_escaped_tables(browser, store, tmp
     f = Filters(start=dt.date(2024, 6, 1), period="quarter")
     views = [build_view(n, lf, f) for n in ("papers-per-period", "topic-trend", "topic-map")]
     top = trends.top_papers(lf, f, n=10)
-    report = export.build_report(store, lf, f, views, tables={"Most upvoted papers": top})
-    (out,) = export.write_report(report, tmp_path / "report.html")
+    report = reports.build_report(store, lf, f, views, tables={"Most upvoted papers": top})
+    (out,) = reports.write_report(report, tmp_path / "report.html")
     page, blocked, errors = open_offline(browser, out)
     sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
     assert len(sizes) == len(views)

@@ -21,6 +21,7 @@ from test_export_fixtures import SCRIPT_TITLE, SEED, build_store, png_size
 from analysis import trends
 from analysis.filters import Filters
 from analysis.views import render as export
+from analysis.views import report as reports
 from analysis.views.registry import build_view, build_views
 
 FILTERS = Filters(start=dt.date(2024, 8, 1), end=dt.date(2026, 2, 28), period="quarter",
@@ -39,7 +40,7 @@ def report(store):
     lf = trends.paper_frame(store)
     views, notes = build_views(lf, FILTERS)
     top = trends.top_papers(lf, FILTERS, n=10)
-    return export.build_report(store, lf, FILTERS, views, tables={"Most upvoted papers": top},
+    return reports.build_report(store, lf, FILTERS, views, tables={"Most upvoted papers": top},
                                notes=notes)
 
 
@@ -72,7 +73,7 @@ def test_provenance_on_the_published_basis(store):
     lf = trends.paper_frame(store)
     f = replace(FILTERS, basis="published")
     views = [build_view("papers-per-period", lf, f)]
-    prov = export.build_report(store, lf, f, views).provenance
+    prov = reports.build_report(store, lf, f, views).provenance
     papers = store.read_papers().filter(
         pl.col("published").is_between(f.start, f.end) & (pl.col("upvotes") >= 1))
     assert prov["papers"] == papers.height
@@ -112,7 +113,7 @@ def test_page_images_are_the_charts(report, store):
     # a large SVG (a map of thousands of points) goes in as its PNG
     lf = trends.paper_frame(store)
     view = build_view("topic-map", lf, FILTERS)
-    small = export.build_report(store, lf, FILTERS, [view], scale=1, svg_max=100)
+    small = reports.build_report(store, lf, FILTERS, [view], scale=1, svg_max=100)
     (png,) = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", small.html)
     assert base64.b64decode(png) == next(v for k, v in small.files.items() if k.endswith(".png"))
     assert png_size(base64.b64decode(png))[0] > 640
@@ -141,7 +142,7 @@ def test_report_without_a_topic_model_says_so(tmp_path):
     ingest(bare, [str(DAILY)])
     lf = trends.paper_frame(bare)
     views, notes = build_views(lf, Filters(), phrases=["agent"])
-    rep = export.build_report(bare, lf, Filters(), views, notes=notes)
+    rep = reports.build_report(bare, lf, Filters(), views, notes=notes)
     assert rep.provenance["topic_model"] is None and rep.provenance["seed"] is None
     assert "<th>topic model</th><td>none fitted</td>" in rep.html
     assert len(notes) == 4
@@ -162,7 +163,7 @@ def test_report_carries_the_settings_of_a_real_topic_fit(tmp_path):
     lf = trends.paper_frame(store)
     views, notes = build_views(lf, Filters(period="quarter"))
     assert notes == ["keyword-trend left out: no phrase given (--phrase)"]
-    rep = export.build_report(store, lf, Filters(period="quarter"), views)
+    rep = reports.build_report(store, lf, Filters(period="quarter"), views)
     assert rep.provenance["seed"] == 11
     assert rep.provenance["topic_model"]["corpus_hash"] == store.corpus_hash()
     assert rep.provenance["topic_model"]["settings"] == meta["settings"]

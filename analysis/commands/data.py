@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.commands.common import add_output_args, add_store_arg, emit, open_store, parse_date
+from analysis.filters import Filters, apply
 from analysis.names import BASES, iso
 from analysis.schema import InputError
 from analysis.store import Store
@@ -95,8 +95,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_papers(args: argparse.Namespace) -> int:
     store = open_store(args)
-    frame = paper_list(store, topic=args.topic, start=args.start, end=args.end,
-                       basis=args.basis)
+    topics = () if args.topic is None else (args.topic,)
+    try:
+        filters = Filters(start=args.start, end=args.end, basis=args.basis, topics=topics)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    frame = paper_list(store, filters)
     if args.limit is not None:
         frame = frame.head(max(args.limit, 0))
     emit(frame, args)
@@ -137,35 +141,15 @@ def summarise(store: Store) -> dict:
     }
 
 
-def paper_list(store: Store, *, topic: int | None = None, start: dt.date | None = None,
-               end: dt.date | None = None, basis: str = "listed") -> pl.DataFrame:
+def paper_list(store: Store, filters: Filters) -> pl.DataFrame:
     """Papers as {paper_id, title, published, listed, upvotes, topic}, newest first.
 
-    ``topic`` comes from the topic artifacts when they exist (null otherwise).
+    The filters apply as in every view; without a date range, papers lacking a date on the
+    filters' basis are listed too (last). ``topic`` is null where the store has no topics.
     """
-    lf = store.scan_papers().select("paper_id", "title", "published", "listed", "upvotes")
-    topics = _assignments(store)
-    if topics is not None:
-        lf = lf.join(topics.lazy(), on="paper_id", how="left")
-    else:
-        lf = lf.with_columns(topic=pl.lit(None, dtype=pl.Int32))
-    if topic is not None:
-        lf = lf.filter(pl.col("topic") == topic)
-    if start is not None:
-        lf = lf.filter(pl.col(basis) >= start)
-    if end is not None:
-        lf = lf.filter(pl.col(basis) <= end)
-    return lf.sort([basis, "paper_id"], descending=[True, False], nulls_last=True).collect()
+    from analysis.trends import paper_frame
 
-
-def _assignments(store: Store) -> pl.DataFrame | None:
-    """paper_id -> topic from the topics helper's artifacts, or None when there are none."""
-    from analysis.topics import artifacts as topic_artifacts
-
-    try:
-        if not topic_artifacts.has_topics(store):
-            return None
-        frame = topic_artifacts.read_assignments(store)
-    except (InputError, OSError, ValueError, KeyError, pl.exceptions.PolarsError):
-        return None  # damaged or half-written artifacts: list the papers without topics
-    return frame.select("paper_id", pl.col("topic").cast(pl.Int32))
+    lf = apply(paper_frame(store), filters, undated=True)
+    return (lf.select("paper_id", "title", "published", "listed", "upvotes", "topic")
+            .sort([filters.basis, "paper_id"], descending=[True, False], nulls_last=True)
+            .collect())

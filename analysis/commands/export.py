@@ -131,7 +131,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis import trends
-    from analysis.views import render as export
+    from analysis.views import report as reports
     from analysis.views.registry import build_views
 
     filters = filters_from(args)
@@ -141,9 +141,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise InputError("no chart can be drawn from this store with these options",
                          hint="; ".join(notes) or "widen the filters")
     top = trends.top_papers(lf, filters, n=10)
-    report = export.build_report(store, lf, filters, views, title=args.title,
+    built = reports.build_report(store, lf, filters, views, title=args.title,
                                  tables={"Most upvoted papers": top}, notes=notes)
-    for path in export.write_report(report, Path(args.out)):
+    for path in reports.write_report(built, Path(args.out)):
         print(f"wrote {path}")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

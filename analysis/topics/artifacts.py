@@ -13,7 +13,9 @@ umap, sentence-transformers or bertopic. The artifacts live in ``store.topics_di
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -32,6 +34,48 @@ ASSIGNMENT_SCHEMA = {"paper_id": pl.Utf8(), "topic": pl.Int32(), "prob": pl.Floa
                      "x": pl.Float32(), "y": pl.Float32()}
 TOPIC_SCHEMA = {"topic": pl.Int32(), "label": pl.Utf8(), "words": pl.List(pl.Utf8()),
                 "size": pl.Int64(), "representative": pl.List(pl.Utf8())}
+
+
+@dataclass(frozen=True)
+class TopicMeta:
+    """What ``meta.json`` says about a fit, typed; missing fields take these defaults.
+
+    Attributes:
+        method: the pipeline in words (reducer, clusterer, representation).
+        embedder: the embedding backend the fit used.
+        seed: the random seed of the fit.
+        n_topics: topics found (outliers not counted).
+        n_papers: papers the fit saw.
+        corpus_hash: :func:`analysis.store.corpus_hash` of the table the fit saw.
+        fitted_at: when the fit ran (ISO 8601, UTC).
+        key: the corpus hash and every setting in one hash (an identical fit is skipped).
+        settings: every setting of the fit (:class:`analysis.topics.pipeline.Settings`).
+        quality: the quality summary (:func:`analysis.topics.quality.report`).
+        changes: how the ids continue the previous fit (kept, new, split, merged, gone).
+        n_assigned_after_fit: papers given a topic since, without a refit.
+        assigned_at: when that last happened (None: never).
+    """
+
+    method: str = ""
+    embedder: str = "minilm"
+    seed: int | None = None
+    n_topics: int = 0
+    n_papers: int = 0
+    corpus_hash: str = ""
+    fitted_at: str = ""
+    key: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+    n_assigned_after_fit: int = 0
+    assigned_at: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TopicMeta:
+        """The typed view of a meta dict (unknown keys are left out)."""
+        known = {k: raw[k] for k in cls.__dataclass_fields__ if raw.get(k) is not None}
+        known.setdefault("embedder", (raw.get("settings") or {}).get("embedder", "minilm"))
+        return cls(**known)
 
 
 def path_of(store: Store, name: str) -> Path:
@@ -81,6 +125,11 @@ def read_meta(store: Store) -> dict:
                          hint="run `papertrends fit` again to rebuild it") from None
 
 
+def read_topic_meta(store: Store) -> TopicMeta:
+    """The fit's meta, typed (see :class:`TopicMeta`)."""
+    return TopicMeta.from_dict(read_meta(store))
+
+
 def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
     """(topic ids, unit-length centroid rows) of the fitted topics, outliers excluded."""
     table = read_topic_table(store).filter(pl.col("topic") >= 0)
@@ -98,7 +147,7 @@ def similar_papers(store: Store, paper_id: str, k: int = 5) -> pl.DataFrame:
     Uses the embedder of the current topic fit (MiniLM by default). Returns an empty frame when the
     paper has no cached embedding.
     """
-    backend = read_meta(store).get("settings", {}).get("embedder", "minilm")
+    backend = read_topic_meta(store).embedder
     papers = store.read_papers().select("paper_id", "title", "abstract")
     if paper_id not in set(papers.get_column("paper_id").to_list()):
         raise InputError(f"unknown paper {paper_id!r}", field="paper_id",

@@ -30,22 +30,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from analysis.topics.vectors import normalise
+from analysis.trends.text import TOPIC_STOP_WORDS, singular
 
 VERSION = 2
 PCA_DIMS = 50
 TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tuning", "3d"
 TEMPERATURE = 0.05
 LABEL_ASPECT = "label"  # softmax temperature over topic cosines, for the per-paper probability
-EXTRA_STOP_WORDS = (
-    "paper", "propose", "proposed", "proposes", "introduce", "introduces", "present", "presents",
-    "approach", "approaches", "method", "methods", "novel", "new", "existing", "based", "using",
-    "use", "used", "show", "shows", "demonstrate", "demonstrates", "achieve", "achieves",
-    "achieving", "results", "significantly", "significant", "extensive", "experiments",
-    "state", "art", "sota", "code", "available", "github", "com", "https", "http", "www",
-    "work", "study", "framework", "frameworks", "leveraging", "leverages", "leverage", "effective",
-    "effectively", "various", "recent", "recently", "outperforms", "including", "key", "address",
-    "enables", "enable", "improve", "improves", "improved", "improving", "performance", "et", "al",
-)
 
 
 @dataclass(frozen=True)
@@ -181,17 +172,12 @@ def merge_small(X: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
     return labels
 
 
-def stop_words() -> list[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return sorted(set(ENGLISH_STOP_WORDS) | set(EXTRA_STOP_WORDS))
-
-
 def vectorizer(n_docs: int):
     """CountVectorizer for c-TF-IDF: English stop words, 1-2-grams, rare terms dropped."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    return CountVectorizer(stop_words=stop_words(), ngram_range=(1, 2), token_pattern=TOKEN,
+    return CountVectorizer(stop_words=sorted(TOPIC_STOP_WORDS), ngram_range=(1, 2),
+                           token_pattern=TOKEN,
                            min_df=max(2, n_docs // 1000), max_df=0.5)
 
 
@@ -279,11 +265,6 @@ def exact_knn(unit: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, 
     return idx, dist
 
 
-def _stem(token: str) -> str:
-    plural = len(token) > 3 and token.endswith("s") and not token.endswith("ss")
-    return token[:-1] if plural else token
-
-
 def make_labels(words: dict[int, list[str]], n: int = 3) -> dict[int, str]:
     """Short distinct labels like "reinforcement learning · reasoning · policy".
 
@@ -298,7 +279,7 @@ def make_labels(words: dict[int, list[str]], n: int = 3) -> dict[int, str]:
         chosen: list[str] = []
         seen: set[str] = set()
         for term in terms:
-            toks = {_stem(t) for t in term.split()}
+            toks = {singular(t) for t in term.split()}
             if toks & seen:
                 continue
             chosen.append(term)

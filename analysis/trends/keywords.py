@@ -22,6 +22,7 @@ from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
 from analysis.trends.frame import axis_of, filtered
 from analysis.trends.stats import wilson_exprs
+from analysis.trends.text import singular
 
 FIELDS = TEXT_FIELDS
 #: Periods with fewer papers than this are flagged ``small``.
@@ -39,9 +40,7 @@ def _word_pattern(word: str) -> str:
     ASCII words fold case the ASCII way (``(?i-u:...)``), which lets the regex engine use fast
     literal prefilters; words with other letters fold case the Unicode way.
     """
-    lower = word.lower()
-    if len(lower) > 3 and lower.endswith("s") and not lower.endswith("ss") and lower[-2].isalpha():
-        word = word[:-1]
+    word = singular(word)
     flags = "i-u" if word.isascii() else "i"
     return f"(?{flags}:{re.escape(word)}s?)"
 

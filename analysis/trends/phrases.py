@@ -18,13 +18,10 @@ phrase, the papers of each window among those texts.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-import importlib.util
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -37,29 +34,10 @@ from analysis.schema import InputError
 from analysis.trends.frame import filtered
 from analysis.trends.keywords import check_field
 from analysis.trends.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
+from analysis.trends.text import ENGLISH_STOP_WORDS
 
 RISING_METHOD = "log-likelihood ratio G2 (2x2, 1 df), BH q-value"
 _TOKEN = r"[\p{L}\p{N}]+|[.,;:!?()\[\]{}\"]"
-
-
-@functools.cache
-def stop_words() -> frozenset[str]:
-    """scikit-learn's ENGLISH_STOP_WORDS, read from its own small module.
-
-    Importing ``sklearn.feature_extraction.text`` takes seconds (it pulls in SciPy), so the
-    one file that defines the list is loaded on its own; the plain import is the fallback.
-    """
-    spec = importlib.util.find_spec("sklearn")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "feature_extraction" / "_stop_words.py"
-        if path.is_file():
-            file_spec = importlib.util.spec_from_file_location("_papertrends_stop_words", path)
-            module = importlib.util.module_from_spec(file_spec)
-            file_spec.loader.exec_module(module)
-            return frozenset(module.ENGLISH_STOP_WORDS)
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def windows(end: dt.date, recent_months: int, baseline_months: int) -> dict[str, dt.date]:
@@ -175,7 +153,7 @@ def _build_index(texts: pl.DataFrame, distinct: np.ndarray, field: str,
     flags = vocab.select(
         pl.col("tok").str.contains(r"^[\p{L}\p{N}]").alias("word"),
         (pl.col("tok").str.contains(r"^[\p{L}\p{N}]")
-         & ~pl.col("tok").is_in(list(stop_words()))
+         & ~pl.col("tok").is_in(list(ENGLISH_STOP_WORDS))
          & (pl.col("tok").str.len_chars() > 1)
          & ~pl.col("tok").str.contains(r"^\p{N}+$")).alias("edge"),
     )
