@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 
 #: The date a view buckets papers by: the day on the daily list, or the arXiv date.
 Basis = Literal["listed", "published"]
-BASES: tuple[str, ...] = ("published", "listed")
+BASES: tuple[str, ...] = ("listed", "published")
 DEFAULT_BASIS = "listed"
 
 #: Period name -> the Polars duration string (``group_by_dynamic`` / ``dt.truncate``).

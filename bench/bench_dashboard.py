@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-APP = str(REPO / "dashboard" / "app.py")
+APP = str(REPO / "dashboard" / "streamlit_app.py")
 PAGES = ("overview", "topics", "keywords", "upvotes", "papers")
 
 
@@ -56,7 +56,7 @@ def bench_page(page: str, n: int) -> tuple[list[float], list[float]]:
 
     at = AppTest.from_file(APP, default_timeout=120).run()
     if page != "overview":
-        at.switch_page(f"{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.message for e in at.exception]
     at.run()  # warm: caches filled for the default filters
     idle = []

@@ -10,14 +10,14 @@ import streamlit as st
 from analysis.filters import Filters
 from analysis.store import Store
 from analysis.views import registry as views
-from dashboard.data import Loaded
+from dashboard.loader import Loaded
 
 KEY = "_context"
 
 
 @dataclass(frozen=True)
 class Context:
-    """The data and filters of the current run (set by app.py, read by the pages)."""
+    """The data and filters of the current run (set by streamlit_app.py, read by the pages)."""
 
     store: Store
     loaded: Loaded
@@ -48,7 +48,7 @@ def _view(root: str, stamp: tuple, name: str, filters: Filters, options: tuple, 
 
 
 def get() -> Context:
-    """The context app.py set for this run."""
+    """The context streamlit_app.py set for this run."""
     return st.session_state[KEY]
 
 

@@ -5,6 +5,9 @@ start of a run, :func:`restore` copies the URL into Session State when the URL c
 (first load, a pasted link, the browser's back button); widgets are then created with ``key=`` only.
 At the end of a run, :func:`save` writes the widget values back to the URL, leaving out defaults,
 so a copied URL reopens the same view.
+
+Which parameters exist is said once, by the app: :func:`install` takes the shared ones
+(:data:`SHARED`) and each page's ``PARAMS`` tuple. Declaring a parameter registers nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+
+from analysis.names import BASES, DEFAULT_BASIS, DEFAULT_PERIOD, PERIODS, SELECTION
 
 LAST = "_qp_last"  # the query string this session wrote last
 LAST_PAGE = "_qp_page"  # the page of the previous run
@@ -86,40 +91,46 @@ class Param:
         return [self.text(value)]
 
 
+# Shared filters (sidebar) --------------------------------------------------------------------
+FROM = Param("from", None, _date, dt.date.isoformat)
+TO = Param("to", None, _date, dt.date.isoformat)
+BASIS = Param("basis", DEFAULT_BASIS, values=BASES)
+TOPIC = Param("topic", [], _int, str, multi=True)
+MIN_UP = Param("min_upvotes", 0, _int, str)
+PERIOD = Param("period", DEFAULT_PERIOD, values=tuple(PERIODS))
+# Shared drill-down state: an open paper, a picked chart mark.
+PAPER = Param("paper", "")
+PICK = Param(SELECTION, "")
+#: The parameters every page shares.
+SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, MIN_UP, PERIOD, PAPER, PICK)
+
+#: The parameters of this app, by name: set by :func:`install`.
 PARAMS: dict[str, Param] = {}
 
 
-def register(param: Param) -> Param:
-    """Declare a URL parameter (idempotent); returns it."""
-    PARAMS.setdefault(param.name, param)
-    return PARAMS[param.name]
-
-
-# Shared filters (sidebar) --------------------------------------------------------------------
-FROM = register(Param("from", None, _date, dt.date.isoformat))
-TO = register(Param("to", None, _date, dt.date.isoformat))
-BASIS = register(Param("basis", "listed", values=("listed", "published")))
-TOPIC = register(Param("topic", [], _int, str, multi=True))
-MIN_UP = register(Param("min_upvotes", 0, _int, str))
-PERIOD = register(Param("period", "month", values=("week", "month", "quarter", "year")))
-# Shared drill-down state: an open paper, a picked chart mark.
-PAPER = register(Param("paper", ""))
-PICK = register(Param("pick", ""))
+def install(params: tuple[Param, ...]) -> None:
+    """Say which parameters the app has (the shared ones and every page's); names are unique."""
+    names = [p.name for p in params]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"URL parameter(s) declared twice: {', '.join(repeated)}")
+    PARAMS.clear()
+    PARAMS.update((p.name, p) for p in params)
 
 
 def bool_param(name: str, default: bool, page: str) -> Param:
     """A checkbox/toggle parameter of one page."""
-    return register(Param(name, default, _bool, lambda v: "1" if v else "0", page=page))
+    return Param(name, default, _bool, lambda v: "1" if v else "0", page=page)
 
 
 def text_param(name: str, default: str, page: str, values: tuple = ()) -> Param:
     """A text/choice parameter of one page."""
-    return register(Param(name, default, page=page, values=values))
+    return Param(name, default, page=page, values=values)
 
 
 def int_param(name: str, default: int | None, page: str) -> Param:
     """An integer parameter of one page."""
-    return register(Param(name, default, _int, str, page=page))
+    return Param(name, default, _int, str, page=page)
 
 
 def _current_query() -> dict[str, list[str]]:

@@ -7,14 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import DAILY, OUTPUT, PAGE_DUMP, REFERENCE_DATE
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DAILY = FIXTURES / "hf-daily-papers"
-PAGE_DUMP = FIXTURES / "page-dumps" / "training-parameters-search.txt"
-REPO = Path(__file__).resolve().parents[1]
-OUTPUT = REPO / "test-output"
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +19,6 @@ def output_dir() -> Path:
     """Where tests leave files worth looking at (screenshots, exports)."""
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
-
-
-REFERENCE_DATE = "2025-12-31"  # the day the page dump was captured
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +50,8 @@ def fast_models(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def hf_api():
-    """A real local HTTP server playing the Daily Papers API on 127.0.0.1 (tests/hf_server.py)."""
-    from hf_server import HFServer
+    """A real local HTTP server playing the Daily Papers API on 127.0.0.1 (support/hf_server)."""
+    from tests.support.hf_server import HFServer
 
     with HFServer() as srv:
         assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
@@ -68,6 +62,6 @@ def hf_api():
 def no_hf_endpoint(monkeypatch) -> None:
     """HF_ENDPOINT at a closed loopback port, no HF_TOKEN: use with
     ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")`` in the fetch test modules."""
-    from hf_server import no_real_endpoint
+    from tests.support.hf_server import no_real_endpoint
 
     no_real_endpoint(monkeypatch)

@@ -10,7 +10,6 @@ import sys
 
 import polars as pl
 import pytest
-from conftest import DAILY, PAGE_DUMP, REFERENCE_DATE, REPO
 
 from analysis.cli import main
 from analysis.ingest import ingest, ingest_frame, merge
@@ -18,6 +17,7 @@ from analysis.schema import Problems
 from analysis.sources import hf_api
 from analysis.sources.common import title_id
 from analysis.store import Store
+from tests.support.paths import DAILY, PAGE_DUMP, REFERENCE_DATE, REPO
 
 REF = dt.date.fromisoformat(REFERENCE_DATE)
 JETMOE = "JetMoE: Reaching Llama2 Performance with 0.1M Dollars"

@@ -10,10 +10,10 @@ import sys
 import time
 
 import pytest
-from conftest import DAILY, PAGE_DUMP, REFERENCE_DATE, REPO
 
 from analysis.ingest import ingest
 from analysis.store import Store
+from tests.support.paths import DAILY, PAGE_DUMP, REFERENCE_DATE, REPO
 
 
 @pytest.fixture(scope="module")

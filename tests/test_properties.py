@@ -9,12 +9,12 @@ import datetime as dt
 import json
 
 import polars as pl
-from conftest import DAILY, PAGE_DUMP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.schema import COLUMNS, InputError, Problems
 from analysis.sources import FORMATS, detect, hf_api, page_dump, parse, tables
+from tests.support.paths import DAILY, PAGE_DUMP
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""Command: serve - start the dashboard (``streamlit run dashboard/app.py``) on a store."""
+"""Command: serve - start the dashboard (``streamlit run dashboard/streamlit_app.py``) on a store."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from analysis.schema import InputError
 from analysis.store import ENV_STORE, ROOT, Store
 
-APP = ROOT / "dashboard" / "app.py"
+APP = ROOT / "dashboard" / "streamlit_app.py"
 
 
 def register(sub) -> None:

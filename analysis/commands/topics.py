@@ -52,8 +52,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def _progress(done: int, total: int, message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def run_fit(args: argparse.Namespace) -> int:

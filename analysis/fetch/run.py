@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import polars as pl
 
 from analysis.fetch.client import FetchCancelled, FetchError, HttpClient
 from analysis.fetch.plan import FetchState, Plan, utc_now
+from analysis.names import Progress
 from analysis.schema import InputError, Problems
 from analysis.store import Store, atomic_write_bytes
 
@@ -32,8 +32,6 @@ MAX_PAGES = 50  # a day never holds 5,000 papers; stop there rather than loop fo
 CONCURRENCY = 3  # requests in flight at once: polite to the API
 FLUSH_SECONDS = 1.0  # ingest finished days at least this often
 FLUSH_DAYS = 20  # ... or whenever this many are waiting
-#: progress(done, total, message): called from the calling thread as each day finishes.
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass

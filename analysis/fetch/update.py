@@ -21,14 +21,15 @@ import contextlib
 import datetime as dt
 import os
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 from analysis.fetch.client import HttpClient, RetryPolicy
 from analysis.fetch.plan import FetchState, parse_since, plan_days, utc_now
-from analysis.fetch.run import CONCURRENCY, PAGE_SIZE, FetchSummary, Progress, Run
+from analysis.fetch.run import CONCURRENCY, PAGE_SIZE, FetchSummary, Run
+from analysis.names import Progress
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -150,16 +151,16 @@ def fetch(
         if assign and summary.papers_new:
             n = summary.planned
 
-            def say(message: str) -> None:
+            def say(done: int, total: int, message: str) -> None:
                 if progress is not None:
                     progress(n, n, f"topics: {message.strip()}")
 
-            say(f"giving {summary.papers_new} new paper(s) topics (no refit)")
+            say(0, 1, f"giving {summary.papers_new} new paper(s) topics (no refit)")
             summary.topics = assign_topics(store, progress=say)
     return summary
 
 
-def assign_topics(store: Store, progress: Callable[[str], None] | None = None) -> str:
+def assign_topics(store: Store, progress: Progress | None = None) -> str:
     """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
     from analysis.topics.artifacts import has_topics
 

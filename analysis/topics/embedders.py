@@ -135,7 +135,7 @@ def embed_papers(
         papers: rows with ``paper_id``, ``title`` and ``abstract``.
         backend: ``minilm`` or ``fast``.
         embedder: a loaded Embedder to reuse (else one is loaded only if something is missing).
-        progress: called as ``progress(done, total)`` while new texts are embedded.
+        progress: called as ``progress(done, total, message)`` while new texts are embedded.
 
     Returns:
         float32 array [n_papers, dim] with unit-length rows (rounded through float16).
@@ -161,7 +161,8 @@ def embed_papers(
             cache = write_cache(store, backend, frames)
             frames = [cache]
             if progress:
-                progress(min(start + CHECKPOINT_EVERY, len(items)), len(items))
+                done = min(start + CHECKPOINT_EVERY, len(items))
+                progress(done, len(items), f"embedded {done}/{len(items)} new texts")
     return cached_vectors(cache, keys)
 
 

@@ -17,13 +17,12 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from analysis.names import OUTLIER_LABEL
+from analysis.names import OUTLIER_LABEL, Progress
 from analysis.schema import InputError
 from analysis.store import Store, atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from analysis.topics import artifacts as art
@@ -33,13 +32,14 @@ from analysis.topics.embedders import Embedder, embed_papers, fast_model_dir, lo
 from analysis.topics.match import match_topics, place_new
 from analysis.topics.vectors import check_backend, doc_texts, paper_vectors
 
-Progress = Callable[[str], None]
+#: The stages ``fit`` reports through ``progress(done, STAGES, message)``.
+STAGES = 4
 N_REPRESENTATIVE = 5
 
 
-def _say(progress: Progress | None, text: str) -> None:
+def _say(progress: Progress | None, done: int, text: str) -> None:
     if progress:
-        progress(text)
+        progress(done, STAGES, text)
 
 
 def fit_key(corpus_hash: str, settings: topic_fit.Settings) -> str:
@@ -77,16 +77,16 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
         old = art.read_meta(store)
         if old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0:
             return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
-    _say(progress, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
+    _say(progress, 0, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
     t = time.perf_counter()
-    emb = embed_papers(store, papers, embedder, progress=(lambda d, n: _say(
-        progress, f"  embedded {d}/{n} new texts")) if progress else None)
+    emb = embed_papers(store, papers, embedder, progress=(lambda d, n, m: _say(
+        progress, 0, f"  {m}")) if progress else None)
     timings["embed"] = time.perf_counter() - t
     t = time.perf_counter()
     word_model = load_fast(store)
     timings["load_word_model"] = time.perf_counter() - t
 
-    _say(progress, f"clustering into about {settings.n_topics} topics")
+    _say(progress, 1, f"clustering into about {settings.n_topics} topics")
     t = time.perf_counter()
     docs = doc_texts(papers)
     model, labels, reducer = topic_fit.run(docs, emb, settings, word_model)
@@ -101,7 +101,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     best, prob = topic_fit.probabilities(emb, cents)
     prob = np.where(labels >= 0, prob, 0.0).astype(np.float32)
 
-    _say(progress, "computing the 2-D map")
+    _say(progress, 2, "computing the 2-D map")
     t = time.perf_counter()
     xy = topic_fit.map_2d(reducer, settings)
     timings["map"] = time.perf_counter() - t
@@ -231,7 +231,7 @@ def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
     if new.height == 0:
         return {"assigned": 0, "unchanged": current.height, "by_topic": {},
                 "seconds": time.perf_counter() - t0}
-    _say(progress, f"embedding {new.height} new papers with {backend}")
+    _say(progress, 0, f"embedding {new.height} new papers with {backend}")
     new_vecs = embed_papers(store, new, backend,
                             embedder=Embedder(backend, store))
     ids, cents = art.read_topic_vectors(store)

@@ -13,6 +13,7 @@ import polars as pl
 
 from analysis.filters import Filters, apply
 from analysis.names import OUTLIER_LABEL
+from analysis.topics import artifacts as topic_artifacts
 
 #: Topic columns paper_frame adds to the canonical ones.
 TOPIC_COLUMNS: dict[str, pl.DataType] = {
@@ -51,10 +52,6 @@ def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
     """(assignments, labels) from analysis.topics.artifacts, or (None, empty) without topics."""
     empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8()})
     if not store.topics_dir.is_dir():  # no fit yet: skip loading the topic reader at all
-        return None, empty
-    try:
-        from analysis.topics import artifacts as topic_artifacts
-    except ImportError:  # the topic engine is not installed in this tree
         return None, empty
     if not topic_artifacts.has_topics(store):
         return None, empty

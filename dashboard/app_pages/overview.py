@@ -1,0 +1,82 @@
+"""Overview page: papers per period, the counts that matter, top and emerging topics, rising
+phrases. Run by st.navigation (``__name__ == "__main__"``)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from analysis import trends
+from dashboard import context
+from dashboard.components import basics, charts, listing
+
+PAGE = "overview"
+PARAMS: tuple = ()  # this page keeps nothing of its own in the URL
+
+
+def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
+    """The headline numbers: papers, topics, first and last date (papers-per-period view)."""
+    first, last = per_period.span if per_period else (None, None)
+    n_topics = "–"
+    if ctx.loaded.has_topics and per_period is not None and per_period.papers:
+        freq = ctx.view("topic-trend", measure="count", top=0).data
+        n_topics = str(freq.filter((pl.col("topic") >= 0) & (pl.col("count") > 0))
+                       ["topic"].n_unique())
+    papers = per_period.papers if per_period else 0
+    return [("Papers", f"{papers:,}"), ("Topics", n_topics), ("First paper", str(first or "–")),
+            ("Last paper", str(last or "–"))]
+
+
+def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:
+    """The largest topics under the filters (from the topic-trend view's data)."""
+    freq = ctx.view("topic-trend", measure="count", top=0).data
+    return (freq.filter(pl.col("topic") >= 0).group_by("topic", "label")
+            .agg(pl.col("count").sum().alias("papers"))
+            .sort(["papers", "topic"], descending=[True, False]).head(n))
+
+
+def render() -> None:
+    ctx = context.get()
+    st.title("Paper trends")
+    per_period = charts.view(ctx, "papers-per-period")
+    basics.metric_row(counts(ctx, per_period))
+    pick = charts.chart(ctx, per_period, key="ov_per_period")
+    if per_period is None or not per_period.papers:
+        return
+    listing.drill_list(ctx, pick, key="ov_per_period")
+    shown = [per_period]
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.subheader("Top topics")
+        if ctx.loaded.has_topics:
+            st.dataframe(top_topics(ctx), hide_index=True, width="stretch",
+                         column_config={"topic": None,
+                                        "label": st.column_config.TextColumn("topic", width=260),
+                                        "papers": st.column_config.NumberColumn("papers",
+                                                                                width=70)})
+        else:
+            basics.empty("This store has no topics yet: run `papertrends fit --store DIR`.")
+    with right:
+        st.subheader("Emerging topics")
+        if ctx.loaded.has_topics:
+            emerging = charts.view(ctx, "emerging")
+            shown.append(emerging)
+            epick = charts.chart(ctx, emerging, key="ov_emerging")
+            listing.drill_list(ctx, epick, key="ov_emerging")
+        else:
+            basics.empty("Emerging topics need a topic model: run `papertrends fit --store DIR`.")
+    st.subheader("Rising phrases")
+    rising = charts.view(ctx, "rising")
+    shown.append(rising)
+    if rising is not None and rising.data.height == 0:
+        basics.empty("No phrase rose clearly: widen the date range to give the recent and "
+                 "baseline windows enough papers.")
+    else:
+        rpick = charts.chart(ctx, rising, key="ov_rising")
+        listing.drill_list(ctx, rpick, key="ov_rising")
+    charts.report(ctx, shown, "papertrends overview",
+              lambda: {"Top papers": trends.top_papers(ctx.lf, ctx.filters, n=10)})
+
+
+if __name__ == "__main__":
+    basics.guarded(render)

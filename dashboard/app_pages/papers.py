@@ -1,0 +1,52 @@
+"""Papers page: a searchable, sortable table of the filtered papers and one paper's detail."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import trends
+from analysis.filters import apply
+from analysis.schema import InputError
+from dashboard import context, state
+from dashboard.components import basics, drill, listing
+
+PAGE = "papers"
+SEARCH = state.text_param("search", "", PAGE)
+PARAMS: tuple[state.Param, ...] = (SEARCH,)
+
+
+def matching(ctx: context.Context, text: str):
+    """The filtered papers whose title or abstract holds the search words (all, if none)."""
+    lf = ctx.lf
+    if text.strip():
+        lf = trends.match_papers(lf, text.strip(), field="both")
+    return drill.as_list(apply(lf, ctx.filters))
+
+
+def render() -> None:
+    ctx = context.get()
+    st.title("Papers")
+    st.text_input("Search titles and abstracts", key=SEARCH.key,
+                  placeholder="e.g. mixture of experts", icon=":material/search:")
+    text = state.get(SEARCH) or ""
+    try:
+        papers = matching(ctx, text)
+        pattern = trends.phrase_pattern(text) if text.strip() else None
+    except InputError as err:
+        st.error(str(err))
+        return
+    if papers.height == 0:
+        if text.strip():
+            basics.empty("No paper matches this search under the current filters: try fewer words "
+                     "or widen the filters in the sidebar.")
+        else:
+            basics.no_papers()
+    else:
+        st.caption(f"{papers.height:,} papers · click a column header to sort, a row to open "
+                   "the paper")
+        listing.paper_list(ctx, papers, key="pp_table")
+    listing.open_paper(ctx, pattern=pattern)
+
+
+if __name__ == "__main__":
+    basics.guarded(render)

@@ -1,0 +1,94 @@
+"""Topics page: topic frequency over time (count or share, stacked or lines, outliers visible),
+the 2-D topic map, and one topic's detail (label, words, size over time, most upvoted papers)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+import streamlit as st
+
+from analysis import trends
+from analysis.names import OUTLIER_LABEL
+from dashboard import context, state, text
+from dashboard.components import basics, charts, drill, listing
+
+PAGE = "topics"
+MEASURE = state.text_param("measure", "share", PAGE, values=("share", "count"))
+LAYOUT = state.text_param("layout", "stacked", PAGE, values=("stacked", "lines"))
+TOPIC = state.int_param("t", None, PAGE)
+SELECT = "topic_select"
+PARAMS: tuple[state.Param, ...] = (MEASURE, LAYOUT, TOPIC)
+
+
+def outlier_share(freq: pl.DataFrame) -> float | None:
+    """Share of the filtered papers that fall in no clear topic (-1), from topic-trend data."""
+    total = freq.unique("period").get_column("total").sum() if freq.height else 0
+    if not total:
+        return None
+    return freq.filter(pl.col("topic") == -1).get_column("count").sum() / total
+
+
+def render() -> None:
+    ctx = context.get()
+    st.title("Topics")
+    if not ctx.loaded.has_topics:
+        basics.empty("This store has no topic model yet: run `papertrends fit --store DIR`, "
+                 "then reload.")
+        return
+    c1, c2, c3 = st.columns([1, 1, 2])
+    c1.segmented_control("Measure", ("share", "count"), key=MEASURE.key)
+    c2.segmented_control("Layout", ("stacked", "lines"), key=LAYOUT.key)
+    measure = state.get(MEASURE) or "share"
+    stacked = (state.get(LAYOUT) or "stacked") == "stacked"
+    trend = charts.view(ctx, "topic-trend", measure=measure, stacked=stacked)
+    if trend is not None and trend.data.height:
+        share = outlier_share(ctx.view("topic-trend", measure="count", top=0).data)
+        if share is not None:
+            c3.metric(OUTLIER_LABEL, f"{share:.0%}",
+                      help="Papers the topic model left unassigned, drawn in grey.")
+    pick = charts.chart(ctx, trend, key="tp_trend")
+    if pick is not None and st.session_state.get("_tp_applied") != pick.encode():
+        st.session_state["_tp_applied"] = pick.encode()  # a newly picked topic opens its detail
+        state.put(TOPIC, pick.values.get("topic"))
+    listing.drill_list(ctx, pick, key="tp_trend")
+    st.subheader("Topic map")
+    tmap = charts.view(ctx, "topic-map")
+    mpick = charts.chart(ctx, tmap, key="tp_map")
+    if mpick is not None:
+        listing.open_paper(ctx)
+    else:
+        st.caption("Click a dot to open that paper.")
+    detail(ctx)
+    charts.report(ctx, [trend, tmap], "papertrends topics")
+
+
+def detail(ctx: context.Context) -> None:
+    """One topic: label, words, its size over time, its most upvoted papers."""
+    st.subheader("Topic detail")
+    table = ctx.loaded.topics
+    ids = [t for t in table.sort(["size", "topic"], descending=[True, False])
+           .get_column("topic").to_list() if t >= 0]
+    if not ids:
+        return
+    # the largest topic shows until one is chosen; only a choice reaches the URL
+    topic = state.get(TOPIC) if state.get(TOPIC) in ids else ids[0]
+    st.session_state[SELECT] = topic
+    st.selectbox("Topic", ids, key=SELECT, format_func=lambda t: ctx.labels.get(t, str(t)),
+                 on_change=lambda: state.put(TOPIC, st.session_state[SELECT]))
+    row = table.filter(pl.col("topic") == topic).row(0, named=True)
+    words = row.get("words") or []
+    st.markdown(f"**{text.md_escape(row['label'])}** · {row.get('size', 0):,} papers in all")
+    if words:
+        st.caption("Words: " + text.md_escape(", ".join(words[:12])))
+    one = dataclasses.replace(ctx.filters, topics=(topic,))
+    size = ctx.view("topic-trend", filters=one, measure="count", stacked=False, top=0)
+    charts.chart(ctx, size, key="tp_size", drill_down=False)
+    top = trends.top_papers(ctx.lf, one, n=10)
+    st.markdown("**Most upvoted papers in this topic**")
+    listing.paper_list(ctx, drill.as_list(top.lazy(), ctx.filters.basis), key="tp_top")
+    listing.open_paper(ctx)
+
+
+if __name__ == "__main__":
+    basics.guarded(render)

@@ -1,0 +1,172 @@
+"""The sidebar's Data panel: add files (upload) and fetch new days (Update data).
+
+Uploads go into a *session store*: a private copy of the open store in a temporary folder, so one
+visitor's files never change what other visitors (or the bundled data/) see. It lasts as long as
+the server process; `papertrends ingest FILE --store DIR` is the way to add files for good.
+"Update data" runs ``analysis.fetch.fetch`` on the open store itself, like `papertrends fetch`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from analysis.schema import InputError
+from analysis.store import Store
+from dashboard import loader
+from dashboard.loader import Loaded
+from dashboard.text import md_escape
+
+UPLOAD_TYPES = ["json", "jsonl", "ndjson", "csv", "tsv", "parquet", "txt", "md"]
+DONE_KEY = "_uploads_done"
+NOTE_KEY = "_data_note"
+CAPTURE_KEY = "upload_capture_date"
+CAPTURE_LABEL = "Capture date of page dumps"
+
+
+def panel(store: Store, loaded: Loaded) -> None:
+    """Draw the upload box and the Update data button."""
+    note = st.session_state.pop(NOTE_KEY, None)
+    if note:
+        st.success(note)
+    files = st.file_uploader("Add papers from files", type=UPLOAD_TYPES, accept_multiple_files=True,
+                             key="upload",
+                             help="Daily Papers API JSON, HF papers page dumps, CSV/Parquet/JSON "
+                                  "Lines tables. Added to a private copy of the data for this "
+                                  "session.")
+    captured = st.date_input(
+        CAPTURE_LABEL, value=None, key=CAPTURE_KEY, format="YYYY-MM-DD",
+        help="The day a Hugging Face papers page was saved. Page dumps show dates like "
+             "'Jun 30' without a year; each gets the year that puts it on or before this day. "
+             "Not needed for API JSON or tables.")
+    if files:
+        _ingest_uploads(store, files, captured)
+    if st.session_state.get(loader.SESSION_STORE):
+        st.caption("Showing this session's copy with your uploaded files.")
+        untopiced = (loaded.frame.filter(pl.col("topic").is_null()).height
+                     if loaded.has_topics else 0)
+        if untopiced and st.button(f"Give the {untopiced:,} new papers topics",
+                                   key="assign_topics", icon=":material/hub:"):
+            _assign(store)
+        if st.button("Back to the shared data", key="drop_session_store"):
+            st.session_state.pop(loader.SESSION_STORE, None)
+            st.rerun()
+    if st.button("Update data", key="update_data", icon=":material/cloud_download:",
+                 help="Fetch the days since the newest one in the store from the Hugging Face "
+                      "Daily Papers API (like `papertrends fetch`)."):
+        _fetch(store)
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name).name or "upload"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:120] or "upload"
+
+
+def session_store(store: Store) -> Store:
+    """This session's private copy of ``store`` (made on first use)."""
+    root = st.session_state.get(loader.SESSION_STORE)
+    if root and Path(root).is_dir():
+        return Store(root)
+    target = Path(tempfile.mkdtemp(prefix="papertrends-session-"))
+    if store.exists():
+        shutil.copy2(store.papers_path, target / store.papers_path.name)
+    for sub in (store.topics_dir, store.embeddings_dir):
+        if sub.is_dir():
+            shutil.copytree(sub, target / sub.name)
+    if store.models_dir.is_dir():
+        (target / store.models_dir.name).symlink_to(store.models_dir.resolve())
+    st.session_state[loader.SESSION_STORE] = str(target)
+    return Store(target)
+
+
+def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> None:
+    """Ingest newly uploaded files into the session store; errors as one clear line.
+
+    ``captured`` is the capture day of page dumps (their dates have no year). A page dump
+    uploaded without it is kept waiting, with a message asking for the date, and is ingested
+    as soon as the date is set.
+    """
+    from analysis.ingest import ingest
+    from analysis.sources.page_dump import MissingYear
+
+    done = st.session_state.setdefault(DONE_KEY, set())
+    new = [f for f in files if f.file_id not in done]
+    if not new:
+        return
+    with tempfile.TemporaryDirectory(prefix="papertrends-upload-") as tmp:
+        paths = []
+        for f in new:
+            path = Path(tmp) / _safe_name(f.name)
+            path.write_bytes(f.getvalue())
+            paths.append(str(path))
+        target = session_store(store)
+        try:
+            report = ingest(target, paths, reference_date=captured)
+        except MissingYear as err:  # not marked done: retried once the date is set
+            st.warning(f"{err.file or 'A file'} is a papers page dump whose dates have no "
+                       f"year: set “{CAPTURE_LABEL}” above to the day the page was saved, "
+                       "and it is added.".replace(tmp + "/", ""), icon=":material/event:")
+            return
+        except InputError as err:
+            done.update(f.file_id for f in new)
+            st.error(str(err).replace(tmp + "/", ""))
+            return
+    done.update(f.file_id for f in new)
+    s = report.stats
+    msg = f"Added {s.added} new and updated {s.updated} papers from {len(new)} file(s)."
+    if len(report.problems):
+        msg += f" Skipped {len(report.problems)} bad entries."
+    if s.added and loader.has_topics(target):
+        msg += " New papers have no topic yet (listed without one)."
+    st.session_state[NOTE_KEY] = msg
+    st.rerun()
+
+
+def _assign(store: Store) -> None:
+    """Topics for papers that have none, from the saved model (no refit), with progress."""
+    with st.status("Giving the new papers topics…", expanded=True) as status:
+        from analysis.topics import fit as topics  # heavy: loads the embedder
+
+        try:
+            counts = topics.assign_new(store, progress=lambda d, t, m: status.write(m))
+        except InputError as err:
+            status.update(label="Could not assign topics", state="error")
+            st.error(str(err))
+            return
+        status.update(label="Topics assigned", state="complete")
+    st.session_state[NOTE_KEY] = f"{counts.get('assigned', 0)} papers got a topic."
+    st.rerun()
+
+
+def _fetch(store: Store) -> None:
+    """Run the fetch with a progress bar; the summary shows after the rerun."""
+    from analysis.fetch import fetch
+
+    with st.status("Fetching new days from Hugging Face…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+
+        def progress(done: int, total: int, message: str) -> None:
+            bar.progress(min(done / total, 1.0) if total else 1.0,
+                         text=f"{done}/{total} days · {md_escape(message)}")
+
+        try:
+            summary = fetch(store, progress=progress)
+        except InputError as err:
+            status.update(label="Update failed", state="error")
+            st.error(str(err))
+            return
+        lines = summary.lines()
+        if not summary.ok:
+            status.update(label="Nothing could be fetched", state="error")
+            for line in lines:
+                st.write(md_escape(line))
+            return
+        status.update(label="Data updated", state="complete")
+    st.session_state[NOTE_KEY] = " · ".join(lines[:3])
+    st.rerun()

@@ -1,0 +1,153 @@
+"""Drill-down: from a picked chart mark to the papers behind it (no Streamlit here).
+
+Charts from ``analysis.views.charts`` carry a point selection named ``pick``. ``st.altair_chart``
+returns it as ``{"selection": {"pick": [{field: value, ...}]}}``; temporal fields arrive as epoch
+milliseconds. A pick is kept in the URL as ``view|field=value|field=value`` so a drill-down can be
+shared and reopened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import polars as pl
+
+from analysis import trends
+from analysis.filters import Filters, apply
+from analysis.names import SELECTION
+
+PICK = SELECTION
+#: Columns a paper list shows, in this order (those present).
+LIST_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic_label", "n_authors")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One picked mark: which view it came from and the field values it holds."""
+
+    view: str
+    values: dict = field(default_factory=dict)
+
+    def encode(self) -> str:
+        parts = [self.view] + [f"{k}={_text(v)}" for k, v in sorted(self.values.items())]
+        return "|".join(parts)
+
+    def describe(self, labels: dict[int, str] | None = None) -> str:
+        """A short human description, e.g. 'period from 2025-03-01, topic Diffusion models'."""
+        out = []
+        for k, v in sorted(self.values.items()):
+            if k == "topic" and labels is not None:
+                out.append(f"topic {labels.get(int(v), v)}")
+            elif k == "period":
+                out.append(f"period from {v}")
+            else:
+                out.append(f"{k.replace('_', ' ')} {v}")
+        return ", ".join(out)
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _value(key: str, value: object) -> object:
+    """Normalise one selection value: epoch ms / ISO text -> date for temporal fields, ints."""
+    if key in ("period", "date"):
+        if isinstance(value, int | float):
+            return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC).date()
+        try:
+            return dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return None
+    if key in ("topic",):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+    if key in ("bin_low", "bin_high"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    return None if value is None else str(value)
+
+
+def decode(text: str) -> Pick | None:
+    """The Pick in a URL value, or None when it is empty or malformed."""
+    if not text or "|" not in text:
+        return None
+    view, *parts = text.split("|")
+    values = {}
+    for part in parts:
+        key, sep, raw = part.partition("=")
+        if not sep:
+            return None
+        val = _value(key, raw)
+        if val is None:
+            return None
+        values[key] = val
+    return Pick(view, values) if values else None
+
+
+def from_event(view: str, event: object) -> Pick | None:
+    """The Pick in an ``st.altair_chart`` selection event (None: nothing picked)."""
+    try:
+        rows = event["selection"][PICK]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    if not rows:
+        return None
+    row = rows[0]
+    values = {k: _value(k, v) for k, v in row.items() if not k.startswith("_vg")}
+    values = {k: v for k, v in values.items() if v is not None}
+    return Pick(view, values) if values else None
+
+
+def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "both",
+               regex: bool = False) -> pl.DataFrame:
+    """The papers behind a picked mark, most upvoted first.
+
+    Args:
+        lf: the paper frame (trends.paper_frame).
+        filters: the shared filters the chart was drawn with.
+        pick: the picked mark; ``period``, ``topic``, ``paper_id``, ``phrase`` and upvote bins
+            (``bin_low``/``bin_high``) narrow the papers.
+        field, regex: how the keyword page matches a picked ``phrase``.
+    """
+    vals = pick.values
+    if "phrase" in vals:
+        lf = trends.match_papers(lf, str(vals["phrase"]), field=field, regex=regex)
+    if "topic" in vals and filters.topics and vals["topic"] not in filters.topics:
+        return empty_list(lf)
+    out = apply(lf, replace(filters, topics=()) if "topic" in vals else filters)
+    if "period" in vals:
+        out = out.filter(pl.col("period") == vals["period"])
+    if "topic" in vals:
+        out = out.filter(pl.col("topic") == vals["topic"])
+    if "paper_id" in vals:
+        out = out.filter(pl.col("paper_id") == vals["paper_id"])
+    if "bin_low" in vals:
+        out = out.filter(pl.col("upvotes") >= vals["bin_low"])
+    if "bin_high" in vals:
+        out = out.filter(pl.col("upvotes") < vals["bin_high"])
+    return as_list(out)
+
+
+def as_list(lf: pl.LazyFrame, basis: str = "listed") -> pl.DataFrame:
+    """A paper frame as a list to show: the list columns, most upvoted first.
+
+    Args:
+        lf: the papers; a frame without a ``date`` column takes it from ``basis``.
+        basis: the filters' date basis (``listed`` or ``published``).
+    """
+    names = lf.collect_schema().names()
+    if "date" not in names:
+        lf = lf.with_columns(pl.col(basis).alias("date"))
+        names = [*names, "date"]
+    cols = [c for c in LIST_COLUMNS if c in names]
+    return lf.select(cols).sort(["upvotes", "paper_id"], descending=[True, False],
+                                nulls_last=True).collect()
+
+
+def empty_list(lf: pl.LazyFrame) -> pl.DataFrame:
+    return as_list(lf.head(0))

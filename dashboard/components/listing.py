@@ -1,0 +1,126 @@
+"""Papers on the page: a list of papers, the papers behind a picked mark, one paper's detail.
+
+The detail shows title, authors, dates, upvotes, the abstract (phrase matches highlighted), topic,
+similar papers and links. All paper text is escaped before it reaches the page
+(:mod:`dashboard.text`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from analysis.schema import arxiv_url, hf_url
+from dashboard import loader, state
+from dashboard.components import drill
+from dashboard.components.basics import empty, metric_row
+from dashboard.context import Context
+from dashboard.text import escape, highlight, md_escape
+
+SHOWN = "_paper_shown"  # set once the open paper is drawn in this run
+
+
+def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "") -> None:
+    """A table of papers; choosing a row opens that paper's detail beneath it."""
+    if caption:
+        st.caption(caption)
+    if papers.height == 0:
+        empty("No papers behind this mark under the current filters.")
+        return
+    shown = papers.head(500)
+    event = st.dataframe(
+        shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
+        height=min(38 + 35 * shown.height, 360), width="stretch",
+        column_config={"paper_id": st.column_config.TextColumn("paper"),
+                       "title": st.column_config.TextColumn("title", width="large"),
+                       "date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
+                       "topic_label": st.column_config.TextColumn("topic"),
+                       "upvotes": st.column_config.NumberColumn("upvotes", format="%d"),
+                       "n_authors": st.column_config.NumberColumn("authors", format="%d")},
+    )
+    if papers.height > shown.height:
+        st.caption(f"Showing the {shown.height} most upvoted of {papers.height:,} papers.")
+    rows = event.selection.rows if event is not None else []
+    chosen = shown["paper_id"][rows[0]] if rows else ""
+    seen_key = f"_seen_{key}"
+    if st.session_state.get(seen_key, "") != chosen:
+        st.session_state[seen_key] = chosen
+        state.put(state.PAPER, chosen)
+
+
+def drill_list(ctx: Context, pick: drill.Pick | None, *, key: str, pattern: str | None = None,
+               **match) -> None:
+    """The papers behind a picked mark, beneath its chart, then the open paper's detail.
+
+    Args:
+        match: ``field``/``regex`` for a picked phrase; ``pattern`` highlights it in the abstract.
+    """
+    if pick is None:
+        st.caption("Click a mark in the chart to list the papers behind it.")
+        return
+    papers = drill.papers_for(ctx.lf, ctx.filters, pick, **match)
+    st.markdown(f"**Papers behind the mark** — {escape(pick.describe(ctx.labels))}",
+                unsafe_allow_html=True)
+    paper_list(ctx, papers, key=f"{key}_list")
+    open_paper(ctx, pattern=pattern)
+
+
+def open_paper(ctx: Context, pattern: str | None = None) -> None:
+    """The detail of the paper in the URL (``?paper=ID``), if any."""
+    pid = state.get(state.PAPER)
+    if pid and not st.session_state.get(SHOWN):
+        st.session_state[SHOWN] = True
+        show(ctx, pid, pattern=pattern)
+
+
+def show(ctx: Context, paper_id: str, *, pattern: str | None = None) -> None:
+    """Show the paper ``paper_id`` (a message when the store has no such paper)."""
+    rows = ctx.loaded.frame.filter(pl.col("paper_id") == paper_id)
+    with st.container(border=True, key="paper_detail"):
+        if rows.height == 0:
+            st.warning("This paper is not in the store (the link may come from another store). "
+                       "Pick a paper from a list instead.")
+            return
+        p = rows.row(0, named=True)
+        st.markdown(f"<h3 class='paper-title'>{escape(p['title'])}</h3>",
+                    unsafe_allow_html=True)
+        authors = ", ".join(p["authors"] or [])
+        if authors:
+            st.markdown(f"<p><b>Authors</b>: {escape(authors)}</p>", unsafe_allow_html=True)
+        metric_row([
+            ("Published", str(p["published"] or "–")),
+            ("Listed", str(p["listed"] or "–")),
+            ("Upvotes", "–" if p["upvotes"] is None else f"{p['upvotes']:,}"),
+            ("Topic", ctx.labels.get(p["topic"], "–") if p["topic"] is not None else "–"),
+        ])
+        if p.get("organization"):
+            st.caption(f"Organization: {md_escape(p['organization'])}")
+        st.markdown(f"<div class='paper-abstract'>{highlight(p['abstract'], pattern)}</div>",
+                    unsafe_allow_html=True)
+        links = [(lbl, url) for lbl, url in (("arXiv", arxiv_url(p["paper_id"])),
+                                             ("Hugging Face", hf_url(p["paper_id"]))) if url]
+        if links:
+            cols = st.columns(len(links), width=320)
+            for col, (label, url) in zip(cols, links, strict=True):
+                col.link_button(label, url, icon=":material/open_in_new:")
+        _similar(ctx, paper_id)
+        st.button("Close paper", key="close_paper", icon=":material/close:",
+                  on_click=state.put, args=(state.PAPER, ""))
+
+
+def _similar(ctx: Context, paper_id: str) -> None:
+    if not ctx.loaded.has_topics:
+        return
+    try:
+        sim = loader.similar_papers(ctx.loaded.root, ctx.loaded.stamp, paper_id, k=5)
+    except (FileNotFoundError, KeyError, ValueError):
+        sim = None
+    if sim is None or sim.height == 0:
+        st.caption("No similar papers known for this paper.")
+        return
+    info = sim.join(ctx.loaded.frame.select("paper_id", "title", "published", "upvotes"),
+                    on="paper_id", how="left")
+    st.markdown("**Similar papers**")
+    for pid, score, title in info.select("paper_id", "score", "title").iter_rows():
+        st.button(f"{md_escape(title or pid)} ({score:.2f})", key=f"sim_{pid}",
+                  type="tertiary", on_click=state.put, args=(state.PAPER, pid))

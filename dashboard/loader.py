@@ -1,0 +1,139 @@
+"""Loading the store for the dashboard: cached by store path and file modification times.
+
+The paper frame (canonical columns + topic, prob, x, y, topic_label) comes from
+``analysis.trends.paper_frame`` and the topic table from ``analysis.topics.artifacts``; both are
+light (no torch/umap/bertopic). A store without topics gets them once, through
+``analysis.topics.fit`` (heavy, imported only then) with progress in ``st.status``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import polars as pl
+import streamlit as st
+
+from analysis import trends
+from analysis.names import OUTLIER, OUTLIER_LABEL
+from analysis.store import Store, default_store_dir
+
+#: Below this many papers the dashboard does not fit topics by itself (too few to cluster).
+MIN_FIT = 200
+SESSION_STORE = "_session_store"  # Session State key: a store made for this session's uploads
+
+
+def artifacts():
+    """analysis.topics.artifacts, or None in a tree without the topic engine."""
+    try:
+        from analysis.topics import artifacts as topic_artifacts
+    except ImportError:
+        return None
+    return topic_artifacts
+
+
+def has_topics(store: Store) -> bool:
+    ta = artifacts()
+    return bool(ta and ta.has_topics(store))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a page reads, loaded once per store version."""
+
+    root: str
+    stamp: tuple
+    frame: pl.DataFrame  # one row per paper, with topic columns (null without a model)
+    topics: pl.DataFrame  # topic table (empty without a model)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def has_topics(self) -> bool:
+        return self.topics.height > 0
+
+    @property
+    def lf(self) -> pl.LazyFrame:
+        return self.frame.lazy()
+
+    def labels(self) -> dict[int, str]:
+        """Topic id -> readable label (the outliers as 'Outliers')."""
+        out = {OUTLIER: OUTLIER_LABEL}
+        if self.has_topics:
+            out.update(dict(self.topics.select("topic", "label").iter_rows()))
+        return out
+
+
+def store_from_args() -> Store:
+    """The store given to the app: $PAPERTRENDS_STORE (set by `papertrends serve --store DIR`),
+    else the bundled data/."""
+    return Store(default_store_dir())
+
+
+def current_store() -> Store:
+    """This session's store: its upload store if it made one, else the store given to the app."""
+    root = st.session_state.get(SESSION_STORE)
+    return Store(root) if root else store_from_args()
+
+
+def stamp(store: Store) -> tuple:
+    """(name, size, mtime) of the files that the loaded frame depends on."""
+    paths = [store.papers_path]
+    if store.topics_dir.is_dir():
+        paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
+    out = []
+    for p in paths:
+        try:
+            s = p.stat()
+        except FileNotFoundError:
+            continue
+        out.append((p.name, s.st_size, s.st_mtime_ns))
+    return tuple(out)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load(root: str, stamp: tuple) -> Loaded:
+    store = Store(root)
+    frame = trends.paper_frame(store).collect()
+    if has_topics(store):
+        topics = artifacts().read_topic_table(store)
+        meta = artifacts().read_meta(store)
+    else:
+        topics = pl.DataFrame(schema={"topic": pl.Int32, "label": pl.Utf8})
+        meta = {}
+    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def similar_papers(root: str, stamp: tuple, paper_id: str, k: int = 5) -> pl.DataFrame:
+    """``topic_artifacts.similar_papers``, cached per store version and paper (it reads the
+    papers and the embedding cache, so it is not redone on every rerun while a paper is open)."""
+    return artifacts().similar_papers(Store(root), paper_id, k=k)
+
+
+def load(store: Store) -> Loaded:
+    """The store's data, from the cache when its files have not changed."""
+    return _load(str(store.root.resolve()), stamp(store))
+
+
+def needs_topics(store: Store) -> bool:
+    """True when the store has enough papers but no topic model yet."""
+    if os.environ.get("PAPERTRENDS_NO_FIT") or artifacts() is None or has_topics(store):
+        return False
+    if not store.exists():
+        return False
+    return store.scan_papers().select(pl.len()).collect().item() >= MIN_FIT
+
+
+def fit_topics(store: Store) -> None:
+    """Fit the topic model once, showing progress; the artifacts are cached in the store."""
+    with st.status("First start: finding topics in the papers (a few minutes, once)…",
+                   expanded=True) as status:
+        from analysis.topics import fit as topics  # heavy: torch, bertopic, umap
+
+        def progress(done: int, total: int, message: str) -> None:
+            status.write(message)
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        meta = topics.fit(store, progress=progress)
+        status.update(label=f"Topics ready: {meta.get('n_topics', '?')} topics", state="complete",
+                      expanded=False)

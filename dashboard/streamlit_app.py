@@ -1,0 +1,77 @@
+"""papertrends dashboard: the entry point (``streamlit run dashboard/streamlit_app.py`` or
+``papertrends serve``).
+
+It opens the store ($PAPERTRENDS_STORE, or the bundled data/), fits topics once when the store has
+none, draws the shared filters in the sidebar, and runs the chosen page. All filter and page state
+round-trips through the URL (:mod:`dashboard.state`); which parameters exist is collected here,
+from the shared ones and each page's ``PARAMS``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import context, loader, state
+from dashboard.app_pages import keywords, overview, papers, topics, upvotes
+from dashboard.components import data_panel, listing, sidebar
+
+HERE = Path(__file__).parent
+#: (page module, title, icon, url path); the module's file is what Streamlit runs.
+PAGES = (
+    (overview, "Overview", ":material/dashboard:", "overview"),
+    (topics, "Topics", ":material/hub:", "topics"),
+    (keywords, "Keywords", ":material/search:", "keywords"),
+    (upvotes, "Upvotes", ":material/thumb_up:", "upvotes"),
+    (papers, "Papers", ":material/article:", "papers"),
+)
+CSS = """<style>
+mark { background: #fde68a; padding: 0 .1em; border-radius: 2px; }
+.paper-abstract { line-height: 1.55; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+</style>"""
+
+
+def page_file(module) -> str:
+    """The file of a page module, which ``st.Page`` runs."""
+    return str(HERE / "app_pages" / f"{module.__name__.rsplit('.', 1)[-1]}.py")
+
+
+def main() -> None:
+    """One run of the app: store, filters, navigation, then the chosen page."""
+    st.set_page_config(page_title="papertrends", page_icon=":material/trending_up:",
+                       layout="wide")
+    st.markdown(CSS, unsafe_allow_html=True)
+    state.install(state.SHARED + tuple(p for module, *_ in PAGES for p in module.PARAMS))
+    store = loader.current_store()
+    if loader.needs_topics(store):
+        loader.fit_topics(store)
+    loaded = loader.load(store)
+    pages = [st.Page(page_file(m), title=t, icon=i, url_path=u, default=(u == "overview"))
+             for m, t, i, u in PAGES]
+    page = st.navigation(pages, position="hidden")
+    state.restore(page.url_path)
+    nav = st.sidebar.container()
+    st.sidebar.divider()
+    try:
+        filters = sidebar.filters(loaded)
+    except ValueError as err:  # e.g. a hand-edited URL whose range starts after it ends
+        st.sidebar.error(f"{err}; the date range was reset.")
+        state.put(state.FROM, None)
+        state.put(state.TO, None)
+        filters = sidebar.build()
+    with nav:
+        sidebar.nav_links(pages)
+    with st.sidebar.expander("Data", icon=":material/database:"):
+        data_panel.panel(store, loaded)
+    sidebar.store_note(loaded, str(store.root))
+    context.put(context.Context(store=store, loaded=loaded, filters=filters))
+    st.session_state[listing.SHOWN] = False
+    try:
+        page.run()
+    finally:
+        state.save(page.url_path)
+
+
+main()

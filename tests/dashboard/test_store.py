@@ -1,0 +1,216 @@
+"""The dashboard on small stores made here: untrusted paper text stays text, uploads give the
+same sources and clear errors as `ingest` and go into a session copy, empty stores explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.store import Store
+from tests.support.dashboard import APP
+from tests.support.dashboard import run as open_app
+from tests.support.paths import DAILY, REPO
+
+XSS_TITLE = "<script>alert(1)</script>"
+XSS_ABSTRACT = ('See <a href="javascript:alert(2)">this link</a> and '
+                "[that one](javascript:alert(3)) about training parameters. "
+                "<img src=x onerror=alert(4)>")
+
+
+def hostile_store(root) -> Store:
+    """A store whose first paper has a script title and javascript: links in its abstract."""
+    rows = [
+        {"paper_id": "2501.00001", "title": XSS_TITLE, "abstract": XSS_ABSTRACT,
+         "published": dt.date(2025, 1, 6), "listed": dt.date(2025, 1, 7), "upvotes": 42,
+         "authors": ["<b>Mallory</b>", "Eve [x](javascript:alert(5))"], "organization": None,
+         "keywords": [], "source": "test"},
+    ] + [
+        {"paper_id": f"2501.{i:05d}", "title": f"A plain paper {i} on training parameters",
+         "abstract": "We tune training parameters.", "published": dt.date(2025, 1 + i % 3, 10),
+         "listed": dt.date(2025, 1 + i % 3, 11), "upvotes": i, "authors": ["A. Author"],
+         "organization": "Lab", "keywords": [], "source": "test"}
+        for i in range(2, 12)
+    ]
+    store = Store(root)
+    store.write_papers(pl.DataFrame(rows))
+    return store
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    s = hostile_store(tmp_path / "store")
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(s.root))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    return s
+
+
+def run(page: str = "overview.py", **query) -> AppTest:
+    """The app on ``page``; error messages allowed (some tests here expect one)."""
+    return open_app(page, allow_errors=True, **query)
+
+
+def test_hostile_paper_text_is_escaped_in_the_detail(store):
+    at = run("papers.py")
+    at.session_state["w_paper"] = "2501.00001"
+    at.run()
+    assert not at.exception
+    html = "\n".join(m.value for m in at.markdown if m.proto.allow_html)
+    assert "paper-title" in html
+    for raw in ("<script", "<a href", "<img", "<b>Mallory", "](javascript", "javascript:"):
+        assert raw not in html, raw
+    assert "&#60;script&#62;alert&#40;1&#41;&#60;/script&#62;" in html
+    # markdown-reading places (captions, labels) carry no link syntax either
+    for el in [*at.caption, *at.markdown]:
+        if not el.proto.allow_html:
+            assert "](javascript" not in el.value
+
+
+def test_highlight_wraps_matches_of_escaped_text():
+    from analysis.trends import phrase_pattern
+    from dashboard.text import highlight
+
+    out = highlight("Tuning <b>training parameters</b> & Training-Parameters.",
+                    phrase_pattern("training parameters"))
+    assert out.count("<mark>") == 2
+    assert "<b>" not in out and "&#60;b&#62;" in out
+    assert out.startswith("Tuning ") and "<mark>Training&#45;Parameters</mark>" in out
+
+
+def test_upload_goes_into_a_session_copy(store):
+    at = run()
+    before = at.metric[0].value
+    data = (DAILY / "2024-05-27.json").read_bytes()
+    at.file_uploader(key="upload").upload("2024-05-27.json", data, "application/json").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Added" in s.value for s in at.success)
+    added = int(at.metric[0].value.replace(",", ""))
+    assert added > int(before.replace(",", ""))
+    assert Store(store.root).read_papers().height == 11  # the given store is untouched
+    session_root = at.session_state["_session_store"]
+    assert Store(session_root).read_papers().height > 11
+
+
+def test_bad_upload_is_one_clear_error(store):
+    at = run()
+    at.file_uploader(key="upload").upload("broken.json", b'{"title": ', "application/json").run()
+    assert not at.exception
+    assert at.error, "an error message is shown"
+    message = at.error[0].value
+    assert "broken.json" in message and "Traceback" not in message and "\n" not in message
+    assert Store(store.root).read_papers().height == 11
+
+
+def test_page_dump_upload_asks_for_the_capture_date_then_adds_its_papers(store):
+    dump = (REPO / "tests" / "fixtures" / "page-dumps" / "training-parameters-search.txt")
+    at = run()
+    at.file_uploader(key="upload").upload(dump.name, dump.read_bytes(), "text/plain").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    message = " ".join(w.value for w in at.warning)
+    assert dump.name in message and "Capture date of page dumps" in message
+    assert "Traceback" not in message and not any("Added" in s.value for s in at.success)
+    assert Store(store.root).read_papers().height == 11
+    at.date_input(key="upload_capture_date").set_value(dt.date(2025, 12, 31)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Added 58 new" in s.value for s in at.success), [s.value for s in at.success]
+    session = Store(at.session_state["_session_store"]).read_papers()
+    assert session.height == 11 + 58
+    assert Store(store.root).read_papers().height == 11  # the given store is untouched
+    assert session.filter(pl.col("published") > dt.date(2025, 12, 31)).height == 0
+
+
+def test_a_store_without_topics_explains_itself(store):
+    at = run("topics.py")
+    assert any("no topic model" in i.value for i in at.info)
+    at = run("upvotes.py")
+    assert not at.error
+
+
+@pytest.mark.slow
+def test_first_start_fits_topics_with_progress_then_starts_warm(sample_store, tmp_path,
+                                                                monkeypatch):
+    """A store without topics gets them on the first start (progress in st.status), once."""
+    import shutil
+
+    root = tmp_path / "fresh"
+    shutil.copytree(sample_store, root)
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(root))
+    monkeypatch.delenv("PAPERTRENDS_NO_FIT", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = AppTest.from_file(APP, default_timeout=900).run()
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [s.label for s in at.status]
+    assert any(lbl.startswith("Topics ready") for lbl in labels), labels
+    steps = " ".join(m.value for m in at.status[0].markdown)
+    assert "embedding" in steps, "the fit's progress messages are shown"
+    assert (root / "topics" / "assignments.parquet").is_file()
+    n_topics = int(next(m.value for m in at.metric if m.label == "Topics"))
+    assert n_topics >= 2
+    again = AppTest.from_file(APP, default_timeout=90).run()
+    assert not again.exception
+    assert not again.status, "the second start reuses the topics"
+    assert next(m.value for m in again.metric if m.label == "Topics") == str(n_topics)
+
+
+def test_update_data_fetches_new_days_with_progress(tmp_path, monkeypatch):
+    """"Update data" runs the real fetch against a local server playing the Daily Papers API."""
+    from tests.support.hf_server import ALL_IDS, HFServer, no_real_endpoint
+
+    no_real_endpoint(monkeypatch)
+    root = tmp_path / "fetch-store"
+    store = Store(root)
+    store.write_papers(pl.DataFrame([{
+        "paper_id": "2601.00001", "title": "An older paper", "abstract": "Text.",
+        "published": dt.date(2026, 1, 13), "listed": dt.date(2026, 1, 14), "upvotes": 1,
+        "authors": ["A"], "keywords": [], "source": "test"}]))
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(root))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    with HFServer() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        at = run()
+        at.button(key="update_data").click().run(timeout=300)
+        assert not at.exception, [e.message for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+    ids = set(Store(root).read_papers()["paper_id"])
+    assert ids == ALL_IDS | {"2601.00001"}
+    assert any("papers:" in s.value and "new" in s.value for s in at.success)
+    assert int(at.metric[0].value.replace(",", "")) == len(ids)
+
+
+def test_serve_refuses_a_store_without_papers(tmp_path, capsys):
+    from analysis.cli import main
+
+    assert main(["serve", "--store", str(tmp_path / "nothing-here")]) == 2
+    err = capsys.readouterr().err
+    assert "no paper table" in err and "nothing-here" in err and "Traceback" not in err
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "port 70000" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_uploaded_papers_get_topics_without_a_refit(monkeypatch):
+    """A CSV upload into the session copy of the bundled store, then "Give ... topics"."""
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(REPO / "data"))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    csv = ("paper_id,title,abstract,published,upvotes\n"
+           "2612.99001,Diffusion models for video generation,We train a video diffusion model "
+           "that generates long videos from text prompts.,2026-05-20,3\n"
+           "2612.99002,Reinforcement learning for LLM reasoning,We use reinforcement learning "
+           "with verifiable rewards to improve reasoning of language models.,2026-05-21,4\n")
+    at = run()
+    at.file_uploader(key="upload").upload("new.csv", csv.encode(), "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    button = at.button(key="assign_topics")
+    assert "2 new papers" in button.label
+    button.click().run(timeout=600)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("2 papers got a topic" in s.value for s in at.success)
+    from analysis.topics.artifacts import read_assignments
+
+    assigned = read_assignments(Store(at.session_state["_session_store"]))
+    assert {"2612.99001", "2612.99002"} <= set(assigned["paper_id"])
+    original = read_assignments(Store(REPO / "data"))
+    assert "2612.99001" not in set(original["paper_id"])

@@ -1,0 +1,177 @@
+"""The real topic pipeline (fast embedder, BERTopic, UMAP) on the fixture papers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analysis.cli import main
+from analysis.schema import InputError
+from analysis.store import Store
+from analysis.topics import artifacts as art
+from analysis.topics import fit as topics
+from tests.support.paths import REPO
+
+pytestmark = pytest.mark.slow
+N_NEW = 100
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, sample_store, fast_models):
+    """A store holding all fixture papers but the newest 100, fitted with the fast embedder."""
+    papers = Store(sample_store).read_papers()
+    newest = papers.sort(["published", "paper_id"], descending=True, nulls_last=True).head(N_NEW)
+    root = tmp_path_factory.mktemp("fitted")
+    store = Store(root)
+    shutil.copytree(fast_models, store.models_dir)
+    store.write_papers(papers.join(newest.select("paper_id"), on="paper_id", how="anti"))
+    meta = topics.fit(store, embedder="fast", seed=1)
+    return store, meta, papers, newest
+
+
+def copy_store(store: Store, dest: Path) -> Store:
+    shutil.copytree(store.root, dest)
+    return Store(dest)
+
+
+def test_fit_writes_complete_artifacts(fitted):
+    store, meta, papers, newest = fitted
+    assert art.has_topics(store)
+    a = art.read_assignments(store)
+    t = art.read_topic_table(store)
+    n = papers.height - N_NEW
+    assert a.height == n and a["paper_id"].n_unique() == n
+    assert a.schema == pl.Schema(art.ASSIGNMENT_SCHEMA)
+    assert t.schema == pl.Schema(art.TOPIC_SCHEMA)
+    assert -1 in t["topic"].to_list()
+    real = t.filter(pl.col("topic") >= 0)
+    assert 5 <= real.height <= 20
+    assert real["label"].n_unique() == real.height, "labels must be distinct"
+    assert all(1 <= len(lab.split(" · ")) <= 5 for lab in real["label"])
+    assert all(len(w) >= 5 for w in real["words"])
+    sizes = a.group_by("topic").len("n")
+    joined = t.join(sizes, on="topic", how="left").with_columns(pl.col("n").fill_null(0))
+    assert (joined["size"] == joined["n"]).all()
+    assert int(t["size"].sum()) == n
+    assert a["prob"].is_between(0, 1).all()
+    assert a["x"].is_finite().all() and a["y"].is_finite().all()
+    reps = {p for r in real["representative"] for p in r}
+    assert reps <= set(a["paper_id"])
+    q = meta["quality"]
+    assert q["largest_share"] <= 0.35 and q["outlier_share"] <= 0.2
+    assert 0.5 <= q["diversity"] <= 1.0
+    assert -1.0 <= q["coherence_npmi"] <= 1.0
+    assert meta["corpus_hash"] == store.corpus_hash()
+    # safetensors / JSON / Parquet / NumPy only: nothing that would be unpickled
+    files = [p.name for p in store.topics_dir.rglob("*") if p.is_file()]
+    assert "topic_embeddings.safetensors" in files and "ctfidf.safetensors" in files
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".bin", ".pt"))]
+    model = topics.load_model(store)
+    inner_to_ours = {int(k): v for k, v in meta["model_topic_ids"].items()}
+    assert sorted(inner_to_ours.values()) == sorted(real["topic"].to_list())
+    assert model.topic_embeddings_.shape[0] == real.height
+    words = dict(zip(real["topic"].to_list(), real["words"].to_list(), strict=True))
+    assert all([w for w, _ in model.get_topic(i)][:3] == words[t][:3]
+               for i, t in inner_to_ours.items())
+
+
+def test_same_data_and_seed_give_identical_assignments(fitted, tmp_path):
+    store, meta, _, _ = fitted
+    again = copy_store(store, tmp_path / "again")
+    shutil.rmtree(again.topics_dir)
+    meta2 = topics.fit(again, embedder="fast", seed=1)
+    assert meta2["key"] == meta["key"]
+    assert art.read_assignments(again).equals(art.read_assignments(store))
+    assert art.read_topic_table(again).equals(art.read_topic_table(store))
+    # and an identical fit over existing artifacts is skipped
+    assert topics.fit(again, embedder="fast", seed=1)["reused"] is True
+
+
+def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
+    store, _, papers, newest = fitted
+    grown = copy_store(store, tmp_path / "grown")
+    before = art.read_assignments(grown)
+    grown.write_papers(papers)
+    counts = topics.assign_new(grown)
+    assert counts["assigned"] == N_NEW and counts["unchanged"] == before.height
+    after = art.read_assignments(grown)
+    assert after.height == papers.height
+    assert after.join(before, on="paper_id", how="semi").sort("paper_id").equals(
+        before.sort("paper_id"))
+    added = after.join(newest.select("paper_id"), on="paper_id", how="semi")
+    assert added.height == N_NEW
+    valid = set(art.read_topic_table(grown).filter(pl.col("topic") >= 0)["topic"])
+    assert set(added["topic"]) <= valid
+    assert added["x"].is_finite().all()
+    box = before.select(pl.col("x").min().alias("lo"), pl.col("x").max().alias("hi")).row(0)
+    assert added["x"].is_between(box[0], box[1]).all()
+    assert art.read_topic_table(grown)["size"].sum() == papers.height
+    assert topics.assign_new(grown)["assigned"] == 0  # idempotent
+
+    # refitting the grown corpus keeps ids of the topics that continue
+    meta = topics.fit(grown, embedder="fast", seed=1)
+    ch = meta["changes"]
+    new_a = art.read_assignments(grown)
+    assert len(ch["kept"]) >= 0.5 * meta["n_topics"]
+    both = before.join(new_a, on="paper_id", suffix="_new")
+    plurality = 0  # kept ids whose old papers mostly went to the topic carrying that id
+    for tid in ch["kept"]:
+        members = both.filter(pl.col("topic") == tid)
+        top = members.group_by("topic_new").len().sort(["len", "topic_new"], descending=True)
+        plurality += int(top["topic_new"][0] == tid)
+    assert plurality >= 0.6 * len(ch["kept"]), (plurality, ch)
+    n_ids = len(set(ch["kept"]) | set(ch["new"]) | {i for v in ch["split"].values() for i in v})
+    assert n_ids == meta["n_topics"]
+
+
+def test_topics_command_json(fitted, capsys):
+    store, meta, _, _ = fitted
+    assert main(["topics", "--store", str(store.root), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("n_topics", "outlier_share", "largest_share", "diversity", "coherence_npmi",
+                "settings", "corpus_hash", "topics"):
+        assert key in out
+    assert out["n_topics"] == meta["n_topics"]
+    assert out["settings"]["seed"] == 1 and out["settings"]["embedder"] == "fast"
+    assert {t["topic"] for t in out["topics"]} >= {-1, 0}
+    assert sum(t["count"] for t in out["topics"]) == out["n_papers"]
+    assert main(["topics", "--store", str(store.root)]) == 0
+    assert "topics over" in capsys.readouterr().out
+
+
+def test_similar_papers_uses_cached_vectors(fitted):
+    store, _, _, _ = fitted
+    pid = art.read_assignments(store)["paper_id"][0]
+    sim = art.similar_papers(store, pid, k=5)
+    assert sim.height == 5 and pid not in sim["paper_id"].to_list()
+    assert sim["score"].is_sorted(descending=True)
+
+
+def test_damaged_artifact_is_a_clear_error(fitted, tmp_path, capsys):
+    store, _, _, _ = fitted
+    broken = copy_store(store, tmp_path / "broken")
+    art.path_of(broken, art.ASSIGNMENTS).write_bytes(b"garbage")
+    assert main(["topics", "--store", str(broken.root)]) == 2
+    err = capsys.readouterr().err
+    assert "assignments.parquet" in err and "papertrends fit" in err
+    with pytest.raises(InputError, match="unknown embedder"):
+        topics.fit(broken, embedder="glove")
+    with pytest.raises(InputError, match="no topic model"):
+        topics.assign_new(Store(tmp_path / "empty"))
+
+
+def test_light_modules_do_not_import_heavy_libraries():
+    code = ("import sys, analysis.topics.artifacts, analysis.commands.topics, "
+            "analysis.topics.quality, analysis.topics.match, analysis.topics.pipeline, "
+            "analysis.topics.embedders;"
+            "heavy = [m for m in ('torch', 'umap', 'bertopic', 'sentence_transformers', 'hdbscan')"
+            " if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO)
+    assert res.returncode == 0, res.stdout + res.stderr
