@@ -1,0 +1,1 @@
+"""papertrends: trend analytics for research papers (everything that is not UI)."""

@@ -18,8 +18,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +32,7 @@ PAGES = ("overview", "topics", "keywords", "upvotes", "papers")
 
 
 def changes(n: int):
-    """n distinct filter changes: (widget kind, key, value)."""
+    """N distinct filter changes: (widget kind, key, value)."""
     out = []
     for i in range(n):
         kind = i % 4
@@ -77,11 +81,6 @@ def bench_page(page: str, n: int) -> tuple[list[float], list[float]]:
 
 def first_chart_times(loads: int = 4) -> list[float]:
     """Seconds from starting the server (first) or opening the page (later) to the first chart."""
-    import socket
-    import subprocess
-    import sys
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as sock:

@@ -29,10 +29,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import subprocess
+
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from analysis.store import Store  # noqa: E402
+from analysis.store import (
+    Store,  # noqa: E402
+    atomic_write_parquet,
+    text_hash,
+)
 from analysis.topics import artifacts as art  # noqa: E402
 from analysis.topics import embedders as E  # noqa: E402
 from analysis.topics import fit as topics  # noqa: E402
@@ -77,7 +83,6 @@ def main() -> int:
     try:
         if not E.fast_model_dir(src).is_dir():
             timed("distil the static model once (cached afterwards)", lambda: E.load_fast(src))
-        import subprocess
 
         cli = copy_store(src, work / "cli")
         timed("`papertrends fit` in a fresh process, cached MiniLM (imports, numba compile incl.)",
@@ -128,7 +133,6 @@ def main() -> int:
             before = art.read_assignments(st)
             if not cached:  # drop the 100 papers' vectors so assign has to embed them
                 keys = {V.doc_text(t, a) for t, a in newest.select("title", "abstract").iter_rows()}
-                from analysis.store import atomic_write_parquet, text_hash
 
                 cache = V.read_cache(st, "minilm")
                 atomic_write_parquet(st.embeddings_path("minilm"), cache.filter(

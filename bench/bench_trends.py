@@ -23,6 +23,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np
+
 from analysis.filters import Filters  # noqa: E402
 from analysis.store import Store  # noqa: E402
 from analysis.trends import (  # noqa: E402
@@ -48,9 +50,7 @@ def base_table(store: Store) -> pl.DataFrame:
 
 
 def synthetic(base: pl.DataFrame, n: int, seed: int = 0) -> pl.DataFrame:
-    """n papers resampled from base, with new ids and dates shifted by -365..365 days."""
-    import numpy as np
-
+    """N papers resampled from base, with new ids and dates shifted by -365..365 days."""
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, base.height, size=n)
     shift = pl.Series("shift", rng.integers(-365, 366, size=n)).cast(pl.Duration("ms")) * 86_400_000

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: a thin face on the analysis package."""

@@ -33,7 +33,8 @@ class Context:
 
     def view(self, name: str, *, filters: Filters | None = None, **options) -> views.View:
         """The named view under the current filters, or ``filters`` when given (cached per data
-        version, filters and options)."""
+        version, filters and options).
+        """
         frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                               for k, v in options.items()))
         return _view(self.loaded.root, self.loaded.stamp, name, filters or self.filters, frozen,

@@ -17,24 +17,16 @@ import streamlit as st
 from analysis import trends
 from analysis.names import OUTLIER, OUTLIER_LABEL
 from analysis.store import Store, default_store_dir
+from analysis.topics import artifacts
 
 #: Below this many papers the dashboard does not fit topics by itself (too few to cluster).
 MIN_FIT = 200
 SESSION_STORE = "_session_store"  # Session State key: a store made for this session's uploads
 
 
-def artifacts():
-    """analysis.topics.artifacts, or None in a tree without the topic engine."""
-    try:
-        from analysis.topics import artifacts as topic_artifacts
-    except ImportError:
-        return None
-    return topic_artifacts
-
-
 def has_topics(store: Store) -> bool:
-    ta = artifacts()
-    return bool(ta and ta.has_topics(store))
+    """True when the store holds a complete topic fit."""
+    return artifacts.has_topics(store)
 
 
 @dataclass(frozen=True)
@@ -65,7 +57,8 @@ class Loaded:
 
 def store_from_args() -> Store:
     """The store given to the app: $PAPERTRENDS_STORE (set by `papertrends serve --store DIR`),
-    else the bundled data/."""
+    else the bundled data/.
+    """
     return Store(default_store_dir())
 
 
@@ -95,8 +88,8 @@ def _load(root: str, stamp: tuple) -> Loaded:
     store = Store(root)
     frame = trends.paper_frame(store).collect()
     if has_topics(store):
-        topics = artifacts().read_topic_table(store)
-        meta = artifacts().read_meta(store)
+        topics = artifacts.read_topic_table(store)
+        meta = artifacts.read_meta(store)
     else:
         topics = pl.DataFrame(schema={"topic": pl.Int32, "label": pl.Utf8})
         meta = {}
@@ -106,8 +99,9 @@ def _load(root: str, stamp: tuple) -> Loaded:
 @st.cache_data(show_spinner=False, max_entries=256)
 def similar_papers(root: str, stamp: tuple, paper_id: str, k: int = 5) -> pl.DataFrame:
     """``topic_artifacts.similar_papers``, cached per store version and paper (it reads the
-    papers and the embedding cache, so it is not redone on every rerun while a paper is open)."""
-    return artifacts().similar_papers(Store(root), paper_id, k=k)
+    papers and the embedding cache, so it is not redone on every rerun while a paper is open).
+    """
+    return artifacts.similar_papers(Store(root), paper_id, k=k)
 
 
 def load(store: Store) -> Loaded:
@@ -117,7 +111,7 @@ def load(store: Store) -> Loaded:
 
 def needs_topics(store: Store) -> bool:
     """True when the store has enough papers but no topic model yet."""
-    if os.environ.get("PAPERTRENDS_NO_FIT") or artifacts() is None or has_topics(store):
+    if os.environ.get("PAPERTRENDS_NO_FIT") or has_topics(store):
         return False
     if not store.exists():
         return False

@@ -61,7 +61,8 @@ def hf_api():
 @pytest.fixture
 def no_hf_endpoint(monkeypatch) -> None:
     """HF_ENDPOINT at a closed loopback port, no HF_TOKEN: use with
-    ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")`` in the fetch test modules."""
+    ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")`` in the fetch test modules.
+    """
     from tests.support.hf_server import no_real_endpoint
 
     no_real_endpoint(monkeypatch)

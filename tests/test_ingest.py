@@ -42,7 +42,8 @@ def test_sample_store_holds_every_fixture_paper(sample_store):
 
 def test_page_dump_alone_gives_58_papers(tmp_path):
     report = ingest(Store(tmp_path), [PAGE_DUMP], reference_date=REF)
-    assert report.papers == 58 and report.stats.added == 58
+    assert report.papers == 58
+    assert report.stats.added == 58
     papers = Store(tmp_path).read_papers()
     jet = papers.filter(pl.col("title").str.starts_with("JetMoE")).row(0, named=True)
     assert (jet["published"], jet["upvotes"]) == (dt.date(2024, 4, 10), 4)
@@ -67,7 +68,8 @@ def test_api_record_merges_with_the_page_dump_paper(tmp_path, page_first):
     jet = papers.filter(pl.col("paper_id") == "2404.07413").row(0, named=True)
     assert jet["upvotes"] == 4  # the highest count wins
     assert jet["listed"] == dt.date(2024, 4, 11)
-    assert jet["source"] == "hf-daily-api" and jet["n_authors"] > 0
+    assert jet["source"] == "hf-daily-api"
+    assert jet["n_authors"] > 0
     assert report.stats.merged == 1
 
 
@@ -107,7 +109,8 @@ def test_merge_is_order_independent(sample_store):
     half = papers.height // 2
     a, _ = merge(papers.head(half), papers.tail(papers.height - half))
     b, _ = merge(papers.tail(papers.height - half), papers.head(half))
-    assert a.equals(b) and a.equals(papers)
+    assert a.equals(b)
+    assert a.equals(papers)
 
 
 def test_ingest_frame_for_fetch(tmp_path):
@@ -116,9 +119,11 @@ def test_ingest_frame_for_fetch(tmp_path):
                                   problems=Problems())
     store = Store(tmp_path)
     report = ingest_frame(store, frame)
-    assert report.written and report.stats.added == frame.height
+    assert report.written
+    assert report.stats.added == frame.height
     again = ingest_frame(store, frame)
-    assert not again.written and again.stats.unchanged == frame.height
+    assert not again.written
+    assert again.stats.unchanged == frame.height
 
 
 def test_updated_counts(tmp_path):
@@ -175,27 +180,31 @@ def test_info_on_the_bundled_store(capsys):
 def test_info_text(sample_store, capsys):
     assert main(["info", "--store", str(sample_store)]) == 0
     out = capsys.readouterr().out
-    assert "505" in out and "2024-05-27 .. 2026-05-29" in out
+    assert "505" in out
+    assert "2024-05-27 .. 2026-05-29" in out
 
 
 def test_papers_command_filters(sample_store, capsys):
     assert main(["papers", "--store", str(sample_store), "--basis", "published", "--from",
                  "2024-04-01", "--to", "2024-04-30", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows and all("2024-04-01" <= r["published"] <= "2024-04-30" for r in rows)
+    assert rows
+    assert all("2024-04-01" <= r["published"] <= "2024-04-30" for r in rows)
     assert set(rows[0]) == {"paper_id", "title", "published", "listed", "upvotes", "topic"}
     assert any(r["title"].startswith("JetMoE") for r in rows)
     # the default basis is the listing day
     assert main(["papers", "--store", str(sample_store), "--from", "2026-05-29", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     day = json.loads((DAILY / "2026-05-29.json").read_text(encoding="utf-8"))
-    assert len(rows) == len(day) and {r["listed"] for r in rows} == {"2026-05-29"}
+    assert len(rows) == len(day)
+    assert {r["listed"] for r in rows} == {"2026-05-29"}
 
 
 def test_missing_store_is_a_clear_error(tmp_path, capsys):
     assert main(["info", "--store", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
-    assert "no paper table" in err and "papertrends ingest" in err
+    assert "no paper table" in err
+    assert "papertrends ingest" in err
 
 
 def test_store_copy_helper_is_not_shared(sample_store, tmp_path):
@@ -222,6 +231,7 @@ def test_papers_command_shows_topics_when_artifacts_exist(sample_store, tmp_path
     art.path_of(store, art.META).write_text("{}", encoding="utf-8")
     assert main(["papers", "--store", str(store.root), "--topic", "2", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == topics.count(2) and {r["topic"] for r in rows} == {2}
+    assert len(rows) == topics.count(2)
+    assert {r["topic"] for r in rows} == {2}
     expected = {pid for pid, t in zip(ids, topics, strict=True) if t == 2}
     assert {r["paper_id"] for r in rows} == expected

@@ -52,7 +52,8 @@ def _check(call) -> None:
         return
     if isinstance(frame, tuple):
         frame = frame[1]
-    assert isinstance(frame, pl.DataFrame) and frame.columns == COLUMNS
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.columns == COLUMNS
 
 
 def _all_sources(data: bytes) -> None:

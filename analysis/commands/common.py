@@ -14,6 +14,7 @@ from analysis.filters import Filters
 from analysis.names import BASES, PERIODS
 from analysis.schema import InputError
 from analysis.store import Store
+from analysis.views.csv import safe_csv
 
 
 def parse_date(text: str) -> dt.date:
@@ -69,7 +70,6 @@ def emit(df: pl.DataFrame, args: argparse.Namespace) -> None:
     if getattr(args, "json", False):
         print(json.dumps(df.to_dicts(), default=str, ensure_ascii=False, indent=1))
     elif getattr(args, "csv", False):
-        from analysis.views.csv import safe_csv  # neutralises formula-looking cells
 
         sys.stdout.write(safe_csv(df))
     else:

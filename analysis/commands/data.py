@@ -11,9 +11,12 @@ import polars as pl
 
 from analysis.commands.common import add_output_args, add_store_arg, emit, open_store, parse_date
 from analysis.filters import Filters, apply
+from analysis.ingest import ingest
 from analysis.names import BASES, iso
 from analysis.schema import InputError
+from analysis.sources.tables import parse_mapping
 from analysis.store import Store
+from analysis.trends import paper_frame
 
 
 def register(sub) -> None:
@@ -55,8 +58,6 @@ def register(sub) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from analysis.ingest import ingest
-    from analysis.sources.tables import parse_mapping
 
     report = ingest(Store(args.store), args.sources, reference_date=args.reference_date,
                     mapping=parse_mapping(args.mapping), strict=args.strict)
@@ -147,8 +148,6 @@ def paper_list(store: Store, filters: Filters) -> pl.DataFrame:
     The filters apply as in every view; without a date range, papers lacking a date on the
     filters' basis are listed too (last). ``topic`` is null where the store has no topics.
     """
-    from analysis.trends import paper_frame
-
     lf = apply(paper_frame(store), filters, undated=True)
     return (lf.select("paper_id", "title", "published", "listed", "upvotes", "topic")
             .sort([filters.basis, "paper_id"], descending=[True, False], nulls_last=True)

@@ -10,9 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from analysis import trends
 from analysis.commands.common import add_filter_args, filters_from, open_store
 from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, VIEW_NAMES
 from analysis.schema import InputError
+from analysis.trends import paper_frame
+from analysis.views import render as export
+from analysis.views import report as reports
+from analysis.views.registry import build_view, build_views
 
 
 def _count(text: str) -> int:
@@ -97,7 +102,6 @@ def register(sub) -> None:
 
 
 def _paper_frame(args: argparse.Namespace):
-    from analysis.trends import paper_frame
 
     store = open_store(args)
     # read once: a report runs ~20 queries on it, each would scan the parquet file again
@@ -105,8 +109,6 @@ def _paper_frame(args: argparse.Namespace):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from analysis.views import render as export
-    from analysis.views.registry import build_view
 
     fmt = args.format
     if fmt is None:
@@ -130,9 +132,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis import trends
-    from analysis.views import report as reports
-    from analysis.views.registry import build_views
 
     filters = filters_from(args)
     store, lf = _paper_frame(args)

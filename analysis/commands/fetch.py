@@ -7,7 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
 from analysis.commands.common import add_store_arg, parse_date
+from analysis.fetch import PAGE_SIZE, fetch
+from analysis.fetch.client import RetryPolicy
+from analysis.schema import InputError
+from analysis.store import Store
 
 
 def register(sub) -> None:
@@ -52,10 +59,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.fetch import PAGE_SIZE, fetch
-    from analysis.fetch.client import RetryPolicy
-    from analysis.schema import InputError
-    from analysis.store import Store
 
     if args.timeout <= 0 or args.retries < 0 or args.backoff < 0 or args.max_delay < 0:
         raise InputError("--timeout must be > 0 and --retries/--backoff/--max-delay >= 0")
@@ -96,8 +99,6 @@ class _progress_bar:  # noqa: N801 - used as a context manager
     def __enter__(self):
         if self.disabled:
             return None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.bar = Progress(TextColumn("fetch"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.description}"),

@@ -1,4 +1,4 @@
-"""Command: serve - start the dashboard (``streamlit run dashboard/streamlit_app.py``) on a store."""
+"""Command: serve - start the dashboard (``streamlit run dashboard/streamlit_app.py``)."""
 
 from __future__ import annotations
 

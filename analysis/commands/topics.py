@@ -10,6 +10,7 @@ import polars as pl
 
 from analysis.commands.common import add_store_arg, open_store
 from analysis.names import EMBEDDERS
+from analysis.topics import artifacts as art
 
 
 def register(sub) -> None:
@@ -93,8 +94,6 @@ def run_assign(args: argparse.Namespace) -> int:
 
 def topics_report(store) -> dict:
     """The quality report and topic list of `papertrends topics` (light: no heavy imports)."""
-    from analysis.topics import artifacts as art
-
     meta = art.read_meta(store)
     table = art.read_topic_table(store)
     assigned = art.read_assignments(store)

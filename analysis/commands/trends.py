@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import polars as pl
+
 from analysis.commands.common import (
     add_filter_args,
     add_output_args,
@@ -13,6 +15,17 @@ from analysis.commands.common import (
 )
 from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
+from analysis.trends import (
+    emerging_topics,
+    keyword_trend,
+    paper_frame,
+    rising_phrases,
+    top_papers,
+    topic_frequency,
+    upvote_distribution,
+    upvote_null_count,
+    upvote_stats,
+)
 
 
 def _positive(text: str) -> int:
@@ -85,13 +98,11 @@ def register(sub) -> None:
 
 
 def _frame(args: argparse.Namespace):
-    from analysis.trends import paper_frame
 
     return paper_frame(open_store(args))
 
 
 def _has_topics(args: argparse.Namespace, frame) -> None:
-    import polars as pl
 
     if frame.select(pl.col("topic").is_not_null().any()).collect().item():
         return
@@ -100,7 +111,6 @@ def _has_topics(args: argparse.Namespace, frame) -> None:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
-    from analysis.trends import keyword_trend
 
     df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
                        regex=args.regex)
@@ -111,7 +121,6 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
 
 def cmd_topic_trend(args: argparse.Namespace) -> int:
-    from analysis.trends import topic_frequency
 
     frame = _frame(args)
     _has_topics(args, frame)
@@ -123,7 +132,6 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
 
 
 def cmd_upvotes(args: argparse.Namespace) -> int:
-    from analysis.trends import top_papers, upvote_distribution, upvote_null_count, upvote_stats
 
     frame, filters = _frame(args), filters_from(args)
     if args.by == "topic":
@@ -141,7 +149,6 @@ def cmd_upvotes(args: argparse.Namespace) -> int:
 
 
 def cmd_emerging(args: argparse.Namespace) -> int:
-    from analysis.trends import emerging_topics
 
     frame = _frame(args)
     _has_topics(args, frame)
@@ -160,7 +167,6 @@ def cmd_emerging(args: argparse.Namespace) -> int:
 
 
 def cmd_rising(args: argparse.Namespace) -> int:
-    from analysis.trends import rising_phrases
 
     df = rising_phrases(_frame(args), filters_from(args), recent_months=args.recent,
                         baseline_months=args.baseline, field=args.field,

@@ -72,7 +72,8 @@ class FetchState:
 
     def gaps(self) -> list[dt.date]:
         """Days between the first and the newest fetched day that have no record at all
-        (in flight when an earlier run was killed)."""
+        (in flight when an earlier run was killed).
+        """
         ok = self.ok_days()
         if not ok:
             return []

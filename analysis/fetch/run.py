@@ -20,8 +20,10 @@ import polars as pl
 
 from analysis.fetch.client import FetchCancelled, FetchError, HttpClient
 from analysis.fetch.plan import FetchState, Plan, utc_now
+from analysis.ingest import ingest_frame
 from analysis.names import Progress
 from analysis.schema import InputError, Problems
+from analysis.sources.hf_api import parse_response
 from analysis.store import Store, atomic_write_bytes
 
 #: Entries asked for per request (`limit`). 50 is the API's own default page: recorded days hold
@@ -252,8 +254,6 @@ class Run:
 
     def _keep(self, got: DayPages) -> pl.DataFrame:
         """Parse every page (so a bad body is caught before anything is written), then save."""
-        from analysis.sources.hf_api import parse_response
-
         problems = Problems()
         frames = []
         for page, (_url, body, _n) in enumerate(got.pages):
@@ -283,7 +283,6 @@ class Run:
         batch, self.pending = sorted(self.pending, key=lambda p: p[0].day), []
         frames = [f for _, f in batch if f.height]
         if frames:
-            from analysis.ingest import ingest_frame
 
             report = ingest_frame(self.store, pl.concat(frames, how="vertical_relaxed"))
             self.summary.papers_new += report.stats.added

@@ -32,6 +32,7 @@ from analysis.fetch.run import CONCURRENCY, PAGE_SIZE, FetchSummary, Run
 from analysis.names import Progress
 from analysis.schema import InputError
 from analysis.store import Store
+from analysis.topics.artifacts import has_topics
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 REFRESH_WINDOW = "14d"  # what --refresh re-fetches when no --from / --since is given
@@ -162,8 +163,6 @@ def fetch(
 
 def assign_topics(store: Store, progress: Progress | None = None) -> str:
     """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
-    from analysis.topics.artifacts import has_topics
-
     try:
         if not has_topics(store):
             return (f"no topic model in this store; run `papertrends fit --store {store.root}` "
@@ -182,5 +181,6 @@ def assign_topics(store: Store, progress: Progress | None = None) -> str:
 
 def last_run(store: Store) -> dict:
     """What the last fetch into ``store`` did ({} if none): at (UTC), planned, fetched,
-    failed, papers_new, papers_updated. For a dashboard's "last updated" line."""
+    failed, papers_new, papers_updated. For a dashboard's "last updated" line.
+    """
     return dict(FetchState.load(store).last_run)

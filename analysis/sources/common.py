@@ -111,9 +111,7 @@ def check_upvotes(value: object, field: str = "upvotes") -> int | None:
     if isinstance(value, bool):
         raise InputError(f"expected a whole number, got {value!r}", field=field)
     number: float | int
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float):
+    if isinstance(value, int) or isinstance(value, float):
         number = value
     elif isinstance(value, str):
         try:

@@ -188,7 +188,8 @@ def parse_page_dump(
 
 def _group(run: list[tuple[int, str]], file: str, problems: Problems) -> list[tuple[int, str, str]]:
     """Text lines -> (line, title, abstract): a title is followed by its abstract, and lines
-    too long to be a title continue that abstract (multi-paragraph abstracts)."""
+    too long to be a title continue that abstract (multi-paragraph abstracts).
+    """
     papers: list[tuple[int, str, str]] = []
     i = 0
     while i < len(run):

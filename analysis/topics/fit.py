@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -24,7 +25,13 @@ import polars as pl
 
 from analysis.names import OUTLIER_LABEL, Progress
 from analysis.schema import InputError
-from analysis.store import Store, atomic_write_bytes, atomic_write_json, atomic_write_parquet
+from analysis.store import (
+    Store,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_parquet,
+    corpus_hash,
+)
 from analysis.topics import artifacts as art
 from analysis.topics import pipeline as topic_fit
 from analysis.topics import quality
@@ -68,7 +75,6 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     if papers.height < 10:
         raise InputError(f"only {papers.height} papers in {store.papers_path}; need 10 or more",
                          hint="ingest more papers first")
-    from analysis.store import corpus_hash
 
     chash = corpus_hash(papers)
     settings = topic_fit.Settings(embedder, seed, min_topic_size, n_topics).resolve(papers.height)
@@ -202,7 +208,6 @@ def _write_fit(store, assignments, table, cents, meta, model, embedder) -> None:
 
 
 def _npy(arr: np.ndarray) -> bytes:
-    import io
 
     buf = io.BytesIO()
     np.save(buf, arr.astype(np.float32), allow_pickle=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.topics.vectors import normalise
+
 MATCH_THRESHOLD = 0.6  # centred cosine of topic centroids from which two topics are "the same"
 
 
@@ -70,8 +72,6 @@ def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarr
 
 def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine similarity of the rows of a and b after removing the mean of all their rows."""
-    from analysis.topics.vectors import normalise
-
     mean = np.vstack([a, b]).mean(axis=0)
     return normalise(a - mean) @ normalise(b - mean).T
 

@@ -22,12 +22,9 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
-
-if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
-    import numpy as np
 
 from analysis.filters import Filters
 from analysis.schema import InputError
@@ -103,8 +100,6 @@ def phrase_index(texts: pl.DataFrame, field: str, max_words: int) -> PhraseIndex
     (or with papers filtered differently) finds the same index; a changed title or abstract
     makes a new one.
     """
-    import numpy as np
-
     distinct = np.unique(row_hashes(texts))
     key = (hashlib.blake2b(distinct.tobytes(), digest_size=16).digest(), field, max_words)
     with _INDEX_LOCK:
@@ -126,8 +121,6 @@ def _build_index(texts: pl.DataFrame, distinct: np.ndarray, field: str,
     stream (never across texts or punctuation, which has no phrase role) and coded as ids in
     base V+1.
     """
-    import numpy as np
-
     one = (texts.select("title", "abstract").with_columns(pl.Series("h", row_hashes(texts)))
            .unique("h", keep="first"))
     one = one.with_columns(
@@ -203,8 +196,6 @@ def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray, baseline_hashe
     that support, so only they are counted. The counts are for the first ``len(result)``
     phrases of ``index.keys``.
     """
-    import numpy as np
-
     n = len(index.hashes)
     papers = [np.bincount(np.searchsorted(index.hashes, h), minlength=n)
               for h in (recent_hashes, baseline_hashes)]
@@ -326,8 +317,6 @@ def rising_phrases(
 
 def _cached_index(hashes: np.ndarray, field: str, max_words: int) -> PhraseIndex | None:
     """A cached index that holds every one of these texts, or None."""
-    import numpy as np
-
     with _INDEX_LOCK:
         for key in reversed(_INDEX_CACHE):
             index = _INDEX_CACHE[key]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
@@ -98,8 +99,6 @@ def emerging_topics(
         slope (fastest growing first). ``first_share``/``last_share`` are the shares over the
         first and the last half of the window.
     """
-    import numpy as np
-
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
     freq = topic_frequency(lf, filters)

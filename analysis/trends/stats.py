@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
-
-if TYPE_CHECKING:  # numpy loads only in the functions that need it (fast CLI start)
-    import numpy as np
 
 #: z for a two-sided 95% interval (the same value scipy uses: ndtri(0.975)).
 Z95 = NormalDist().inv_cdf(0.975)
@@ -60,15 +57,12 @@ def chi2_sf_1(stat: np.ndarray) -> np.ndarray:
 
     Uses P(X > x) = erfc(sqrt(x / 2)) for 1 df, which needs no SciPy (slow to import).
     """
-    import numpy as np
-
     x = np.maximum(np.asarray(stat, dtype=float), 0.0)
     flat = [math.erfc(math.sqrt(v / 2)) for v in x.ravel().tolist()]
     return np.array(flat, dtype=float).reshape(x.shape)
 
 
 def _binom_loglik(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    import numpy as np
 
     p = np.clip(p, 1e-300, 1 - 1e-16)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -94,8 +88,6 @@ def logistic_trend(
     Returns:
         dict with arrays ``slope``, ``se``, ``lr`` (statistic) and ``p_value`` of length rows.
     """
-    import numpy as np
-
     k = np.asarray(counts, dtype=float)
     n = np.broadcast_to(np.asarray(totals, dtype=float), k.shape)
     rows, periods = k.shape
@@ -143,7 +135,6 @@ def logistic_trend(
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    import numpy as np
 
     return 0.5 * (1 + np.tanh(0.5 * x))
 
@@ -153,8 +144,6 @@ def g2_two_by_two(a: np.ndarray, n1: float, b: np.ndarray, n2: float) -> np.ndar
 
     The 2x2 table is (a, n1 - a; b, n2 - b); G² = 2 * sum(O * ln(O / E)), 1 df.
     """
-    import numpy as np
-
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     obs = np.stack([a, n1 - a, b, n2 - b])
@@ -169,8 +158,6 @@ def g2_two_by_two(a: np.ndarray, n1: float, b: np.ndarray, n2: float) -> np.ndar
 
 def bh_qvalues(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (false discovery rate), same order as p."""
-    import numpy as np
-
     p = np.asarray(p, dtype=float)
     m = p.size
     if m == 0:

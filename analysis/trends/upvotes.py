@@ -6,6 +6,7 @@ they are never taken as zero.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
@@ -41,8 +42,6 @@ def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl
         "2-4", ...) and ``count``. Papers without an upvote count are not in any bin; see
         :func:`upvote_null_count`.
     """
-    import numpy as np
-
     ups = filtered(lf, filters).select("upvotes").filter(pl.col("upvotes").is_not_null())
     ups = ups.collect()["upvotes"]
     edges = log_bins(int(ups.max()) if ups.len() else 0)

@@ -57,7 +57,8 @@ def topic_meta(store) -> dict | None:
 
 def provenance(store, lf: pl.LazyFrame, filters: Filters, views: Sequence = ()) -> dict:
     """Where a report's numbers come from: filters, period, paper count and date span, store
-    and corpus hash, topic-model settings and seed, package versions and when it was made."""
+    and corpus hash, topic-model settings and seed, package versions and when it was made.
+    """
     sc = scope(lf, filters)
     meta = topic_meta(store)
     return {
@@ -144,7 +145,8 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
 
 def write_report(report: Report, out: Path) -> list[Path]:
     """Write the page to ``out`` (a .html file), the zip (a .zip file), or both into the folder
-    ``out`` (as report.html and report.zip)."""
+    ``out`` (as report.html and report.zip).
+    """
     out = Path(out)
     if out.suffix.lower() in (".html", ".htm"):
         atomic_write_text(out, report.html)

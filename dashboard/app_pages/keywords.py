@@ -1,5 +1,6 @@
 """Keywords page: how often phrases appear per period (count and share with a 95% band), in
-titles, abstracts or both, as words or regular expressions; click a point for its papers."""
+titles, abstracts or both, as words or regular expressions; click a point for its papers.
+"""
 
 from __future__ import annotations
 

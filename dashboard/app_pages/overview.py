@@ -1,5 +1,6 @@
 """Overview page: papers per period, the counts that matter, top and emerging topics, rising
-phrases. Run by st.navigation (``__name__ == "__main__"``)."""
+phrases. Run by st.navigation (``__name__ == "__main__"``).
+"""
 
 from __future__ import annotations
 

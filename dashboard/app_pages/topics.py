@@ -1,5 +1,6 @@
 """Topics page: topic frequency over time (count or share, stacked or lines, outliers visible),
-the 2-D topic map, and one topic's detail (label, words, size over time, most upvoted papers)."""
+the 2-D topic map, and one topic's detail (label, words, size over time, most upvoted papers).
+"""
 
 from __future__ import annotations
 

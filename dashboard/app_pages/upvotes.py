@@ -1,5 +1,6 @@
 """Upvotes page: the distribution (log scale), upvotes per topic, the median per period, and the
-most upvoted papers; click a bar, box or point for its papers."""
+most upvoted papers; click a bar, box or point for its papers.
+"""
 
 from __future__ import annotations
 

@@ -17,7 +17,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from analysis.fetch import fetch
+from analysis.ingest import ingest
 from analysis.schema import InputError
+from analysis.sources.page_dump import MissingYear
 from analysis.store import Store
 from dashboard import loader
 from dashboard.loader import Loaded
@@ -92,9 +95,6 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
     uploaded without it is kept waiting, with a message asking for the date, and is ingested
     as soon as the date is set.
     """
-    from analysis.ingest import ingest
-    from analysis.sources.page_dump import MissingYear
-
     done = st.session_state.setdefault(DONE_KEY, set())
     new = [f for f in files if f.file_id not in done]
     if not new:
@@ -146,8 +146,6 @@ def _assign(store: Store) -> None:
 
 def _fetch(store: Store) -> None:
     """Run the fetch with a progress bar; the summary shows after the rerun."""
-    from analysis.fetch import fetch
-
     with st.status("Fetching new days from Hugging Face…", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
 

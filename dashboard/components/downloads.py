@@ -10,11 +10,12 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from analysis.views import render as export
+from analysis.views.report import build_report
+
 
 def file_name(v, fmt: str) -> str:
     """A safe file name from the view name, its filters and options."""
-    from analysis.views import render as export
-
     return export.file_name(v.name, v.filters, fmt, v.options)
 
 
@@ -22,7 +23,6 @@ def maker(v, fmt: str) -> Callable[[], bytes]:
     """A callable producing the file (Streamlit calls it when the button is clicked)."""
 
     def make() -> bytes:
-        from analysis.views import render as export
 
         return export.render(v, fmt, scale=2)
 
@@ -38,7 +38,6 @@ def report_maker(store, lf: pl.LazyFrame, filters, views: Sequence, title: str,
     """
 
     def make() -> bytes:
-        from analysis.views.report import build_report
 
         report = build_report(store, lf, filters, [v for v in views if v is not None],
                                      title=title, tables=tables() if tables else None)

@@ -1,6 +1,7 @@
 """Exported HTML charts and the report open in the real headless Chromium with every network
 request blocked, and draw: the chart's SVG marks and title appear, no request was needed, and a
-hostile paper title runs no script."""
+hostile paper title runs no script.
+"""
 
 from __future__ import annotations
 

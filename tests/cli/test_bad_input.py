@@ -99,7 +99,7 @@ FATAL = [
 ]
 
 
-@pytest.mark.parametrize("name, filename, content, pieces", FATAL, ids=[c[0] for c in FATAL])
+@pytest.mark.parametrize(("name", "filename", "content", "pieces"), FATAL, ids=[c[0] for c in FATAL])
 def test_fatal_bad_input(store, tmp_path, capsys, name, filename, content, pieces):
     path = tmp_path / filename
     path.write_bytes(content)
@@ -114,7 +114,8 @@ def test_fatal_bad_input(store, tmp_path, capsys, name, filename, content, piece
         found = lines[0].find(piece, pos)
         assert found >= 0, f"{piece!r} not in {lines[0]!r}"
         pos = found + len(piece)
-    assert "Traceback" not in err and out == ""
+    assert "Traceback" not in err
+    assert out == ""
     assert _snapshot(store) == before
 
 
@@ -130,11 +131,13 @@ def test_page_dump_without_reference_date(store, capsys):
 def test_missing_file_and_bad_map(store, tmp_path, capsys):
     before = _snapshot(store)
     code, _, err = _ingest(capsys, store, str(tmp_path / "nope.json"))
-    assert code == 2 and "nope.json: no such file or folder" in err
+    assert code == 2
+    assert "nope.json: no such file or folder" in err
     csv = tmp_path / "a.csv"
     csv.write_text("Title\nx\n", encoding="utf-8")
     code, _, err = _ingest(capsys, store, str(csv), "--map", "headline=Title")
-    assert code == 2 and "field '--map': unknown canonical column 'headline'" in err
+    assert code == 2
+    assert "field '--map': unknown canonical column 'headline'" in err
     assert _snapshot(store) == before
 
 
@@ -146,7 +149,7 @@ PARTIAL = [
 ]
 
 
-@pytest.mark.parametrize("name, filename, field, value, where", PARTIAL,
+@pytest.mark.parametrize(("name", "filename", "field", "value", "where"), PARTIAL,
                          ids=[c[0] for c in PARTIAL])
 def test_partly_bad_file_loads_the_good_entries(store, tmp_path, capsys, name, filename, field,
                                                value, where):
@@ -159,15 +162,18 @@ def test_partly_bad_file_loads_the_good_entries(store, tmp_path, capsys, name, f
     # --strict: fatal, nothing written
     code, _, err = _ingest(capsys, store, str(path), "--strict")
     assert code == 2
-    assert f"{path}: entry 1: {where}" in err and "--strict" in err
+    assert f"{path}: entry 1: {where}" in err
+    assert "--strict" in err
     assert len(err.strip().splitlines()) == 1
     assert _snapshot(store) == before
     # default: the good ones load; the bad one is counted and listed in a warning
     code, out, err = _ingest(capsys, store, str(path), "--json")
     assert code == 0
-    assert "warning: skipped 1 bad entry:" in err and f"{path}: entry 1: {where}" in err
+    assert "warning: skipped 1 bad entry:" in err
+    assert f"{path}: entry 1: {where}" in err
     report = json.loads(out)
-    assert report["skipped"] == 1 and report["loaded"] == len(entries) - 1
+    assert report["skipped"] == 1
+    assert report["loaded"] == len(entries) - 1
     ids = set(pl.read_parquet(store / "papers.parquet")["paper_id"])
     assert entries[1]["paper"]["id"] not in ids
     assert {e["paper"]["id"] for i, e in enumerate(entries) if i != 1} <= ids
@@ -179,12 +185,16 @@ def test_ragged_csv_rows_are_listed(store, tmp_path, capsys):
                     encoding="utf-8")
     before = _snapshot(store)
     code, _, err = _ingest(capsys, store, str(path), "--strict")
-    assert code == 2 and f"{path}: line 3: field 'abstract': has 2 fields, the header has 3" in err
+    assert code == 2
+    assert f"{path}: line 3: field 'abstract': has 2 fields, the header has 3" in err
     assert _snapshot(store) == before
     code, _, err = _ingest(capsys, store, str(path))
-    assert code == 0 and "skipped 1 bad entry" in err and "line 3" in err
+    assert code == 0
+    assert "skipped 1 bad entry" in err
+    assert "line 3" in err
     ids = set(pl.read_parquet(store / "papers.parquet")["paper_id"])
-    assert {"2401.1", "2401.3"} <= ids and "2401.2" not in ids
+    assert {"2401.1", "2401.3"} <= ids
+    assert "2401.2" not in ids
 
 
 def test_five_megabyte_abstract_is_cut(store, tmp_path, capsys):
@@ -198,7 +208,9 @@ def test_five_megabyte_abstract_is_cut(store, tmp_path, capsys):
     assert f"{path}: entry 0: field 'paper.summary': 5,000,000 characters, cut to 20,000" in err
     assert _snapshot(store) == before
     code, _, err = _ingest(capsys, store, str(path))
-    assert code == 0 and "note:" in err and "cut to 20,000" in err
+    assert code == 0
+    assert "note:" in err
+    assert "cut to 20,000" in err
     papers = pl.read_parquet(store / "papers.parquet")
     abstract = papers.filter(pl.col("paper_id") == entries[0]["paper"]["id"])["abstract"][0]
     assert len(abstract) == 20_000
@@ -210,7 +222,8 @@ def test_nul_bytes_and_whitespace_are_cleaned(store, tmp_path, capsys):
     code, _, err = _ingest(capsys, store, str(path))
     assert code == 0, err
     row = pl.read_parquet(store / "papers.parquet").filter(pl.col("paper_id") == "2401.9")
-    assert row["title"][0] == "A title with gaps" and row["abstract"][0] == "xy"
+    assert row["title"][0] == "A title with gaps"
+    assert row["abstract"][0] == "xy"
 
 
 def test_exit_status_and_no_traceback_from_the_real_command(store, tmp_path):
@@ -222,7 +235,8 @@ def test_exit_status_and_no_traceback_from_the_real_command(store, tmp_path):
         capture_output=True, text=True, cwd=REPO, timeout=120,
     )
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
     assert "not valid JSON" in proc.stderr
     assert _snapshot(store) == before
 
@@ -233,7 +247,8 @@ def test_damaged_store_is_reported_not_overwritten(tmp_path, capsys):
     (store / "papers.parquet").write_bytes(b"not parquet at all")
     before = _snapshot(store)
     code, _, err = _ingest(capsys, store, str(DAY))
-    assert code == 2 and "papers.parquet: the store's paper table cannot be read" in err
+    assert code == 2
+    assert "papers.parquet: the store's paper table cannot be read" in err
     assert _snapshot(store) == before
 
 
@@ -241,5 +256,6 @@ def test_store_that_is_a_file(tmp_path, capsys):
     not_a_dir = tmp_path / "store.txt"
     not_a_dir.write_bytes(b"keep me")
     code, _, err = _ingest(capsys, not_a_dir, str(DAY))
-    assert code == 2 and f"{not_a_dir}: the store must be a folder" in err
+    assert code == 2
+    assert f"{not_a_dir}: the store must be a folder" in err
     assert not_a_dir.read_bytes() == b"keep me"

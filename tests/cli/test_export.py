@@ -1,5 +1,6 @@
 """`papertrends export` and `papertrends report`: the CLI writes the same data the views (and so
-the dashboard) hold for the same filters, in every format, and refuses bad requests cleanly."""
+the dashboard) hold for the same filters, in every format, and refuses bad requests cleanly.
+"""
 
 from __future__ import annotations
 
@@ -114,7 +115,8 @@ def test_report_to_a_folder_writes_page_and_zip(store, tmp_path):
             ET.fromstring(zf.read(f"{stem}.svg"))
             assert f"id='view-{name}'" in page
         prov = json.loads(zf.read("provenance.json"))
-    assert prov["filters"]["start"] == "2024-09-01" and prov["period"] == "quarter"
+    assert prov["filters"]["start"] == "2024-09-01"
+    assert prov["period"] == "quarter"
     assert len(names) == 2 + 3 * len(VIEWS)
 
 
@@ -134,7 +136,7 @@ def test_report_to_a_file_and_only_the_views_asked_for(store, tmp_path):
 def test_cli_lists_every_view_and_checks_its_numbers(store, capsys):
     from analysis.commands.export import VIEW_NAMES
 
-    assert VIEW_NAMES == tuple(VIEWS)  # kept apart so `--help` needs no altair import
+    assert tuple(VIEWS) == VIEW_NAMES  # kept apart so `--help` needs no altair import
     for bad in (["--top", "-1"], ["--scale", "0"], ["--width", "5"], ["--height", "x"]):
         with pytest.raises(SystemExit) as stop:
             run("export", "topic-trend", "--store", store.root, *bad)

@@ -1,5 +1,6 @@
 """`papertrends fetch` run as a real process against the local API server: interruption and
-resume, the token, HF_ENDPOINT, exit status and messages."""
+resume, the token, HF_ENDPOINT, exit status and messages.
+"""
 
 from __future__ import annotations
 
@@ -73,11 +74,13 @@ def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, hf_api):
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["fetched"] == ["2026-01-17", "2026-01-18", "2026-01-19", "2026-01-20",
-                                  "2026-01-21"] and summary["skipped"] == 2
+                                  "2026-01-21"]
+    assert summary["skipped"] == 2
     assert summary["papers_new"] == 71 - half.height
     assert {r.query["date"] for r in hf_api.requests} == set(summary["fetched"])
     papers = store.read_papers()
-    assert papers.height == 71 and papers["paper_id"].n_unique() == 71
+    assert papers.height == 71
+    assert papers["paper_id"].n_unique() == 71
     assert set(papers["paper_id"]) == ALL_IDS
     assert ok_days(store) == sorted(summary["fetched"] + ["2026-01-15", "2026-01-16"])
     # the raw folder holds one verbatim response per day, nothing half-written
@@ -96,13 +99,15 @@ def test_ctrl_c_keeps_finished_days_and_says_how_to_resume(tmp_path, hf_api):
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not hf_api.requests_for("2026-01-19") or len(ok_days(store)) < 4:
-        assert proc.poll() is None and time.monotonic() < deadline
+        assert proc.poll() is None
+        assert time.monotonic() < deadline
         time.sleep(0.05)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert time.monotonic() - t0 < 10  # did not wait for the hung request to time out
-    assert proc.returncode == 130 and "run the same command again to resume" in err
+    assert proc.returncode == 130
+    assert "run the same command again to resume" in err
     assert "Traceback" not in err
     assert ok_days(store) == ["2026-01-15", "2026-01-16", "2026-01-17", "2026-01-18"]
     assert set(store.read_papers()["paper_id"]) == ids_of("2026-01-15") | ids_of("2026-01-16")
@@ -124,7 +129,9 @@ def test_token_is_sent_and_never_shown_or_written(tmp_path, hf_api):
     bad = run_cli([sys.executable, "-m", "analysis.cli", "fetch", "--store", str(store),
                    "--from", "2026-01-22", "--to", "2026-01-22", "--endpoint", hf_api.endpoint],
                   cli_env(HF_TOKEN=TOKEN))
-    assert bad.returncode == 1 and "HTTP 401" in bad.stderr and "HF_TOKEN" in bad.stderr
+    assert bad.returncode == 1
+    assert "HTTP 401" in bad.stderr
+    assert "HF_TOKEN" in bad.stderr
     assert TOKEN not in bad.stdout + bad.stderr
     for path in store.rglob("*"):
         assert not path.is_file() or TOKEN.encode() not in path.read_bytes()
@@ -145,9 +152,12 @@ def test_nothing_fetched_is_exit_1_with_one_line_naming_day_and_url(tmp_path, hf
                   cli_env())
     assert res.returncode == 1
     err = [line for line in res.stderr.splitlines() if line.strip()]
-    assert len(err) == 1 and "Traceback" not in res.stderr
-    assert "nothing could be fetched" in err[0] and "HTML page instead of JSON" in err[0]
-    assert "2026-01-15" in err[0] and "/api/daily_papers?date=2026-01-15" in err[0]
+    assert len(err) == 1
+    assert "Traceback" not in res.stderr
+    assert "nothing could be fetched" in err[0]
+    assert "HTML page instead of JSON" in err[0]
+    assert "2026-01-15" in err[0]
+    assert "/api/daily_papers?date=2026-01-15" in err[0]
     assert not (tmp_path / "s" / "papers.parquet").exists()
 
 
@@ -157,7 +167,8 @@ def test_partial_failure_is_exit_0_and_listed(tmp_path, hf_api):
                              "--retries", "1"), cli_env())
     assert res.returncode == 0
     assert "failures: 1 day(s); they are retried next run" in res.stdout
-    assert "2026-01-19: 2026-01-19: " not in res.stdout and "HTTP 503" in res.stdout
+    assert "2026-01-19: 2026-01-19: " not in res.stdout
+    assert "HTTP 503" in res.stdout
     papers = pl.read_parquet(tmp_path / "s" / "papers.parquet")
     assert set(papers["paper_id"]) == ALL_IDS - ids_of("2026-01-19")
 
@@ -165,6 +176,7 @@ def test_partial_failure_is_exit_0_and_listed(tmp_path, hf_api):
 def test_bad_arguments_exit_2_in_one_line(tmp_path):
     res = run_cli([sys.executable, "-m", "analysis.cli", "fetch", "--store", str(tmp_path / "s"),
                    "--since", "a fortnight"], cli_env())
-    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
     assert "--since 'a fortnight' is not a span or a date" in res.stderr
     assert "e.g. 14d" in res.stderr

@@ -53,7 +53,8 @@ def test_trend_json_adds_up_with_papers(papers, field, basis):
     for phrase in PHRASES:
         mine = [r for r in rows if r["phrase"] == phrase]
         periods = [r["period"] for r in mine]
-        assert periods == sorted(periods) and all(p.endswith("-01") for p in periods)
+        assert periods == sorted(periods)
+        assert all(p.endswith("-01") for p in periods)
         assert {r["period"]: r["total"] for r in mine if r["total"]} == dict(totals)
         assert sum(r["total"] for r in mine) == len(dated)
         if field == "title":  # `papers` lists titles: count them with plain Python
@@ -74,7 +75,8 @@ def test_trend_csv_and_bad_regex():
     assert header[:4] == ["phrase", "period", "count", "total"]
     bad = run("trend", "diffusion(", "--regex", "--store", str(STORE))
     assert bad.returncode == 2
-    assert "diffusion(" in bad.stderr and "Traceback" not in bad.stderr
+    assert "diffusion(" in bad.stderr
+    assert "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
@@ -89,14 +91,16 @@ def test_other_commands_run():
                                          & pl.col("upvotes").is_not_null()).height
     assert sum(r["count"] for r in dist) == n
     rising = json.loads(run("rising", "--json", "--limit", "5", "--store", str(STORE)).stdout)
-    assert len(rising) == 5 and rising[0]["g2"] >= rising[-1]["g2"]
+    assert len(rising) == 5
+    assert rising[0]["g2"] >= rising[-1]["g2"]
 
 
 def test_topic_commands_need_topics_or_give_json(tmp_path):
     has = paper_frame(Store(STORE)).select(pl.col("topic").is_not_null().any()).collect().item()
     out = run("topic-trend", "--json", "--period", "quarter", "--store", str(STORE))
     if not has:
-        assert out.returncode == 2 and "papertrends fit" in out.stderr
+        assert out.returncode == 2
+        assert "papertrends fit" in out.stderr
         return
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
@@ -114,12 +118,14 @@ def test_emerging_and_upvotes_by_topic_on_the_bundled_topics():
     has = paper_frame(store).select(pl.col("topic").is_not_null().any()).collect().item()
     if not has:
         out = run("emerging", "--store", str(STORE))
-        assert out.returncode == 2 and "papertrends fit" in out.stderr
+        assert out.returncode == 2
+        assert "papertrends fit" in out.stderr
         return
     out = run("emerging", "--json", "--store", str(STORE))
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
-    assert rows and all(r["topic"] != -1 and r["papers"] >= 10 for r in rows)
+    assert rows
+    assert all(r["topic"] != -1 and r["papers"] >= 10 for r in rows)
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     slopes = [r["slope"] for r in rows]
     assert slopes == sorted(slopes, reverse=True)

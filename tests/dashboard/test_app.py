@@ -79,7 +79,8 @@ def test_date_range_changes_the_numbers(papers):
     expected = papers.filter(pl.col("listed").is_between(dt.date(2025, 1, 1),
                                                          dt.date(2025, 6, 30))).height
     assert after == expected < before
-    assert at.query_params["from"] == "2025-01-01" and at.query_params["to"] == "2025-06-30"
+    assert at.query_params["from"] == "2025-01-01"
+    assert at.query_params["to"] == "2025-06-30"
 
 
 def test_min_upvotes_and_basis_change_the_numbers(papers):
@@ -148,7 +149,8 @@ def test_bad_regex_is_a_clear_error_not_a_traceback():
     at.toggle(key="w_regex").set_value(True).run()
     at.text_input(key="w_q").set_value("(unclosed").run()
     assert not at.exception
-    assert at.error and "bad regular expression" in at.error[0].value
+    assert at.error
+    assert "bad regular expression" in at.error[0].value
 
 
 def test_empty_filters_say_what_to_change():
@@ -163,7 +165,8 @@ def test_a_picked_bar_lists_the_papers_of_its_period(papers):
     shown = set(lists[0]["paper_id"])
     expected = set(papers.filter((pl.col("listed") >= dt.date(2025, 3, 1))
                                  & (pl.col("listed") < dt.date(2025, 4, 1)))["paper_id"])
-    assert shown == expected and len(shown) > 10
+    assert shown == expected
+    assert len(shown) > 10
 
 
 def test_a_click_event_becomes_the_pick_that_lists_papers(papers):
@@ -217,7 +220,8 @@ def test_a_picked_upvote_bin_lists_papers_in_that_bin(papers):
     got = set(lists[0]["paper_id"])
     expected = set(papers.filter(pl.col("upvotes").is_between(100, 199)
                                  & pl.col("listed").is_not_null())["paper_id"])
-    assert got == expected and len(got) > 5
+    assert got == expected
+    assert len(got) > 5
 
 
 def test_paper_detail_opens_from_the_url(papers):
@@ -291,12 +295,15 @@ def test_downloads_are_made_from_the_view_the_chart_shows():
     png = exports.maker(v, "png")()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert exports.maker(v, "csv")().decode() == export.to_csv(v)
-    assert exports.file_name(v, "csv").endswith(".csv") and "/" not in exports.file_name(v, "csv")
+    assert exports.file_name(v, "csv").endswith(".csv")
+    assert "/" not in exports.file_name(v, "csv")
     top = pl.DataFrame({"paper_id": ["x"], "title": ["<b>A title</b>"]})
     page = exports.report_maker(Store(BUNDLED), lf, v.filters, [v], "papertrends overview",
                                 lambda: {"Top papers": top}, "html")().decode()
-    assert "Papers per quarter" in page and "upvotes &gt;= 5" in page
-    assert "Top papers" in page and "&lt;b&gt;A title&lt;/b&gt;" in page
+    assert "Papers per quarter" in page
+    assert "upvotes &gt;= 5" in page
+    assert "Top papers" in page
+    assert "&lt;b&gt;A title&lt;/b&gt;" in page
     assert exports.report_maker(Store(BUNDLED), lf, v.filters, [v], "t", None,
                                 "zip")()[:2] == b"PK"
 
@@ -326,7 +333,8 @@ def test_a_picked_keyword_point_lists_the_matching_papers_and_highlights(papers)
         (pl.col("listed").dt.strftime("%Y-%m") == "2025-03")
         & (pl.col("title").str.contains(pattern)
            | pl.col("abstract").fill_null("").str.contains(pattern)))
-    assert set(lists[0]["paper_id"]) == set(march["paper_id"]) and march.height > 3
+    assert set(lists[0]["paper_id"]) == set(march["paper_id"])
+    assert march.height > 3
     first = lists[0]["paper_id"].iloc[0]
     at.session_state["w_paper"] = first
     at.run()

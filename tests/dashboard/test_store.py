@@ -1,5 +1,6 @@
 """The dashboard on small stores made here: untrusted paper text stays text, uploads give the
-same sources and clear errors as `ingest` and go into a session copy, empty stores explain."""
+same sources and clear errors as `ingest` and go into a session copy, empty stores explain.
+"""
 
 from __future__ import annotations
 
@@ -12,31 +13,8 @@ from streamlit.testing.v1 import AppTest
 from analysis.store import Store
 from tests.support.dashboard import APP
 from tests.support.dashboard import run as open_app
+from tests.support.hostile import hostile_store
 from tests.support.paths import DAILY, REPO
-
-XSS_TITLE = "<script>alert(1)</script>"
-XSS_ABSTRACT = ('See <a href="javascript:alert(2)">this link</a> and '
-                "[that one](javascript:alert(3)) about training parameters. "
-                "<img src=x onerror=alert(4)>")
-
-
-def hostile_store(root) -> Store:
-    """A store whose first paper has a script title and javascript: links in its abstract."""
-    rows = [
-        {"paper_id": "2501.00001", "title": XSS_TITLE, "abstract": XSS_ABSTRACT,
-         "published": dt.date(2025, 1, 6), "listed": dt.date(2025, 1, 7), "upvotes": 42,
-         "authors": ["<b>Mallory</b>", "Eve [x](javascript:alert(5))"], "organization": None,
-         "keywords": [], "source": "test"},
-    ] + [
-        {"paper_id": f"2501.{i:05d}", "title": f"A plain paper {i} on training parameters",
-         "abstract": "We tune training parameters.", "published": dt.date(2025, 1 + i % 3, 10),
-         "listed": dt.date(2025, 1 + i % 3, 11), "upvotes": i, "authors": ["A. Author"],
-         "organization": "Lab", "keywords": [], "source": "test"}
-        for i in range(2, 12)
-    ]
-    store = Store(root)
-    store.write_papers(pl.DataFrame(rows))
-    return store
 
 
 @pytest.fixture
@@ -75,8 +53,10 @@ def test_highlight_wraps_matches_of_escaped_text():
     out = highlight("Tuning <b>training parameters</b> & Training-Parameters.",
                     phrase_pattern("training parameters"))
     assert out.count("<mark>") == 2
-    assert "<b>" not in out and "&#60;b&#62;" in out
-    assert out.startswith("Tuning ") and "<mark>Training&#45;Parameters</mark>" in out
+    assert "<b>" not in out
+    assert "&#60;b&#62;" in out
+    assert out.startswith("Tuning ")
+    assert "<mark>Training&#45;Parameters</mark>" in out
 
 
 def test_upload_goes_into_a_session_copy(store):
@@ -99,7 +79,9 @@ def test_bad_upload_is_one_clear_error(store):
     assert not at.exception
     assert at.error, "an error message is shown"
     message = at.error[0].value
-    assert "broken.json" in message and "Traceback" not in message and "\n" not in message
+    assert "broken.json" in message
+    assert "Traceback" not in message
+    assert "\n" not in message
     assert Store(store.root).read_papers().height == 11
 
 
@@ -109,8 +91,10 @@ def test_page_dump_upload_asks_for_the_capture_date_then_adds_its_papers(store):
     at.file_uploader(key="upload").upload(dump.name, dump.read_bytes(), "text/plain").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     message = " ".join(w.value for w in at.warning)
-    assert dump.name in message and "Capture date of page dumps" in message
-    assert "Traceback" not in message and not any("Added" in s.value for s in at.success)
+    assert dump.name in message
+    assert "Capture date of page dumps" in message
+    assert "Traceback" not in message
+    assert not any("Added" in s.value for s in at.success)
     assert Store(store.root).read_papers().height == 11
     at.date_input(key="upload_capture_date").set_value(dt.date(2025, 12, 31)).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -184,7 +168,9 @@ def test_serve_refuses_a_store_without_papers(tmp_path, capsys):
 
     assert main(["serve", "--store", str(tmp_path / "nothing-here")]) == 2
     err = capsys.readouterr().err
-    assert "no paper table" in err and "nothing-here" in err and "Traceback" not in err
+    assert "no paper table" in err
+    assert "nothing-here" in err
+    assert "Traceback" not in err
     assert main(["serve", "--port", "70000"]) == 2
     assert "port 70000" in capsys.readouterr().err
 

@@ -1,6 +1,7 @@
 """The topic parts of the dashboard on a store with a topic model (the bundled one, or the store
 named by $PAPERTRENDS_TEST_TOPIC_STORE): topic labels, the topic filter, a picked topic, the topic
-detail, similar papers. Expected values come from the artifact files read directly."""
+detail, similar papers. Expected values come from the artifact files read directly.
+"""
 
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def test_topics_page_controls_and_detail_round_trip(topics):
     at.button_group(key="w_layout").set_value("lines").run()
     at.selectbox(key="topic_select").set_value(top["topic"]).run()
     assert not at.exception
-    assert at.query_params["measure"] == "count" and at.query_params["layout"] == "lines"
+    assert at.query_params["measure"] == "count"
+    assert at.query_params["layout"] == "lines"
     assert at.query_params["t"] == str(top["topic"])
     shown = " ".join(m.value for m in at.markdown)
     assert top["label"].split(" ")[0] in shown
@@ -93,7 +95,8 @@ def test_a_picked_topic_lists_its_papers(table, topics):
     if expected.height <= 500:
         assert set(lists[0]["paper_id"]) == set(expected["paper_id"])
     else:  # the list shows the 500 most upvoted
-        assert len(lists[0]) == 500 and set(lists[0]["paper_id"]) <= set(expected["paper_id"])
+        assert len(lists[0]) == 500
+        assert set(lists[0]["paper_id"]) <= set(expected["paper_id"])
     assert at.selectbox(key="topic_select").value == top["topic"], "the picked topic's detail opens"
 
 

@@ -1,5 +1,6 @@
 """fetch() against scripted faults of the local API server: each outcome and the store's
-content afterwards."""
+content afterwards.
+"""
 
 from __future__ import annotations
 
@@ -36,15 +37,18 @@ def test_429_with_retry_after_is_honoured(store, hf_api):
     hf_api.script("2026-01-19", Fault("status", 429, {"Retry-After": "1"}))
     summary = run_fetch(store, hf_api)
     reqs = hf_api.requests_for("2026-01-19")
-    assert len(reqs) == 2 and reqs[1].at - reqs[0].at >= 0.95  # waited as told, not 0.02 s
-    assert summary.failures == [] and ids_of("2026-01-19") <= set(store.read_papers()["paper_id"])
+    assert len(reqs) == 2
+    assert reqs[1].at - reqs[0].at >= 0.95
+    assert summary.failures == []
+    assert ids_of("2026-01-19") <= set(store.read_papers()["paper_id"])
 
 
 def test_500_then_success(store, hf_api):
     hf_api.script("2026-01-15", Fault("status", 500), Fault("status", 503))
     summary = run_fetch(store, hf_api)
     assert len(hf_api.requests_for("2026-01-15")) == 3
-    assert summary.failures == [] and set(store.read_papers()["paper_id"]) == ALL_IDS
+    assert summary.failures == []
+    assert set(store.read_papers()["paper_id"]) == ALL_IDS
 
 
 def test_hanging_response_times_out_then_retry_succeeds(store, hf_api):
@@ -53,7 +57,8 @@ def test_hanging_response_times_out_then_retry_succeeds(store, hf_api):
     summary = run_fetch(store, hf_api, policy=RetryPolicy(timeout=0.5, retries=2, backoff=0.02))
     assert time.monotonic() - t0 < 4.5  # the client gave up on the hang, it did not wait it out
     assert len(hf_api.requests_for("2026-01-20")) == 2
-    assert summary.failures == [] and set(store.read_papers()["paper_id"]) == ALL_IDS
+    assert summary.failures == []
+    assert set(store.read_papers()["paper_id"]) == ALL_IDS
 
 
 def test_hanging_every_time_fails_that_day_only(store, hf_api):
@@ -61,14 +66,17 @@ def test_hanging_every_time_fails_that_day_only(store, hf_api):
     summary = run_fetch(store, hf_api, policy=RetryPolicy(timeout=0.4, retries=1, backoff=0.02))
     assert [d for d, _ in summary.failures] == ["2026-01-20"]
     msg = summary.failures[0][1]
-    assert "timeout" in msg and "2026-01-20" in msg and "date=2026-01-20" in msg
+    assert "timeout" in msg
+    assert "2026-01-20" in msg
+    assert "date=2026-01-20" in msg
     assert summary.exit_code == 0  # the other days came in
     assert set(store.read_papers()["paper_id"]) == ALL_IDS - ids_of("2026-01-20")
     assert state_of(store)["2026-01-20"]["status"] == "failed"
     assert not (store.raw_dir / "2026-01-20.json").exists()
     # the next run retries the failed day (and only that one) without being told
     again = run_fetch(store, hf_api, start=None, end=None, today=LAST)
-    assert again.fetched == ["2026-01-20"] and again.papers_new == 4
+    assert again.fetched == ["2026-01-20"]
+    assert again.papers_new == 4
     assert set(store.read_papers()["paper_id"]) == ALL_IDS
     assert state_of(store)["2026-01-20"]["status"] == "ok"
 
@@ -77,8 +85,11 @@ def test_html_body_is_a_clear_failure_and_nothing_of_it_is_kept(store, hf_api):
     hf_api.script("2026-01-16", Fault("html"))
     summary = run_fetch(store, hf_api)
     (day, msg), = summary.failures
-    assert day == "2026-01-16" and "HTML page instead of JSON" in msg and "127.0.0.1" in msg
-    assert "\n" not in msg and len(hf_api.requests_for("2026-01-16")) == 1  # not retried
+    assert day == "2026-01-16"
+    assert "HTML page instead of JSON" in msg
+    assert "127.0.0.1" in msg
+    assert "\n" not in msg
+    assert len(hf_api.requests_for("2026-01-16")) == 1
     assert not list(store.raw_dir.glob("2026-01-16*"))
     assert set(store.read_papers()["paper_id"]) == ALL_IDS - ids_of("2026-01-16")
     assert state_of(store)["2026-01-16"]["kind"] == "html"
@@ -87,7 +98,8 @@ def test_html_body_is_a_clear_failure_and_nothing_of_it_is_kept(store, hf_api):
 def test_truncated_body_is_retried(store, hf_api):
     hf_api.script("2026-01-21", Fault("truncate"))
     summary = run_fetch(store, hf_api)
-    assert summary.failures == [] and len(hf_api.requests_for("2026-01-21")) == 2
+    assert summary.failures == []
+    assert len(hf_api.requests_for("2026-01-21")) == 2
     assert (store.raw_dir / "2026-01-21.json").read_bytes() == (
         FETCH_DAYS / "2026-01-21.json").read_bytes()
 
@@ -96,7 +108,9 @@ def test_truncated_every_time_fails_without_writing(store, hf_api):
     hf_api.script("2026-01-21", *[Fault("truncate")] * 3)
     summary = run_fetch(store, hf_api)
     (day, msg), = summary.failures
-    assert day == "2026-01-21" and "cut short" in msg and "gave up after 3 attempts" in msg
+    assert day == "2026-01-21"
+    assert "cut short" in msg
+    assert "gave up after 3 attempts" in msg
     assert not (store.raw_dir / "2026-01-21.json").exists()
     assert set(store.read_papers()["paper_id"]) == ALL_IDS - ids_of("2026-01-21")
 
@@ -105,7 +119,9 @@ def test_json_of_the_wrong_shape(store, hf_api):
     hf_api.script("2026-01-15", Fault("body", body=b'{"papers": [], "total": 0}'))
     summary = run_fetch(store, hf_api)
     (day, msg), = summary.failures
-    assert day == "2026-01-15" and "wrong shape" in msg and "papers, total" in msg
+    assert day == "2026-01-15"
+    assert "wrong shape" in msg
+    assert "papers, total" in msg
     assert set(store.read_papers()["paper_id"]) == ALL_IDS - ids_of("2026-01-15")
 
 
@@ -114,16 +130,21 @@ def test_a_bad_entry_is_skipped_and_named(store, hf_api, tmp_path):
     del entries[1]["paper"]["id"]
     hf_api.script("2026-01-20", Fault("body", body=json.dumps(entries).encode()))
     summary = run_fetch(store, hf_api, start=dt.date(2026, 1, 20), end=dt.date(2026, 1, 20))
-    assert summary.fetched == ["2026-01-20"] and summary.papers_new == 3
-    assert len(summary.problems) == 1 and "entry 1" in summary.problems[0]
-    assert "paper.id" in summary.problems[0] and "2026-01-20.json" in summary.problems[0]
+    assert summary.fetched == ["2026-01-20"]
+    assert summary.papers_new == 3
+    assert len(summary.problems) == 1
+    assert "entry 1" in summary.problems[0]
+    assert "paper.id" in summary.problems[0]
+    assert "2026-01-20.json" in summary.problems[0]
 
 
 def test_429_after_all_retries(store, hf_api):
     hf_api.script("2026-01-19", *[Fault("status", 429, {"Retry-After": "0"})] * 3)
     summary = run_fetch(store, hf_api)
     (day, msg), = summary.failures
-    assert day == "2026-01-19" and "HTTP 429" in msg and "rate limited" in msg
+    assert day == "2026-01-19"
+    assert "HTTP 429" in msg
+    assert "rate limited" in msg
     assert len(hf_api.requests_for("2026-01-19")) == 3
 
 
@@ -131,7 +152,9 @@ def test_404_names_the_url(store, hf_api):
     hf_api.script("2026-01-19", Fault("status", 404, body=b'{"error":"Not Found"}'))
     summary = run_fetch(store, hf_api)
     (day, msg), = summary.failures
-    assert "HTTP 404" in msg and "/api/daily_papers?date=2026-01-19" in msg and "Not Found" in msg
+    assert "HTTP 404" in msg
+    assert "/api/daily_papers?date=2026-01-19" in msg
+    assert "Not Found" in msg
     assert len(summary.fetched) == 6
 
 
@@ -139,17 +162,22 @@ def test_401_stops_the_run_and_nothing_is_written(store, hf_api):
     body = b'{"error":"Invalid credentials in Authorization header"}'
     hf_api.script("2026-01-15", *[Fault("status", 401, body=body)] * 2)
     summary = run_fetch(store, hf_api, start=FIRST, end=FIRST, token="hf_secret_do_not_leak")
-    assert summary.exit_code == 1 and summary.fetched == []
+    assert summary.exit_code == 1
+    assert summary.fetched == []
     (day, msg), = summary.failures
-    assert "HTTP 401" in msg and "HF_TOKEN" in msg and "hf_secret_do_not_leak" not in msg
+    assert "HTTP 401" in msg
+    assert "HF_TOKEN" in msg
+    assert "hf_secret_do_not_leak" not in msg
     assert hf_api.requests_for("2026-01-15")[0].authorization == "Bearer hf_secret_do_not_leak"
-    assert not store.papers_path.exists() and not store.raw_dir.exists()
+    assert not store.papers_path.exists()
+    assert not store.raw_dir.exists()
     assert "hf_secret_do_not_leak" not in store.fetch_state_path.read_text()
 
 
 def test_connection_refused_is_one_clear_line(store):
     summary = fetch(store, FIRST, LAST, endpoint="http://127.0.0.1:9", policy=FAST, assign=False)
-    assert summary.exit_code == 1 and summary.stopped
+    assert summary.exit_code == 1
+    assert summary.stopped
     assert "connection refused" in summary.failures[0][1]
     assert not store.papers_path.exists()
 
@@ -159,13 +187,15 @@ def test_a_failed_run_leaves_the_paper_table_as_it_was(store, hf_api):
     before = store.papers_path.read_bytes()
     hf_api.script("2026-01-16", Fault("html"))
     summary = run_fetch(store, hf_api, start=dt.date(2026, 1, 16), end=dt.date(2026, 1, 16))
-    assert summary.exit_code == 1 and store.papers_path.read_bytes() == before
+    assert summary.exit_code == 1
+    assert store.papers_path.read_bytes() == before
 
 
 def test_a_dropped_connection_is_retried(store, hf_api):
     hf_api.script("2026-01-15", Fault("drop"))
     summary = run_fetch(store, hf_api)
-    assert summary.failures == [] and len(hf_api.requests_for("2026-01-15")) == 2
+    assert summary.failures == []
+    assert len(hf_api.requests_for("2026-01-15")) == 2
     assert set(store.read_papers()["paper_id"]) == ALL_IDS
 
 
@@ -174,15 +204,19 @@ def test_an_unwritable_raw_folder_is_a_clear_failure(store, hf_api, tmp_path):
     blocked.write_text("a file where the raw folder should be")
     summary = run_fetch(store, hf_api, start=FIRST, end=FIRST, raw_dir=blocked)
     (day, msg), = summary.failures
-    assert summary.exit_code == 1 and "cannot save the raw response" in msg
-    assert "blocked" in msg and "disk space" in msg and not store.papers_path.exists()
+    assert summary.exit_code == 1
+    assert "cannot save the raw response" in msg
+    assert "blocked" in msg
+    assert "disk space" in msg
+    assert not store.papers_path.exists()
 
 
 def test_an_error_object_with_status_200_is_quoted(store, hf_api):
     hf_api.script("2026-01-15", Fault("body", body=b'{"error": "Service temporarily paused"}'))
     summary = run_fetch(store, hf_api, start=FIRST, end=FIRST)
     (day, msg), = summary.failures
-    assert "wrong shape" in msg and "Service temporarily paused" in msg
+    assert "wrong shape" in msg
+    assert "Service temporarily paused" in msg
 
 
 def test_dns_failure_is_a_fatal_one_line_error():
@@ -192,5 +226,8 @@ def test_dns_failure_is_a_fatal_one_line_error():
 
     err = _network_error(socket.gaierror(-2, "Name or service not known"),
                          "https://no-such-host.invalid/api/daily_papers?date=2026-01-15")
-    assert err.fatal and err.kind == "dns" and "no-such-host.invalid" in err.message
-    assert "no network or DNS failure" in err.message and "HF_ENDPOINT" in err.message
+    assert err.fatal
+    assert err.kind == "dns"
+    assert "no-such-host.invalid" in err.message
+    assert "no network or DNS failure" in err.message
+    assert "HF_ENDPOINT" in err.message

@@ -1,5 +1,6 @@
 """fetch() against a real local HTTP server serving recorded Daily Papers API responses:
-days, pages, skipping, refresh, planning, options."""
+days, pages, skipping, refresh, planning, options.
+"""
 
 from __future__ import annotations
 
@@ -38,9 +39,13 @@ def test_fetches_five_days_pages_and_weekend(store, hf_api):
     seen = []
     summary = run_fetch(store, hf_api, page_size=10, progress=lambda d, t, m: seen.append((d, t)))
     papers = store.read_papers()
-    assert set(papers["paper_id"]) == ALL_IDS and papers.height == 71
-    assert summary.papers_new == 71 and summary.fetched == sorted(PAPER_DAYS + WEEKEND)
-    assert summary.empty == WEEKEND and summary.failures == [] and summary.exit_code == 0
+    assert set(papers["paper_id"]) == ALL_IDS
+    assert papers.height == 71
+    assert summary.papers_new == 71
+    assert summary.fetched == sorted(PAPER_DAYS + WEEKEND)
+    assert summary.empty == WEEKEND
+    assert summary.failures == []
+    assert summary.exit_code == 0
     # every paper is listed on the day it was requested for
     for day in PAPER_DAYS:
         listed = papers.filter(pl.col("paper_id").is_in(list(ids_of(day))))["listed"]
@@ -53,9 +58,11 @@ def test_fetches_five_days_pages_and_weekend(store, hf_api):
     assert sum(len(json.loads(store.raw_dir.joinpath(n).read_bytes())) for n in raw16) == 23
     state = state_of(store)
     assert {d: s["status"] for d, s in state.items()} == {d: "ok" for d in PAPER_DAYS + WEEKEND}
-    assert state["2026-01-16"]["entries"] == 23 and state["2026-01-17"]["entries"] == 0
+    assert state["2026-01-16"]["entries"] == 23
+    assert state["2026-01-17"]["entries"] == 0
     assert json.loads(store.raw_dir.joinpath("2026-01-17.json").read_bytes()) == []
-    assert seen[-1] == (7, 7) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1] == (7, 7)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_raw_responses_are_saved_verbatim(store, hf_api):
@@ -71,27 +78,36 @@ def test_done_days_are_skipped_and_refresh_updates_upvotes(store, hf_api):
     before = store.read_papers()
     n = len(hf_api.requests)
     again = run_fetch(store, hf_api)
-    assert again.planned == 0 and again.skipped == 7 and len(hf_api.requests) == n
-    assert again.exit_code == 0 and "up to date" in again.lines()[0]
+    assert again.planned == 0
+    assert again.skipped == 7
+    assert len(hf_api.requests) == n
+    assert again.exit_code == 0
+    assert "up to date" in again.lines()[0]
 
     hf_api.upvote_bump = 5  # a later snapshot: every paper has 5 more upvotes
     refreshed = run_fetch(store, hf_api, start=None, end=LAST, refresh=True, since="3d",
                     today=LAST)
     assert refreshed.fetched == ["2026-01-19", "2026-01-20", "2026-01-21"]
-    assert refreshed.papers_new == 0 and refreshed.papers_updated == 32
+    assert refreshed.papers_new == 0
+    assert refreshed.papers_updated == 32
     after = store.read_papers().join(before, on="paper_id", suffix="_before")
     bumped = after.filter(pl.col("listed") >= dt.date(2026, 1, 19))
-    assert (bumped["upvotes"] == bumped["upvotes_before"] + 5).all() and bumped.height == 32
+    assert (bumped["upvotes"] == bumped["upvotes_before"] + 5).all()
+    assert bumped.height == 32
     kept = after.filter(pl.col("listed") < dt.date(2026, 1, 19))
-    assert (kept["upvotes"] == kept["upvotes_before"]).all() and kept.height == 39
+    assert (kept["upvotes"] == kept["upvotes_before"]).all()
+    assert kept.height == 39
     assert store.read_papers().height == 71
     # --refresh alone covers the last 14 days
     hf_api.upvote_bump = 7
     alone = run_fetch(store, hf_api, start=None, end=None, refresh=True, today=LAST)
     assert alone.fetched == [str(LAST - dt.timedelta(days=i)) for i in range(13, -1, -1)]
-    assert alone.papers_updated == 71 and alone.papers_new == 0 and len(alone.empty) == 9
+    assert alone.papers_updated == 71
+    assert alone.papers_new == 0
+    assert len(alone.empty) == 9
     final = store.read_papers().join(before, on="paper_id", suffix="_before")
-    assert (final["upvotes"] == final["upvotes_before"] + 7).all() and final.height == 71
+    assert (final["upvotes"] == final["upvotes_before"] + 7).all()
+    assert final.height == 71
 
 
 def test_continues_after_newest_day_and_covers_an_empty_store(store, hf_api):
@@ -126,7 +142,8 @@ def test_at_most_three_requests_at_once(store, hf_api):
     for day in range(15, 22):
         hf_api.script(f"2026-01-{day}", Fault("hang", seconds=0.5))
     summary = run_fetch(store, hf_api, concurrency=3)
-    assert summary.failures == [] and hf_api.max_inflight == 3
+    assert summary.failures == []
+    assert hf_api.max_inflight == 3
     one = Store(store.root.parent / "one")
     hf_api.max_inflight = 0
     for day in range(15, 22):
@@ -138,7 +155,8 @@ def test_at_most_three_requests_at_once(store, hf_api):
 def test_a_server_that_ignores_paging_does_not_loop(store, hf_api):
     hf_api.ignore_paging = True
     summary = run_fetch(store, hf_api, page_size=10)
-    assert summary.failures == [] and set(store.read_papers()["paper_id"]) == ALL_IDS
+    assert summary.failures == []
+    assert set(store.read_papers()["paper_id"]) == ALL_IDS
     assert len(hf_api.requests_for("2026-01-16")) == 2  # p=1 brought the same papers: stop
     assert sorted(p.name for p in store.raw_dir.glob("2026-01-16*")) == ["2026-01-16.json"]
 
@@ -146,8 +164,10 @@ def test_a_server_that_ignores_paging_does_not_loop(store, hf_api):
 def test_raw_dir_option(store, hf_api, tmp_path):
     raw = tmp_path / "elsewhere"
     summary = run_fetch(store, hf_api, raw_dir=raw)
-    assert summary.raw_dir == str(raw) and len(list(raw.glob("*.json"))) == 7
-    assert not store.raw_dir.exists() and store.read_papers().height == 71
+    assert summary.raw_dir == str(raw)
+    assert len(list(raw.glob("*.json"))) == 7
+    assert not store.raw_dir.exists()
+    assert store.read_papers().height == 71
 
 
 def test_one_fetch_per_store_at_a_time(store, hf_api):
@@ -168,16 +188,19 @@ def test_days_left_unrecorded_by_a_killed_run_are_planned_again():
     state.mark_failed(dt.date(2026, 1, 19), kind="server", error="HTTP 503", at=now)
     plan = plan_days(state, None, start=None, end=None, since=None, refresh=False,
                      today=dt.date(2026, 1, 21))
-    assert [d.day for d in plan.days] == [16, 19, 20, 21] and plan.retrying == 1
+    assert [d.day for d in plan.days] == [16, 19, 20, 21]
+    assert plan.retrying == 1
     # a list fetched on its own day may still grow: it is not done yet
     state.mark_ok(dt.date(2026, 1, 21), entries=1, files=[], at=dt.datetime(2026, 1, 21, 9,
                                                                                 tzinfo=dt.UTC))
-    assert not state.is_done(dt.date(2026, 1, 21)) and state.is_done(dt.date(2026, 1, 18))
+    assert not state.is_done(dt.date(2026, 1, 21))
+    assert state.is_done(dt.date(2026, 1, 18))
 
 
 def test_retry_delay_honours_retry_after_within_the_cap():
     policy = RetryPolicy(backoff=0.01, max_delay=30, jitter=0)
-    assert policy.delay(0) == 0.01 and policy.delay(3) == 0.08
+    assert policy.delay(0) == 0.01
+    assert policy.delay(3) == 0.08
     assert policy.delay(0, retry_after=5) == 5
     assert policy.delay(0, retry_after=500) == 30
 
@@ -185,14 +208,17 @@ def test_retry_delay_honours_retry_after_within_the_cap():
 def test_days_after_today_are_not_fetched(store, hf_api):
     summary = run_fetch(store, hf_api, start=dt.date(2026, 2, 1), end=dt.date(2026, 2, 5),
                   today=dt.date(2026, 1, 31))
-    assert summary.planned == 0 and summary.exit_code == 0 and hf_api.requests == []
+    assert summary.planned == 0
+    assert summary.exit_code == 0
+    assert hf_api.requests == []
     assert "no days from 2026-02-01 to 2026-01-31" in summary.lines()[0]
 
 
 def test_token_is_not_sent_over_plain_http_to_another_machine():
     from analysis.fetch.update import _safe_for_token
 
-    assert _safe_for_token("https://huggingface.co") and _safe_for_token("http://127.0.0.1:8")
+    assert _safe_for_token("https://huggingface.co")
+    assert _safe_for_token("http://127.0.0.1:8")
     assert not _safe_for_token("http://mirror.example.org")
 
 
@@ -212,6 +238,7 @@ def test_a_day_of_exactly_one_full_page_asks_once_more(store, hf_api):
     day = dt.date(2026, 1, 20)  # 4 papers
     summary = run_fetch(store, hf_api, start=day, end=day, page_size=4)
     assert [r.query.get("p") for r in hf_api.requests] == [None, "1"]
-    assert summary.fetched == ["2026-01-20"] and summary.papers_new == 4
+    assert summary.fetched == ["2026-01-20"]
+    assert summary.papers_new == 4
     assert json.loads((store.raw_dir / "2026-01-20.p1.json").read_bytes()) == []
     assert state_of(store)["2026-01-20"]["pages"] == 2

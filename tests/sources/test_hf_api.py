@@ -24,7 +24,8 @@ def test_parse_response_maps_a_real_day():
                                   problems=problems)
     raw = json.loads(path.read_text(encoding="utf-8"))
     assert frame.columns == COLUMNS
-    assert frame.height == len(raw) and not len(problems)
+    assert frame.height == len(raw)
+    assert not len(problems)
     first = frame.row(0, named=True)
     assert first["paper_id"] == raw[0]["paper"]["id"]
     assert first["title"] == raw[0]["paper"]["title"].strip()
@@ -103,7 +104,8 @@ def test_api_entries_one_per_line():
     assert detect(text.encode(), file="x.jsonl") == "hf-api-lines"
     problems = Problems()
     fmt, frame = parse(text.encode(), file="2025-06-25.jsonl", problems=problems)
-    assert fmt == "hf-api-lines" and frame.height == len(entries) - 1
+    assert fmt == "hf-api-lines"
+    assert frame.height == len(entries) - 1
     assert frame["paper_id"][0] == entries[0]["paper"]["id"]
     assert set(frame["listed"]) == {dt.date(2025, 6, 25)}
     assert str(problems.items[0]).startswith("2025-06-25.jsonl: line 2: field 'paper.upvotes'")

@@ -60,11 +60,13 @@ def test_noloco_has_an_organization_instead_of_authors(dump):
 
 def test_customvideox_is_kept_undated(dump):
     cv = _paper(dump, "CustomVideoX")
-    assert cv["published"] is None and cv["upvotes"] is None
+    assert cv["published"] is None
+    assert cv["upvotes"] is None
     assert cv["abstract"].startswith("Customized generation")
     # the paper after it keeps its own metadata
     nxt = _paper(dump, "A priori compression")
-    assert nxt["published"] == dt.date(2023, 4, 11) and nxt["n_authors"] == 4
+    assert nxt["published"] == dt.date(2023, 4, 11)
+    assert nxt["n_authors"] == 4
 
 
 def test_date_forms(dump):
@@ -147,7 +149,8 @@ def test_a_bad_date_skips_only_its_paper():
     problems = Problems()
     frame = parse_page_dump("\n\n".join(sum(blocks, [])), file="p.txt",
                             reference_date=CAPTURED, problems=problems)
-    assert frame.height == 2 and len(problems) == 1
+    assert frame.height == 2
+    assert len(problems) == 1
     assert str(problems.items[0]).startswith("p.txt: line 19: field 'published': not a real date")
 
 
@@ -156,5 +159,6 @@ def test_a_title_without_abstract_is_reported():
     text = "\n\n".join(["Lonely title", "  • 3 authors", "·", "Jun 30", *first])
     problems = Problems()
     frame = parse_page_dump(text, file="p.txt", reference_date=CAPTURED, problems=problems)
-    assert frame.height == 1 and frame["title"][0] == first[0]
+    assert frame.height == 1
+    assert frame["title"][0] == first[0]
     assert str(problems.items[0]).startswith("p.txt: line 1: field 'title': text that is neither")

@@ -41,11 +41,14 @@ def test_csv_with_canonical_names(tmp_path):
     frame = load_sources([path]).frame
     first, second = frame.rows(named=True)
     assert first["title"] == "A title, with a comma"
-    assert first["authors"] == ["Ann Lee", "Bo Chen"] and first["n_authors"] == 2
-    assert first["upvotes"] == 7 and first["published"] == dt.date(2024, 1, 2)
+    assert first["authors"] == ["Ann Lee", "Bo Chen"]
+    assert first["n_authors"] == 2
+    assert first["upvotes"] == 7
+    assert first["published"] == dt.date(2024, 1, 2)
     assert first["source"] == "csv"
     assert second["paper_id"] == title_id("Untitled id paper")
-    assert second["upvotes"] is None and second["abstract"] is None
+    assert second["upvotes"] is None
+    assert second["abstract"] is None
 
 
 def test_csv_with_a_mapping_and_tabs(tmp_path):
@@ -81,10 +84,11 @@ def test_format_is_detected_from_content_not_the_extension(tmp_path):
     assert detect(buf.getvalue(), file="table.csv") == "parquet"
     assert detect(b'{"title": "x"}\n{"title": "y"}\n', file="a.txt") == "jsonl"
     fmt, frame = parse(csv_bytes, file="looks.json", problems=Problems())
-    assert fmt == "csv" and frame["title"].to_list() == ["A paper"]
+    assert fmt == "csv"
+    assert frame["title"].to_list() == ["A paper"]
 
 
-@pytest.mark.parametrize("text, field", [
+@pytest.mark.parametrize(("text", "field"), [
     ("title", "--map"), ("nosuch=Title", "--map"), ("title=", "--map")])
 def test_bad_mappings(text, field):
     with pytest.raises(InputError) as info:
@@ -104,7 +108,8 @@ def test_one_column_csv(tmp_path):
     path = tmp_path / "titles"
     path.write_text("title\nOnly a title\n", encoding="utf-8")
     row = load_sources([path]).frame.row(0, named=True)
-    assert row["title"] == "Only a title" and row["paper_id"] == title_id("Only a title")
+    assert row["title"] == "Only a title"
+    assert row["paper_id"] == title_id("Only a title")
 
 
 def test_arxiv_ids_are_normalised_so_they_deduplicate(tmp_path):
@@ -122,4 +127,6 @@ def test_arxiv_ids_are_normalised_so_they_deduplicate(tmp_path):
     from analysis.ingest import merge
 
     merged, stats = merge(frame.head(0), frame)
-    assert merged.height == 1 and merged["upvotes"][0] == 5 and stats.merged == 3
+    assert merged.height == 1
+    assert merged["upvotes"][0] == 5
+    assert stats.merged == 3

@@ -47,7 +47,8 @@ ALL_IDS = set().union(*(ids_of(d) for d in PAPER_DAYS))
 
 def no_real_endpoint(monkeypatch) -> None:
     """Point HF_ENDPOINT at a closed loopback port and drop HF_TOKEN: a test that forgets the
-    endpoint fails against this machine, never reaching huggingface.co."""
+    endpoint fails against this machine, never reaching huggingface.co.
+    """
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
@@ -155,7 +156,8 @@ class HFServer:
 
             def _leave(self) -> None:
                 """No longer in flight: called before the answer goes out (the client may
-                start its next request as soon as it has the last byte)."""
+                start its next request as soon as it has the last byte).
+                """
                 if self.counted:
                     self.counted = False
                     with server.lock:
@@ -243,7 +245,8 @@ FAST = RetryPolicy(timeout=1.0, retries=2, backoff=0.02, max_delay=3.0)
 def run_fetch(store: Store, server: HFServer, start: dt.date = FIRST, end: dt.date = LAST,
               **kw):
     """fetch() of ``start``..``end`` from ``server``; FAST policy and no topic assignment unless
-    given."""
+    given.
+    """
     kw.setdefault("policy", FAST)
     kw.setdefault("assign", False)
     return fetch(store, start, end, endpoint=server.endpoint, **kw)

@@ -46,7 +46,8 @@ def test_fit_writes_complete_artifacts(fitted):
     a = art.read_assignments(store)
     t = art.read_topic_table(store)
     n = papers.height - N_NEW
-    assert a.height == n and a["paper_id"].n_unique() == n
+    assert a.height == n
+    assert a["paper_id"].n_unique() == n
     assert a.schema == pl.Schema(art.ASSIGNMENT_SCHEMA)
     assert t.schema == pl.Schema(art.TOPIC_SCHEMA)
     assert -1 in t["topic"].to_list()
@@ -60,17 +61,20 @@ def test_fit_writes_complete_artifacts(fitted):
     assert (joined["size"] == joined["n"]).all()
     assert int(t["size"].sum()) == n
     assert a["prob"].is_between(0, 1).all()
-    assert a["x"].is_finite().all() and a["y"].is_finite().all()
+    assert a["x"].is_finite().all()
+    assert a["y"].is_finite().all()
     reps = {p for r in real["representative"] for p in r}
     assert reps <= set(a["paper_id"])
     q = meta["quality"]
-    assert q["largest_share"] <= 0.35 and q["outlier_share"] <= 0.2
+    assert q["largest_share"] <= 0.35
+    assert q["outlier_share"] <= 0.2
     assert 0.5 <= q["diversity"] <= 1.0
     assert -1.0 <= q["coherence_npmi"] <= 1.0
     assert meta["corpus_hash"] == store.corpus_hash()
     # safetensors / JSON / Parquet / NumPy only: nothing that would be unpickled
     files = [p.name for p in store.topics_dir.rglob("*") if p.is_file()]
-    assert "topic_embeddings.safetensors" in files and "ctfidf.safetensors" in files
+    assert "topic_embeddings.safetensors" in files
+    assert "ctfidf.safetensors" in files
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".bin", ".pt"))]
     model = topics.load_model(store)
     inner_to_ours = {int(k): v for k, v in meta["model_topic_ids"].items()}
@@ -99,7 +103,8 @@ def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
     before = art.read_assignments(grown)
     grown.write_papers(papers)
     counts = topics.assign_new(grown)
-    assert counts["assigned"] == N_NEW and counts["unchanged"] == before.height
+    assert counts["assigned"] == N_NEW
+    assert counts["unchanged"] == before.height
     after = art.read_assignments(grown)
     assert after.height == papers.height
     assert after.join(before, on="paper_id", how="semi").sort("paper_id").equals(
@@ -138,7 +143,8 @@ def test_topics_command_json(fitted, capsys):
                 "settings", "corpus_hash", "topics"):
         assert key in out
     assert out["n_topics"] == meta["n_topics"]
-    assert out["settings"]["seed"] == 1 and out["settings"]["embedder"] == "fast"
+    assert out["settings"]["seed"] == 1
+    assert out["settings"]["embedder"] == "fast"
     assert {t["topic"] for t in out["topics"]} >= {-1, 0}
     assert sum(t["count"] for t in out["topics"]) == out["n_papers"]
     assert main(["topics", "--store", str(store.root)]) == 0
@@ -149,7 +155,8 @@ def test_similar_papers_uses_cached_vectors(fitted):
     store, _, _, _ = fitted
     pid = art.read_assignments(store)["paper_id"][0]
     sim = art.similar_papers(store, pid, k=5)
-    assert sim.height == 5 and pid not in sim["paper_id"].to_list()
+    assert sim.height == 5
+    assert pid not in sim["paper_id"].to_list()
     assert sim["score"].is_sorted(descending=True)
 
 
@@ -159,7 +166,8 @@ def test_damaged_artifact_is_a_clear_error(fitted, tmp_path, capsys):
     art.path_of(broken, art.ASSIGNMENTS).write_bytes(b"garbage")
     assert main(["topics", "--store", str(broken.root)]) == 2
     err = capsys.readouterr().err
-    assert "assignments.parquet" in err and "papertrends fit" in err
+    assert "assignments.parquet" in err
+    assert "papertrends fit" in err
     with pytest.raises(InputError, match="unknown embedder"):
         topics.fit(broken, embedder="glove")
     with pytest.raises(InputError, match="no topic model"):

@@ -25,7 +25,8 @@ def test_labels_are_short_distinct_and_skip_repeated_words():
 
 def test_settings_derive_sizes_from_the_corpus():
     s = Settings().resolve(8600)
-    assert 20 <= s.n_topics <= 80 and s.min_topic_size == 22
+    assert 20 <= s.n_topics <= 80
+    assert s.min_topic_size == 22
     small = Settings(min_topic_size=50).resolve(300)
     assert small.n_topics * small.min_topic_size <= 300
 
@@ -36,13 +37,15 @@ def test_merge_small_folds_tiny_clusters_into_the_nearest():
     b = normalise(rng.normal([0, 5, 0], 0.1, (20, 3)))
     c = normalise(rng.normal([4, 1, 0], 0.1, (3, 3)))  # tiny, close to a
     labels = merge_small(np.vstack([a, b, c]), np.array([0] * 20 + [1] * 20 + [2] * 3), 5)
-    assert len(set(labels)) == 2 and (labels[40:] == labels[0]).all()
+    assert len(set(labels)) == 2
+    assert (labels[40:] == labels[0]).all()
 
 
 def test_probabilities_pick_the_closest_centroid():
     cents = normalise(np.eye(3, dtype=np.float32))
     best, prob = probabilities(normalise(np.array([[1, 0.1, 0], [0, 0, 1]], np.float32)), cents)
-    assert best.tolist() == [0, 2] and (prob > 0.9).all()
+    assert best.tolist() == [0, 2]
+    assert (prob > 0.9).all()
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -59,21 +62,28 @@ def test_match_topics_keeps_ids_and_records_changes():
     fresh = unit(rng.normal(size=16))
     new = np.stack([prev[3], prev[0], split_a, split_b, fresh])
     ids, ch = match_topics(prev_ids, prev, new)
-    assert ids[0] == 7 and ids[1] == 0
-    assert 1 in ids[2:4] and ids[4] >= 8 and len(set(ids)) == 5
+    assert ids[0] == 7
+    assert ids[1] == 0
+    assert 1 in ids[2:4]
+    assert ids[4] >= 8
+    assert len(set(ids)) == 5
     assert sorted(ch["kept"]) == [0, 1, 7]
-    assert list(ch["split"]) == ["1"] and ch["gone"] == [2] and ids[4] in ch["new"]
+    assert list(ch["split"]) == ["1"]
+    assert ch["gone"] == [2]
+    assert ids[4] in ch["new"]
     # two old topics into one: the one not continued is recorded as merged
     ids2, ch2 = match_topics(prev_ids[:2], prev[:2],
                              normalise((prev[0] + 0.3 * prev[1])[None, :]), threshold=0.8)
-    assert ids2 == [0] and ch2["merged"] in ({}, {"1": 0})
+    assert ids2 == [0]
+    assert ch2["merged"] in ({}, {"1": 0})
 
 
 def test_place_new_lands_near_its_neighbours():
     fitted = normalise(np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], np.float32))
     xy = np.array([[0, 0], [1, 0], [10, 10], [11, 10]], np.float32)
     out = place_new(normalise(np.array([[1, 0.05]], np.float32)), fitted, xy, k=2)
-    assert 0 <= out[0, 0] <= 1 and abs(out[0, 1]) < 1e-6
+    assert 0 <= out[0, 0] <= 1
+    assert abs(out[0, 1]) < 1e-6
 
 
 def test_diversity_and_npmi_on_a_known_corpus():
@@ -82,6 +92,9 @@ def test_diversity_and_npmi_on_a_known_corpus():
     vec = CountVectorizer()
     good = npmi_coherence([["cat", "dog"], ["fish", "bird"]], docs, vec)
     bad = npmi_coherence([["dog", "bird"], ["cat", "bird"]], docs, vec)
-    assert good > 0.5 and bad == -1.0
+    assert good > 0.5
+    assert bad == -1.0
     r = report(np.array([0, 0, 1, -1]), [["a"], ["b"]], good)
-    assert r["n_topics"] == 2 and r["outlier_share"] == 0.25 and r["largest_share"] == 0.5
+    assert r["n_topics"] == 2
+    assert r["outlier_share"] == 0.25
+    assert r["largest_share"] == 0.5

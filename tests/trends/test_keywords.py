@@ -81,7 +81,9 @@ def test_filter_range_gives_zero_periods_at_the_ends(frame):
     assert got["period"][0] == dt.date(2023, 11, 1)
     assert got["period"][-1] == dt.date(2026, 8, 1)
     early = got.filter(pl.col("period") < dt.date(2024, 5, 1))
-    assert early.height == 6 and early["total"].sum() == 0 and early["count"].sum() == 0
+    assert early.height == 6
+    assert early["total"].sum() == 0
+    assert early["count"].sum() == 0
     assert early["share"].to_list() == [0.0] * 6
     assert early["ci_low"].null_count() == 6  # no interval without papers
 
@@ -89,7 +91,8 @@ def test_filter_range_gives_zero_periods_at_the_ends(frame):
 def test_small_periods_flagged(frame):
     got = keyword_trend(frame, "diffusion", Filters(period="month"))
     assert (got["small"] == (got["total"] < 20)).all()
-    assert got["small"].any() and not got["small"].all()
+    assert got["small"].any()
+    assert not got["small"].all()
 
 
 def test_match_rules():
@@ -124,7 +127,8 @@ def test_bad_regex_is_a_clear_error(frame, pattern):
     with pytest.raises(InputError) as info:
         keyword_trend(frame, ["diffusion", pattern], Filters(), regex=True)
     message = str(info.value)
-    assert repr(pattern) in message and "phrase" in message
+    assert repr(pattern) in message
+    assert "phrase" in message
     assert "\n" not in message
 
 

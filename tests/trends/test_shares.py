@@ -69,12 +69,15 @@ def frame(store) -> pl.LazyFrame:
 
 def test_paper_frame_joins_topics_and_labels(frame):
     df = frame.collect()
-    assert df.height == 447 and df["topic"].null_count() == 0
-    assert df.schema["topic"] == pl.Int32 and df.schema["topic_label"] == pl.Utf8
+    assert df.height == 447
+    assert df["topic"].null_count() == 0
+    assert df.schema["topic"] == pl.Int32
+    assert df.schema["topic_label"] == pl.Utf8
     labels = dict(df.select("topic", "topic_label").unique().iter_rows())
     assert labels == {-1: OUTLIER_LABEL, 0: "alpha", 1: "beta", 2: "Topic 2", 3: "delta",
                       4: "Topic 4"}
-    assert df["x"].min() == 0.0 and df["y"].max() == 1.0
+    assert df["x"].min() == 0.0
+    assert df["y"].max() == 1.0
 
 
 def raw_dates(basis: str = "listed") -> dict[str, dt.date]:
@@ -118,7 +121,8 @@ def test_every_topic_has_every_period(frame):
     got = topic_frequency(frame, Filters(period="week"))
     per = got.group_by("topic").agg(pl.len().alias("n"), pl.col("period").n_unique().alias("u"))
     weeks = papers_per_period(frame, Filters(period="week")).height
-    assert (per["n"] == weeks).all() and (per["u"] == weeks).all()
+    assert (per["n"] == weeks).all()
+    assert (per["u"] == weeks).all()
     assert got.filter(pl.col("total") == 0).height > 0  # empty weeks are present as zero
 
 
@@ -179,12 +183,16 @@ def test_emerging_topics_finds_the_growing_topic():
     got = emerging_topics(synthetic_topics(), Filters(period="month"), k=6, min_size=10)
     assert got["method"].unique().to_list() == [EMERGING_METHOD]
     assert -1 not in got["topic"].to_list()
-    assert got["topic"][0] == 0 and got["rank"][0] == 1
+    assert got["topic"][0] == 0
+    assert got["rank"][0] == 1
     first = got.row(0, named=True)
-    assert first["significant"] and first["p_value"] < 0.01 and first["slope"] > 0
+    assert first["significant"]
+    assert first["p_value"] < 0.01
+    assert first["slope"] > 0
     assert first["last_share"] > first["first_share"]
     falling = got.filter(pl.col("topic") == 2).row(0, named=True)
-    assert falling["slope"] < 0 and not falling["significant"]
+    assert falling["slope"] < 0
+    assert not falling["significant"]
     assert got["slope"].is_sorted(descending=True)
     assert got["window_start"][0] == dt.date(2025, 7, 1)
     assert got["window_end"][0] == dt.date(2025, 12, 1)

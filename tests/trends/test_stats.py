@@ -45,7 +45,8 @@ def test_wilson_expressions_match_scipy():
 def test_wilson_without_papers_is_null():
     out = finish_share(pl.DataFrame({"count": [0], "total": [0]}))
     assert out["share"][0] == 0.0
-    assert out["ci_low"][0] is None and out["ci_high"][0] is None
+    assert out["ci_low"][0] is None
+    assert out["ci_high"][0] is None
     assert np.isnan(wilson(0, 0)[0])
 
 
@@ -71,7 +72,8 @@ def test_logistic_trend_matches_a_direct_maximum_likelihood_fit():
         assert abs(fit["slope"][i] - full.x[1]) < 1e-5
         assert abs(fit["lr"][i] - lr) < 1e-5
         assert abs(fit["p_value"][i] - stats.chi2.sf(lr, 1)) < 1e-7
-    assert fit["p_value"][0] < 1e-6 and fit["slope"][0] > 0.15
+    assert fit["p_value"][0] < 1e-6
+    assert fit["slope"][0] > 0.15
     assert fit["slope"][2] < -0.05
 
 
@@ -80,9 +82,11 @@ def test_logistic_trend_survives_zero_and_empty_periods():
     totals = np.array([100, 0, 100, 100, 100, 100], dtype=float)
     fit = logistic_trend(counts, totals)
     assert np.all(np.isfinite(fit["p_value"]))
-    assert fit["slope"][0] > 0 and fit["p_value"][0] < 1e-3
+    assert fit["slope"][0] > 0
+    assert fit["p_value"][0] < 1e-3
     assert fit["p_value"][1] == 1.0
-    assert abs(fit["slope"][2]) < 1e-6 and fit["p_value"][2] > 0.99
+    assert abs(fit["slope"][2]) < 1e-6
+    assert fit["p_value"][2] > 0.99
 
 
 def test_g2_matches_scipy_log_likelihood_ratio():

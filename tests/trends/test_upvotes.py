@@ -64,9 +64,11 @@ def test_stats_match_numpy(frame, by, basis):
     for r in got.iter_rows(named=True):
         values = groups[r[by]]
         present = [v for v in values if v is not None]
-        assert r["n"] == len(present) and r["n_null"] == len(values) - len(present)
+        assert r["n"] == len(present)
+        assert r["n_null"] == len(values) - len(present)
         if not present:  # only papers without a count: no statistics, not zeros
-            assert r["median"] is None and r["max"] is None
+            assert r["median"] is None
+            assert r["max"] is None
             continue
         ref = summary(present)
         for name in ("median", "q1", "q3", "p90", "max"):
@@ -112,7 +114,8 @@ def test_log_bins_are_log_spaced():
 def test_periods_without_papers_have_zero_n(frame):
     got = upvote_stats(frame, Filters(period="week"), by="period")
     empty = got.filter(pl.col("n") + pl.col("n_null") == 0)
-    assert empty.height > 0 and empty["median"].null_count() == empty.height
+    assert empty.height > 0
+    assert empty["median"].null_count() == empty.height
     assert got["period"].to_list() == sorted(got["period"].to_list())
 
 
@@ -122,7 +125,8 @@ def test_top_papers(frame):
     assert top["upvotes"].to_list() == values[:7]
     per_topic = top_papers(frame, Filters(), n=3, by="topic")
     counts = per_topic.group_by("topic").len()
-    assert (counts["len"] <= 3).all() and counts.height == 4
+    assert (counts["len"] <= 3).all()
+    assert counts.height == 4
     for _topic, group in per_topic.group_by("topic"):
         assert group["upvotes"].is_sorted(descending=True)
     assert per_topic["upvotes"].null_count() == 0
@@ -134,4 +138,5 @@ def test_min_upvotes_filter_drops_nulls(frame):
     assert every["n_null"].sum() > 20
     got = upvote_stats(frame, Filters(period="year", basis="published", min_upvotes=0),
                        by="period")
-    assert got["n_null"].sum() == 0 and got["n"].sum() == every["n"].sum()
+    assert got["n_null"].sum() == 0
+    assert got["n"].sum() == every["n"].sum()

@@ -1,5 +1,6 @@
 """Chart builders: titles and captions, the documented ``pick`` selection, a fixed colour per
-topic id across charts, and paper text kept out of every Vega expression."""
+topic id across charts, and paper text kept out of every Vega expression.
+"""
 
 from __future__ import annotations
 

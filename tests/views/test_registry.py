@@ -1,5 +1,6 @@
 """Views: each registered view builds from the paper frame, plots exactly its data, carries a
-caption with the filters and the data span, and takes its numbers from analysis.trends."""
+caption with the filters and the data span, and takes its numbers from analysis.trends.
+"""
 
 from __future__ import annotations
 
@@ -173,4 +174,5 @@ def test_views_survive_filters_that_match_nothing(lf):
         assert view.papers == 0
         assert "no papers match" in view.caption
         svg = to_svg(view.chart)  # still a chart that renders, with its title
-        assert view.title in svg and "no papers match" in svg
+        assert view.title in svg
+        assert "no papers match" in svg

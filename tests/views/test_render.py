@@ -1,5 +1,6 @@
 """Chart and data exports: PNG size, SVG content, self-contained HTML, CSV equal to the plotted
-frame with formula cells neutralised, safe file names, and rendering without network."""
+frame with formula cells neutralised, safe file names, and rendering without network.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def test_png_has_the_magic_and_the_requested_size(views):
     one, two = export.to_png(chart, scale=1), export.to_png(chart, scale=2)
     w1, h1 = png_size(one)
     assert png_size(two) == (2 * w1, 2 * h1)
-    assert w1 > 640 and h1 > 320  # the plot area plus title, axes and legend
+    assert w1 > 640
+    assert h1 > 320
     assert png_size(export.to_png(chart, scale=2, width=500, height=300)) == (1000, 600)
     assert png_size(export.to_png(views["topic-map"].chart, scale=1.5, width=400,
                                   height=400)) == (600, 600)
@@ -100,7 +102,8 @@ def test_html_is_self_contained_and_keeps_script_tags_out(views):
     page = export.to_html(view.chart)
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=", page)
-    assert SCRIPT_TITLE not in page and "</script><script>window" not in page
+    assert SCRIPT_TITLE not in page
+    assert "</script><script>window" not in page
     spec_text = page.split("const spec = ", 1)[1].split(";\n", 1)[0]
     spec = json.loads(spec_text)
     (rows,) = spec["datasets"].values()
@@ -137,7 +140,8 @@ def test_file_names_are_safe_and_follow_the_filters():
     hostile = export.file_name("../../etc/passwd", Filters(), "csv",
                                {"phrases": ["../x", "<script>", "Ünïcode/\\ phrase", ""]})
     assert re.fullmatch(r"[a-z0-9][a-z0-9._-]*\.csv", hostile)
-    assert "/" not in hostile and ".." not in hostile
+    assert "/" not in hostile
+    assert ".." not in hostile
     assert len(export.file_name("x", Filters(), "svg", {"phrases": ["word " * 200]})) <= 125
     assert export.file_name("rising", Filters(), "png") != export.file_name(
         "rising", Filters(period="year"), "png")
@@ -183,4 +187,5 @@ def test_rendering_opens_no_network_connection(tmp_path):
 
     assert "AF_INET" in trace("control")
     calls = trace("render")
-    assert "AF_INET" not in calls and "AF_INET6" not in calls
+    assert "AF_INET" not in calls
+    assert "AF_INET6" not in calls

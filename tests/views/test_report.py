@@ -1,5 +1,6 @@
 """The report: one self-contained HTML page with charts, escaped tables and a provenance block
-holding every field a reader needs, plus a zip with each chart's PNG, SVG and CSV."""
+holding every field a reader needs, plus a zip with each chart's PNG, SVG and CSV.
+"""
 
 from __future__ import annotations
 
@@ -53,11 +54,14 @@ def test_provenance_has_every_field_with_the_right_values(report, store):
     assert prov["date_span"] == {"basis": "listed",
                                  "first": papers["listed"].min().isoformat(),
                                  "last": papers["listed"].max().isoformat()}
-    assert prov["filters"] == FILTERS.as_dict() and prov["filters_text"] == FILTERS.describe()
+    assert prov["filters"] == FILTERS.as_dict()
+    assert prov["filters_text"] == FILTERS.describe()
     assert prov["period"] == "quarter"
     assert prov["store"] == str(store.root.resolve())
-    assert prov["corpus_hash"] == store.corpus_hash() and len(prov["corpus_hash"]) == 16
-    assert prov["topic_model"]["settings"]["seed"] == SEED and prov["seed"] == SEED
+    assert prov["corpus_hash"] == store.corpus_hash()
+    assert len(prov["corpus_hash"]) == 16
+    assert prov["topic_model"]["settings"]["seed"] == SEED
+    assert prov["seed"] == SEED
     assert prov["topic_model"]["corpus_hash"] == store.corpus_hash()
     assert prov["packages"]["polars"] == pl.__version__
     assert prov["packages"]["altair"] == importlib.metadata.version("altair")
@@ -100,7 +104,8 @@ def test_page_is_self_contained_and_escapes_paper_text(report):
     assert "default-src 'none'" in page  # the page may run no script and fetch nothing
     assert "<script" not in page.lower().replace(html.escape("<script").lower(), "")
     assert not re.search(r"(src|href)=['\"]?(https?:|//)", page)
-    assert SCRIPT_TITLE not in page and html.escape(SCRIPT_TITLE) in page
+    assert SCRIPT_TITLE not in page
+    assert html.escape(SCRIPT_TITLE) in page
     assert "keyword-trend left out" in page
 
 
@@ -133,17 +138,17 @@ def test_zip_holds_png_svg_and_csv_of_each_chart(report, store):
 
 
 def test_report_without_a_topic_model_says_so(tmp_path):
-    from tests.support.paths import DAILY
-
     from analysis.ingest import ingest
     from analysis.store import Store
+    from tests.support.paths import DAILY
 
     bare = Store(tmp_path / "bare")
     ingest(bare, [str(DAILY)])
     lf = trends.paper_frame(bare)
     views, notes = build_views(lf, Filters(), phrases=["agent"])
     rep = reports.build_report(bare, lf, Filters(), views, notes=notes)
-    assert rep.provenance["topic_model"] is None and rep.provenance["seed"] is None
+    assert rep.provenance["topic_model"] is None
+    assert rep.provenance["seed"] is None
     assert "<th>topic model</th><td>none fitted</td>" in rep.html
     assert len(notes) == 4
 
@@ -151,11 +156,10 @@ def test_report_without_a_topic_model_says_so(tmp_path):
 @pytest.mark.slow
 def test_report_carries_the_settings_of_a_real_topic_fit(tmp_path):
     """Fit topics with the real engine (default MiniLM embedder) and report on them."""
-    from tests.support.paths import DAILY
-
     from analysis.ingest import ingest
     from analysis.store import Store
     from analysis.topics import fit as topics
+    from tests.support.paths import DAILY
 
     store = Store(tmp_path / "real")
     ingest(store, [str(DAILY)])

@@ -1,0 +1,1 @@
+"""The five pages of the dashboard, and nothing else (each a script that st.navigation runs)."""
