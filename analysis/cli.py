@@ -24,6 +24,7 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `papertrends` argument parser with every command module's subcommands registered."""
     parser = argparse.ArgumentParser(
         prog="papertrends",
         description="Trend analytics for research papers (Hugging Face Daily Papers and more).",
@@ -35,6 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `papertrends` command and return its exit status.
+
+    Args:
+        argv: the arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns:
+        The command's exit status: 2 for bad input or no command (help is printed then), 130
+        when interrupted, 0 when the reader of stdout went away.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

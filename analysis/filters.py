@@ -36,6 +36,11 @@ class Filters:
     period: Period = "month"
 
     def __post_init__(self) -> None:
+        """Check the filters.
+
+        Raises:
+            ValueError: unknown basis or period, or a range that starts after it ends.
+        """
         if self.basis not in BASES:
             raise ValueError(f"basis must be one of {', '.join(BASES)}, not {self.basis!r}")
         if self.period not in PERIODS:
@@ -66,6 +71,7 @@ class Filters:
         return "; ".join(parts)
 
     def as_dict(self) -> dict:
+        """The filters as JSON-ready values (ISO dates, topics as a list), for provenance."""
         d = asdict(self)
         d["start"] = self.start.isoformat() if self.start else None
         d["end"] = self.end.isoformat() if self.end else None

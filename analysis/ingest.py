@@ -72,6 +72,7 @@ class IngestReport:
     written: bool
 
     def summary(self) -> str:
+        """One line for the CLI: files and records read, what changed, papers in the store."""
         s = self.stats
         return (
             f"{len(self.files)} file(s), {self.loaded} record(s) read: {s.added} new, "
@@ -81,6 +82,7 @@ class IngestReport:
         )
 
     def to_dict(self) -> dict:
+        """The report as JSON-ready values (the first 200 problems and notes)."""
         return {
             "store": self.store,
             "files": len(self.files),

@@ -52,6 +52,15 @@ class InputError(Exception):
         field: str | None = None,
         hint: str | None = None,
     ) -> None:
+        """Keep the message and where the bad value is.
+
+        Args:
+            message: what is wrong with the value.
+            file: the input file.
+            entry: the entry or line in it (``entry 3``, ``line 12``).
+            field: the field holding the bad value.
+            hint: what to do about it.
+        """
         self.message = message
         self.file = file
         self.entry = entry
@@ -60,6 +69,7 @@ class InputError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        """``file: entry: field 'f': message (hint)``, the known parts only, on one line."""
         where = []
         if self.file is not None:
             where.append(str(self.file))
@@ -81,12 +91,15 @@ class Problems:
     items: list[InputError] = field(default_factory=list)
 
     def add(self, err: InputError) -> None:
+        """Collect one bad entry."""
         self.items.append(err)
 
     def __len__(self) -> int:
+        """The number of bad entries."""
         return len(self.items)
 
     def summary(self, limit: int = 10) -> str:
+        """A count of the bad entries, then the first ``limit`` of them, one per line."""
         lines = [f"skipped {len(self.items)} bad entr{'y' if len(self.items) == 1 else 'ies'}:"]
         lines += [f"  {e}" for e in self.items[:limit]]
         if len(self.items) > limit:

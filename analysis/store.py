@@ -53,10 +53,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text to path atomically (see :func:`atomic_write_bytes`)."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, obj: object) -> None:
+    """Write an object as indented JSON (sorted keys, other values as text), atomically."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
@@ -89,45 +91,56 @@ class Store:
     """A directory holding the paper table and the artifacts derived from it."""
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        """Open the store at ``root`` (default: :func:`default_store_dir`); nothing is read yet."""
         self.root = Path(root) if root is not None else default_store_dir()
 
     def __repr__(self) -> str:
+        """``Store('<root>')``."""
         return f"Store({str(self.root)!r})"
 
     # ---- paths -------------------------------------------------------------------------------
     @property
     def papers_path(self) -> Path:
+        """The paper table, ``papers.parquet``."""
         return self.root / "papers.parquet"
 
     @property
     def embeddings_dir(self) -> Path:
+        """Folder of the per-backend embedding caches."""
         return self.root / "embeddings"
 
     def embeddings_path(self, backend: str) -> Path:
+        """The embedding cache of one backend (``minilm``, ``fast``)."""
         return self.embeddings_dir / f"{backend}.parquet"
 
     @property
     def topics_dir(self) -> Path:
+        """Folder of the topic model artifacts."""
         return self.root / "topics"
 
     @property
     def models_dir(self) -> Path:
+        """Folder of locally derived models (the distilled static embedder)."""
         return self.root / "models"
 
     @property
     def raw_dir(self) -> Path:
+        """Default folder of the raw API responses kept by `fetch`."""
         return self.root / "raw" / "hf-daily"
 
     @property
     def fetch_state_path(self) -> Path:
+        """The fetch state: which days were fetched, which failed."""
         return self.root / "fetch-state.json"
 
     @property
     def fetch_lock_path(self) -> Path:
+        """The lock file that keeps two fetches off one store."""
         return self.root / ".fetch.lock"
 
     # ---- the paper table -----------------------------------------------------------------------
     def exists(self) -> bool:
+        """Whether the store has a paper table."""
         return self.papers_path.is_file()
 
     def scan_papers(self) -> pl.LazyFrame:
@@ -148,14 +161,17 @@ class Store:
         atomic_write_parquet(self.papers_path, df)
 
     def corpus_hash(self) -> str:
+        """The :func:`corpus_hash` of the store's paper table."""
         return corpus_hash(self.read_papers())
 
     # ---- small JSON artifacts ------------------------------------------------------------------
     def read_json(self, path: Path, default: object = None) -> object:
+        """A JSON file of the store, parsed; ``default`` when the file does not exist."""
         if not path.is_file():
             return default
         return json.loads(path.read_text(encoding="utf-8"))
 
     def files(self) -> Iterator[Path]:
+        """Every file in the store, recursively, in path order."""
         if self.root.is_dir():
             yield from sorted(p for p in self.root.rglob("*") if p.is_file())

@@ -49,6 +49,7 @@ def changes(n: int):
 
 
 def pct(values: list[float], q: float) -> float:
+    """The q-quantile of values, interpolating linearly between the two nearest ranks."""
     values = sorted(values)
     k = (len(values) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(values) - 1)
@@ -56,6 +57,15 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench_page(page: str, n: int) -> tuple[list[float], list[float]]:
+    """Time the reruns of one page in AppTest.
+
+    Args:
+        page: The page name, e.g. ``"topics"``.
+        n: How many filter changes to make.
+
+    Returns:
+        The seconds of each rerun after a filter change, and of five reruns with no change.
+    """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -120,6 +130,7 @@ def first_chart_times(loads: int = 4) -> list[float]:
 
 
 def main() -> None:
+    """Parse the command line, run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--pages", default=",".join(PAGES))

@@ -46,6 +46,17 @@ from analysis.topics import vectors as V  # noqa: E402
 
 
 def copy_store(src: Store, dest: Path, *, embeddings: bool = True, papers=None) -> Store:
+    """Copy src's models, papers and (optionally) embedding cache to a new store at dest.
+
+    Args:
+        src: The store to copy from; it is only read.
+        dest: A folder that does not exist yet.
+        embeddings: Whether to copy the embedding cache too.
+        papers: Papers to write instead of src's own.
+
+    Returns:
+        The new store.
+    """
     dest.mkdir(parents=True)
     store = Store(dest)
     if src.models_dir.is_dir():
@@ -57,6 +68,7 @@ def copy_store(src: Store, dest: Path, *, embeddings: bool = True, papers=None) 
 
 
 def timed(label: str, fn):
+    """Call fn, print label with its wall time, and return its result and the seconds taken."""
     t = time.perf_counter()
     out = fn()
     dt = time.perf_counter() - t
@@ -65,6 +77,7 @@ def timed(label: str, fn):
 
 
 def ari(a: pl.DataFrame, b: pl.DataFrame) -> float:
+    """Adjusted Rand index of two topic assignments, over the papers both contain."""
     from sklearn.metrics import adjusted_rand_score
 
     j = a.join(b, on="paper_id", suffix="_b")
@@ -72,6 +85,7 @@ def ari(a: pl.DataFrame, b: pl.DataFrame) -> float:
 
 
 def main() -> int:
+    """Parse the command line, run every measurement and print the report."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", type=Path, default=Path(__file__).resolve().parents[1] / "data")
     ap.add_argument("--skip-baseline", action="store_true")

@@ -38,6 +38,7 @@ PHRASES = ["reinforcement learning", "diffusion"]
 
 
 def base_table(store: Store) -> pl.DataFrame:
+    """The store's paper frame, with hashed pseudo-topics when it has no topic model."""
     df = paper_frame(store).collect()
     if df["topic"].null_count() == df.height:
         df = df.with_columns(
@@ -74,6 +75,7 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 
 def load() -> str:
+    """The 1, 5 and 15 minute load averages, or ``"n/a"`` where /proc is missing."""
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
@@ -81,6 +83,7 @@ def load() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Build the synthetic table, time each query on it and on the bundled table, and print."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--papers", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=5)

@@ -25,15 +25,18 @@ class Context:
 
     @property
     def lf(self) -> pl.LazyFrame:
+        """The loaded paper frame, lazily (unfiltered)."""
         return self.loaded.lf
 
     @property
     def labels(self) -> dict[int, str]:
+        """Topic id -> readable label (see Loaded.labels)."""
         return self.loaded.labels()
 
     def view(self, name: str, *, filters: Filters | None = None, **options) -> views.View:
-        """The named view under the current filters, or ``filters`` when given (cached per data
-        version, filters and options).
+        """The named view under the current filters, or under ``filters`` when given.
+
+        Views are cached per data version, filters and options.
         """
         frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                               for k, v in options.items()))
@@ -54,4 +57,5 @@ def get() -> Context:
 
 
 def put(ctx: Context) -> None:
+    """Set the context of this run, for the page to read with get."""
     st.session_state[KEY] = ctx

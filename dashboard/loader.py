@@ -41,10 +41,12 @@ class Loaded:
 
     @property
     def has_topics(self) -> bool:
+        """True when a topic model is loaded (the topic table has rows)."""
         return self.topics.height > 0
 
     @property
     def lf(self) -> pl.LazyFrame:
+        """The paper frame, lazily."""
         return self.frame.lazy()
 
     def labels(self) -> dict[int, str]:
@@ -56,8 +58,9 @@ class Loaded:
 
 
 def store_from_args() -> Store:
-    """The store given to the app: $PAPERTRENDS_STORE (set by `papertrends serve --store DIR`),
-    else the bundled data/.
+    """The store given to the app.
+
+    That is $PAPERTRENDS_STORE (set by `papertrends serve --store DIR`), else the bundled data/.
     """
     return Store(default_store_dir())
 
@@ -98,8 +101,10 @@ def _load(root: str, stamp: tuple) -> Loaded:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def similar_papers(root: str, stamp: tuple, paper_id: str, k: int = 5) -> pl.DataFrame:
-    """``topic_artifacts.similar_papers``, cached per store version and paper (it reads the
-    papers and the embedding cache, so it is not redone on every rerun while a paper is open).
+    """``analysis.topics.artifacts.similar_papers``, cached per store version and paper.
+
+    It reads the papers and the embedding cache, so it is not redone on every rerun while a paper
+    is open.
     """
     return artifacts.similar_papers(Store(root), paper_id, k=k)
 

@@ -69,13 +69,17 @@ class Param:
 
     @property
     def key(self) -> str:
+        """The Session State key of the parameter's widget, ``w_<name>``."""
         return f"w_{self.name}"
 
     def from_url(self, raw: list[str]) -> Any:
+        """The value of the URL's texts for this parameter; the default when absent or invalid.
+
+        A multi parameter keeps its valid values (an empty list when none is valid).
+        """
         if self.multi:
             vals = [self.parse(r) for r in raw]
-            vals = [v for v in vals if v is not None and (not self.values or v in self.values)]
-            return vals
+            return [v for v in vals if v is not None and (not self.values or v in self.values)]
         if not raw:
             return self.default
         val = self.parse(raw[-1])
@@ -84,6 +88,7 @@ class Param:
         return val
 
     def to_url(self, value: Any) -> list[str]:
+        """The URL texts of a value: none for the default (or None), one per item when multi."""
         if value is None or value == self.default:
             return []
         if self.multi:
@@ -135,7 +140,7 @@ def int_param(name: str, default: int | None, page: str) -> Param:
 
 def _current_query() -> dict[str, list[str]]:
     qp = st.query_params
-    return {k: list(qp.get_all(k)) for k in qp.keys()}
+    return {k: list(qp.get_all(k)) for k in qp}
 
 
 def restore(page: str) -> None:

@@ -1,5 +1,6 @@
-"""papertrends dashboard: the entry point (``streamlit run dashboard/streamlit_app.py`` or
-``papertrends serve``).
+"""papertrends dashboard: the entry point of the Streamlit app.
+
+Run it with ``streamlit run dashboard/streamlit_app.py`` or ``papertrends serve``.
 
 It opens the store ($PAPERTRENDS_STORE, or the bundled data/), fits topics once when the store has
 none, draws the shared filters in the sidebar, and runs the chosen page. All filter and page state

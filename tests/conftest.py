@@ -60,8 +60,9 @@ def hf_api():
 
 @pytest.fixture
 def no_hf_endpoint(monkeypatch) -> None:
-    """HF_ENDPOINT at a closed loopback port, no HF_TOKEN: use with
-    ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")`` in the fetch test modules.
+    """HF_ENDPOINT at a closed loopback port and no HF_TOKEN, for the fetch test modules.
+
+    Use it with ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")``.
     """
     from tests.support.hf_server import no_real_endpoint
 

@@ -38,8 +38,9 @@ def project_modules() -> dict[str, Path]:
 
 
 def imported(path: Path, modules: dict[str, Path]) -> list[tuple[str, bool]]:
-    """(module, inside a function) for every import in a file; ``from P import m`` of a
-    submodule m counts as an import of ``P.m``.
+    """(module, inside a function) for every import in a file.
+
+    ``from P import m`` of a submodule m counts as an import of ``P.m``.
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     local: set[int] = set()

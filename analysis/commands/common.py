@@ -18,6 +18,11 @@ from analysis.views.csv import safe_csv
 
 
 def parse_date(text: str) -> dt.date:
+    """An argparse ``type`` for YYYY-MM-DD days.
+
+    Raises:
+        argparse.ArgumentTypeError: the text is not an ISO date.
+    """
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -25,6 +30,7 @@ def parse_date(text: str) -> dt.date:
 
 
 def add_store_arg(p: argparse.ArgumentParser) -> None:
+    """Add the ``--store DIR`` option to a command."""
     p.add_argument("--store", type=Path, default=None,
                    help="store directory (default: $PAPERTRENDS_STORE or the bundled data/)")
 
@@ -43,12 +49,18 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:
+    """Add the ``--json`` / ``--csv`` output choice (a readable table when neither is given)."""
     g = p.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="print JSON")
     g.add_argument("--csv", action="store_true", help="print CSV")
 
 
 def filters_from(args: argparse.Namespace) -> Filters:
+    """The Filters given by the options of :func:`add_filter_args`.
+
+    Raises:
+        InputError: the options do not make valid filters (e.g. ``--from`` after ``--to``).
+    """
     try:
         return Filters(start=args.start, end=args.end, basis=args.basis,
                        topics=tuple(args.topic or ()), min_upvotes=args.min_upvotes,
@@ -58,6 +70,11 @@ def filters_from(args: argparse.Namespace) -> Filters:
 
 
 def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Store:
+    """The store named by ``--store`` (or the default one).
+
+    Raises:
+        InputError: ``must_exist`` is set and the store has no paper table yet.
+    """
     store = Store(args.store)
     if must_exist and not store.exists():
         raise InputError(f"no paper table in {store.root}",

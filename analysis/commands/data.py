@@ -58,7 +58,10 @@ def register(sub) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """`papertrends ingest`: load the sources into the store and print the report; returns 0.
 
+    Notes about cut values go to stderr (the first ten), as does a summary of skipped entries.
+    """
     report = ingest(Store(args.store), args.sources, reference_date=args.reference_date,
                     mapping=parse_mapping(args.mapping), strict=args.strict)
     for note in report.notes[:10]:
@@ -76,6 +79,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    """`papertrends info`: print :func:`summarise` of the store as text or JSON; returns 0."""
     store = open_store(args)
     info = summarise(store)
     if args.json:
@@ -95,6 +99,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_papers(args: argparse.Namespace) -> int:
+    """`papertrends papers`: print :func:`paper_list` (at most ``--limit`` rows); returns 0.
+
+    Raises:
+        InputError: the date options do not make a valid range.
+    """
     store = open_store(args)
     topics = () if args.topic is None else (args.topic,)
     try:

@@ -109,7 +109,14 @@ def _paper_frame(args: argparse.Namespace):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """`papertrends export`: write one view as PNG, SVG, HTML or CSV; returns 0.
 
+    The format comes from ``--format``, else from the ``--out`` suffix, else PNG. ``--out -``
+    writes the bytes to stdout; without ``--out`` the file is named from the view and filters.
+
+    Raises:
+        InputError: ``--out`` is a folder, or the view cannot be drawn with these options.
+    """
     fmt = args.format
     if fmt is None:
         suffix = Path(args.out).suffix.lower().lstrip(".") if args.out not in (None, "-") else ""
@@ -132,7 +139,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """`papertrends report`: write the HTML report and/or zip of the views; returns 0.
 
+    Without ``--view``, views the store cannot draw are left out with a note on stderr.
+
+    Raises:
+        InputError: no view can be drawn, or a view given with ``--view`` cannot.
+    """
     filters = filters_from(args)
     store, lf = _paper_frame(args)
     views, notes = build_views(lf, filters, args.view, **_options(args))

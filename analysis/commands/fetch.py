@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from analysis.commands.common import add_store_arg, parse_date
 from analysis.fetch import PAGE_SIZE, fetch
 from analysis.fetch.client import RetryPolicy
+from analysis.names import Progress as ProgressCallback
 from analysis.schema import InputError
 from analysis.store import Store
 
@@ -59,7 +60,15 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """`papertrends fetch`: fetch the days into the store and print the summary.
 
+    Returns:
+        The fetch summary's exit status (1 only when nothing could be fetched), or 130 when
+        interrupted (days already saved are kept).
+
+    Raises:
+        InputError: a retry option is out of range.
+    """
     if args.timeout <= 0 or args.retries < 0 or args.backoff < 0 or args.max_delay < 0:
         raise InputError("--timeout must be > 0 and --retries/--backoff/--max-delay >= 0")
     policy = RetryPolicy(timeout=args.timeout, retries=args.retries, backoff=args.backoff,
@@ -92,11 +101,13 @@ class _progress_bar:  # noqa: N801 - used as a context manager
     """A rich progress bar on stderr, fed by fetch's progress(done, total, message)."""
 
     def __init__(self, *, disabled: bool) -> None:
+        """Set up the bar; ``disabled`` (``--quiet``) shows none."""
         self.disabled = disabled
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> ProgressCallback | None:
+        """Start the bar; returns the progress callback, or None when disabled."""
         if self.disabled:
             return None
 
@@ -107,10 +118,13 @@ class _progress_bar:  # noqa: N801 - used as a context manager
         return self.update
 
     def update(self, done: int, total: int, message: str) -> None:
+        """Move the bar to ``done`` of ``total`` with a message (the fetch progress callback)."""
+        assert self.bar is not None  # __enter__ hands out update only after starting the bar
         if self.task is None:
             self.task = self.bar.add_task(message, total=total)
         self.bar.update(self.task, completed=done, total=total, description=message)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
+        """Stop the bar, leaving its last line on stderr."""
         if self.bar is not None:
             self.bar.stop()

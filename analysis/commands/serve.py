@@ -37,6 +37,14 @@ def command(args) -> list[str]:
 
 
 def run(args) -> int:
+    """`papertrends serve`: run the Streamlit dashboard on the store until it stops.
+
+    Returns:
+        Streamlit's exit status, or 0 when stopped with Ctrl-C.
+
+    Raises:
+        InputError: the store has no paper table, or the port is out of range.
+    """
     store = Store(args.store)
     if not store.exists():
         raise InputError(f"no paper table in {store.root}",

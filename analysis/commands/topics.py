@@ -58,6 +58,10 @@ def _progress(done: int, total: int, message: str) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    """`papertrends fit`: fit (or reuse) the topic model and print its summary; returns 0.
+
+    Progress messages go to stderr.
+    """
     from analysis.topics.fit import fit
 
     store = open_store(args)
@@ -81,6 +85,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_assign(args: argparse.Namespace) -> int:
+    """`papertrends assign`: give papers added since the fit a topic; returns 0."""
     from analysis.topics.fit import assign_new
 
     counts = assign_new(open_store(args), progress=_progress)
@@ -102,13 +107,15 @@ def topics_report(store) -> dict:
              .with_columns(pl.col("count").fill_null(0)).sort("topic"))
     n = assigned.height
     real = table.filter(pl.col("topic") >= 0)
+    largest = real["count"].max() or 0
+    assert isinstance(largest, int)  # a count column
     q = meta.get("quality", {})
     return {
         "n_topics": real.height,
         "n_papers": n,
         "outlier_share": round(int(table.filter(pl.col("topic") < 0)["count"].sum()) / n, 4)
         if n else 0.0,
-        "largest_share": round(int(real["count"].max() or 0) / n, 4) if n else 0.0,
+        "largest_share": round(largest / n, 4) if n else 0.0,
         "diversity": q.get("diversity"),
         "coherence_npmi": q.get("coherence_npmi"),
         "settings": meta.get("settings", {}),
@@ -121,6 +128,7 @@ def topics_report(store) -> dict:
 
 
 def run_topics(args: argparse.Namespace) -> int:
+    """`papertrends topics`: print :func:`topics_report` as a table or JSON; returns 0."""
     report = topics_report(open_store(args))
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))

@@ -111,7 +111,7 @@ def _has_topics(args: argparse.Namespace, frame) -> None:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
-
+    """`papertrends trend`: print the keyword trend of the phrases; returns 0."""
     df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
                        regex=args.regex)
     if args.json:
@@ -121,7 +121,11 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
 
 def cmd_topic_trend(args: argparse.Namespace) -> int:
+    """`papertrends topic-trend`: print papers and shares per period and topic; returns 0.
 
+    Raises:
+        InputError: the store has no topics yet.
+    """
     frame = _frame(args)
     _has_topics(args, frame)
     df = topic_frequency(frame, filters_from(args))
@@ -132,7 +136,14 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
 
 
 def cmd_upvotes(args: argparse.Namespace) -> int:
+    """`papertrends upvotes`: print upvote bins, statistics ``--by`` topic/period, or top papers.
 
+    Returns:
+        0.
+
+    Raises:
+        InputError: ``--by topic`` on a store without topics.
+    """
     frame, filters = _frame(args), filters_from(args)
     if args.by == "topic":
         _has_topics(args, frame)
@@ -149,7 +160,11 @@ def cmd_upvotes(args: argparse.Namespace) -> int:
 
 
 def cmd_emerging(args: argparse.Namespace) -> int:
+    """`papertrends emerging`: print topics ranked by the slope of their share; returns 0.
 
+    Raises:
+        InputError: the store has no topics yet, or ``--periods`` is below 3.
+    """
     frame = _frame(args)
     _has_topics(args, frame)
     if args.k < 3:
@@ -167,7 +182,7 @@ def cmd_emerging(args: argparse.Namespace) -> int:
 
 
 def cmd_rising(args: argparse.Namespace) -> int:
-
+    """`papertrends rising`: print the phrases that rose most in the recent window; returns 0."""
     df = rising_phrases(_frame(args), filters_from(args), recent_months=args.recent,
                         baseline_months=args.baseline, field=args.field,
                         min_support=args.min_support, max_words=args.max_words, limit=args.limit)

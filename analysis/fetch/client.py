@@ -16,6 +16,7 @@ import ssl
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -60,6 +61,15 @@ class FetchError(Exception):
     def __init__(
         self, message: str, *, url: str, kind: str, fatal: bool = False, status: int | None = None
     ) -> None:
+        """Keep the failure's details; newlines in ``message`` become spaces.
+
+        Args:
+            message: what went wrong and what to do, one line.
+            url: the request that failed.
+            kind: one of the kinds above.
+            fatal: stop the whole run, not just this day.
+            status: the HTTP status, when there was a response.
+        """
         self.message = message.replace("\n", " ")
         self.url = url
         self.kind = kind
@@ -176,7 +186,7 @@ def _dropped(url: str, exc: BaseException) -> FetchError:
 
 
 def _network_error(reason: object, url: str) -> FetchError | _Retryable:
-    host = urllib.request.urlparse(url).netloc
+    host = urllib.parse.urlparse(url).netloc
     if isinstance(reason, socket.gaierror):
         return FetchError(f"cannot resolve host {host!r} for {url} (no network or DNS failure); "
                           "check your connection, or --endpoint / HF_ENDPOINT",

@@ -28,10 +28,12 @@ _SINCE = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
 
 
 def utc_now() -> dt.datetime:
+    """The current UTC moment, to the second."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def iso(moment: dt.datetime) -> str:
+    """A moment as UTC ISO text, e.g. ``2026-01-15T07:45:00Z``."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -57,22 +59,26 @@ class FetchState:
         return cls(days=dict(data.get("days", {})), last_run=dict(data.get("last_run") or {}))
 
     def save(self, store: Store) -> None:
+        """Write the state file atomically, days in date order."""
         atomic_write_json(store.fetch_state_path,
                           {"version": VERSION, "days": dict(sorted(self.days.items())),
                            "last_run": self.last_run})
 
     # ---- queries ----------------------------------------------------------------------------
     def ok_days(self) -> list[dt.date]:
+        """The days fetched successfully, oldest first."""
         return sorted(dt.date.fromisoformat(d) for d, r in self.days.items()
                       if r.get("status") == "ok")
 
     def failed_days(self) -> list[dt.date]:
+        """The days whose last fetch failed, oldest first."""
         return sorted(dt.date.fromisoformat(d) for d, r in self.days.items()
                       if r.get("status") == "failed")
 
     def gaps(self) -> list[dt.date]:
-        """Days between the first and the newest fetched day that have no record at all
-        (in flight when an earlier run was killed).
+        """Days between the first and the newest fetched day that have no record at all.
+
+        Such days were in flight when an earlier run was killed.
         """
         ok = self.ok_days()
         if not ok:
@@ -94,10 +100,15 @@ class FetchState:
 
     # ---- updates ----------------------------------------------------------------------------
     def mark_ok(self, day: dt.date, *, entries: int, files: list[str], at: dt.datetime) -> None:
+        """Record a successful fetch of ``day``: its entry count, the raw files and when."""
         self.days[day.isoformat()] = {"status": "ok", "entries": entries, "pages": len(files),
                                       "files": files, "fetched_at": iso(at)}
 
     def mark_failed(self, day: dt.date, *, kind: str, error: str, at: dt.datetime) -> None:
+        """Record a failed fetch of ``day``, counting the failures.
+
+        What an earlier good fetch of the day brought in is kept under ``previous_ok``.
+        """
         old = self.days.get(day.isoformat()) or {}
         rec = {"status": "failed", "kind": kind, "error": error, "attempted_at": iso(at),
                "failures": int(old.get("failures", 0)) + 1}

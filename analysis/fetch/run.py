@@ -59,10 +59,12 @@ class FetchSummary:
 
     @property
     def ok(self) -> bool:
+        """False only when days were planned and none was fetched."""
         return not (self.planned and not self.fetched)
 
     @property
     def exit_code(self) -> int:
+        """The command's exit status: 0 when :attr:`ok`, else 1."""
         return 0 if self.ok else 1
 
     def lines(self) -> list[str]:
@@ -96,6 +98,7 @@ class FetchSummary:
         return out
 
     def to_dict(self) -> dict:
+        """The summary as plain JSON-ready values, ``ok`` included."""
         return {"endpoint": self.endpoint, "planned": self.planned, "fetched": self.fetched,
                 "empty": self.empty, "skipped": self.skipped, "papers_new": self.papers_new,
                 "papers_updated": self.papers_updated, "entries": self.entries,
@@ -114,6 +117,7 @@ class DayPages:
 
 
 def day_url(endpoint: str, day: dt.date, *, limit: int = PAGE_SIZE, page: int = 0) -> str:
+    """The API URL of one page of a day's list (``p`` is left out for the first page)."""
     params: dict[str, str | int] = {"date": day.isoformat(), "limit": limit}
     if page:
         params["p"] = page
@@ -121,6 +125,7 @@ def day_url(endpoint: str, day: dt.date, *, limit: int = PAGE_SIZE, page: int = 
 
 
 def raw_name(day: dt.date, page: int) -> str:
+    """File name of a day's raw page: ``2026-01-15.json``, then ``2026-01-15.p1.json``..."""
     return f"{day.isoformat()}.json" if page == 0 else f"{day.isoformat()}.p{page}.json"
 
 
@@ -163,6 +168,16 @@ class Run:
 
     def __init__(self, store: Store, state: FetchState, summary: FetchSummary,
                  client: HttpClient, raw: Path, progress: Progress | None) -> None:
+        """Hold what the run writes to and reports to.
+
+        Args:
+            store: the store the days go into.
+            state: the fetch state, updated as days finish.
+            summary: filled in as the run goes.
+            client: the HTTP client the workers share.
+            raw: folder for the raw pages.
+            progress: told how far the run is, when given.
+        """
         self.store, self.state, self.summary, self.client = store, state, summary, client
         self.raw, self.progress = raw, progress
         self.pending: list[tuple[DayPages, pl.DataFrame]] = []

@@ -103,8 +103,9 @@ def fetch(
 
     Args:
         store: the store to update (created if it does not exist yet).
-        start, end: first and last day (inclusive). Without ``start`` (and ``since``) the run
-            continues after the newest day in the store and retries days that failed before.
+        start: first day (inclusive). Without ``start`` (and ``since``) the run continues
+            after the newest day in the store and retries days that failed before.
+        end: last day (inclusive; default today, and never after today).
         endpoint: API base URL (default $HF_ENDPOINT or https://huggingface.co).
         token: sent as a Bearer token (default $HF_TOKEN); never logged or written.
         refresh: fetch days again even when done (to update upvotes); alone, it covers the
@@ -180,7 +181,9 @@ def assign_topics(store: Store, progress: Progress | None = None) -> str:
 
 
 def last_run(store: Store) -> dict:
-    """What the last fetch into ``store`` did ({} if none): at (UTC), planned, fetched,
-    failed, papers_new, papers_updated. For a dashboard's "last updated" line.
+    """What the last fetch into ``store`` did, for a dashboard's "last updated" line.
+
+    Returns:
+        at (UTC), planned, fetched, failed, papers_new, papers_updated; {} if none.
     """
     return dict(FetchState.load(store).last_run)

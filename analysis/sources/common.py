@@ -10,7 +10,8 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import polars as pl
 
@@ -33,6 +34,8 @@ MAX_ID_LEN = 200
 MAX_UPVOTES = 10_000_000
 
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})")
+#: One raw entry of a source, as :func:`checked_rows` hands it to the row builder.
+Entry = TypeVar("Entry")
 
 
 def decode(data: bytes | str, *, file: str) -> str:
@@ -111,7 +114,7 @@ def check_upvotes(value: object, field: str = "upvotes") -> int | None:
     if isinstance(value, bool):
         raise InputError(f"expected a whole number, got {value!r}", field=field)
     number: float | int
-    if isinstance(value, int) or isinstance(value, float):
+    if isinstance(value, int | float):
         number = value
     elif isinstance(value, str):
         try:
@@ -159,7 +162,7 @@ def check_names(value: object, field: str, cap_key: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        items: list[object] = value.split(";")
+        items: Sequence[object] = value.split(";")
     elif isinstance(value, list | tuple):
         items = list(value)
     elif isinstance(value, pl.Series):
@@ -197,8 +200,8 @@ def to_frame(rows: list[dict]) -> pl.DataFrame:
 
 
 def checked_rows(
-    labelled: Iterable[tuple[str, object]],
-    make_row: Callable[[object, list[str]], dict],
+    labelled: Iterable[tuple[str, Entry]],
+    make_row: Callable[[Entry, list[str]], dict],
     *,
     file: str,
     problems: Problems,

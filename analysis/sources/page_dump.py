@@ -187,8 +187,10 @@ def parse_page_dump(
 
 
 def _group(run: list[tuple[int, str]], file: str, problems: Problems) -> list[tuple[int, str, str]]:
-    """Text lines -> (line, title, abstract): a title is followed by its abstract, and lines
-    too long to be a title continue that abstract (multi-paragraph abstracts).
+    """Text lines -> (line, title, abstract), the stray lines added to ``problems``.
+
+    A title is followed by its abstract; lines too long to be a title continue that abstract
+    (multi-paragraph abstracts).
     """
     papers: list[tuple[int, str, str]] = []
     i = 0

@@ -79,6 +79,7 @@ class TopicMeta:
 
 
 def path_of(store: Store, name: str) -> Path:
+    """The path of a topic artifact (``ASSIGNMENTS``, ``TOPIC_TABLE``, ``META``...)."""
     return store.topics_dir / name
 
 

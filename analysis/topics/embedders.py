@@ -58,6 +58,7 @@ def load_minilm():
 
 
 def fast_model_dir(store: Store) -> Path:
+    """Where the distilled static model of a store is kept."""
     return store.models_dir / FAST_MODEL_NAME
 
 
@@ -92,6 +93,11 @@ class Embedder:
     """One backend, loaded lazily: ``encode(texts) -> float32 [n, dim]`` L2-normalised rows."""
 
     def __init__(self, backend: str, store: Store) -> None:
+        """Name the backend; nothing is loaded until the model is first used.
+
+        Raises:
+            InputError: unknown backend.
+        """
         check_backend(backend)
         self.backend = backend
         self.store = store
@@ -99,11 +105,13 @@ class Embedder:
 
     @property
     def model(self):
+        """The loaded model (MiniLM, or the static model, distilled on first use)."""
         if self._model is None:
             self._model = load_minilm() if self.backend == "minilm" else load_fast(self.store)
         return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed the texts: float32 ``[len(texts), dim]`` with unit-length rows."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.backend == "minilm":
@@ -115,6 +123,7 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        """The length of the model's vectors (loads the model)."""
         if self.backend == "minilm":
             return int(self.model.get_sentence_embedding_dimension())
         return int(self.model.dim)

@@ -67,7 +67,9 @@ def match_topics(prev_ids: np.ndarray, prev_vecs: np.ndarray, new_vecs: np.ndarr
             changes["merged"][str(int(pid))] = ids[best]
         else:
             changes["gone"].append(int(pid))
-    return [int(i) for i in ids], changes
+    given = [i for i in ids if i is not None]
+    assert len(given) == n_new  # the loop above gave every new topic an id
+    return given, changes
 
 
 def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

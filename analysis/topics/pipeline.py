@@ -62,6 +62,7 @@ class Settings:
                         self.neighbors, self.umap_dims, self.umap_epochs, self.version)
 
     def to_dict(self) -> dict:
+        """The settings as a plain dict (recorded in the fit's meta)."""
         return asdict(self)
 
 
@@ -73,10 +74,15 @@ class UnitPCA:
     """
 
     def __init__(self, n_components: int = PCA_DIMS) -> None:
+        """Set the number of dimensions kept (fewer when the data has fewer)."""
         self.n_components = n_components
         self.embedding_: np.ndarray | None = None
 
     def fit(self, X: np.ndarray, y=None) -> UnitPCA:  # noqa: N803 - sklearn naming
+        """Learn the components from the rows of X; ``embedding_`` holds X projected.
+
+        ``y`` is ignored (sklearn's signature).
+        """
         X = np.asarray(X, dtype=np.float64)  # noqa: N806
         dims = max(1, min(self.n_components, X.shape[0] - 1, X.shape[1]))
         self.mean_ = X.mean(axis=0)
@@ -89,6 +95,7 @@ class UnitPCA:
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+        """Project rows onto the components, scaled to unit length."""
         return normalise((np.asarray(X, dtype=np.float64) - self.mean_) @ self.components_)
 
 
@@ -99,11 +106,19 @@ class PcaUmap:
     """
 
     def __init__(self, settings: Settings) -> None:
+        """Keep the (resolved) settings: PCA and UMAP sizes, neighbours, seed, epochs."""
         self.settings = settings
 
     def fit(self, X: np.ndarray, y=None) -> PcaUmap:  # noqa: N803 - sklearn naming
+        """Reduce the document embeddings X; ``embedding_`` holds the result.
+
+        Very small inputs (at most ``umap_dims + 2`` rows) skip UMAP and keep the PCA vectors.
+        ``y`` is ignored.
+        """
         s = self.settings
-        self.pca_ = UnitPCA(s.pca_dims).fit(X).embedding_.astype(np.float32)
+        pca = UnitPCA(s.pca_dims).fit(X)
+        assert pca.embedding_ is not None  # fit() sets it
+        self.pca_ = pca.embedding_.astype(np.float32)
         n = self.pca_.shape[0]
         self.knn_ = exact_knn(self.pca_, max(2, min(s.neighbors, n - 1)))
         if n <= s.umap_dims + 2:
@@ -113,6 +128,11 @@ class PcaUmap:
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+        """The fitted reduction of the documents it was fitted on.
+
+        Raises:
+            ValueError: X has a different number of rows (new documents are not supported).
+        """
         if X.shape[0] == self.pca_.shape[0]:
             return self.embedding_
         raise ValueError("PcaUmap only transforms the documents it was fitted on")
@@ -140,11 +160,16 @@ class WardTopics:
     """
 
     def __init__(self, n_clusters: int, min_size: int) -> None:
+        """Set the number of clusters and the smallest cluster kept on its own."""
         self.n_clusters = n_clusters
         self.min_size = min_size
         self.labels_: np.ndarray | None = None
 
     def fit(self, X: np.ndarray, y=None) -> WardTopics:  # noqa: N803
+        """Cluster the rows of X; ``labels_`` holds a cluster id per row.
+
+        When fewer than two clusters are possible, every row gets label 0. ``y`` is ignored.
+        """
         from sklearn.cluster import AgglomerativeClustering
 
         n = min(self.n_clusters, X.shape[0])
@@ -187,6 +212,8 @@ def build_model(settings: Settings, n_docs: int, word_embedder):
     from bertopic.representation import MaximalMarginalRelevance
     from bertopic.vectorizers import ClassTfidfTransformer
 
+    assert settings.n_topics is not None, "resolve() the settings first"
+    assert settings.min_topic_size is not None, "resolve() the settings first"
     return BERTopic(
         embedding_model=word_embedder,
         umap_model=PcaUmap(settings),

@@ -32,12 +32,18 @@ def doc_texts(papers: pl.DataFrame) -> list[str]:
 
 
 def check_backend(backend: str) -> None:
+    """Check an embedder name.
+
+    Raises:
+        InputError: the name is not one of ``EMBEDDERS``.
+    """
     if backend not in EMBEDDERS:
         raise InputError(f"unknown embedder {backend!r}", field="embedder",
                          hint=f"use one of: {', '.join(EMBEDDERS)}")
 
 
 def normalise(vecs: np.ndarray) -> np.ndarray:
+    """The rows scaled to unit length, as float32 (all-zero rows stay zero)."""
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return (vecs / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
@@ -84,17 +90,21 @@ def cached_vectors(cache: pl.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Write a backend's cache from frames of cache rows: one row per key (first wins), sorted.
+
+    Returns:
+        The cache table as written.
+    """
     df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
     atomic_write_parquet(store.embeddings_path(backend), df)
     return df
 
 
 def cache_rows(keys: list[str], ids: list[str], vecs: np.ndarray) -> pl.DataFrame:
+    """Cache rows for some texts: key, paper id and the vector as float16 bytes."""
     v16 = vecs.astype(np.float16)
     return pl.DataFrame({"key": keys, "paper_id": ids,
                          "vector": [row.tobytes() for row in v16]}, schema=CACHE_SCHEMA)
-
-
 
 
 def paper_keys(papers: pl.DataFrame) -> list[str]:

@@ -121,7 +121,13 @@ def axis_of(frame: pl.DataFrame, filters: Filters, first: str = "first",
     """:func:`period_axis` from the smallest ``first`` to the largest ``last`` of a frame."""
     if frame.height == 0:
         return period_axis(None, None, filters)
-    return period_axis(frame[first].min(), frame[last].max(), filters)
+    return period_axis(_day(frame[first].min()), _day(frame[last].max()), filters)
+
+
+def _day(value: object) -> dt.date | None:
+    """The min or max of a Date column as Polars gives it: a date, or None for no value."""
+    assert value is None or isinstance(value, dt.date)
+    return value
 
 
 def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:

@@ -91,6 +91,11 @@ def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr
 
 
 def check_field(field: str) -> None:
+    """Check where a phrase is looked for.
+
+    Raises:
+        InputError: the field is not ``both``, ``title`` or ``abstract``.
+    """
     if field not in FIELDS:
         raise InputError(f"field must be one of {', '.join(FIELDS)}, not {field!r}", field="field")
 
@@ -184,11 +189,11 @@ def keyword_trend(
         _field_match(p, field).sum().cast(pl.Int64).alias(f"m{i}")
         for i, p in enumerate(patterns)
     )
-    totals, hits = pl.collect_all([totals, hits])
-    axis = axis_of(totals, filters)
+    totals_df, hits_df = pl.collect_all([totals, hits])
+    axis = axis_of(totals_df, filters)
     wide = (
-        axis.join(totals.drop("first", "last"), on="period", how="left")
-        .join(hits, on="period", how="left")
+        axis.join(totals_df.drop("first", "last"), on="period", how="left")
+        .join(hits_df, on="period", how="left")
         .fill_null(0)
     )
     if not names or wide.height == 0:

@@ -50,14 +50,14 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.Dat
     if filters.topics:
         picked = picked.filter(pl.col("topic").is_in(list(filters.topics)))
     counts = picked.group_by("period", "topic").agg(pl.len().cast(pl.Int64).alias("count"))
-    totals, counts, labels = pl.collect_all([totals, counts, _labels(picked)])
+    totals_df, counts_df, labels = pl.collect_all([totals, counts, _labels(picked)])
     if labels.height == 0:
         return _empty()
-    axis = axis_of(totals, filters)
+    axis = axis_of(totals_df, filters)
     grid = axis.join(labels.sort("topic"), how="cross")
     out = (
-        grid.join(counts, on=["period", "topic"], how="left")
-        .join(totals.select("period", "total"), on="period", how="left")
+        grid.join(counts_df, on=["period", "topic"], how="left")
+        .join(totals_df.select("period", "total"), on="period", how="left")
         .with_columns(pl.col("count", "total").fill_null(0))
         .select("period", "topic", "label", "count", "total")
     )

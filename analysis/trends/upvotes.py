@@ -42,10 +42,10 @@ def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl
         "2-4", ...) and ``count``. Papers without an upvote count are not in any bin; see
         :func:`upvote_null_count`.
     """
-    ups = filtered(lf, filters).select("upvotes").filter(pl.col("upvotes").is_not_null())
-    ups = ups.collect()["upvotes"]
-    edges = log_bins(int(ups.max()) if ups.len() else 0)
-    index = np.searchsorted(np.array(edges), ups.to_numpy(), side="right") - 1
+    known = filtered(lf, filters).select("upvotes").filter(pl.col("upvotes").is_not_null())
+    ups = known.collect()["upvotes"].to_numpy()
+    edges = log_bins(int(ups.max()) if len(ups) else 0)
+    index = np.searchsorted(np.array(edges), ups, side="right") - 1
     counts = np.bincount(index, minlength=len(edges) - 1)
     return pl.DataFrame(
         {"bin_low": edges[:-1], "bin_high": edges[1:], "count": counts},

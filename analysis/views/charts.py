@@ -12,6 +12,8 @@ never inside a Vega expression.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import polars as pl
 
@@ -88,11 +90,20 @@ def period_ticks(df: pl.DataFrame, period: str = "month") -> tuple[str, int, str
     dates = dates.cast(pl.Date, strict=False).drop_nulls()
     if dates.len() == 0:
         return _TICKS[first]
-    span = (dates.max() - dates.min()).days
+    start, end = _date_span(dates)
+    span = (end - start).days
     for unit, step, fmt in _TICKS[first:]:
         if span / (_UNIT_DAYS[unit] * step) + 1 <= MAX_TICKS:
             return unit, step, fmt
     return _TICKS[-1]
+
+
+def _date_span(dates: pl.Series) -> tuple[dt.date, dt.date]:
+    """The first and last day of a Date series that holds at least one day."""
+    first, last = dates.min(), dates.max()
+    assert isinstance(first, dt.date)
+    assert isinstance(last, dt.date)
+    return first, last
 
 
 def _period_x(df: pl.DataFrame, period: str = "month", title: str = "period") -> alt.X:
@@ -100,7 +111,7 @@ def _period_x(df: pl.DataFrame, period: str = "month", title: str = "period") ->
     ticks: dict = {"tickCount": {"interval": unit, "step": step}}
     if unit == "week" and "period" in df.columns and df.height:
         # Vega's weeks start on Sunday, the periods on Monday: tick the period starts themselves
-        first, last = df.get_column("period").min(), df.get_column("period").max()
+        first, last = _date_span(df.get_column("period"))
         days = pl.date_range(first, last, f"{7 * step}d", eager=True)
         ticks = {"values": [{"year": d.year, "month": d.month, "date": d.day, "utc": True}
                             for d in days]}
@@ -118,7 +129,7 @@ def _pick(*fields: str) -> alt.Parameter:
     return alt.selection_point(name=PICK, fields=list(fields))
 
 
-def _lit(pick: alt.Parameter) -> dict:
+def _lit(pick: alt.Parameter) -> alt.typing.ChannelOpacity:
     return alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3))
 
 

@@ -62,6 +62,7 @@ class Scope:
     last: dt.date | None
 
     def describe(self, filters: Filters) -> str:
+        """The caption's second line: paper count and date span, or that no paper matches."""
         if not self.papers:
             return "no papers match these filters"
         return f"{self.papers:,} papers, {filters.basis} {self.first} to {self.last}"
@@ -104,9 +105,14 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
     """Topic share (or count) per period: the ``top`` largest topics plus the outliers (-1).
 
     Args:
+        lf: the paper frame.
+        filters: the common filters.
         measure: ``share`` (of all papers in the period) or ``count``.
         stacked: stacked areas (True) or one line per topic.
         top: how many of the largest topics to show (0: all); outliers are always shown.
+
+    Raises:
+        InputError: unknown measure, or the store has no topic model.
     """
     if measure not in ("share", "count"):
         raise InputError(f"measure must be 'share' or 'count', not {measure!r}")
@@ -142,8 +148,14 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
     """Share of papers per period whose text mentions each phrase, with 95% Wilson bands.
 
     Args:
+        lf: the paper frame.
+        filters: the common filters.
         phrases: the phrases (or regular expressions with ``regex``) to track; at least one.
         field: ``title``, ``abstract`` or ``both``.
+        regex: take each phrase as a regular expression.
+
+    Raises:
+        InputError: no phrase given.
     """
     phrases = [p for p in phrases if p and p.strip()]
     if not phrases:
@@ -238,8 +250,10 @@ def build_view(name: str, lf: pl.LazyFrame, filters: Filters, **options) -> View
 
 def build_views(lf: pl.LazyFrame, filters: Filters, names: Sequence[str] | None = None,
                 **options) -> tuple[list[View], list[str]]:
-    """Build several views (all by default), skipping those this store or these options
-    cannot draw (no topic model, no phrase) with a note saying why.
+    """Build several views (all by default).
+
+    Without ``names``, views this store or these options cannot draw (no topic model, no
+    phrase) are left out with a note saying why; a view named in ``names`` raises instead.
 
     Returns:
         (views, notes): the views in registry order and one note per view left out.

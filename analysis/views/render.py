@@ -28,16 +28,18 @@ EMBED_OPTIONS = {"renderer": "svg",
 
 
 class HtmlSafeJSONEncoder(json.JSONEncoder):
-    """JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` become ``\\u00XX``.
+    r"""JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` become ``\u00XX``.
 
     Paper titles travel in the chart data; a title holding ``</script>`` must not end the
     script element. The escapes decode to the same characters in JavaScript.
     """
 
     def encode(self, o: object) -> str:
+        """The JSON text of ``o``, escaped."""
         return _html_safe(super().encode(o))
 
     def iterencode(self, o: object, _one_shot: bool = False):
+        """The JSON text of ``o`` in escaped chunks (as ``json.dump`` writes it)."""
         for chunk in super().iterencode(o, _one_shot):
             yield _html_safe(chunk)
 
@@ -63,7 +65,8 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2, *, width: int | None = No
     Args:
         chart: the chart.
         scale: pixel density; 2 doubles width and height (sharp in print and on HiDPI screens).
-        width, height: the chart's overall size before scaling (default: its natural size).
+        width: the chart's overall width before scaling (default: its natural width).
+        height: the chart's overall height before scaling (default: its natural height).
     """
     buf = io.BytesIO()
     sized(chart, width, height).save(buf, format="png", scale_factor=scale)
@@ -105,17 +108,15 @@ def render(view, fmt: str, *, scale: float = 2, width: int | None = None,
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
 
 
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def file_name(name: str, filters: Filters, fmt: str, options: dict | None = None) -> str:
-    """A safe file name from the view name, the filters and the phrases, e.g.
-    ``topic-trend_published_2024-01-01_to_last_month_topics-3-5.png``.
+    """A safe file name from the view name, the filters and the phrases.
 
-    Only ``[a-z0-9._-]``; never empty, no path separators, at most ~120 characters.
+    For example ``topic-trend_published_2024-01-01_to_last_month_topics-3-5.png``: only
+    ``[a-z0-9._-]``, never empty, no path separators, at most ~120 characters.
     """
     parts = [_slug(name) or "chart", filters.basis,
              f"{filters.start or 'first'}_to_{filters.end or 'last'}", filters.period]

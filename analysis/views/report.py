@@ -56,8 +56,10 @@ def topic_meta(store) -> dict | None:
 
 
 def provenance(store, lf: pl.LazyFrame, filters: Filters, views: Sequence = ()) -> dict:
-    """Where a report's numbers come from: filters, period, paper count and date span, store
-    and corpus hash, topic-model settings and seed, package versions and when it was made.
+    """Where a report's numbers come from, as JSON-ready values.
+
+    Filters, period, paper count and date span, store and corpus hash, topic-model settings and
+    seed, package versions, when the report was made and the views it holds.
     """
     sc = scope(lf, filters)
     meta = topic_meta(store)
@@ -144,8 +146,13 @@ def build_report(store, lf: pl.LazyFrame, filters: Filters, views: Sequence, *,
 
 
 def write_report(report: Report, out: Path) -> list[Path]:
-    """Write the page to ``out`` (a .html file), the zip (a .zip file), or both into the folder
-    ``out`` (as report.html and report.zip).
+    """Write the report; returns the paths written.
+
+    ``out`` ending in .html (or .htm) gets the page, ending in .zip the zip; any other ``out``
+    is a folder that gets both, as report.html and report.zip.
+
+    Raises:
+        InputError: ``out`` names an existing file that is neither .html nor .zip.
     """
     out = Path(out)
     if out.suffix.lower() in (".html", ".htm"):

@@ -1,5 +1,7 @@
-"""Keywords page: how often phrases appear per period (count and share with a 95% band), in
-titles, abstracts or both, as words or regular expressions; click a point for its papers.
+"""Keywords page: how often phrases appear per period (count and share with a 95% band).
+
+Phrases are looked for in titles, abstracts or both, as words or regular expressions; click a point
+for its papers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def phrases_of(raw: str) -> list[str]:
 
 
 def render() -> None:
+    """Draw the page: phrase input, where to look, the trend chart and the papers behind a point."""
     ctx = context.get()
     st.title("Keywords")
     st.text_input("Phrases (comma-separated)", key=PHRASES.key,

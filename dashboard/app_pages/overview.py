@@ -1,5 +1,6 @@
-"""Overview page: papers per period, the counts that matter, top and emerging topics, rising
-phrases. Run by st.navigation (``__name__ == "__main__"``).
+"""Overview page: papers per period, headline counts, top and emerging topics, rising phrases.
+
+Run by st.navigation (``__name__ == "__main__"``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:
 
 
 def render() -> None:
+    """Draw the page: counts, papers per period, top and emerging topics, rising phrases."""
     ctx = context.get()
     st.title("Paper trends")
     per_period = charts.view(ctx, "papers-per-period")

@@ -24,6 +24,7 @@ def matching(ctx: context.Context, text: str):
 
 
 def render() -> None:
+    """Draw the page: the search box, the matching papers and the open paper's detail."""
     ctx = context.get()
     st.title("Papers")
     st.text_input("Search titles and abstracts", key=SEARCH.key,

@@ -1,5 +1,7 @@
-"""Topics page: topic frequency over time (count or share, stacked or lines, outliers visible),
-the 2-D topic map, and one topic's detail (label, words, size over time, most upvoted papers).
+"""Topics page: topic frequency over time, the 2-D topic map, and one topic's detail.
+
+The frequency chart shows count or share, stacked or as lines, with the outliers visible; the
+detail gives the topic's label, words, size over time and most upvoted papers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def outlier_share(freq: pl.DataFrame) -> float | None:
 
 
 def render() -> None:
+    """Draw the page: the topic trend, the topic map and one topic's detail."""
     ctx = context.get()
     st.title("Topics")
     if not ctx.loaded.has_topics:

@@ -1,5 +1,7 @@
-"""Upvotes page: the distribution (log scale), upvotes per topic, the median per period, and the
-most upvoted papers; click a bar, box or point for its papers.
+"""Upvotes page: how upvotes are spread, by topic and over time, and the most upvoted papers.
+
+It shows the distribution (log scale), upvotes per topic, the median per period and the most
+upvoted papers; click a bar, box or point for its papers.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ PARAMS: tuple = ()  # this page keeps nothing of its own in the URL
 
 
 def render() -> None:
+    """Draw the page: distribution, upvotes by topic and by period, and the most upvoted papers."""
     ctx = context.get()
     st.title("Upvotes")
     dist = charts.view(ctx, "upvote-distribution")

@@ -30,6 +30,7 @@ class Pick:
     values: dict = field(default_factory=dict)
 
     def encode(self) -> str:
+        """The pick as URL text, ``view|field=value|...`` with the fields sorted (see decode)."""
         parts = [self.view] + [f"{k}={_text(v)}" for k, v in sorted(self.values.items())]
         return "|".join(parts)
 
@@ -112,7 +113,11 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
         filters: the shared filters the chart was drawn with.
         pick: the picked mark; ``period``, ``topic``, ``paper_id``, ``phrase`` and upvote bins
             (``bin_low``/``bin_high``) narrow the papers.
-        field, regex: how the keyword page matches a picked ``phrase``.
+        field: where the keyword page looks for a picked ``phrase`` (title, abstract or both).
+        regex: whether a picked ``phrase`` is a regular expression.
+
+    Returns:
+        The list columns of those papers (see as_list).
     """
     vals = pick.values
     if "phrase" in vals:
@@ -150,4 +155,5 @@ def as_list(lf: pl.LazyFrame, basis: str = "listed") -> pl.DataFrame:
 
 
 def empty_list(lf: pl.LazyFrame) -> pl.DataFrame:
+    """A paper list with no rows, with the columns as_list would give for lf."""
     return as_list(lf.head(0))

@@ -1,6 +1,7 @@
-"""Exported HTML charts and the report open in the real headless Chromium with every network
-request blocked, and draw: the chart's SVG marks and title appear, no request was needed, and a
-hostile paper title runs no script.
+"""Exported HTML charts and the report draw in headless Chromium with the network blocked.
+
+Every network request is blocked; the chart's SVG marks and title must appear, no request may be
+needed, and a hostile paper title must run no script.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def test_report_opens_offline_with_images_and_escaped_tables(browser, store, tmp
     assert SCRIPT_TITLE in cells  # shown as text, not run
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#provenance").is_visible()
-    assert blocked == [] and errors == [], (blocked, errors)
+    assert blocked == [], (blocked, errors)
+    assert errors == [], (blocked, errors)
     page.close()
     assert top.filter(pl.col("title") == SCRIPT_TITLE).height == 1

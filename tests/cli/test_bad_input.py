@@ -99,7 +99,8 @@ FATAL = [
 ]
 
 
-@pytest.mark.parametrize(("name", "filename", "content", "pieces"), FATAL, ids=[c[0] for c in FATAL])
+@pytest.mark.parametrize(("name", "filename", "content", "pieces"), FATAL,
+                         ids=[c[0] for c in FATAL])
 def test_fatal_bad_input(store, tmp_path, capsys, name, filename, content, pieces):
     path = tmp_path / filename
     path.write_bytes(content)

@@ -1,5 +1,7 @@
-"""`papertrends export` and `papertrends report`: the CLI writes the same data the views (and so
-the dashboard) hold for the same filters, in every format, and refuses bad requests cleanly.
+"""`papertrends export` and `papertrends report` from the command line.
+
+The CLI writes the same data the views (and so the dashboard) hold for the same filters, in every
+format, and refuses bad requests cleanly.
 """
 
 from __future__ import annotations
@@ -142,7 +144,8 @@ def test_cli_lists_every_view_and_checks_its_numbers(store, capsys):
             run("export", "topic-trend", "--store", store.root, *bad)
         assert stop.value.code == 2
         err = capsys.readouterr().err
-        assert f"argument {bad[0]}" in err and ("must be" in err or "not a" in err), err
+        assert f"argument {bad[0]}" in err, err
+        assert "must be" in err or "not a" in err, err
 
 
 def test_the_installed_command_runs(store, tmp_path):

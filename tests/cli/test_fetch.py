@@ -1,5 +1,6 @@
-"""`papertrends fetch` run as a real process against the local API server: interruption and
-resume, the token, HF_ENDPOINT, exit status and messages.
+"""`papertrends fetch` run as a real process against the local API server.
+
+Covers interruption and resume, the token, HF_ENDPOINT, exit status and messages.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def test_killed_fetch_resumes_with_exactly_the_five_days(tmp_path, hf_api):
     try:
         deadline = time.monotonic() + 60
         while ok_days(store) != ["2026-01-15", "2026-01-16"]:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
         assert hf_api.requests_for("2026-01-17")  # it was waiting on the third day
     finally:

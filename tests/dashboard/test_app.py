@@ -1,10 +1,12 @@
-"""The dashboard in Streamlit's AppTest: every page renders on the bundled store, filters change
-the numbers shown, URL state round-trips, and a picked mark lists the right papers.
+"""The dashboard in Streamlit's AppTest, on the bundled store.
+
+Every page renders, filters change the numbers shown, URL state round-trips, and a picked mark
+lists the right papers.
 
 Chart clicks cannot be made in AppTest (charts are opaque there). A click is therefore covered in
 two halves: ``drill.from_event`` turns the event Streamlit sends for a click into a Pick (tested
 with the event's real shape), and the ``pick`` URL parameter that a click writes is set here and
-must list the papers behind that mark. The real click runs in tests/test_e2e_browser.py.
+must list the papers behind that mark. The real click runs in tests/browser/test_e2e.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The dashboard on small stores made here: untrusted paper text stays text, uploads give the
-same sources and clear errors as `ingest` and go into a session copy, empty stores explain.
+"""The dashboard on small stores made here.
+
+Untrusted paper text stays text, uploads give the same sources and clear errors as `ingest` and go
+into a session copy, and empty stores explain themselves.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def test_upload_goes_into_a_session_copy(store):
     before = at.metric[0].value
     data = (DAILY / "2024-05-27.json").read_bytes()
     at.file_uploader(key="upload").upload("2024-05-27.json", data, "application/json").run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     assert any("Added" in s.value for s in at.success)
     added = int(at.metric[0].value.replace(",", ""))
     assert added > int(before.replace(",", ""))
@@ -89,7 +92,8 @@ def test_page_dump_upload_asks_for_the_capture_date_then_adds_its_papers(store):
     dump = (REPO / "tests" / "fixtures" / "page-dumps" / "training-parameters-search.txt")
     at = run()
     at.file_uploader(key="upload").upload(dump.name, dump.read_bytes(), "text/plain").run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     message = " ".join(w.value for w in at.warning)
     assert dump.name in message
     assert "Capture date of page dumps" in message
@@ -97,7 +101,8 @@ def test_page_dump_upload_asks_for_the_capture_date_then_adds_its_papers(store):
     assert not any("Added" in s.value for s in at.success)
     assert Store(store.root).read_papers().height == 11
     at.date_input(key="upload_capture_date").set_value(dt.date(2025, 12, 31)).run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     assert any("Added 58 new" in s.value for s in at.success), [s.value for s in at.success]
     session = Store(at.session_state["_session_store"]).read_papers()
     assert session.height == 11 + 58
@@ -188,11 +193,13 @@ def test_uploaded_papers_get_topics_without_a_refit(monkeypatch):
            "with verifiable rewards to improve reasoning of language models.,2026-05-21,4\n")
     at = run()
     at.file_uploader(key="upload").upload("new.csv", csv.encode(), "text/csv").run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     button = at.button(key="assign_topics")
     assert "2 new papers" in button.label
     button.click().run(timeout=600)
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception, [e.value for e in at.error]
+    assert not at.error, [e.value for e in at.error]
     assert any("2 papers got a topic" in s.value for s in at.success)
     from analysis.topics.artifacts import read_assignments
 

@@ -1,6 +1,8 @@
-"""The topic parts of the dashboard on a store with a topic model (the bundled one, or the store
-named by $PAPERTRENDS_TEST_TOPIC_STORE): topic labels, the topic filter, a picked topic, the topic
-detail, similar papers. Expected values come from the artifact files read directly.
+"""The topic parts of the dashboard on a store with a topic model.
+
+The store is the bundled one, or the one named by $PAPERTRENDS_TEST_TOPIC_STORE. Covers topic
+labels, the topic filter, a picked topic, the topic detail and similar papers. Expected values come
+from the artifact files read directly.
 """
 
 from __future__ import annotations

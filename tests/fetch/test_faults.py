@@ -1,5 +1,6 @@
-"""fetch() against scripted faults of the local API server: each outcome and the store's
-content afterwards.
+"""fetch() against scripted faults of the local API server.
+
+Checks each outcome and the store's content afterwards.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""fetch() against a real local HTTP server serving recorded Daily Papers API responses:
-days, pages, skipping, refresh, planning, options.
+"""fetch() against a real local HTTP server serving recorded Daily Papers API responses.
+
+Covers days, pages, skipping, refresh, planning and options.
 """
 
 from __future__ import annotations

@@ -46,8 +46,10 @@ ALL_IDS = set().union(*(ids_of(d) for d in PAPER_DAYS))
 
 
 def no_real_endpoint(monkeypatch) -> None:
-    """Point HF_ENDPOINT at a closed loopback port and drop HF_TOKEN: a test that forgets the
-    endpoint fails against this machine, never reaching huggingface.co.
+    """Point HF_ENDPOINT at a closed loopback port and drop HF_TOKEN.
+
+    A test that forgets the endpoint then fails against this machine, never reaching
+    huggingface.co.
     """
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.delenv("HF_TOKEN", raising=False)
@@ -88,6 +90,7 @@ class HFServer:
     """Start with ``with HFServer() as server:``; ``server.endpoint`` is the base URL."""
 
     def __init__(self, days_dir: Path = FETCH_DAYS) -> None:
+        """Bind a loopback port (not serving yet) that answers from the day files in days_dir."""
         self.days_dir = Path(days_dir)
         self.faults: dict[str, list[Fault]] = {}
         self.requests: list[Request] = []
@@ -105,27 +108,43 @@ class HFServer:
 
     @property
     def endpoint(self) -> str:
+        """The base URL, ``http://127.0.0.1:<port>``."""
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
     def __enter__(self) -> HFServer:
+        """Start serving in a background thread."""
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        """Release hanging handlers, stop serving and close the socket."""
         self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
     def script(self, day: str, *faults: Fault) -> None:
+        """Queue faults for day: its next requests get them in order, then normal answers."""
         with self.lock:
             self.faults.setdefault(day, []).extend(faults)
 
     def requests_for(self, day: str) -> list[Request]:
+        """The requests seen so far for day (its ``date`` query parameter), in order."""
         return [r for r in self.requests if r.query.get("date") == day]
 
     # ---- answers -----------------------------------------------------------------------------
     def entries_body(self, day: str, limit: int, page: int) -> bytes:
+        """The JSON answer for one page of a day's entries.
+
+        Args:
+            day: the ``date`` asked for; a day without a file has no entries.
+            limit: entries per page.
+            page: the page number, from 0.
+
+        Returns:
+            The recorded file verbatim when one page holds the whole day (and no upvote bump is
+            set), else that page's slice of the entries re-encoded.
+        """
         path = self.days_dir / f"{day}.json"
         raw = path.read_bytes() if path.is_file() else b"[]"
         entries = json.loads(raw)
@@ -155,8 +174,9 @@ class HFServer:
                     self._leave()
 
             def _leave(self) -> None:
-                """No longer in flight: called before the answer goes out (the client may
-                start its next request as soon as it has the last byte).
+                """Mark this request no longer in flight; called before the answer goes out.
+
+                The client may start its next request as soon as it has the last byte.
                 """
                 if self.counted:
                     self.counted = False
@@ -236,7 +256,7 @@ class HFServer:
         return Handler
 
 
-# -- helpers for the fetch tests (tests/test_fetch*.py) --------------------------------------
+# -- helpers for the fetch tests (tests/fetch/) ----------------------------------------------
 
 #: Short timeouts and back-off, so fault tests take seconds.
 FAST = RetryPolicy(timeout=1.0, retries=2, backoff=0.02, max_delay=3.0)
@@ -244,8 +264,9 @@ FAST = RetryPolicy(timeout=1.0, retries=2, backoff=0.02, max_delay=3.0)
 
 def run_fetch(store: Store, server: HFServer, start: dt.date = FIRST, end: dt.date = LAST,
               **kw):
-    """fetch() of ``start``..``end`` from ``server``; FAST policy and no topic assignment unless
-    given.
+    """fetch() of ``start``..``end`` from ``server``.
+
+    The FAST policy and no topic assignment are used unless ``kw`` gives others.
     """
     kw.setdefault("policy", FAST)
     kw.setdefault("assign", False)

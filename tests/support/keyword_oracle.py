@@ -57,6 +57,7 @@ def variants(phrase: str) -> list[str]:
 
 
 def is_word_char(ch: str) -> bool:
+    """True for a word character: a letter, a digit or an underscore."""
     return ch.isalnum() or ch == "_"
 
 
@@ -76,6 +77,7 @@ def contains_phrase(text: str, phrase: str) -> bool:
 
 
 def period_of(day: dt.date, period: str) -> dt.date:
+    """The first day of the week (Monday), month, quarter or otherwise year holding day."""
     if period == "week":
         return day - dt.timedelta(days=day.weekday())
     if period == "month":
@@ -86,6 +88,18 @@ def period_of(day: dt.date, period: str) -> dt.date:
 
 
 def independent_counts(papers, phrase, field, basis, period):
+    """Papers holding phrase, and all papers, per period; computed without project code.
+
+    Args:
+        papers: records from raw_papers.
+        phrase: the phrase to look for (see contains_phrase).
+        field: ``"title"``, ``"abstract"`` or ``"both"``.
+        basis: the date a paper is counted by, ``"listed"`` or ``"published"``.
+        period: ``"week"``, ``"month"``, ``"quarter"`` or ``"year"``.
+
+    Returns:
+        Two Counters keyed by the period's first day: matching papers, and all papers.
+    """
     counts, totals = Counter(), Counter()
     for p in papers:
         key = period_of(p[basis], period)

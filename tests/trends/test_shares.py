@@ -203,5 +203,5 @@ def test_emerging_topics_finds_the_growing_topic():
 
 
 def test_emerging_needs_three_periods():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="k must be at least 3 periods"):
         emerging_topics(synthetic_topics(), Filters(), k=2)

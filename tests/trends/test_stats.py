@@ -39,7 +39,8 @@ def test_wilson_expressions_match_scipy():
     out = df.with_columns(wilson_exprs())
     for k, n, low, high in out.iter_rows():
         ref_low, ref_high = reference(k, n)
-        assert abs(low - ref_low) < 1e-9 and abs(high - ref_high) < 1e-9, (k, n)
+        assert abs(low - ref_low) < 1e-9, (k, n)
+        assert abs(high - ref_high) < 1e-9, (k, n)
 
 
 def test_wilson_without_papers_is_null():

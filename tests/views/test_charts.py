@@ -1,5 +1,7 @@
-"""Chart builders: titles and captions, the documented ``pick`` selection, a fixed colour per
-topic id across charts, and paper text kept out of every Vega expression.
+"""Chart builders: titles, captions, selections, colours and safe Vega expressions.
+
+Checks titles and captions, the documented ``pick`` selection, a fixed colour per topic id across
+charts, and paper text kept out of every Vega expression.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Views: each registered view builds from the paper frame, plots exactly its data, carries a
-caption with the filters and the data span, and takes its numbers from analysis.trends.
+"""Views: each registered view builds from the paper frame and plots exactly its data.
+
+Each view also carries a caption with the filters and the data span, and takes its numbers from
+analysis.trends.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Chart and data exports: PNG size, SVG content, self-contained HTML, CSV equal to the plotted
-frame with formula cells neutralised, safe file names, and rendering without network.
+"""Chart and data exports in every format, with safe names and no network.
+
+Checks PNG size, SVG content, self-contained HTML, CSV equal to the plotted frame with formula
+cells neutralised, safe file names, and rendering without network.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The report: one self-contained HTML page with charts, escaped tables and a provenance block
-holding every field a reader needs, plus a zip with each chart's PNG, SVG and CSV.
+"""The report: one self-contained HTML page, plus a zip of each chart's PNG, SVG and CSV.
+
+The page holds the charts, escaped tables and a provenance block with every field a reader needs.
 """
 
 from __future__ import annotations
