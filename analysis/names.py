@@ -44,6 +44,13 @@ DEFAULT_EMBEDDER = "minilm"
 #: The topic id of papers no topic holds, and the one label they carry everywhere.
 OUTLIER = -1
 OUTLIER_LABEL = "Outliers (no clear topic)"
+#: Papers the topic model has not seen yet (added after the fit, not yet assigned): their own
+#: row or band in every topic view, never silently left out.
+UNASSIGNED = -2
+UNASSIGNED_LABEL = "Not yet assigned"
+#: The band of a stacked share chart that holds the topics not drawn one by one.
+OTHER_TOPICS = -3
+OTHER_TOPICS_LABEL = "Other topics"
 
 
 class Progress(Protocol):

@@ -62,7 +62,7 @@ def hf_api():
 def no_hf_endpoint(monkeypatch) -> None:
     """HF_ENDPOINT at a closed loopback port and no HF_TOKEN, for the fetch test modules.
 
-    Use it with ``pytestmark = pytest.mark.usefixtures("no_hf_endpoint")``.
+    tests/fetch/conftest.py uses it for every fetch test.
     """
     from tests.support.hf_server import no_real_endpoint
 

@@ -9,11 +9,8 @@ import datetime as dt
 import json
 import time
 
-import pytest
-
 from analysis.fetch import fetch
 from analysis.fetch.client import RetryPolicy
-from analysis.store import Store
 from tests.support.hf_server import (
     ALL_IDS,
     FAST,
@@ -25,13 +22,6 @@ from tests.support.hf_server import (
     run_fetch,
     state_of,
 )
-
-pytestmark = pytest.mark.usefixtures("no_hf_endpoint")
-
-
-@pytest.fixture
-def store(tmp_path) -> Store:
-    return Store(tmp_path / "store")
 
 
 def test_429_with_retry_after_is_honoured(store, hf_api):

@@ -15,9 +15,6 @@ from tests.support.paths import DAILY
 FAST = RetryPolicy(timeout=5.0, retries=2, backoff=0.02)
 NEW_IDS = ALL_IDS
 
-pytestmark = pytest.mark.usefixtures("no_hf_endpoint")
-
-
 def test_no_topic_model_is_said_not_an_error(tmp_path, hf_api):
     summary = fetch(Store(tmp_path / "s"), FIRST, LAST, endpoint=hf_api.endpoint, policy=FAST)
     assert summary.exit_code == 0

@@ -28,13 +28,6 @@ from tests.support.hf_server import (
     state_of,
 )
 
-pytestmark = pytest.mark.usefixtures("no_hf_endpoint")
-
-
-@pytest.fixture
-def store(tmp_path) -> Store:
-    return Store(tmp_path / "store")
-
 
 def test_fetches_five_days_pages_and_weekend(store, hf_api):
     seen = []
