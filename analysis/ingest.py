@@ -9,8 +9,22 @@ Public API::
 
 Merging deduplicates by ``paper_id``. A paper known only by its title (``title:<hash>``, e.g.
 from a page dump) merges into the record with an arXiv id and the same normalised title; the
-arXiv id wins. Per paper: the highest upvote count, the earliest listing day; other fields
-come from the best source (API over tables over page dumps; newer input over the store).
+arXiv id wins.
+
+Each row read from a source is one *reading* of a paper. Per paper the merge keeps:
+
+- ``listed``: the earliest listing day of any reading; ``published``: the earliest date;
+- ``sources``: every source that saw the paper (sorted);
+- every other field (title, abstract, authors, n_authors, organization, keywords, upvotes,
+  upvotes_at, source) from one reading, the *winner*: the best source (the Daily Papers API,
+  by day or by month, over tables over page dumps), then one with a count, then the latest read
+  (``upvotes_at``; a reading without a time is the oldest), then the higher count, then the
+  longer abstract, then the text (so even two readings that differ only in their words have a
+  fixed order; "newer input" means nothing when batches may come in any order).
+
+A merged row is itself a reading with the winner's fields, so merging in any batches, in any
+order, gives the same table as merging everything at once: the same set of entries always gives
+a byte-identical ``papers.parquet``.
 """
 
 from __future__ import annotations
@@ -26,12 +40,14 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis import coverage
 from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_title, validate
 from analysis.sources import parse
+from analysis.sources.hf_api import MonthListing
 from analysis.store import Store
 
-#: Lower rank wins when fields disagree.
-SOURCE_RANK = {"hf-daily-api": 0, "hf-page-dump": 2}
+#: Lower rank wins when fields disagree (other sources, such as tables, rank 1).
+SOURCE_RANK = {"hf-daily-api": 0, "hf-month-api": 0, "hf-page-dump": 2}
 #: File names skipped when a folder is given.
 SKIP_PREFIXES = (".", "_", "license", "readme", "notice", "copying")
 #: Files larger than this are refused (a paper table is a few MB).
@@ -46,6 +62,7 @@ class LoadResult:
     problems: Problems = field(default_factory=Problems)
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file -> format
+    listings: list[MonthListing] = field(default_factory=list)  # sizes of month lists
 
 
 @dataclass
@@ -167,7 +184,8 @@ def load_sources(
         data = _read(name)
         before = len(result.problems)
         fmt, frame = parse(data, file=file, reference_date=reference_date, mapping=mapping,
-                           problems=result.problems, notes=result.notes)
+                           problems=result.problems, notes=result.notes,
+                           listings=result.listings)
         result.files[file] = fmt
         bad = len(result.problems) - before
         if frame.height == 0 and bad:
@@ -192,7 +210,7 @@ def load_sources(
 
 
 def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStats]:
-    """Merge new rows into the table, deduplicating by paper id. Deterministic.
+    """Merge new readings into the table, deduplicating by paper id (rules: module docstring).
 
     Returns:
         The merged table (canonical schema, sorted by paper_id) and the counts.
@@ -201,7 +219,6 @@ def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStat
     new = validate(new.select(COLUMNS) if new.height else pl.DataFrame(schema=SCHEMA))
     both = pl.concat([old.with_columns(_new=pl.lit(0)), new.with_columns(_new=pl.lit(1))])
     both = both.with_columns(
-        _rank=pl.col("source").replace_strict(SOURCE_RANK, default=1, return_dtype=pl.Int32),
         _nt=pl.col("title").map_elements(normalise_title, return_dtype=pl.Utf8),
     )
     # papers known only by title take the arXiv id of a record with the same normalised title
@@ -218,32 +235,46 @@ def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStat
         .then(pl.col("_target"))
         .otherwise(pl.col("paper_id"))
     )
-    both = both.sort(
-        ["paper_id", "_rank", "_new", "listed", "upvotes", "title"],
-        descending=[False, False, True, False, True, False],
-        nulls_last=True,
-    )
-    has_authors = pl.col("authors").list.len() > 0
-    has_keywords = pl.col("keywords").list.len() > 0
-    out = (
-        both.group_by("paper_id", maintain_order=True)
-        .agg(
-            pl.col("title", "abstract", "published", "organization", "source").drop_nulls().first(),
-            pl.col("listed").min(),
-            pl.col("upvotes").max(),
-            pl.col("authors").filter(has_authors).first(),
-            pl.col("n_authors").drop_nulls().max(),
-            pl.col("keywords").filter(has_keywords).first(),
-        )
-        .with_columns(
-            n_authors=pl.when(pl.col("authors").list.len() > 0)
-            .then(pl.col("authors").list.len().cast(pl.Int32))
-            .otherwise(pl.col("n_authors"))
-        )
-    )
-    out = validate(out).sort("paper_id")
+    out = fold(both)
     stats = _stats(old, new, out, both)
     return out, stats
+
+
+#: The order that picks a paper's winning reading (first wins): see the module docstring.
+_WINNER_ORDER = (
+    ("_rank", False), ("_counted", True), ("upvotes_at", True), ("upvotes", True),
+    ("_abstract_len", True), ("title", False), ("abstract", False), ("_authors", False), ("n_authors", True),
+    ("organization", False), ("_keywords", False), ("source", False),
+)
+#: Fields taken from the winning reading.
+WINNER_FIELDS = ("title", "abstract", "upvotes", "upvotes_at", "authors", "n_authors",
+                 "organization", "keywords", "source")
+
+
+def fold(readings: pl.DataFrame) -> pl.DataFrame:
+    """One row per ``paper_id`` from any number of readings (canonical columns), by the rules.
+
+    The result depends only on the set of readings, never on their order.
+    """
+    ranked = readings.with_columns(
+        _rank=pl.col("source").replace_strict(SOURCE_RANK, default=1, return_dtype=pl.Int32),
+        _counted=pl.col("upvotes").is_not_null(),
+        _abstract_len=pl.col("abstract").str.len_chars().fill_null(0),
+        _authors=pl.col("authors").list.join("\x1f"),
+        _keywords=pl.col("keywords").list.join("\x1f"),
+    ).sort(
+        ["paper_id", *(c for c, _ in _WINNER_ORDER)],
+        descending=[False, *(d for _, d in _WINNER_ORDER)],
+        nulls_last=True,
+    )
+    out = ranked.group_by("paper_id", maintain_order=True).agg(
+        *(pl.col(c).first() for c in WINNER_FIELDS),
+        pl.col("listed").min(),
+        pl.col("published").min(),
+        pl.col("sources").list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+        .alias("sources"),
+    )
+    return validate(out).sort("paper_id")
 
 
 def _stats(
@@ -314,6 +345,14 @@ def ingest(
     """Load sources and merge them into the store atomically (nothing written on error)."""
     loaded = load_sources(paths, reference_date=reference_date, mapping=mapping, strict=strict)
     report = ingest_frame(store, loaded.frame)
+    if loaded.listings:
+        try:
+            coverage.add_listings(store, loaded.listings)
+        except OSError as exc:
+            raise InputError(f"cannot write the month list sizes: {exc.strerror or exc}",
+                             file=str(store.listings_path),
+                             hint="check free space and permissions, then ingest again",
+                             ) from None
     return dataclasses.replace(report, files=loaded.files, problems=loaded.problems,
                                notes=loaded.notes)
 

@@ -20,11 +20,13 @@ SCHEMA: dict[str, pl.DataType] = {
     "published": pl.Date(),
     "listed": pl.Date(),
     "upvotes": pl.Int64(),
+    "upvotes_at": pl.Datetime("us", "UTC"),
     "authors": pl.List(pl.Utf8()),
     "n_authors": pl.Int32(),
     "organization": pl.Utf8(),
     "keywords": pl.List(pl.Utf8()),
     "source": pl.Utf8(),
+    "sources": pl.List(pl.Utf8()),
 }
 COLUMNS: list[str] = list(SCHEMA)
 REQUIRED: tuple[str, ...] = ("paper_id", "title")
@@ -33,9 +35,33 @@ REQUIRED: tuple[str, ...] = ("paper_id", "title")
 MAX_LEN = {"title": 1_000, "abstract": 20_000, "organization": 300, "author": 300, "keyword": 200}
 MAX_ITEMS = 2_000  # authors or keywords per paper
 
-#: Dates outside this window are treated as bad values (year 0000, 9999, ...).
+#: Listing and publication dates before this day are bad values (year 0000, 1970, ...).
 MIN_DATE = dt.date(1990, 1, 1)
-MAX_DATE = dt.date(2100, 1, 1)
+
+
+def latest_date() -> dt.date:
+    """The latest plausible listing or publication day: tomorrow (UTC).
+
+    A later date (an entry dated 2030) is a bad value for its entry, so the store's date span
+    and fetch planning never move because of it.
+    """
+    return dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+
+
+def plausible(day: dt.date, field: str) -> dt.date:
+    """``day`` when it lies between 1990-01-01 and tomorrow (UTC).
+
+    Raises:
+        InputError: the day is outside that window (names ``field``).
+    """
+    if day < MIN_DATE:
+        raise InputError(f"date {day.isoformat()} is before {MIN_DATE.isoformat()}",
+                         field=field, hint="not a plausible date for a paper")
+    latest = latest_date()
+    if day > latest:
+        raise InputError(f"date {day.isoformat()} is in the future (after {latest.isoformat()}, "
+                         "tomorrow UTC)", field=field, hint="not a plausible date for a paper")
+    return day
 
 _WS = re.compile(r"\s+")
 
@@ -135,7 +161,8 @@ def validate(df: pl.DataFrame) -> pl.DataFrame:
     """Check and order a frame into the canonical schema, or raise InputError.
 
     Missing optional columns are added as nulls; n_authors is derived from authors (where the
-    authors list is empty, a given n_authors is kept and a missing one stays null: unknown).
+    authors list is empty, a given n_authors is kept and a missing one stays null: unknown);
+    ``sources`` always holds ``source`` and is sorted without repeats.
     """
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
@@ -150,6 +177,7 @@ def validate(df: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(
         pl.col("authors").fill_null(pl.lit([], dtype=pl.List(pl.Utf8()))),
         pl.col("keywords").fill_null(pl.lit([], dtype=pl.List(pl.Utf8()))),
+        sources_of(pl.col("sources"), pl.col("source")),
     ).with_columns(
         # without author names, keep the count a source shows ("• 7 authors"), or null: unknown
         pl.when(pl.col("authors").list.len() == 0)
@@ -161,6 +189,30 @@ def validate(df: pl.DataFrame) -> pl.DataFrame:
     if nulls.height:
         raise InputError("paper_id and title may not be empty", field="paper_id")
     return df
+
+
+def sources_of(sources: pl.Expr, source: pl.Expr) -> pl.Expr:
+    """The ``sources`` list: the given names and ``source``, sorted, without repeats or nulls."""
+    given = sources.fill_null(pl.lit([], dtype=pl.List(pl.Utf8())))
+    one = pl.concat_list(source).list.drop_nulls()
+    return pl.concat_list(given, one).list.unique().list.sort().alias("sources")
+
+
+def upgrade(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """A paper table written before a column existed, with that column added (lazily).
+
+    ``upvotes_at`` (unknown: null) and ``sources`` (the one ``source``) came with the second
+    source; a table that has every column passes through unchanged.
+    """
+    names = lf.collect_schema().names()
+    if all(c in names for c in COLUMNS):
+        return lf
+    extra = [pl.lit(None, dtype=t).alias(c) for c, t in SCHEMA.items()
+             if c not in names and c != "sources"]
+    lf = lf.with_columns(extra)
+    if "sources" not in names:
+        lf = lf.with_columns(sources_of(pl.lit(None, dtype=pl.List(pl.Utf8())), pl.col("source")))
+    return lf.select(COLUMNS)
 
 
 def arxiv_url(paper_id: str) -> str | None:

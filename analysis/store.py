@@ -5,8 +5,10 @@ A store is a directory::
     papers.parquet          the canonical paper table
     embeddings/<backend>.parquet   per-paper embedding cache (text hash -> vector)
     topics/                 topic model artifacts (Parquet, JSON, safetensors; never pickle)
-    raw/hf-daily/<date>.json       raw API responses kept by `fetch`
-    fetch-state.json        which days were fetched, which failed
+    raw/hf-daily/<date>.json       raw API responses of days kept by `fetch`
+    raw/hf-month/<month>.json      raw API responses of months kept by `fetch --month`
+    listings.json           the size of each month's full list, where a source told it
+    fetch-state.json        which days and months were fetched, which failed
     models/                 locally derived models (e.g. the distilled static embedder)
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.schema import SCHEMA, empty_table, validate
+from analysis.schema import SCHEMA, empty_table, upgrade, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_STORE = ROOT / "data"
@@ -129,6 +131,16 @@ class Store:
         return self.root / "raw" / "hf-daily"
 
     @property
+    def raw_month_dir(self) -> Path:
+        """Default folder of the raw API responses of whole months kept by `fetch --month`."""
+        return self.root / "raw" / "hf-month"
+
+    @property
+    def listings_path(self) -> Path:
+        """The size of each month's full list, as sources told it (``listings.json``)."""
+        return self.root / "listings.json"
+
+    @property
     def fetch_state_path(self) -> Path:
         """The fetch state: which days were fetched, which failed."""
         return self.root / "fetch-state.json"
@@ -144,16 +156,19 @@ class Store:
         return self.papers_path.is_file()
 
     def scan_papers(self) -> pl.LazyFrame:
-        """Lazy scan of the paper table (an empty frame if the store has none yet)."""
+        """Lazy scan of the paper table (an empty frame if the store has none yet).
+
+        A table written before a column existed gets it (see :func:`analysis.schema.upgrade`).
+        """
         if not self.exists():
             return empty_table().lazy()
-        return pl.scan_parquet(self.papers_path)
+        return upgrade(pl.scan_parquet(self.papers_path))
 
     def read_papers(self) -> pl.DataFrame:
         """The paper table, in canonical schema."""
         if not self.exists():
             return empty_table()
-        return pl.read_parquet(self.papers_path).select(list(SCHEMA))
+        return upgrade(pl.read_parquet(self.papers_path).lazy()).collect().select(list(SCHEMA))
 
     def write_papers(self, df: pl.DataFrame) -> None:
         """Validate and write the paper table atomically, sorted by paper_id."""

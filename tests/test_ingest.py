@@ -66,14 +66,16 @@ def test_api_record_merges_with_the_page_dump_paper(tmp_path, page_first):
     assert papers.height == 58  # 58 page papers, JetMoE now under its arXiv id
     assert title_id(JETMOE) not in papers["paper_id"].to_list()
     jet = papers.filter(pl.col("paper_id") == "2404.07413").row(0, named=True)
-    assert jet["upvotes"] == 4  # the highest count wins
+    assert jet["upvotes"] == 1  # the API's reading wins over the page's (a lower source)
+    assert jet["upvotes_at"] == dt.datetime(2024, 4, 11, tzinfo=dt.UTC)  # its listing day
     assert jet["listed"] == dt.date(2024, 4, 11)
     assert jet["source"] == "hf-daily-api"
+    assert jet["sources"] == ["hf-daily-api", "hf-page-dump"]
     assert jet["n_authors"] > 0
     assert report.stats.merged == 1
 
 
-def test_duplicates_keep_highest_upvotes_and_earliest_listing(tmp_path):
+def test_duplicates_keep_the_latest_upvotes_and_earliest_listing(tmp_path):
     a, b = tmp_path / "2024-06-03.json", tmp_path / "2024-06-01.json"
     a.write_text(json.dumps([_api_entry("2406.00001", "Same paper", 9)]), encoding="utf-8")
     b.write_text(json.dumps([_api_entry("2406.00001", "Same paper", 3)]), encoding="utf-8")
@@ -134,9 +136,16 @@ def test_updated_counts(tmp_path):
     entries[0]["paper"]["upvotes"] += 100
     later = tmp_path / "2026-05-30.json"
     later.write_text(json.dumps(entries), encoding="utf-8")
+    before = store.read_papers()
     report = ingest(store, [later])
-    assert (report.stats.added, report.stats.updated) == (0, 1)
-    assert report.stats.unchanged == len(entries) - 1
+    # every paper was read again a day later: its upvotes_at moves, its listing day does not
+    assert (report.stats.added, report.stats.updated) == (0, len(entries))
+    after = store.read_papers().join(before, on="paper_id", suffix="_before")
+    assert (after["upvotes_at"] == dt.datetime(2026, 5, 30, tzinfo=dt.UTC)).all()
+    assert (after["listed"] == dt.date(2026, 5, 29)).all()
+    changed = after.filter(pl.col("upvotes") != pl.col("upvotes_before"))
+    assert changed["paper_id"].to_list() == [entries[0]["paper"]["id"]]
+    assert changed["upvotes"].item() == changed["upvotes_before"].item() + 100
 
 
 def test_stdin_source(tmp_path):

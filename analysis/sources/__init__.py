@@ -3,8 +3,10 @@
 :func:`detect` tells the format from the content (the file name only breaks ties), and
 :func:`parse` dispatches to the module for that format:
 
-- ``hf-api``: Hugging Face Daily Papers API responses (:mod:`analysis.sources.hf_api`);
-  ``hf-api-lines``: the same entries saved one JSON object per line
+- ``hf-api``: Hugging Face Daily Papers API responses (:mod:`analysis.sources.hf_api`), a day's
+  list or a month's (told by the file name); ``hf-api-lines``: the same entries saved one JSON
+  object per line; ``hf-month-index``: a month archive's ``index.json`` (no papers, only the
+  size of each month's list and when it was read)
 - ``page-dump``: text copied from a Hugging Face papers page (:mod:`analysis.sources.page_dump`)
 - ``csv``, ``parquet``, ``jsonl``, ``json-records``: tables (:mod:`analysis.sources.tables`)
 """
@@ -18,9 +20,10 @@ import polars as pl
 
 from analysis.schema import InputError, Problems
 from analysis.sources import hf_api, page_dump, tables
-from analysis.sources.common import decode
+from analysis.sources.common import decode, to_frame
 
-FORMATS = ("hf-api", "hf-api-lines", "page-dump", "csv", "parquet", "jsonl", "json-records")
+FORMATS = ("hf-api", "hf-api-lines", "hf-month-index", "page-dump", "csv", "parquet", "jsonl",
+           "json-records")
 
 
 def detect(data: bytes, *, file: str) -> str:
@@ -28,8 +31,8 @@ def detect(data: bytes, *, file: str) -> str:
     return _detect(data, file=file)[0]
 
 
-def _detect(data: bytes, *, file: str) -> tuple[str, list | None]:
-    """The format, and the parsed list when the file is a JSON list (so it is parsed once)."""
+def _detect(data: bytes, *, file: str) -> tuple[str, list | dict | None]:
+    """The format, and the parsed JSON when detection had to parse it (so it is parsed once)."""
     if not data.strip():
         raise InputError("file is empty", file=file, hint="check the file and try again")
     if data[:4] == b"PAR1":
@@ -49,7 +52,7 @@ def _detect(data: bytes, *, file: str) -> tuple[str, list | None]:
         try:
             obj = json.loads(first)
         except (json.JSONDecodeError, RecursionError):
-            return "hf-api", None  # a multi-line object: let the API parser say what is wrong
+            return _json_object_kind(text)  # a multi-line object
         if isinstance(obj, dict) and ("error" in obj or "data" in obj or "paper" in obj) and (
             "\n" not in head.strip()
         ):
@@ -69,6 +72,17 @@ def _detect(data: bytes, *, file: str) -> tuple[str, list | None]:
         file=file,
         hint="expected Daily Papers API JSON, a papers page text dump, CSV, Parquet or JSON Lines",
     )
+
+
+def _json_object_kind(text: str) -> tuple[str, dict | None]:
+    """A multi-line JSON object: an archive index, or for the API parser to say what is wrong."""
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return "hf-api", None
+    if hf_api.is_index(obj):
+        return "hf-month-index", obj
+    return "hf-api", None
 
 
 def _json_list_kind(text: str) -> tuple[str, list | None]:
@@ -95,33 +109,47 @@ def parse(
     listed: dt.date | None = None,
     problems: Problems,
     notes: list[str] | None = None,
+    listings: list[hf_api.MonthListing] | None = None,
 ) -> tuple[str, pl.DataFrame]:
     """Bytes of one file -> (format, canonical frame). Bad entries go to ``problems``.
+
+    A month's list (or an archive index) also adds the size of each month's list to
+    ``listings``, when given.
 
     Raises:
         InputError: the file as a whole cannot be used.
     """
-    parsed = None  # the JSON list detection already parsed, if any
+    parsed: list | dict | None = None  # the JSON detection already parsed, if any
     if fmt is None:
         fmt, parsed = _detect(data, file=file)
     mapping = mapping or {}
     if mapping and fmt not in ("csv", "parquet", "jsonl", "json-records"):
         raise InputError(f"--map applies to tables, but this file is {fmt}", file=file,
                          field="--map", hint="leave out --map for this file")
+    month = hf_api.month_from_name(file) if listed is None else None
+    read_at = hf_api.sibling_index_read_at(file) if month else None
     if fmt == "hf-api":
-        if listed is None:
+        if listed is None and month is None:
             listed = hf_api.listing_date_from_name(file)
-        if parsed is not None:
-            frame = hf_api.parse_entries(parsed, file=file, listed=listed, problems=problems,
-                                         notes=notes)
-        else:
-            frame = hf_api.parse_response(data, file=file, listed=listed, problems=problems,
-                                          notes=notes)
+        entries = parsed if isinstance(parsed, list) else hf_api.entries_of(
+            hf_api.load_json(decode(data, file=file), file=file), file=file)
+        frame = hf_api.parse_entries(entries, file=file, listed=listed, problems=problems,
+                                     notes=notes, month=month, read_at=read_at)
+        if month is not None and listings is not None:
+            listings.append(hf_api.month_listing(entries, month=month, read_at=read_at,
+                                                 origin=file))
     elif fmt == "hf-api-lines":
-        if listed is None:
+        if listed is None and month is None:
             listed = hf_api.listing_date_from_name(file)
         frame = hf_api.parse_entry_lines(data, file=file, listed=listed, problems=problems,
-                                         notes=notes)
+                                         notes=notes, month=month, read_at=read_at)
+    elif fmt == "hf-month-index":
+        index = parsed if parsed is not None else hf_api.load_json(decode(data, file=file),
+                                                                    file=file)
+        _read_at, found = hf_api.read_index(index, file=file)
+        if listings is not None:
+            listings.extend(found)
+        frame = to_frame([])
     elif fmt == "page-dump":
         frame = page_dump.parse_page_dump(data, file=file, reference_date=reference_date,
                                           problems=problems, notes=notes)

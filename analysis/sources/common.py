@@ -16,15 +16,14 @@ from typing import TypeVar
 import polars as pl
 
 from analysis.schema import (
-    MAX_DATE,
     MAX_ITEMS,
     MAX_LEN,
-    MIN_DATE,
     SCHEMA,
     InputError,
     Problems,
     clean_text,
     normalise_title,
+    plausible,
     validate,
 )
 
@@ -133,7 +132,11 @@ def check_upvotes(value: object, field: str = "upvotes") -> int | None:
 
 
 def check_date(value: object, field: str) -> dt.date | None:
-    """A day from 'YYYY-MM-DD...' text or a date; empty -> None; year 0000/9999 -> error."""
+    """A day from 'YYYY-MM-DD...' text or a date; empty -> None.
+
+    Raises:
+        InputError: not a date, or not plausible (before 1990 or after tomorrow, UTC).
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):
@@ -150,11 +153,34 @@ def check_date(value: object, field: str) -> dt.date | None:
             raise InputError(f"not a real date: {value[:40]!r}", field=field) from None
     else:
         raise InputError(f"expected a date, got {type(value).__name__}", field=field)
-    if not MIN_DATE <= day < MAX_DATE:
-        raise InputError(
-            f"date {day.isoformat()} is outside {MIN_DATE.year}..{MAX_DATE.year - 1}", field=field
-        )
-    return day
+    return plausible(day, field)
+
+
+def check_moment(value: object, field: str) -> dt.datetime | None:
+    """A UTC moment from ISO text (``2026-06-26T11:52:01Z``) or a datetime; empty -> None.
+
+    A moment without a zone is taken as UTC; a plain day as its midnight (UTC).
+
+    Raises:
+        InputError: not a moment, or its day is not plausible (see :func:`check_date`).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"expected a moment such as 2026-06-26T11:52:01Z, got "
+                             f"{value[:40]!r}", field=field) from None
+    else:
+        raise InputError(f"expected a moment, got {type(value).__name__}", field=field)
+    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    plausible(moment.date(), field)
+    return moment.replace(microsecond=0)
 
 
 def check_names(value: object, field: str, cap_key: str) -> list[str]:

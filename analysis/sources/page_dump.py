@@ -23,7 +23,7 @@ import re
 
 import polars as pl
 
-from analysis.schema import MAX_DATE, MIN_DATE, InputError, Problems
+from analysis.schema import InputError, Problems, plausible
 from analysis.sources.common import check_text, checked_rows, decode, title_id, to_frame
 
 SOURCE = "hf-page-dump"
@@ -116,9 +116,11 @@ def resolve_date(
         except ValueError:
             raise InputError(f"not a real date: {line.strip()!r}", file=file,
                              entry=f"line {lineno}", field="published") from None
-    if not MIN_DATE <= when < MAX_DATE:
-        raise InputError(f"date {when} is out of range", file=file, entry=f"line {lineno}",
-                         field="published")
+    try:
+        plausible(when, "published")
+    except InputError as err:
+        err.file, err.entry = file, f"line {lineno}"
+        raise
     return when, votes
 
 
@@ -177,13 +179,21 @@ def parse_page_dump(
             continue
         _flush(run, rows, file, problems, notes, last={
             "published": published, "upvotes": votes, "n_authors": n_authors,
-            "organization": org})
+            "organization": org, "upvotes_at": _read_at(votes, reference_date)})
         run = []
     _flush(run, rows, file, problems, notes, last=None)
     if not rows and not len(problems):
         raise InputError("no papers found in this page dump", file=file,
                          hint="expected title, abstract, '• N authors', '·', date lines")
     return to_frame(rows)
+
+
+def _read_at(votes: int | None, reference_date: dt.date | None) -> dt.datetime | None:
+    """When a shown upvote count was read: the capture day (midnight UTC), when known."""
+    if votes is None or reference_date is None:
+        return None
+    return dt.datetime(reference_date.year, reference_date.month, reference_date.day,
+                       tzinfo=dt.UTC)
 
 
 def _group(run: list[tuple[int, str]], file: str, problems: Problems) -> list[tuple[int, str, str]]:
@@ -238,6 +248,7 @@ def _paper_row(paper: tuple[str, str, dict], notes: list[str]) -> dict:
         "published": meta.get("published"),
         "listed": None,
         "upvotes": meta.get("upvotes"),
+        "upvotes_at": meta.get("upvotes_at"),
         "authors": [],
         "n_authors": meta.get("n_authors"),
         "organization": check_text(meta.get("organization"), "organization", "organization",

@@ -1,10 +1,11 @@
 """Tables of papers: CSV, Parquet and JSON Lines (or a JSON list of flat records).
 
 Columns carry the canonical names (``paper_id, title, abstract, published, listed, upvotes,
-authors, n_authors, organization, keywords, source``) or are renamed by a mapping such as
-``{"title": "Title", "abstract": "Summary"}`` (canonical name -> the table's column). Only
-``title`` is required; a row without ``paper_id`` gets an id derived from its title. Lists
-(authors, keywords) are lists in Parquet/JSON and ``;``-separated text in CSV.
+upvotes_at, authors, n_authors, organization, keywords, source, sources``) or are renamed by a
+mapping such as ``{"title": "Title", "abstract": "Summary"}`` (canonical name -> the table's
+column). Only ``title`` is required; a row without ``paper_id`` gets an id derived from its
+title. Lists (authors, keywords, sources) are lists in Parquet/JSON and ``;``-separated text in
+CSV.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from analysis.sources.common import (
     check_count,
     check_date,
     check_id,
+    check_moment,
     check_names,
     check_text,
     check_upvotes,
@@ -89,12 +91,14 @@ def _row(record: dict, plan: dict[str, str], default_source: str, notes: list[st
         "published": check_date(get.get("published"), plan.get("published", "published")),
         "listed": check_date(get.get("listed"), plan.get("listed", "listed")),
         "upvotes": check_upvotes(get.get("upvotes"), plan.get("upvotes", "upvotes")),
+        "upvotes_at": check_moment(get.get("upvotes_at"), plan.get("upvotes_at", "upvotes_at")),
         "authors": check_names(get.get("authors"), plan.get("authors", "authors"), "author"),
         "n_authors": check_count(get.get("n_authors"), plan.get("n_authors", "n_authors")),
         "organization": check_text(get.get("organization"),
                                    plan.get("organization", "organization"), "organization", notes),
         "keywords": check_names(get.get("keywords"), plan.get("keywords", "keywords"), "keyword"),
         "source": check_text(get.get("source"), "source", "organization", notes) or default_source,
+        "sources": check_names(get.get("sources"), plan.get("sources", "sources"), "organization"),
     }
 
 

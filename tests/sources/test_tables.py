@@ -71,7 +71,8 @@ def test_jsonl_and_json_records(tmp_path):
     js.write_text(json.dumps(recs), encoding="utf-8")
     a = load_sources([jl]).frame
     b = load_sources([js]).frame
-    assert a.drop("source").equals(b.drop("source"))
+    assert a.drop("source", "sources").equals(b.drop("source", "sources"))
+    assert (a["sources"].to_list(), b["sources"].to_list()) == ([["jsonl"]] * 2, [["json"]] * 2)
     assert a["keywords"].to_list() == [["a", "b"], []]
     assert a["listed"].to_list() == [None, dt.date(2024, 3, 5)]
 

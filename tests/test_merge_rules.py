@@ -1,0 +1,107 @@
+"""Merging readings of the same papers: which reading wins, and that batching never matters.
+
+Real readings: the daily fixture files (read early on their listing day) and slices of the month
+archive (read on 2026-06-26) that hold the same papers, plus the page dump.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.ingest import ingest_frame
+from analysis.schema import Problems
+from analysis.sources import hf_api, page_dump
+from analysis.store import Store
+from tests.support.paths import DAILY, FIXTURES, PAGE_DUMP, REFERENCE_DATE
+
+SLICES = FIXTURES / "month-slices"
+ARCHIVE_READ = dt.datetime(2026, 6, 26, 11, 52, 1, tzinfo=dt.UTC)
+
+
+def _day(path: Path) -> pl.DataFrame:
+    return hf_api.parse_response(path.read_bytes(), file=path.name,
+                                 listed=hf_api.listing_date_from_name(path.name),
+                                 problems=Problems())
+
+
+def _slice(path: Path) -> pl.DataFrame:
+    month = path.name[:7]
+    return hf_api.parse_response(path.read_bytes(), file=path.name, listed=None,
+                                 problems=Problems(), month=month, read_at=ARCHIVE_READ)
+
+
+def _units() -> list[pl.DataFrame]:
+    """Every real reading unit: one frame per daily file, per month slice, and the page dump."""
+    units = [_day(p) for p in sorted(DAILY.glob("*.json"))]
+    units += [_slice(p) for p in sorted(SLICES.glob("*.slice-*.json"))]
+    units.append(page_dump.parse_page_dump(PAGE_DUMP.read_bytes(), file=PAGE_DUMP.name,
+                                           reference_date=dt.date.fromisoformat(REFERENCE_DATE),
+                                           problems=Problems()))
+    return units
+
+
+UNITS = _units()
+
+
+def _all_at_once(root: Path) -> bytes:
+    store = Store(root)
+    ingest_frame(store, pl.concat(UNITS, how="vertical"))
+    return store.papers_path.read_bytes()
+
+
+def test_the_units_overlap_in_both_sources():
+    slices = pl.concat(UNITS[27:31])
+    days = pl.concat(UNITS[:27])
+    shared = set(slices["paper_id"]) & set(days["paper_id"])
+    assert len(shared) == 8 + 14 + 6 + 13  # the daily papers of the four sliced days
+    assert set(slices["source"]) == {"hf-month-api"}
+    assert set(days["source"]) == {"hf-daily-api"}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.randoms(use_true_random=False), st.integers(1, 8))
+def test_any_batching_in_any_order_gives_the_same_bytes(tmp_path_factory, rnd: random.Random,
+                                                        n_batches: int):
+    expected = _all_at_once(tmp_path_factory.mktemp("once"))
+    units = list(UNITS)
+    rnd.shuffle(units)
+    cuts = sorted(rnd.sample(range(1, len(units)), n_batches - 1))
+    store = Store(tmp_path_factory.mktemp("batches"))
+    for lo, hi in zip([0, *cuts], [*cuts, len(units)], strict=True):
+        batch = units[lo:hi]
+        rnd.shuffle(batch)
+        ingest_frame(store, pl.concat(batch, how="vertical").sample(fraction=1.0, shuffle=True,
+                                                                    seed=rnd.randint(0, 99)))
+    assert store.papers_path.read_bytes() == expected
+
+
+def test_the_latest_reading_wins_and_the_earliest_listing_stays(tmp_path):
+    store = Store(tmp_path)
+    ingest_frame(store, pl.concat(UNITS, how="vertical"))
+    papers = store.read_papers()
+    entries = json.loads((SLICES / "2025-08.slice-2025-08-20.json").read_bytes())
+    daily = {e["paper"]["id"]: e for e in json.loads((DAILY / "2025-08-20.json").read_bytes())}
+    for entry in entries:
+        pid = entry["paper"]["id"]
+        row = papers.filter(pl.col("paper_id") == pid).row(0, named=True)
+        assert row["upvotes"] == entry["paper"]["upvotes"]  # the archive read last
+        assert row["upvotes_at"] == ARCHIVE_READ
+        assert row["source"] == "hf-month-api"
+        if pid in daily:
+            assert row["sources"] == ["hf-daily-api", "hf-month-api"]
+            assert row["listed"] == dt.date(2025, 8, 20)
+            assert row["upvotes"] >= daily[pid]["paper"]["upvotes"]
+        else:
+            assert row["sources"] == ["hf-month-api"]
+            assert row["listed"] == dt.date.fromisoformat(entry["paper"]["submittedOnDailyAt"][:10])
+    # a paper only the crawler saw keeps its early-day count, read on its listing day
+    only = papers.filter(pl.col("sources") == ["hf-daily-api"]).row(0, named=True)
+    assert only["upvotes_at"] == dt.datetime.combine(only["listed"], dt.time(), dt.UTC)
