@@ -1,4 +1,4 @@
-"""Commands: ingest (sources -> store), info (summary of a store), papers (list papers)."""
+"""Commands: ingest (sources -> store), info (summary of a store), coverage (per month), papers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis import coverage
 from analysis.commands.common import add_output_args, add_store_arg, emit, open_store, parse_date
 from analysis.filters import Filters, apply
 from analysis.ingest import ingest
@@ -44,6 +45,17 @@ def register(sub) -> None:
     add_store_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "coverage", help="per month: papers per source, the full list's size, the share held",
+        description="Per listing month: the papers each source saw, all of them together, and, "
+        "where a source told the size of the month's full list (a month answer of the API or "
+        "an archive index), that size and the share of it the store holds. A partial month's "
+        "counts show what was collected, not what was listed; `fetch --fill-gaps` fetches "
+        "such months whole.")
+    add_store_arg(p)
+    add_output_args(p)
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("papers", help="list papers (id, title, dates, upvotes, topic)")
     add_store_arg(p)
@@ -95,6 +107,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("sources     " + ", ".join(f"{k} {v:,}" for k, v in info["sources"].items()))
     print(f"upvotes     q1 {up['q1']}  median {up['median']}  q3 {up['q3']}  max {up['max']}"
           f"  ({up['nulls']} without a count)")
+    partial = [m["month"] for m in info["coverage"] if m["status"] == coverage.PARTIAL]
+    known = sum(m["status"] != coverage.UNKNOWN for m in info["coverage"])
+    print(f"coverage    {len(info['coverage'])} months, {known} with a known full list, "
+          f"{len(partial)} partial" + (f": {', '.join(partial)}" if partial else "")
+          + " (papertrends coverage)")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """`papertrends coverage`: the per-month coverage table as text, CSV or JSON; returns 0."""
+    store = open_store(args)
+    table = coverage.store_coverage(store)
+    if args.json:
+        print(json.dumps({"store": str(store.root), "months": coverage.as_records(table)},
+                         indent=1))
+        return 0
+    emit(table, args)
     return 0
 
 
@@ -118,7 +147,11 @@ def cmd_papers(args: argparse.Namespace) -> int:
 
 
 def summarise(store: Store) -> dict:
-    """Papers, listing and published spans, counts per source, upvote quartiles of a store."""
+    """Papers, listing and published spans, counts per source, upvote quartiles of a store.
+
+    A paper counts under every source that saw it; ``coverage`` is the per-month table of
+    :func:`analysis.coverage.coverage_table`.
+    """
     lf = store.scan_papers()
     row = lf.select(
         papers=pl.len(),
@@ -135,7 +168,8 @@ def summarise(store: Store) -> dict:
         vmax=pl.col("upvotes").max(),
         nulls=pl.col("upvotes").null_count(),
     ).collect().row(0, named=True)
-    sources = lf.group_by("source").len().sort("source").collect()
+    sources = (lf.select(pl.col("sources").explode()).drop_nulls().group_by("sources").len()
+               .sort("sources").collect())
 
     return {
         "store": str(store.root),
@@ -145,9 +179,10 @@ def summarise(store: Store) -> dict:
         "unlisted": row["unlisted"],
         "published": {"first": iso(row["pub_first"]), "last": iso(row["pub_last"]),
                       "nulls": row["pub_nulls"]},
-        "sources": {s or "unknown": n for s, n in sources.iter_rows()},
+        "sources": {s: n for s, n in sources.iter_rows()},
         "upvotes": {"min": row["vmin"], "q1": row["q1"], "median": row["median"],
                     "q3": row["q3"], "max": row["vmax"], "nulls": row["nulls"]},
+        "coverage": coverage.as_records(coverage.store_coverage(store)),
     }
 
 

@@ -1,4 +1,4 @@
-"""Command: fetch (download new days from the Hugging Face Daily Papers API into a store)."""
+"""Command: fetch (download new days, or whole months, from the Daily Papers API into a store)."""
 
 from __future__ import annotations
 
@@ -22,13 +22,16 @@ def register(sub) -> None:
     """Add this module's commands to the parser."""
     p = sub.add_parser(
         "fetch",
-        help="download new days from the Hugging Face Daily Papers API",
+        help="download new days (or whole months) from the Hugging Face Daily Papers API",
         description=(
             "Download GET {endpoint}/api/daily_papers?date=YYYY-MM-DD for each day, keep the raw "
             "responses in the store, ingest the papers and give new ones topics (no refit). "
             "Without --from it continues after the newest day in the store and retries days that "
-            "failed. The endpoint follows HF_ENDPOINT; HF_TOKEN is sent if set (never shown or "
-            "saved). Exit status 1 only when nothing could be fetched."
+            "failed. --month asks for whole months (?month=YYYY-MM) and records each month's "
+            "list size; --fill-gaps does that for every month the store holds only part of. "
+            "Requests go through huggingface_hub: the endpoint follows HF_ENDPOINT, the token is "
+            "HF_TOKEN or the one saved by `hf auth login` (never shown or saved), and "
+            "HF_HUB_OFFLINE=1 stops it. Exit status 1 only when nothing could be fetched."
         ),
     )
     add_store_arg(p)
@@ -36,11 +39,17 @@ def register(sub) -> None:
     p.add_argument("--to", dest="end", type=parse_date, help="last day (default: today, UTC)")
     p.add_argument("--since", default=None,
                    help="window ending today, e.g. 14d or 2w (instead of --from)")
+    p.add_argument("--month", dest="months", default=None, metavar="YYYY-MM[..YYYY-MM]",
+                   help="fetch these months whole instead of days (raw under STORE/raw/hf-month)")
+    p.add_argument("--fill-gaps", action="store_true",
+                   help="fetch whole every month the store holds only part of, or whose full "
+                        "list it does not know (see `papertrends coverage`)")
     p.add_argument("--refresh", action="store_true",
-                   help="fetch days again even when done, to update upvotes "
+                   help="fetch days (months) again even when done, to update upvotes "
                         "(alone: the last 14 days)")
     p.add_argument("--raw-dir", type=Path, default=None,
-                   help="where raw responses go (default: STORE/raw/hf-daily)")
+                   help="where raw responses go (default: STORE/raw/hf-daily, or "
+                        "STORE/raw/hf-month for months)")
     p.add_argument("--endpoint", default=None,
                    help="API base URL (default: $HF_ENDPOINT or https://huggingface.co)")
     p.add_argument("--concurrency", type=int, default=3, help="requests at once (1-8, default 3)")
@@ -50,7 +59,8 @@ def register(sub) -> None:
     p.add_argument("--backoff", type=float, default=1.0,
                    help="first retry delay in seconds, doubled each retry (default 1)")
     p.add_argument("--max-delay", type=float, default=60.0,
-                   help="longest wait between retries, incl. Retry-After (default 60)")
+                   help="longest back-off wait between retries (default 60; a server's "
+                        "Retry-After is honoured as sent)")
     p.add_argument("--page-size", type=int, default=None,
                    help="entries per request, the API's `limit` (default 50)")
     p.add_argument("--no-assign", action="store_true", help="do not give new papers topics")
@@ -76,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     store = Store(args.store)
     kwargs = dict(endpoint=args.endpoint, refresh=args.refresh, since=args.since,
                   raw_dir=args.raw_dir, concurrency=args.concurrency, policy=policy,
-                  page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign)
+                  page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign,
+                  months=args.months, fill_gaps=args.fill_gaps)
     try:
         with _progress_bar(disabled=args.quiet) as progress:
             summary = fetch(store, args.start, args.end, progress=progress, **kwargs)

@@ -1,16 +1,20 @@
-"""What `fetch` remembers between runs, and which days a run should fetch.
+"""What `fetch` remembers between runs, and which days or months a run should fetch.
 
 The state lives in ``store.fetch_state_path`` (JSON, written atomically)::
 
     {"version": 1,
      "days": {"2026-01-15": {"status": "ok", "entries": 16, "pages": 1,
-                              "fetched_at": "2026-11-27T05:01:02Z", "files": ["2026-01-15.json"]},
+                              "fetched_at": "2026-11-27T05:01:02Z", "files": ["2026-01-15.json"],
+                              "read_at": "2026-11-27T05:01:01Z"},
               "2026-01-16": {"status": "failed", "kind": "rate-limited", "error": "...",
                               "attempted_at": "...", "failures": 2}},
+     "months": {"2023-07": {"status": "ok", "entries": 185, "pages": 4, ...}},
      "last_run": {...}}
 
-A day counts as done only when it was fetched after it ended (UTC): a list fetched on its own day
-may still grow, so the next run fetches it again. Failed days are retried on the next run.
+``read_at`` is when the server answered (its ``Date``): the ``upvotes_at`` of those papers.
+A day (a month) counts as done only when it was fetched after it ended (UTC): a list fetched
+before its end may still grow, so the next run fetches it again. Failed ones are retried on the
+next run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from analysis.store import Store, atomic_write_json
 VERSION = 1
 DEFAULT_WINDOW = 7  # days fetched into a store that has none yet
 _SINCE = re.compile(r"^\s*(\d+)\s*([dw]?)\s*$", re.IGNORECASE)
+_MONTH = re.compile(r"^(199\d|2\d{3})-(0[1-9]|1[0-2])$")
 
 
 def utc_now() -> dt.datetime:
@@ -37,12 +42,51 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: A day is keyed by its date, a month by its text ``YYYY-MM``.
+Key = dt.date | str
+
+
+def month_end(month: str) -> dt.date:
+    """The last day of a month ``YYYY-MM``."""
+    year, mon = int(month[:4]), int(month[5:7])
+    first_next = dt.date(year + mon // 12, mon % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def parse_months(value: str, today: dt.date) -> list[str]:
+    """``2023-07`` or ``2023-07..2023-09`` -> every month of the range, none after this one.
+
+    Raises:
+        InputError: not a month or a range of months, or a range that runs backwards.
+    """
+    parts = [p.strip() for p in str(value).split("..")]
+    if len(parts) not in (1, 2) or not all(_MONTH.match(p) for p in parts):
+        raise InputError(f"--month {value!r} is not a month or a range of months",
+                         field="month", hint="use e.g. 2023-07 or 2023-07..2023-12")
+    first, last = parts[0], parts[-1]
+    if first > last:
+        raise InputError(f"--month {value!r} runs backwards", field="month",
+                         hint="give the earlier month first, e.g. 2023-07..2023-12")
+    out, month = [], first
+    now = today.strftime("%Y-%m")
+    while month <= min(last, now):
+        out.append(month)
+        month = (month_end(month) + dt.timedelta(days=1)).strftime("%Y-%m")
+    return out
+
+
 @dataclass
 class FetchState:
-    """The per-day record of what was fetched and what failed."""
+    """The per-day and per-month record of what was fetched and what failed."""
 
     days: dict[str, dict] = field(default_factory=dict)
     last_run: dict = field(default_factory=dict)
+    months: dict[str, dict] = field(default_factory=dict)
+
+    def _table(self, key: Key) -> tuple[dict[str, dict], str]:
+        if isinstance(key, dt.date):
+            return self.days, key.isoformat()
+        return self.months, key
 
     @classmethod
     def load(cls, store: Store) -> FetchState:
@@ -56,13 +100,20 @@ class FetchState:
         if not isinstance(data, dict) or not isinstance(data.get("days", {}), dict):
             raise InputError("the fetch state is not an object with 'days'", file=str(path),
                              field="days", hint="delete the file; days will be fetched again")
-        return cls(days=dict(data.get("days", {})), last_run=dict(data.get("last_run") or {}))
+        months = data.get("months") or {}
+        if not isinstance(months, dict):
+            raise InputError("the fetch state's 'months' is not an object", file=str(path),
+                             field="months", hint="delete the file; months will be fetched again")
+        return cls(days=dict(data.get("days", {})), last_run=dict(data.get("last_run") or {}),
+                   months=dict(months))
 
     def save(self, store: Store) -> None:
-        """Write the state file atomically, days in date order."""
-        atomic_write_json(store.fetch_state_path,
-                          {"version": VERSION, "days": dict(sorted(self.days.items())),
-                           "last_run": self.last_run})
+        """Write the state file atomically, days and months in order."""
+        state = {"version": VERSION, "days": dict(sorted(self.days.items())),
+                 "last_run": self.last_run}
+        if self.months:
+            state["months"] = dict(sorted(self.months.items()))
+        atomic_write_json(store.fetch_state_path, state)
 
     # ---- queries ----------------------------------------------------------------------------
     def ok_days(self) -> list[dt.date]:
@@ -90,31 +141,39 @@ class FetchState:
             day += dt.timedelta(days=1)
         return out
 
-    def is_done(self, day: dt.date) -> bool:
-        """Fetched successfully, after the day was over (so its list can no longer grow)."""
-        rec = self.days.get(day.isoformat()) or {}
+    def is_done(self, key: Key) -> bool:
+        """Fetched successfully after the day (month) was over, so its list can no longer grow."""
+        table, name = self._table(key)
+        rec = table.get(name) or {}
         if rec.get("status") != "ok":
             return False
         fetched = str(rec.get("fetched_at") or "")[:10]
-        return fetched > day.isoformat()
+        last = key.isoformat() if isinstance(key, dt.date) else month_end(key).isoformat()
+        return fetched > last
 
     # ---- updates ----------------------------------------------------------------------------
-    def mark_ok(self, day: dt.date, *, entries: int, files: list[str], at: dt.datetime) -> None:
-        """Record a successful fetch of ``day``: its entry count, the raw files and when."""
-        self.days[day.isoformat()] = {"status": "ok", "entries": entries, "pages": len(files),
-                                      "files": files, "fetched_at": iso(at)}
+    def mark_ok(self, key: Key, *, entries: int, files: list[str], at: dt.datetime,
+                read_at: dt.datetime | None = None) -> None:
+        """Record a successful fetch of a day (month): entries, the raw files, when, read when."""
+        table, name = self._table(key)
+        rec = {"status": "ok", "entries": entries, "pages": len(files), "files": files,
+               "fetched_at": iso(at)}
+        if read_at is not None:
+            rec["read_at"] = iso(read_at)
+        table[name] = rec
 
-    def mark_failed(self, day: dt.date, *, kind: str, error: str, at: dt.datetime) -> None:
-        """Record a failed fetch of ``day``, counting the failures.
+    def mark_failed(self, key: Key, *, kind: str, error: str, at: dt.datetime) -> None:
+        """Record a failed fetch of a day (month), counting the failures.
 
-        What an earlier good fetch of the day brought in is kept under ``previous_ok``.
+        What an earlier good fetch of it brought in is kept under ``previous_ok``.
         """
-        old = self.days.get(day.isoformat()) or {}
+        table, name = self._table(key)
+        old = table.get(name) or {}
         rec = {"status": "failed", "kind": kind, "error": error, "attempted_at": iso(at),
                "failures": int(old.get("failures", 0)) + 1}
         if old.get("status") == "ok":  # keep what an earlier good fetch brought in
             rec["previous_ok"] = {k: old[k] for k in ("entries", "fetched_at") if k in old}
-        self.days[day.isoformat()] = rec
+        table[name] = rec
 
 
 def parse_since(value: str | int | dt.date | None, today: dt.date) -> dt.date | None:
@@ -142,7 +201,7 @@ def parse_since(value: str | int | dt.date | None, today: dt.date) -> dt.date | 
 
 @dataclass
 class Plan:
-    """The days a run fetches, and why the others were left out."""
+    """The days (or months) a run fetches, and why the others were left out."""
 
     days: list[dt.date]
     start: dt.date | None
@@ -150,6 +209,21 @@ class Plan:
     skipped: int = 0
     retrying: int = 0
     note: str = ""
+    months: list[str] = field(default_factory=list)
+
+
+def plan_months(state: FetchState, months: list[str], *, refresh: bool, today: dt.date,
+                note: str = "") -> Plan:
+    """Choose the months to fetch whole: those given, less the ones done (unless ``refresh``).
+
+    Months that failed before, or were left in flight by a killed run, are among those not
+    done, so naming the same months again resumes.
+    """
+    todo = [m for m in months if refresh or not state.is_done(m)]
+    first = dt.date.fromisoformat(f"{months[0]}-01") if months else None
+    last = min(month_end(months[-1]), today) if months else today
+    return Plan(days=[], start=first, end=last, skipped=len(months) - len(todo), note=note,
+                months=todo)
 
 
 def plan_days(

@@ -1,8 +1,9 @@
 """The download-and-write loop behind :func:`analysis.fetch.fetch`.
 
-Worker threads (daemon, so Ctrl-C never waits on a hung socket) download whole days; the calling
-thread parses each day, saves its raw pages, ingests finished days in batches and then marks them
-done in the fetch state, in that order.
+Worker threads (daemon, so Ctrl-C never waits on a hung socket) download whole days (or whole
+months); the calling thread parses each, saves its raw pages, ingests finished ones in batches,
+records the size of each month's list, and then marks them done in the fetch state, in that
+order.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis import coverage
 from analysis.fetch.client import FetchCancelled, FetchError, HttpClient
-from analysis.fetch.plan import FetchState, Plan, utc_now
+from analysis.fetch.plan import FetchState, Key, Plan, utc_now
 from analysis.ingest import ingest_frame
 from analysis.names import Progress
 from analysis.schema import InputError, Problems
-from analysis.sources.hf_api import parse_response
+from analysis.sources.hf_api import month_listing, parse_response
 from analysis.store import Store, atomic_write_bytes
 
 #: Entries asked for per request (`limit`). 50 is the API's own default page: recorded days hold
 #: at most 50 entries, several exactly 50, so that size is known to be served in full. A larger
 #: limit could be capped silently by the server, and a capped page would look like the last one.
 PAGE_SIZE = 50
-MAX_PAGES = 50  # a day never holds 5,000 papers; stop there rather than loop forever
+MAX_PAGES = 50  # a day never holds 2,500 papers; stop there rather than loop forever
+MAX_MONTH_PAGES = 400  # ... nor a month 20,000
 CONCURRENCY = 3  # requests in flight at once: polite to the API
 FLUSH_SECONDS = 1.0  # ingest finished days at least this often
 FLUSH_DAYS = 20  # ... or whenever this many are waiting
@@ -56,6 +59,7 @@ class FetchSummary:
     raw_dir: str = ""
     first: str = ""
     last: str = ""
+    unit: str = "day"  # or "month" (fetch --month, --fill-gaps)
 
     @property
     def ok(self) -> bool:
@@ -72,14 +76,15 @@ class FetchSummary:
         out = []
         if self.note:
             out.append(self.note)
+        unit = self.unit
         if not self.planned and not self.skipped:
-            out.append(f"nothing to fetch: no days from {self.first} to {self.last} "
-                       "(days after today are not fetched)")
+            out.append(f"nothing to fetch: no {unit}s from {self.first} to {self.last} "
+                       f"({unit}s after today are not fetched)")
         elif not self.planned:
-            out.append(f"nothing to fetch: the store is up to date ({self.skipped} day(s) "
+            out.append(f"nothing to fetch: the store is up to date ({self.skipped} {unit}(s) "
                        "already fetched; --refresh fetches them again)")
         else:
-            out.append(f"days fetched: {len(self.fetched)} of {self.planned} "
+            out.append(f"{unit}s fetched: {len(self.fetched)} of {self.planned} "
                        f"({len(self.empty)} without a list), {self.skipped} skipped as done")
             out.append(f"papers: {self.papers_new} new, {self.papers_updated} updated "
                        f"({self.entries} entries read)")
@@ -87,7 +92,7 @@ class FetchSummary:
             out.append(f"skipped {len(self.problems)} bad entr"
                        f"{'y' if len(self.problems) == 1 else 'ies'}, e.g. {self.problems[0]}")
         if self.failures:
-            out.append(f"failures: {len(self.failures)} day(s); they are retried next run")
+            out.append(f"failures: {len(self.failures)} {unit}(s); they are retried next run")
             out += [f"  {msg}" for _day, msg in self.failures[:10]]  # msg names the day
             if len(self.failures) > 10:
                 out.append(f"  ... and {len(self.failures) - 10} more")
@@ -105,48 +110,93 @@ class FetchSummary:
                 "failures": [{"day": d, "error": m} for d, m in self.failures],
                 "problems": self.problems, "stopped": self.stopped, "topics": self.topics,
                 "note": self.note, "raw_dir": self.raw_dir, "first": self.first,
-                "last": self.last, "ok": self.ok}
+                "last": self.last, "unit": self.unit, "ok": self.ok}
 
 
 @dataclass
-class DayPages:
-    """One day's pages as received: [(url, body bytes, number of entries)]."""
+class Pages:
+    """One day's (or month's) pages as received: [(url, body bytes, entries, read at)]."""
 
-    day: dt.date
-    pages: list[tuple[str, bytes, int]]
+    key: Key
+    pages: list[tuple[str, bytes, list, dt.datetime]]
+
+    @property
+    def day(self) -> dt.date | None:
+        """The day, for a day's pages (None for a month)."""
+        return self.key if isinstance(self.key, dt.date) else None
+
+    @property
+    def name(self) -> str:
+        """``2026-01-15`` or ``2023-07``."""
+        return self.key.isoformat() if isinstance(self.key, dt.date) else self.key
+
+    @property
+    def entries(self) -> int:
+        """Entries over all pages."""
+        return sum(len(p[2]) for p in self.pages)
+
+
+#: Kept for callers of the day-only name.
+DayPages = Pages
 
 
 def day_url(endpoint: str, day: dt.date, *, limit: int = PAGE_SIZE, page: int = 0) -> str:
     """The API URL of one page of a day's list (``p`` is left out for the first page)."""
-    params: dict[str, str | int] = {"date": day.isoformat(), "limit": limit}
+    return _url(endpoint, {"date": day.isoformat()}, limit, page)
+
+
+def month_url(endpoint: str, month: str, *, limit: int = PAGE_SIZE, page: int = 0) -> str:
+    """The API URL of one page of a month's list (``?month=YYYY-MM``)."""
+    return _url(endpoint, {"month": month}, limit, page)
+
+
+def _url(endpoint: str, which: dict[str, str], limit: int, page: int) -> str:
+    params: dict[str, str | int] = {**which, "limit": limit}
     if page:
         params["p"] = page
     return f"{endpoint}/api/daily_papers?{urllib.parse.urlencode(params)}"
 
 
-def raw_name(day: dt.date, page: int) -> str:
-    """File name of a day's raw page: ``2026-01-15.json``, then ``2026-01-15.p1.json``..."""
-    return f"{day.isoformat()}.json" if page == 0 else f"{day.isoformat()}.p{page}.json"
+def raw_name(key: Key, page: int) -> str:
+    """File name of a raw page: ``2026-01-15.json`` (``2023-07.json``), then ``.p1.json``..."""
+    name = key.isoformat() if isinstance(key, dt.date) else key
+    return f"{name}.json" if page == 0 else f"{name}.p{page}.json"
 
 
 def fetch_day(client: HttpClient, endpoint: str, day: dt.date, *, page_size: int = PAGE_SIZE,
-              max_pages: int = MAX_PAGES) -> DayPages:
+              max_pages: int = MAX_PAGES) -> Pages:
     """All pages of one day. Raises FetchError (naming the day and URL) or FetchCancelled."""
-    pages: list[tuple[str, bytes, int]] = []
+    return fetch_pages(client, endpoint, day, page_size=page_size, max_pages=max_pages)
+
+
+def fetch_pages(client: HttpClient, endpoint: str, key: Key, *, page_size: int = PAGE_SIZE,
+                max_pages: int | None = None) -> Pages:
+    """All pages of one day (a date) or month (``YYYY-MM``), asked for until a short page.
+
+    Raises:
+        FetchError: naming the day (month) and the URL.
+        FetchCancelled: the run was stopped before a request.
+    """
+    name = key.isoformat() if isinstance(key, dt.date) else key
+    if max_pages is None:
+        max_pages = MAX_PAGES if isinstance(key, dt.date) else MAX_MONTH_PAGES
+    pages: list[tuple[str, bytes, list, dt.datetime]] = []
     seen: set[str] = set()
     for page in range(max_pages):
-        url = day_url(endpoint, day, limit=page_size, page=page)
+        url = (day_url(endpoint, key, limit=page_size, page=page) if isinstance(key, dt.date)
+               else month_url(endpoint, key, limit=page_size, page=page))
         try:
-            data, body = client.get_json(url)
+            got = client.get_json(url)
         except FetchError as err:
-            err.message = f"{day.isoformat()}: {err.message}"
+            err.message = f"{name}: {err.message}"
             raise
+        data = got.data
         if not isinstance(data, list):
             what = (f"an object with keys {', '.join(sorted(map(str, data))[:5])}"
                     if isinstance(data, dict) else type(data).__name__)
             if isinstance(data, dict) and isinstance(data.get("error"), str):
                 what = f"an error: {' '.join(data['error'].split())[:200]!r}"
-            raise FetchError(f"{day.isoformat()}: JSON of the wrong shape from {url}: expected a "
+            raise FetchError(f"{name}: JSON of the wrong shape from {url}: expected a "
                              f"list of daily-paper entries, got {what}; check --endpoint / "
                              "HF_ENDPOINT", url=url, kind="shape")
         ids = {str(e.get("paper", {}).get("id")) for e in data
@@ -154,13 +204,13 @@ def fetch_day(client: HttpClient, endpoint: str, day: dt.date, *, page_size: int
         if page and ids and ids <= seen:  # the server ignored `p` and sent the same page again
             break
         seen |= ids
-        pages.append((url, body, len(data)))
+        pages.append((url, got.body, data, got.read_at))
         if len(data) < page_size:
-            return DayPages(day, pages)
+            return Pages(key, pages)
     if len(pages) == max_pages:
-        raise FetchError(f"{day.isoformat()}: more than {max_pages} pages of {page_size} from "
+        raise FetchError(f"{name}: more than {max_pages} pages of {page_size} from "
                          f"{endpoint}; stopping (is paging ignored?)", url=endpoint, kind="shape")
-    return DayPages(day, pages)
+    return Pages(key, pages)
 
 
 class Run:
@@ -180,46 +230,49 @@ class Run:
         """
         self.store, self.state, self.summary, self.client = store, state, summary, client
         self.raw, self.progress = raw, progress
-        self.pending: list[tuple[DayPages, pl.DataFrame]] = []
+        self.pending: list[tuple[Pages, pl.DataFrame]] = []
         self.last_flush = time.monotonic()
         self.done = 0
 
     def run(self, plan: Plan, endpoint: str, concurrency: int, page_size: int) -> None:
         """Download with a few daemon threads (Ctrl-C never waits on a hung socket)."""
-        total = len(plan.days)
-        self._tell(total, f"fetching {total} day(s) from {endpoint}")
-        jobs: queue.Queue[dt.date] = queue.Queue()
-        for day in plan.days:
-            jobs.put(day)
-        results: queue.Queue[tuple[dt.date, DayPages | BaseException]] = queue.Queue()
+        keys: list[Key] = [*plan.days, *plan.months]
+        total = len(keys)
+        unit = "month" if plan.months else "day"
+        self._tell(total, f"fetching {total} {unit}(s) from {endpoint}")
+        jobs: queue.Queue[Key] = queue.Queue()
+        for key in keys:
+            jobs.put(key)
+        results: queue.Queue[tuple[Key, Pages | BaseException]] = queue.Queue()
 
         def work() -> None:
             while not self.client.cancel.is_set():
                 try:
-                    day = jobs.get_nowait()
+                    key = jobs.get_nowait()
                 except queue.Empty:
                     return
                 try:
-                    results.put((day, fetch_day(self.client, endpoint, day, page_size=page_size)))
+                    results.put((key, fetch_pages(self.client, endpoint, key,
+                                                  page_size=page_size)))
                 except BaseException as exc:  # handed to the writing thread
-                    results.put((day, exc))
+                    results.put((key, exc))
 
         for i in range(min(concurrency, total)):
             threading.Thread(target=work, name=f"fetch-{i}", daemon=True).start()
         try:
             while self.done < total and not self.summary.stopped:
                 try:
-                    day, got = results.get(timeout=FLUSH_SECONDS)
+                    key, got = results.get(timeout=FLUSH_SECONDS)
                 except queue.Empty:
                     got = None
                 if got is not None:
-                    self._finish(day, got, total)
+                    self._finish(key, got, total)
                 if self.pending and (self.done == total or len(self.pending) >= FLUSH_DAYS
                                      or time.monotonic() - self.last_flush >= FLUSH_SECONDS):
                     self._flush()
             self.client.cancel.set()
             self._flush()
-            self._tell(total, f"done: {len(self.summary.fetched)} day(s) saved")
+            self._tell(total, f"done: {len(self.summary.fetched)} {unit}(s) saved")
         except BaseException:
             self.client.cancel.set()
             with contextlib.suppress(Exception):
@@ -234,6 +287,8 @@ class Run:
                                    "failed": len(self.summary.failures),
                                    "papers_new": self.summary.papers_new,
                                    "papers_updated": self.summary.papers_updated}
+            if plan.months:
+                self.state.last_run["unit"] = "month"
             with contextlib.suppress(Exception):
                 self.state.save(self.store)
 
@@ -241,75 +296,83 @@ class Run:
         if self.progress is not None:
             self.progress(self.done, total, message)
 
-    def _finish(self, day: dt.date, got: DayPages | BaseException, total: int) -> None:
+    def _finish(self, key: Key, got: Pages | BaseException, total: int) -> None:
         self.done += 1
         now = utc_now()
+        name = key.isoformat() if isinstance(key, dt.date) else key
         try:
             if isinstance(got, BaseException):
                 raise got
             frame = self._keep(got)
         except FetchCancelled:  # stopped while waiting to retry: try it again next run
-            self.state.mark_failed(day, kind="cancelled", error="stopped before it finished",
+            self.state.mark_failed(key, kind="cancelled", error="stopped before it finished",
                                    at=now)
             return
         except (FetchError, InputError) as err:
             kind = getattr(err, "kind", "invalid")
-            msg = err.message if isinstance(err, FetchError) else f"{day.isoformat()}: {err}"
-            self.state.mark_failed(day, kind=kind, error=msg, at=now)
-            self.summary.failures.append((day.isoformat(), msg))
+            msg = err.message if isinstance(err, FetchError) else f"{name}: {err}"
+            self.state.mark_failed(key, kind=kind, error=msg, at=now)
+            self.summary.failures.append((name, msg))
             if getattr(err, "fatal", False):
                 left = total - self.done
-                self.summary.stopped = (f"{day.isoformat()} failed in a way retrying cannot fix "
-                                        f"(see above); {left} remaining day(s) not tried")
-            self._tell(total, f"{day.isoformat()}: failed")
+                self.summary.stopped = (f"{name} failed in a way retrying cannot fix "
+                                        f"(see above); {left} remaining not tried")
+            self._tell(total, f"{name}: failed")
             return
         self.pending.append((got, frame))
-        n = sum(p[2] for p in got.pages)
-        self._tell(total, f"{day.isoformat()}: {n} paper(s)")
+        self._tell(total, f"{name}: {got.entries} paper(s)")
 
-    def _keep(self, got: DayPages) -> pl.DataFrame:
+    def _keep(self, got: Pages) -> pl.DataFrame:
         """Parse every page (so a bad body is caught before anything is written), then save."""
         problems = Problems()
         frames = []
-        for page, (_url, body, _n) in enumerate(got.pages):
-            name = str(self.raw / raw_name(got.day, page))
-            frames.append(parse_response(body, file=name, listed=got.day, problems=problems))
+        month = None if got.day is not None else got.name
+        for page, (_url, body, _entries, read_at) in enumerate(got.pages):
+            name = str(self.raw / raw_name(got.key, page))
+            frames.append(parse_response(body, file=name, listed=got.day, problems=problems,
+                                         month=month, read_at=read_at))
         try:
-            for page, (_url, body, _n) in enumerate(got.pages):
-                atomic_write_bytes(self.raw / raw_name(got.day, page), body)
+            for page, (_url, body, _entries, _at) in enumerate(got.pages):
+                atomic_write_bytes(self.raw / raw_name(got.key, page), body)
             self._drop_stale_pages(got)
         except OSError as exc:
             raise InputError(f"cannot save the raw response: {exc.strerror or exc}",
-                             file=str(self.raw / raw_name(got.day, 0)),
+                             file=str(self.raw / raw_name(got.key, 0)),
                              hint="check free disk space and the folder's permissions") from None
         self.summary.problems += [str(p) for p in problems.items]
         return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
-    def _drop_stale_pages(self, got: DayPages) -> None:
+    def _drop_stale_pages(self, got: Pages) -> None:
         page = len(got.pages)
-        while (extra := self.raw / raw_name(got.day, page)).exists():
+        while (extra := self.raw / raw_name(got.key, page)).exists():
             extra.unlink()
             page += 1
 
     def _flush(self) -> None:
-        """Ingest the days that arrived, then mark them done (in that order)."""
+        """Ingest what arrived, record month sizes, then mark them done (in that order)."""
         if not self.pending:
             return
-        batch, self.pending = sorted(self.pending, key=lambda p: p[0].day), []
+        batch, self.pending = sorted(self.pending, key=lambda p: p[0].name), []
         frames = [f for _, f in batch if f.height]
         if frames:
-
             report = ingest_frame(self.store, pl.concat(frames, how="vertical_relaxed"))
             self.summary.papers_new += report.stats.added
             self.summary.papers_updated += report.stats.updated
+        sizes = [month_listing([e for p in got.pages for e in p[2]], month=got.name,
+                               read_at=got.pages[0][3] if got.pages else None,
+                               origin=raw_name(got.key, 0))
+                 for got, _ in batch if got.day is None]
+        if sizes:
+            coverage.add_listings(self.store, sizes)
         now = utc_now()
         for got, _frame in batch:
-            n = sum(p[2] for p in got.pages)
-            self.state.mark_ok(got.day, entries=n, at=now,
-                               files=[raw_name(got.day, i) for i in range(len(got.pages))])
-            self.summary.fetched.append(got.day.isoformat())
+            n = got.entries
+            self.state.mark_ok(got.key, entries=n, at=now,
+                               files=[raw_name(got.key, i) for i in range(len(got.pages))],
+                               read_at=got.pages[0][3] if got.pages else None)
+            self.summary.fetched.append(got.name)
             self.summary.entries += n
             if n == 0:
-                self.summary.empty.append(got.day.isoformat())
+                self.summary.empty.append(got.name)
         self.state.save(self.store)
         self.last_flush = time.monotonic()

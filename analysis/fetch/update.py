@@ -1,9 +1,11 @@
-"""Keep a store current: fetch new days from the Hugging Face Daily Papers API.
+"""Keep a store current: fetch new days (or whole months) from the Hugging Face Daily Papers API.
 
 ``fetch(store)`` downloads ``GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=50`` for each
 day it plans (see :func:`analysis.fetch.plan.plan_days`), saves every response verbatim under the
 store's raw folder, ingests the papers, then gives new papers topics without a refit when the store
-has a topic model.
+has a topic model. ``fetch(store, months=[...])`` asks for whole months instead
+(``?month=YYYY-MM``, raw files under ``raw/hf-month/``) and records each month's list size;
+``fill_gaps=True`` picks the months whose full list the store does not hold (or does not know).
 
 Paging: a page holds at most :data:`PAGE_SIZE` entries (``limit``); when a page comes back full the
 next one is asked for with ``p=1, 2, ...``; a shorter page ends the day. The raw files of a day are
@@ -25,9 +27,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+from huggingface_hub import get_token
 
-from analysis.fetch.client import HttpClient, RetryPolicy
-from analysis.fetch.plan import FetchState, parse_since, plan_days, utc_now
+from analysis import coverage
+from analysis.fetch.client import HttpClient, RetryPolicy, default_endpoint
+from analysis.fetch.plan import (
+    FetchState,
+    parse_months,
+    parse_since,
+    plan_days,
+    plan_months,
+    utc_now,
+)
 from analysis.fetch.run import CONCURRENCY, PAGE_SIZE, FetchSummary, Run
 from analysis.names import Progress
 from analysis.schema import InputError
@@ -39,8 +50,12 @@ REFRESH_WINDOW = "14d"  # what --refresh re-fetches when no --from / --since is 
 
 
 def resolve_endpoint(endpoint: str | None = None) -> str:
-    """The API base URL: the argument, else $HF_ENDPOINT, else https://huggingface.co."""
-    url = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
+    """The API base URL: the argument, else $HF_ENDPOINT, else huggingface_hub's endpoint.
+
+    $HF_ENDPOINT is read now (huggingface_hub reads it once, at import).
+    """
+    url = (endpoint or os.environ.get("HF_ENDPOINT") or default_endpoint()
+           or DEFAULT_ENDPOINT).strip().rstrip("/")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(f"endpoint {url!r} is not an http(s) URL", field="endpoint",
@@ -98,8 +113,10 @@ def fetch(
     page_size: int = PAGE_SIZE,
     assign: bool = True,
     today: dt.date | None = None,
+    months: str | list[str] | None = None,
+    fill_gaps: bool = False,
 ) -> FetchSummary:
-    """Fetch days from the Daily Papers API into ``store`` and ingest them.
+    """Fetch days (or whole months) from the Daily Papers API into ``store`` and ingest them.
 
     Args:
         store: the store to update (created if it does not exist yet).
@@ -107,7 +124,8 @@ def fetch(
             after the newest day in the store and retries days that failed before.
         end: last day (inclusive; default today, and never after today).
         endpoint: API base URL (default $HF_ENDPOINT or https://huggingface.co).
-        token: sent as a Bearer token (default $HF_TOKEN); never logged or written.
+        token: sent as a Bearer token (default: huggingface_hub's token, i.e. $HF_TOKEN or the
+            one saved by `hf auth login`); never logged or written.
         refresh: fetch days again even when done (to update upvotes); alone, it covers the
             last 14 days.
         since: ``"14d"``, ``"2w"``, a number of days or a date: the window ending today.
@@ -118,6 +136,10 @@ def fetch(
         page_size: the ``limit`` asked for per page.
         assign: give new papers topics when the store has a topic model.
         today: the current UTC date (for tests).
+        months: ``"2023-07"``, ``"2023-07..2023-09"`` or a list of months: fetch these whole
+            (``?month=``) instead of days.
+        fill_gaps: fetch whole every month the store holds only part of (or whose full list it
+            does not know), from its first listing month to this one.
 
     Returns:
         A :class:`FetchSummary`; ``summary.exit_code`` is non-zero only if nothing came in.
@@ -126,27 +148,42 @@ def fetch(
         InputError: bad arguments, an unreadable fetch state, or a fetch already running.
     """
     endpoint = resolve_endpoint(endpoint)
-    token = token if token is not None else os.environ.get("HF_TOKEN")
+    token = token if token is not None else get_token()
     today = today or utc_now().date()
+    by_month = months is not None or fill_gaps
+    if by_month and (start is not None or end is not None or since is not None):
+        raise InputError("give either days (--from/--to/--since) or months "
+                         "(--month/--fill-gaps), not both", field="month")
+    if months is not None and fill_gaps:
+        raise InputError("give either --month or --fill-gaps, not both", field="month")
+    wanted = parse_months(months, today) if isinstance(months, str) else list(months or [])
     if not 1 <= concurrency <= 8:
         raise InputError("concurrency must be between 1 and 8", field="concurrency")
     if page_size < 1:
         raise InputError("page size must be at least 1", field="page_size")
-    if refresh and start is None and since is None:
+    if refresh and start is None and since is None and not by_month:
         since = REFRESH_WINDOW  # upvotes settle over the first weeks
-    raw = Path(raw_dir) if raw_dir is not None else store.raw_dir
-    summary = FetchSummary(endpoint=endpoint, raw_dir=str(raw))
+    default_raw = store.raw_month_dir if by_month else store.raw_dir
+    raw = Path(raw_dir) if raw_dir is not None else default_raw
+    summary = FetchSummary(endpoint=endpoint, raw_dir=str(raw),
+                           unit="month" if by_month else "day")
     if token and not _safe_for_token(endpoint):
         token = None
         summary.note = "HF_TOKEN not sent: the endpoint is plain http to another machine"
     with _store_lock(store):
         state = FetchState.load(store)
-        plan = plan_days(state, newest_listed(store), start=start, end=end,
-                         since=parse_since(since, today), refresh=refresh, today=today)
-        summary.planned, summary.skipped = len(plan.days), plan.skipped
+        if fill_gaps:
+            wanted = gap_months(store, today)
+        if by_month:
+            plan = plan_months(state, wanted, refresh=refresh, today=today,
+                               note=_gap_note(wanted) if fill_gaps else "")
+        else:
+            plan = plan_days(state, newest_listed(store), start=start, end=end,
+                             since=parse_since(since, today), refresh=refresh, today=today)
+        summary.planned, summary.skipped = len(plan.days) + len(plan.months), plan.skipped
         summary.first, summary.last = str(plan.start or ""), str(plan.end)
         summary.note = "; ".join(n for n in (summary.note, plan.note) if n)
-        if plan.days:
+        if plan.days or plan.months:
             client = HttpClient(token=token or None, policy=policy or RetryPolicy())
             Run(store, state, summary, client, raw, progress).run(plan, endpoint, concurrency,
                                                                    page_size)
@@ -160,6 +197,24 @@ def fetch(
             say(0, 1, f"giving {summary.papers_new} new paper(s) topics (no refit)")
             summary.topics = assign_topics(store, progress=say)
     return summary
+
+
+def gap_months(store: Store, today: dt.date) -> list[str]:
+    """Months, from the store's first listing month to this one, whose full list it lacks.
+
+    That is every month the coverage table marks partial, or whose list size is unknown.
+    """
+    table = coverage.store_coverage(store)
+    now = today.strftime("%Y-%m")
+    return [m for m, status in table.select("month", "status").iter_rows()
+            if status != coverage.COMPLETE and m <= now]
+
+
+def _gap_note(months: list[str]) -> str:
+    if not months:
+        return "no gaps: the store holds every month's full list it knows of"
+    return (f"{len(months)} month(s) not held in full ({months[0]} .. {months[-1]}): "
+            "fetching them whole")
 
 
 def assign_topics(store: Store, progress: Progress | None = None) -> str:

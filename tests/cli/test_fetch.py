@@ -23,9 +23,16 @@ TOKEN = "hf_TestTokenThatMustNeverBeWritten_7f3a9c"
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_ENDPOINT")}
+    """The test's environment for a fetch process: a closed endpoint, no token, not offline.
+
+    huggingface_hub refuses every request while HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set,
+    as the test run sets it; no token saved on this machine is read.
+    """
+    drop = ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(HF_ENDPOINT="http://127.0.0.1:9", NO_PROXY="127.0.0.1,localhost",
-               PYTHONUNBUFFERED="1", COLUMNS="120")
+               PYTHONUNBUFFERED="1", COLUMNS="120",
+               HF_TOKEN_PATH="/nonexistent/papertrends-test-token")
     env.update(extra)
     assert env["HF_ENDPOINT"].startswith("http://127.0.0.1:")
     return env

@@ -129,6 +129,21 @@ def test_a_bad_entry_is_skipped_and_named(store, hf_api, tmp_path):
     assert "2026-01-20.json" in summary.problems[0]
 
 
+def test_an_entry_dated_2030_is_skipped_and_planning_does_not_move(store, hf_api):
+    entries = json.loads((FETCH_DAYS / "2026-01-20.json").read_bytes())
+    entries[2]["paper"]["publishedAt"] = "2030-01-16T00:00:00.000Z"
+    hf_api.script("2026-01-20", Fault("body", body=json.dumps(entries).encode()))
+    summary = run_fetch(store, hf_api)
+    assert len(summary.problems) == 1
+    assert "2026-01-20.json: entry 2: field 'paper.publishedAt'" in summary.problems[0]
+    assert "2030-01-16 is in the future" in summary.problems[0]
+    papers = store.read_papers()
+    assert set(papers["paper_id"]) == ALL_IDS - {entries[2]["paper"]["id"]}
+    assert papers["published"].max() < dt.date(2027, 1, 1)
+    later = run_fetch(store, hf_api, start=None, end=None, today=LAST + dt.timedelta(days=2))
+    assert "continuing after 2026-01-21" in later.note
+
+
 def test_429_after_all_retries(store, hf_api):
     hf_api.script("2026-01-19", *[Fault("status", 429, {"Retry-After": "0"})] * 3)
     summary = run_fetch(store, hf_api)

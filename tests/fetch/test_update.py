@@ -119,7 +119,11 @@ def test_endpoint_follows_hf_endpoint(monkeypatch):
     assert resolve_endpoint() == "http://127.0.0.1:5555"
     assert resolve_endpoint("http://localhost:1") == "http://localhost:1"
     monkeypatch.delenv("HF_ENDPOINT")
-    assert resolve_endpoint() == "https://huggingface.co"
+    from huggingface_hub import constants
+
+    assert resolve_endpoint() == constants.ENDPOINT  # huggingface_hub's own, read at import
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:7777")
+    assert resolve_endpoint() == "http://127.0.0.1:7777"
     with pytest.raises(InputError, match="not an http"):
         resolve_endpoint("ftp://example")
 

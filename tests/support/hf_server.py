@@ -2,13 +2,16 @@
 
 It listens on 127.0.0.1 (port 0: any free port) in a background thread and answers
 ``GET /api/daily_papers?date=YYYY-MM-DD[&limit=N][&p=P]`` from recorded real responses
-(``tests/fixtures/fetch-days/<date>.json``). A day without a file answers ``[]``, as the real API
-does on weekends. A whole day that fits in one page is served byte for byte as recorded; a page of
-a longer day is that slice of the entries, re-serialised.
+(``tests/fixtures/fetch-days/<date>.json``), and ``?month=YYYY-MM`` from recorded month answers
+(``tests/fixtures/hf-monthly-papers/daily_papers_<month>.json``). A day (month) without a file
+answers ``[]``, as the real API does on weekends. A whole list that fits in one page is served
+byte for byte as recorded; a page of a longer one is that slice of the entries, re-serialised.
 
-Faults are scripted per day: ``server.script(day, Fault(...), ...)`` queues faults that the next
-requests for that day get, one each, before it answers normally again. ``server.fail_from`` makes
-every day from a given date on hang (to interrupt a fetch "after two days").
+Faults are scripted per day (or month): ``server.script(day, Fault(...), ...)`` queues faults
+that the next requests for it get, one each, before it answers normally again.
+``server.fail_from`` makes every day (month) from a given one on hang (to interrupt a fetch
+"after two days"). ``server.date`` fixes the ``Date`` header (the moment fetch records as the
+papers' ``upvotes_at``), so two runs can write the same bytes.
 
 Run it by hand: ``python -m tests.support.hf_server [DIR]`` prints its URL.
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 from analysis.fetch import fetch
 from analysis.fetch.client import RetryPolicy
 from analysis.store import Store
-from tests.support.paths import FETCH_DAYS
+from tests.support.paths import FETCH_DAYS, MONTHS
 
 DEFAULT_LIMIT = 50  # what the real API gives without `limit`
 
@@ -51,9 +54,16 @@ def no_real_endpoint(monkeypatch) -> None:
     A test that forgets the endpoint then fails against this machine, never reaching
     huggingface.co.
     """
+    from huggingface_hub import constants
+
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    # fetch speaks through huggingface_hub, which the test run puts offline (HF_HUB_OFFLINE=1,
+    # so no model is ever downloaded): requests to this loopback server must still go out
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    # and a token saved on this machine (`hf auth login`) is never sent by a test
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", "/nonexistent/papertrends-test-token")
 
 
 HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Hugging Face - Sign in</title></head>"
@@ -66,7 +76,8 @@ class Fault:
 
     kind: "status" (code, headers, body), "hang" (seconds, then answer normally), "html",
     "truncate" (promise the full length, send half, close), "drop" (close without answering),
-    "body" (status 200 with the given body).
+    "body" (status 200 with the given body), "ok" (answer normally: to let requests pass before
+    a later fault).
     """
 
     kind: str
@@ -89,9 +100,11 @@ class Request:
 class HFServer:
     """Start with ``with HFServer() as server:``; ``server.endpoint`` is the base URL."""
 
-    def __init__(self, days_dir: Path = FETCH_DAYS) -> None:
-        """Bind a loopback port (not serving yet) that answers from the day files in days_dir."""
+    def __init__(self, days_dir: Path = FETCH_DAYS, months_dir: Path = MONTHS) -> None:
+        """Bind a loopback port (not serving yet) answering from the day and month files."""
         self.days_dir = Path(days_dir)
+        self.months_dir = Path(months_dir)
+        self.date: str | None = None  # a fixed Date header (RFC 1123), e.g. in resume tests
         self.faults: dict[str, list[Fault]] = {}
         self.requests: list[Request] = []
         self.fail_from: str | None = None
@@ -129,8 +142,8 @@ class HFServer:
             self.faults.setdefault(day, []).extend(faults)
 
     def requests_for(self, day: str) -> list[Request]:
-        """The requests seen so far for day (its ``date`` query parameter), in order."""
-        return [r for r in self.requests if r.query.get("date") == day]
+        """The requests seen so far for a day (``date``) or month (``month``), in order."""
+        return [r for r in self.requests if day in (r.query.get("date"), r.query.get("month"))]
 
     # ---- answers -----------------------------------------------------------------------------
     def entries_body(self, day: str, limit: int, page: int) -> bytes:
@@ -145,7 +158,8 @@ class HFServer:
             The recorded file verbatim when one page holds the whole day (and no upvote bump is
             set), else that page's slice of the entries re-encoded.
         """
-        path = self.days_dir / f"{day}.json"
+        path = (self.days_dir / f"{day}.json" if len(day) == 10
+                else self.months_dir / f"daily_papers_{day}.json")
         raw = path.read_bytes() if path.is_file() else b"[]"
         entries = json.loads(raw)
         if self.upvote_bump:
@@ -162,6 +176,9 @@ class HFServer:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return server.date or super().date_time_string(timestamp)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 with server.lock:
@@ -190,7 +207,7 @@ class HFServer:
                     server.requests.append(Request(url.path, query,
                                                    self.headers.get("Authorization"),
                                                    time.monotonic()))
-                    day = query.get("date", "")
+                    day = query.get("date") or query.get("month") or ""
                     queue = server.faults.get(day) or []
                     fault = queue.pop(0) if queue else None
                 if url.path != "/api/daily_papers":
@@ -234,13 +251,15 @@ class HFServer:
                     self.close_connection = True
                 elif fault.kind == "body":
                     self._send(200, fault.body)
+                elif fault.kind == "ok":
+                    return False
                 else:  # pragma: no cover - a typo in a test
                     raise ValueError(fault.kind)
                 return True
 
             def _day(self) -> str:
-                return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get(
-                    "date", "")
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                return query.get("date") or query.get("month") or ""
 
             def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None,
                       content_type: str = "application/json; charset=utf-8") -> None:
