@@ -243,8 +243,8 @@ def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStat
 #: The order that picks a paper's winning reading (first wins): see the module docstring.
 _WINNER_ORDER = (
     ("_rank", False), ("_counted", True), ("upvotes_at", True), ("upvotes", True),
-    ("_abstract_len", True), ("title", False), ("abstract", False), ("_authors", False), ("n_authors", True),
-    ("organization", False), ("_keywords", False), ("source", False),
+    ("_abstract_len", True), ("title", False), ("abstract", False), ("_authors", False),
+    ("n_authors", True), ("organization", False), ("_keywords", False), ("source", False),
 )
 #: Fields taken from the winning reading.
 WINNER_FIELDS = ("title", "abstract", "upvotes", "upvotes_at", "authors", "n_authors",
