@@ -162,3 +162,25 @@ def as_records(table: pl.DataFrame) -> list[dict]:
 def months_of(day: dt.date, period_end: dt.date) -> list[str]:
     """The ``YYYY-MM`` of every month that the days ``day`` .. ``period_end`` touch."""
     return _all_months([day.strftime("%Y-%m"), period_end.strftime("%Y-%m")])
+
+
+def partial_flags(periods: pl.Series, every: str, months: Iterable[str]) -> pl.Series:
+    """For each period start, whether the period touches a partial month.
+
+    Args:
+        periods: first days of the periods (Date).
+        every: the Polars duration of one period (``1mo``, ``1w``, ...).
+        months: the partial months (``YYYY-MM``).
+    """
+    bad = set(months)
+    ends = periods.dt.offset_by(every) - dt.timedelta(days=1)
+    flags = [bool(bad) and start is not None and any(m in bad for m in months_of(start, end))
+             for start, end in zip(periods.to_list(), ends.to_list(), strict=True)]
+    return pl.Series("partial", flags, dtype=pl.Boolean())
+
+
+def describe_partial(months: Iterable[str], limit: int = 6) -> str:
+    """``2025-03, 2025-05 and 3 more`` for a caption."""
+    months = list(months)
+    shown = ", ".join(months[:limit])
+    return shown + (f" and {len(months) - limit} more" if len(months) > limit else "")

@@ -36,8 +36,10 @@ class Context:
     def view(self, name: str, *, filters: Filters | None = None, **options) -> views.View:
         """The named view under the current filters, or under ``filters`` when given.
 
-        Views are cached per data version, filters and options.
+        Views are cached per data version, filters and options; the store's partial months
+        (see analysis.coverage) go to every view that marks them.
         """
+        options.setdefault("partial", self.loaded.partial)
         frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                               for k, v in options.items()))
         return _view(self.loaded.root, self.loaded.stamp, name, filters or self.filters, frozen,

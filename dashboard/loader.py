@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 import streamlit as st
 
-from analysis import trends
+from analysis import coverage, trends
 from analysis.names import OUTLIER, OUTLIER_LABEL
 from analysis.store import Store, default_store_dir
 from analysis.topics import artifacts
@@ -38,6 +38,8 @@ class Loaded:
     frame: pl.DataFrame  # one row per paper, with topic columns (null without a model)
     topics: pl.DataFrame  # topic table (empty without a model)
     meta: dict = field(default_factory=dict)
+    coverage: pl.DataFrame = field(default_factory=pl.DataFrame)  # per month, see coverage.py
+    partial: tuple[str, ...] = ()  # months the store holds only part of
 
     @property
     def has_topics(self) -> bool:
@@ -73,7 +75,7 @@ def current_store() -> Store:
 
 def stamp(store: Store) -> tuple:
     """(name, size, mtime) of the files that the loaded frame depends on."""
-    paths = [store.papers_path]
+    paths = [store.papers_path, store.listings_path]
     if store.topics_dir.is_dir():
         paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
     out = []
@@ -96,7 +98,9 @@ def _load(root: str, stamp: tuple) -> Loaded:
     else:
         topics = pl.DataFrame(schema={"topic": pl.Int32, "label": pl.Utf8})
         meta = {}
-    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta)
+    table = coverage.coverage_table(frame, coverage.read_listings(store))
+    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta, coverage=table,
+                  partial=coverage.partial_months(table))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -38,6 +38,19 @@ def sample_store(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def record_store(tmp_path_factory) -> Path:
+    """A store of both real sources (daily files, archive months and its index); read-only.
+
+    See tests/support/record_store.py.
+    """
+    from tests.support.record_store import build_record_store
+
+    root = tmp_path_factory.mktemp("record-store")
+    build_record_store(root)
+    return root
+
+
+@pytest.fixture(scope="session")
 def fast_models(tmp_path_factory) -> Path:
     """A models folder holding the static embedder distilled once from the local MiniLM."""
     from analysis.store import Store

@@ -10,11 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis import trends
+from analysis import coverage, trends
 from analysis.commands.common import add_filter_args, filters_from, open_store
 from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, VIEW_NAMES
 from analysis.schema import InputError
 from analysis.trends import paper_frame
+from analysis.trends.upvotes import parse_age
 from analysis.views import render as export
 from analysis.views import report as reports
 from analysis.views.registry import build_view, build_views
@@ -59,11 +60,24 @@ def _view_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lines", action="store_true", help="topic-trend: lines instead of areas")
     p.add_argument("--top", type=_count, default=10, metavar="N",
                    help="topic-trend: the N largest topics plus outliers (0: all; default 10)")
+    p.add_argument("--upvote-age", type=_age, default=None, metavar="AGE",
+                   help="upvote charts: only counts read at least AGE after listing "
+                        "(30d, 4w; default all)")
 
 
-def _options(args: argparse.Namespace) -> dict:
+def _age(text: str) -> int | None:
+    try:
+        return parse_age(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(f"{err.message} ({err.hint})") from None
+
+
+def _options(args: argparse.Namespace, store) -> dict:
+    """The view options the arguments give, and the store's partial months (coverage)."""
     return {"phrases": list(args.phrase), "field": args.field, "regex": args.regex,
-            "measure": args.measure, "stacked": not args.lines, "top": args.top}
+            "measure": args.measure, "stacked": not args.lines, "top": args.top,
+            "upvote_age": args.upvote_age,
+            "partial": coverage.partial_months(coverage.store_coverage(store))}
 
 
 def register(sub) -> None:
@@ -123,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         fmt = suffix if suffix in EXPORT_FORMATS else "png"
     filters = filters_from(args)
     store, lf = _paper_frame(args)
-    view = build_view(args.chart, lf, filters, **_options(args))
+    view = build_view(args.chart, lf, filters, **_options(args, store))
     if args.out == "-":
         sys.stdout.buffer.write(export.render(view, fmt, scale=args.scale, width=args.width,
                                               height=args.height))
@@ -148,7 +162,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     filters = filters_from(args)
     store, lf = _paper_frame(args)
-    views, notes = build_views(lf, filters, args.view, **_options(args))
+    views, notes = build_views(lf, filters, args.view, **_options(args, store))
     if not views:
         raise InputError("no chart can be drawn from this store with these options",
                          hint="; ".join(notes) or "widen the filters")

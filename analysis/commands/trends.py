@@ -26,6 +26,7 @@ from analysis.trends import (
     upvote_null_count,
     upvote_stats,
 )
+from analysis.trends.upvotes import MATURE_DAYS, parse_age
 
 
 def _positive(text: str) -> int:
@@ -36,6 +37,13 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def _age(text: str) -> int | None:
+    try:
+        return parse_age(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(f"{err.message} ({err.hint})") from None
 
 
 def _field_arg(p: argparse.ArgumentParser) -> None:
@@ -68,9 +76,14 @@ def register(sub) -> None:
 
     p = sub.add_parser("upvotes", help="upvote distribution, or statistics per topic/period",
                        description="Without --by: papers per log-spaced upvote bin. With --by: "
-                       "n, median, quartiles, 90th percentile and max per topic or period. "
-                       "Papers without an upvote count are left out and counted (n_null).")
+                       "n, median, quartiles, 90th percentile and max per topic or period "
+                       "(per period: early and matured counts apart). Papers without an upvote "
+                       "count are left out and counted (n_null). Counts read on the listing day "
+                       "are far lower than later ones: --upvote-age 30d keeps only counts read "
+                       "at least 30 days after listing.")
     p.add_argument("--by", choices=("topic", "period"), default=None)
+    p.add_argument("--upvote-age", type=_age, default=None, metavar="AGE",
+                   help="only counts read at least AGE after listing: 30d, 4w or all (default)")
     p.add_argument("--top", type=_positive, default=None, metavar="N",
                    help="list the N most upvoted papers (of each topic/period with --by)")
     _common(p, cmd_upvotes)
@@ -147,15 +160,18 @@ def cmd_upvotes(args: argparse.Namespace) -> int:
     frame, filters = _frame(args), filters_from(args)
     if args.by == "topic":
         _has_topics(args, frame)
+    age = args.upvote_age
     if args.top:
-        emit(top_papers(frame, filters, n=args.top, by=args.by), args)
+        emit(top_papers(frame, filters, n=args.top, by=args.by, upvote_age=age), args)
     elif args.by:
-        emit(upvote_stats(frame, filters, by=args.by), args)
+        split = (age or MATURE_DAYS) if args.by == "period" else None
+        emit(upvote_stats(frame, filters, by=args.by, upvote_age=age, split_at=split), args)
     else:
-        emit(upvote_distribution(frame, filters), args)
+        emit(upvote_distribution(frame, filters, upvote_age=age), args)
         if not (args.json or args.csv):
-            print(f"papers without an upvote count (not in any bin): "
-                  f"{upvote_null_count(frame, filters)}")
+            what = "an upvote count" if age is None else f"a count read {age}+ days after listing"
+            print(f"papers without {what} (not in any bin): "
+                  f"{upvote_null_count(frame, filters, upvote_age=age)}")
     return 0
 
 

@@ -2,6 +2,11 @@
 
 Papers without an upvote count (null) are left out of every statistic and counted in ``n_null``;
 they are never taken as zero.
+
+A count's *age* is the number of days between the paper's listing and the moment the count was
+read (``upvotes_at``). Counts read early on the listing day (a crawler's snapshot) are far lower
+than the same papers' counts months later, so every function here takes ``upvote_age``: keep
+only counts at least that many days old (papers whose count has no known age are left out then).
 """
 
 from __future__ import annotations
@@ -14,8 +19,63 @@ from analysis.schema import InputError
 from analysis.trends.frame import axis_of, filled_label, filtered
 
 BY: tuple[str, ...] = ("topic", "period")
+#: Counts read at least this many days after listing are "matured" when no age is chosen.
+MATURE_DAYS = 30
+#: The ``counts`` values of :func:`upvote_stats` split by age.
+EARLY, MATURED, UNKNOWN_AGE = "early", "matured", "age unknown"
+
+
+def count_age() -> pl.Expr:
+    """Days from listing (else publication) to the moment the upvote count was read."""
+    day = pl.coalesce(pl.col("listed"), pl.col("published"))
+    return (pl.col("upvotes_at").dt.date() - day).dt.total_days().alias("count_age")
+
+
+def with_age(lf: pl.LazyFrame, upvote_age: int | None) -> pl.LazyFrame:
+    """Only papers whose count was read at least ``upvote_age`` days after listing (None: all)."""
+    if upvote_age is None:
+        return lf
+    if upvote_age < 0:
+        raise InputError(f"upvote age must be 0 days or more, not {upvote_age}",
+                         field="upvote_age", hint="e.g. 30d")
+    return lf.filter(count_age() >= upvote_age)
+
+
+def age_class(mature: int) -> pl.Expr:
+    """``early`` (read < ``mature`` days after listing), ``matured``, or ``age unknown``."""
+    age = count_age()
+    return (pl.when(age.is_null()).then(pl.lit(UNKNOWN_AGE))
+            .when(age < mature).then(pl.lit(EARLY)).otherwise(pl.lit(MATURED)).alias("counts"))
+
+
+def parse_age(text: str | int | None) -> int | None:
+    """``30d``, ``4w``, ``30`` (days) or ``all``/empty -> days (None for all).
+
+    Raises:
+        InputError: not a number of days or weeks.
+    """
+    if text is None or isinstance(text, int):
+        return text
+    value = text.strip().lower()
+    if value in ("", "all", "any"):
+        return None
+    unit = 7 if value.endswith("w") else 1
+    digits = value.removesuffix("w").removesuffix("d").strip()
+    if not digits.isdigit():
+        raise InputError(f"upvote age {text!r} is not a number of days", field="upvote_age",
+                         hint="use e.g. 30d, 4w or all")
+    return int(digits) * unit
+
+
+def early_periods(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+                  mature: int = MATURE_DAYS) -> tuple[int, int]:
+    """(periods holding a count read < ``mature`` days after listing, periods with counts)."""
+    data = filtered(lf, filters).filter(pl.col("upvotes").is_not_null())
+    row = data.group_by("period").agg((count_age() < mature).any().alias("early")).select(
+        pl.col("early").sum(), pl.len()).collect().row(0)
+    return int(row[0] or 0), int(row[1] or 0)
 #: Columns top_papers returns (those present in the frame).
-TOP_COLUMNS = ("paper_id", "title", "published", "listed", "upvotes", "organization",
+TOP_COLUMNS = ("paper_id", "title", "published", "listed", "upvotes", "upvotes_at", "organization",
                "topic", "topic_label")
 
 
@@ -30,19 +90,22 @@ def log_bins(max_value: int) -> list[int]:
     return edges
 
 
-def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
+def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+                        upvote_age: int | None = None) -> pl.DataFrame:
     """Papers per log-spaced upvote bin, empty bins included.
 
     Args:
         lf: the paper frame.
         filters: the common filters.
+        upvote_age: only counts read at least this many days after listing (None: all).
 
     Returns:
         Columns ``bin_low`` (inclusive), ``bin_high`` (exclusive), ``label`` ("0", "1",
         "2-4", ...) and ``count``. Papers without an upvote count are not in any bin; see
         :func:`upvote_null_count`.
     """
-    known = filtered(lf, filters).select("upvotes").filter(pl.col("upvotes").is_not_null())
+    known = with_age(filtered(lf, filters), upvote_age).select("upvotes").filter(
+        pl.col("upvotes").is_not_null())
     ups = known.collect()["upvotes"].to_numpy()
     edges = log_bins(int(ups.max()) if len(ups) else 0)
     index = np.searchsorted(np.array(edges), ups, side="right") - 1
@@ -57,10 +120,14 @@ def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl
     ).select("bin_low", "bin_high", "label", "count")
 
 
-def upvote_null_count(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> int:
-    """How many papers left by the filters show no upvote count."""
+def upvote_null_count(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+                      upvote_age: int | None = None) -> int:
+    """How many papers left by the filters show no upvote count (or none old enough)."""
     data = filtered(lf, filters)
-    return int(data.select(pl.col("upvotes").is_null().sum()).collect().item())
+    if upvote_age is None:
+        return int(data.select(pl.col("upvotes").is_null().sum()).collect().item())
+    old_enough = pl.col("upvotes").is_not_null() & (count_age() >= upvote_age).fill_null(False)
+    return int(data.select((~old_enough).sum()).collect().item())
 
 
 def _stats() -> list[pl.Expr]:
@@ -78,7 +145,8 @@ def _stats() -> list[pl.Expr]:
 
 
 def upvote_stats(
-    lf: pl.LazyFrame | pl.DataFrame, filters: Filters, by: str = "topic"
+    lf: pl.LazyFrame | pl.DataFrame, filters: Filters, by: str = "topic",
+    upvote_age: int | None = None, split_at: int | None = None,
 ) -> pl.DataFrame:
     """Upvote summary per topic or per period.
 
@@ -86,14 +154,20 @@ def upvote_stats(
         lf: the paper frame.
         filters: the common filters.
         by: "topic" (with a ``label`` column) or "period" (every period of the range).
+        upvote_age: only counts read at least this many days after listing (None: all).
+        split_at: per period only: summarise early counts (read < ``split_at`` days after
+            listing), matured ones and those of unknown age apart, in a ``counts`` column.
 
     Returns:
-        Columns ``<by>, [label,] n, n_null, median, q1, q3, p90, max, mean``; ``n`` counts
-        papers with an upvote count, ``n_null`` those without. Quantiles interpolate linearly.
+        Columns ``<by>, [counts,] [label,] n, n_null, median, q1, q3, p90, max, mean``; ``n``
+        counts papers with an upvote count, ``n_null`` those without. Quantiles interpolate
+        linearly. Split by age, a period has one row per kind of count it holds (at least one).
     """
     if by not in BY:
         raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}", field="by")
-    data = filtered(lf, filters)
+    data = with_age(filtered(lf, filters), upvote_age)
+    if by == "period" and split_at is not None:
+        return _by_period_and_age(data, filters, split_at)
     if by == "topic":
         data = data.filter(pl.col("topic").is_not_null())
         out = data.group_by("topic").agg(
@@ -111,8 +185,23 @@ def upvote_stats(
     )
 
 
+def _by_period_and_age(data: pl.LazyFrame, filters: Filters, split_at: int) -> pl.DataFrame:
+    out = data.with_columns(age_class(split_at)).group_by("period", "counts").agg(
+        *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")
+    ).collect()
+    axis = axis_of(out, filters, "_a", "_b")
+    early = pl.DataFrame({"counts": [EARLY]}, schema={"counts": pl.Utf8()})
+    filled = axis.join(out.drop("_a", "_b"), on="period", how="left")
+    empty = filled.filter(pl.col("counts").is_null()).drop("counts").join(early, how="cross")
+    rows = pl.concat([filled.filter(pl.col("counts").is_not_null()), empty.select(filled.columns)])
+    order = pl.col("counts").replace_strict({EARLY: 0, MATURED: 1, UNKNOWN_AGE: 2}, default=3)
+    return (rows.with_columns(pl.col("n", "n_null").fill_null(0))
+            .sort([pl.col("period"), order]).select("period", "counts", *out.columns[2:-2]))
+
+
 def top_papers(
-    lf: pl.LazyFrame | pl.DataFrame, filters: Filters, n: int = 10, by: str | None = None
+    lf: pl.LazyFrame | pl.DataFrame, filters: Filters, n: int = 10, by: str | None = None,
+    upvote_age: int | None = None,
 ) -> pl.DataFrame:
     """The papers with the most upvotes (papers without a count are left out).
 
@@ -121,6 +210,7 @@ def top_papers(
         filters: the common filters.
         n: how many papers (per group when ``by`` is set).
         by: None for the overall top, or "topic"/"period" for the top ``n`` of each group.
+        upvote_age: only counts read at least this many days after listing (None: all).
 
     Returns:
         ``paper_id, title, published, listed, upvotes, organization, topic, topic_label``
@@ -128,7 +218,7 @@ def top_papers(
     """
     if by is not None and by not in BY:
         raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}", field="by")
-    data = filtered(lf, filters).filter(pl.col("upvotes").is_not_null())
+    data = with_age(filtered(lf, filters), upvote_age).filter(pl.col("upvotes").is_not_null())
     cols = [c for c in TOP_COLUMNS if c in data.collect_schema().names()] + ["period"]
     data = data.sort(["upvotes", "date", "paper_id"], descending=[True, True, False])
     data = data.select(cols)

@@ -139,17 +139,25 @@ _STEPS = {"week": ("week", 1), "month": ("month", 1), "quarter": ("month", 3), "
 
 def papers_per_period(df: pl.DataFrame, title: str, caption: str,
                       period: str = "month") -> alt.Chart:
-    """Bars of papers per period, each as wide as its period. Selection ``pick``: ``period``."""
+    """Bars of papers per period, each as wide as its period; ``partial`` periods hollow.
+
+    Selection ``pick``: ``period``.
+    """
     pick = _pick("period")
     unit, step = _STEPS[period]
+    partial = "datum.partial" if "partial" in df.columns else "false"
     return alt.Chart(plot_data(df)).transform_calculate(
         period_end=f"utcOffset('{unit}', toDate(datum.period), {step})",
-    ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.5).encode(
+    ).mark_bar(strokeWidth=1).encode(
         x=_period_x(df, period), x2="period_end:T",
         y=alt.Y("count:Q", title="papers"), y2=alt.datum(0),
+        fill=alt.when(partial).then(alt.value("white")).otherwise(alt.value(PALETTE[0])),
+        stroke=alt.when(partial).then(alt.value(PALETTE[0])).otherwise(alt.value("white")),
         opacity=_lit(pick),
         tooltip=[alt.Tooltip("period:N", title="period from"),
-                 alt.Tooltip("count:Q", title="papers")],
+                 alt.Tooltip("count:Q", title="papers"),
+                 *([alt.Tooltip("partial:N", title="only part of the list")]
+                   if "partial" in df.columns else [])],
     ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
 
 
@@ -261,17 +269,29 @@ def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     return (whisker + box + median).properties(title=titled(title, caption), width=WIDTH)
 
 
+#: Colours of early counts (read soon after listing), matured ones and those of unknown age.
+COUNTS_COLOURS = {"early": "#f28e2b", "matured": PALETTE[0], "age unknown": OUTLIER_COLOUR}
+
+
 def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
                       period: str = "month") -> alt.Chart:
-    """Median upvotes per period with the q1-q3 band. Selection ``pick``: fields ``period``."""
+    """Median upvotes per period with the q1-q3 band; early and matured counts (``counts``) apart.
+
+    Selection ``pick``: fields ``period``.
+    """
     pick = _pick("period")
-    base = alt.Chart(plot_data(df)).encode(x=_period_x(df, period))
-    band = base.mark_area(opacity=0.25, color=PALETTE[0]).encode(
-        y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2="q3:Q")
-    line = base.mark_line(color=PALETTE[0], point=True).encode(
+    kinds = df.get_column("counts").unique(maintain_order=True).to_list() if (
+        "counts" in df.columns) else []
+    shown = [k for k in COUNTS_COLOURS if k in kinds]
+    colour = alt.Color("counts:N", title="counts", scale=alt.Scale(
+        domain=shown, range=[COUNTS_COLOURS[k] for k in shown]))
+    base = alt.Chart(plot_data(df)).encode(x=_period_x(df, period), color=colour)
+    band = base.mark_area(opacity=0.2).encode(
+        y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)", stack=None), y2="q3:Q")
+    line = base.mark_line(point=True).encode(
         y="median:Q", opacity=_lit(pick),
-        tooltip=[alt.Tooltip("period:N", title="period from"), "n:Q", "n_null:Q", "median:Q",
-                 "q1:Q", "q3:Q", "p90:Q", "max:Q"],
+        tooltip=[alt.Tooltip("period:N", title="period from"), "counts:N", "n:Q", "n_null:Q",
+                 "median:Q", "q1:Q", "q3:Q", "p90:Q", "max:Q"],
     ).add_params(pick)
     return (band + line).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
 

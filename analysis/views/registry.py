@@ -20,9 +20,11 @@ import altair as alt
 import polars as pl
 
 from analysis import trends
+from analysis.coverage import describe_partial, partial_flags
 from analysis.filters import Filters, apply
 from analysis.names import TOPIC_VIEWS
 from analysis.schema import InputError
+from analysis.trends import upvotes
 from analysis.views import charts
 
 
@@ -77,11 +79,12 @@ def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
 
 
 def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: pl.LazyFrame,
-          filters: Filters, options: dict, extra: str = "", **chart_options) -> View:
-    """Assemble a View: caption from filters (+ extra) and the data span, then the chart."""
+          filters: Filters, options: dict, extra: str = "", note: str = "",
+          **chart_options) -> View:
+    """Assemble a View: caption from filters (+ extra), a note line, the data span; the chart."""
     sc = scope(lf, filters)
     first = filters.describe() + (f"; {extra}" if extra else "")
-    caption = f"{first}\n{sc.describe(filters)}"
+    caption = "\n".join(line for line in (first, note, sc.describe(filters)) if line)
     chart = build_chart(data, title, caption, **chart_options)
     return View(name, title, caption, chart, data, filters, options, sc.papers, (sc.first, sc.last))
 
@@ -93,15 +96,50 @@ def _need_topics(lf: pl.LazyFrame) -> None:
                          hint="run `papertrends fit --store DIR` first")
 
 
-def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Papers per period (empty periods as zero)."""
+def partial_in_range(data: pl.DataFrame, filters: Filters, partial: Sequence[str]) -> list[str]:
+    """The partial months that fall in the periods of ``data`` (by listing day only)."""
+    if filters.basis != "listed" or not partial or data.height == 0:
+        return []
+    first = data["period"].min()
+    last = data["period"].max()
+    assert isinstance(first, dt.date)
+    assert isinstance(last, dt.date)
+    end = pl.Series([last]).dt.offset_by(filters.every).item() - dt.timedelta(days=1)
+    return [m for m in partial if first.strftime("%Y-%m") <= m <= end.strftime("%Y-%m")]
+
+
+def coverage_note(data: pl.DataFrame, filters: Filters, partial: Sequence[str],
+                  counts: bool) -> str:
+    """Caption words on periods the store holds only part of (empty when there are none)."""
+    months = partial_in_range(data, filters, partial)
+    if not months:
+        return ""
+    if counts:
+        return (f"hollow: only part of the list held ({describe_partial(months)}), so counts "
+                "there show what was collected")
+    return f"shares, not counts: only part of the list held in {describe_partial(months)}"
+
+
+def papers_per_period(lf: pl.LazyFrame, filters: Filters, *,
+                      partial: Sequence[str] = ()) -> View:
+    """Papers per period (empty periods as zero), periods known to be incomplete marked.
+
+    Args:
+        lf: the paper frame.
+        filters: the common filters.
+        partial: months the store holds only part of (:func:`analysis.coverage.partial_months`);
+            on the listed basis a period touching one has ``partial`` true (a hollow bar).
+    """
     data = trends.papers_per_period(lf, filters)
+    months = partial_in_range(data, filters, partial)
+    data = data.with_columns(partial_flags(data["period"], filters.every, months))
     return _view("papers-per-period", f"Papers per {filters.period}", charts.papers_per_period,
-                 data, lf, filters, {}, period=filters.period)
+                 data, lf, filters, {}, note=coverage_note(data, filters, partial, True),
+                 period=filters.period)
 
 
 def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
-                stacked: bool = True, top: int = 10) -> View:
+                stacked: bool = True, top: int = 10, partial: Sequence[str] = ()) -> View:
     """Topic share (or count) per period: the ``top`` largest topics plus the outliers (-1).
 
     Args:
@@ -110,6 +148,7 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
         measure: ``share`` (of all papers in the period) or ``count``.
         stacked: stacked areas (True) or one line per topic.
         top: how many of the largest topics to show (0: all); outliers are always shown.
+        partial: months the store holds only part of (named in the caption).
 
     Raises:
         InputError: unknown measure, or the store has no topic model.
@@ -127,7 +166,8 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
     what = "Share of papers" if measure == "share" else "Papers"
     return _view("topic-trend", f"{what} per topic per {filters.period}", charts.topic_trend,
                  data, lf, filters, {"measure": measure, "stacked": stacked, "top": top},
-                 extra=shown, measure=measure, stacked=stacked, period=filters.period)
+                 extra=shown, note=coverage_note(data, filters, partial, measure == "count"),
+                 measure=measure, stacked=stacked, period=filters.period)
 
 
 def topic_map(lf: pl.LazyFrame, filters: Filters) -> View:
@@ -144,7 +184,8 @@ def topic_map(lf: pl.LazyFrame, filters: Filters) -> View:
 
 
 def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] = (),
-                  field: str = "both", regex: bool = False) -> View:
+                  field: str = "both", regex: bool = False,
+                  partial: Sequence[str] = ()) -> View:
     """Share of papers per period whose text mentions each phrase, with 95% Wilson bands.
 
     Args:
@@ -153,6 +194,7 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
         phrases: the phrases (or regular expressions with ``regex``) to track; at least one.
         field: ``title``, ``abstract`` or ``both``.
         regex: take each phrase as a regular expression.
+        partial: months the store holds only part of (named in the caption).
 
     Raises:
         InputError: no phrase given.
@@ -168,30 +210,61 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
     extra = f"{'regex' if regex else 'phrase'} in {where}; hollow points: few papers in period"
     return _view("keyword-trend", title, charts.keyword_trend, data, lf, filters,
                  {"phrases": list(phrases), "field": field, "regex": regex}, extra=extra,
-                 period=filters.period)
+                 note=coverage_note(data, filters, partial, False), period=filters.period)
 
 
-def upvote_distribution(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Histogram of upvote counts; papers without a count are left out (counted in the caption)."""
-    data = trends.upvote_distribution(lf, filters)
-    missing = trends.upvote_null_count(lf, filters)
+def age_note(lf: pl.LazyFrame, filters: Filters, upvote_age: int | None) -> str:
+    """The caption's word on when the counts were read (how many periods hold early ones)."""
+    if upvote_age is not None:
+        return f"only counts read {upvote_age}+ days after listing"
+    early, total = upvotes.early_periods(lf, filters, upvotes.MATURE_DAYS)
+    if not early:
+        return f"all counts read {upvotes.MATURE_DAYS}+ days after listing"
+    return (f"{early} of {total} periods hold early counts (read < {upvotes.MATURE_DAYS} days "
+            f"after listing, lower than later ones); upvote age {upvotes.MATURE_DAYS}d compares "
+            "matured counts only")
+
+
+def upvote_distribution(lf: pl.LazyFrame, filters: Filters, *,
+                        upvote_age: int | None = None) -> View:
+    """Histogram of upvote counts; papers without a count are left out (counted in the caption).
+
+    Args:
+        lf: the paper frame.
+        filters: the common filters.
+        upvote_age: only counts read at least this many days after listing (None: all).
+    """
+    data = trends.upvote_distribution(lf, filters, upvote_age=upvote_age)
+    missing = trends.upvote_null_count(lf, filters, upvote_age=upvote_age)
+    left = "an upvote count" if upvote_age is None else "a count that old"
     return _view("upvote-distribution", "Upvote distribution", charts.upvote_distribution, data,
-                 lf, filters, {}, extra=f"{missing:,} papers without an upvote count left out")
+                 lf, filters, {"upvote_age": upvote_age},
+                 extra=f"{missing:,} papers without {left} left out; "
+                       + age_note(lf, filters, upvote_age))
 
 
-def upvotes_by_topic(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Upvote quartiles per topic."""
+def upvotes_by_topic(lf: pl.LazyFrame, filters: Filters, *,
+                     upvote_age: int | None = None) -> View:
+    """Upvote quartiles per topic (only counts read ``upvote_age``+ days after listing)."""
     _need_topics(lf)
-    data = trends.upvote_stats(lf, filters, by="topic")  # has ``label``, sorted by topic
+    data = trends.upvote_stats(lf, filters, by="topic", upvote_age=upvote_age)
     return _view("upvotes-by-topic", "Upvotes by topic", charts.upvotes_by_topic, data, lf,
-                 filters, {})
+                 filters, {"upvote_age": upvote_age}, extra=age_note(lf, filters, upvote_age))
 
 
-def upvotes_by_period(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Median upvotes per period with the quartile band."""
-    data = trends.upvote_stats(lf, filters, by="period").sort("period")
+def upvotes_by_period(lf: pl.LazyFrame, filters: Filters, *,
+                      upvote_age: int | None = None) -> View:
+    """Median upvotes per period with the quartile band, early and matured counts apart.
+
+    A count is early when read less than ``upvote_age`` (default 30) days after listing; with
+    ``upvote_age`` set, only the matured counts are shown.
+    """
+    split = upvote_age if upvote_age is not None else upvotes.MATURE_DAYS
+    data = trends.upvote_stats(lf, filters, by="period", upvote_age=upvote_age, split_at=split)
     return _view("upvotes-by-period", f"Upvotes per {filters.period}", charts.upvotes_by_period,
-                 data, lf, filters, {}, period=filters.period)
+                 data, lf, filters, {"upvote_age": upvote_age},
+                 extra=f"early: read < {split} days after listing; "
+                       + age_note(lf, filters, upvote_age), period=filters.period)
 
 
 def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> View:

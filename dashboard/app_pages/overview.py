@@ -1,6 +1,8 @@
 """Overview page: papers per period, headline counts, top and emerging topics, rising phrases.
 
-Run by st.navigation (``__name__ == "__main__"``).
+Under the papers-per-period chart, a strip shows how much of each month's full list the store
+holds (periods it holds only part of are hollow in the chart). Run by st.navigation
+(``__name__ == "__main__"``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import polars as pl
 import streamlit as st
 
 from analysis import trends
+from analysis.coverage import UNKNOWN
+from analysis.views.coverage import coverage_strip, strip_data
 from dashboard import context
 from dashboard.components import basics, charts, listing
 
@@ -37,6 +41,24 @@ def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:
             .sort(["papers", "topic"], descending=[True, False]).head(n))
 
 
+def strip(ctx: context.Context, per_period) -> None:
+    """The coverage strip for the months of the chart above, and what it means in words."""
+    table = ctx.loaded.coverage
+    if table.height == 0 or (table["status"] == UNKNOWN).all():
+        st.caption("No source told the size of any month's full list, so coverage is unknown "
+                   "(a month fetch tells it: `papertrends fetch --month YYYY-MM`).")
+        return
+    first, last = per_period.span
+    data = strip_data(table, first, last)
+    st.altair_chart(coverage_strip(data), key="ov_coverage", width="stretch")
+    partial = data.filter(pl.col("status") == "partial")["month"].to_list()
+    if partial:
+        st.caption(f"The store holds only part of the list in {len(partial)} month(s) "
+                   f"({', '.join(partial[:8])}{' …' if len(partial) > 8 else ''}): their counts "
+                   "show what was collected, not what was listed. Trends use shares for that "
+                   "reason; `papertrends fetch --fill-gaps` fetches those months whole.")
+
+
 def render() -> None:
     """Draw the page: counts, papers per period, top and emerging topics, rising phrases."""
     ctx = context.get()
@@ -46,6 +68,7 @@ def render() -> None:
     pick = charts.chart(ctx, per_period, key="ov_per_period")
     if per_period is None or not per_period.papers:
         return
+    strip(ctx, per_period)
     listing.drill_list(ctx, pick, key="ov_per_period")
     shown = [per_period]
     left, right = st.columns([2, 3], gap="large")

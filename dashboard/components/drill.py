@@ -16,6 +16,7 @@ import polars as pl
 from analysis import trends
 from analysis.filters import Filters, apply
 from analysis.names import SELECTION
+from analysis.trends import upvotes
 
 PICK = SELECTION
 #: Columns a paper list shows, in this order (those present).
@@ -105,7 +106,7 @@ def from_event(view: str, event: object) -> Pick | None:
 
 
 def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "both",
-               regex: bool = False) -> pl.DataFrame:
+               regex: bool = False, upvote_age: int | None = None) -> pl.DataFrame:
     """The papers behind a picked mark, most upvoted first.
 
     Args:
@@ -115,6 +116,8 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
             (``bin_low``/``bin_high``) narrow the papers.
         field: where the keyword page looks for a picked ``phrase`` (title, abstract or both).
         regex: whether a picked ``phrase`` is a regular expression.
+        upvote_age: the upvote page's age filter (only counts read that many days after
+            listing), so a picked bin lists the papers it counted.
 
     Returns:
         The list columns of those papers (see as_list).
@@ -125,6 +128,7 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     if "topic" in vals and filters.topics and vals["topic"] not in filters.topics:
         return empty_list(lf)
     out = apply(lf, replace(filters, topics=()) if "topic" in vals else filters)
+    out = upvotes.with_age(out, upvote_age)
     if "period" in vals:
         out = out.filter(pl.col("period") == vals["period"])
     if "topic" in vals:

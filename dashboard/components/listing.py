@@ -57,7 +57,8 @@ def drill_list(ctx: Context, pick: drill.Pick | None, *, key: str, pattern: str 
         pick: the picked mark; None shows a hint to click one instead.
         key: the widget key prefix of the chart (the list's key is ``<key>_list``).
         pattern: a regular expression to highlight in the open paper's abstract.
-        match: ``field``/``regex`` for a picked phrase (see drill.papers_for).
+        match: ``field``/``regex`` for a picked phrase, ``upvote_age`` on the upvote page (see
+            drill.papers_for).
     """
     if pick is None:
         st.caption("Click a mark in the chart to list the papers behind it.")

@@ -103,7 +103,7 @@ def test_view_data_comes_from_the_trend_functions(views, lf):
     assert_frame_equal(views["keyword-trend"].data, trends.keyword_trend(lf, PHRASES, f))
     assert_frame_equal(views["upvote-distribution"].data, trends.upvote_distribution(lf, f))
     assert_frame_equal(views["upvotes-by-period"].data,
-                       trends.upvote_stats(lf, f, by="period").sort("period"))
+                       trends.upvote_stats(lf, f, by="period", split_at=30))
     assert_frame_equal(views["upvotes-by-topic"].data.drop("label", strict=False),
                        trends.upvote_stats(lf, f, by="topic").sort("topic").drop(
                            "label", strict=False))
