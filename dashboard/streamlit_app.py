@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import context, loader, state
 from dashboard.app_pages import keywords, overview, papers, topics, upvotes
-from dashboard.components import data_panel, listing, sidebar
+from dashboard.components import data_note, data_panel, listing, sidebar
 
 HERE = Path(__file__).parent
 #: (page module, title, icon, url path); the module's file is what Streamlit runs.
@@ -66,6 +66,8 @@ def main() -> None:
         sidebar.nav_links(pages)
     with st.sidebar.expander("Data", icon=":material/database:"):
         data_panel.panel(store, loaded)
+        st.divider()
+        data_note.note(store, loaded)
     sidebar.store_note(loaded, str(store.root))
     context.put(context.Context(store=store, loaded=loaded, filters=filters))
     st.session_state[listing.SHOWN] = False

@@ -79,6 +79,9 @@ def session_store(store: Store) -> Store:
     target = Path(tempfile.mkdtemp(prefix="papertrends-session-"))
     if store.exists():
         shutil.copy2(store.papers_path, target / store.papers_path.name)
+    for extra in (store.listings_path, *store.root.glob("LICENSE*")):
+        if extra.is_file():  # month list sizes (coverage) and the data's licenses
+            shutil.copy2(extra, target / extra.name)
     for sub in (store.topics_dir, store.embeddings_dir):
         if sub.is_dir():
             shutil.copytree(sub, target / sub.name)
