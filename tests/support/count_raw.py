@@ -1,4 +1,4 @@
-"""Independent counts over the raw files the bundled store is built from (plain json, no project code).
+"""Independent counts over the raw files of the bundled store (plain json, no project code).
 
     python -m tests.support.count_raw ../shared/data > tests/fixtures/raw-counts.json
 
@@ -24,7 +24,7 @@ UPVOTES_MONTH = "2025-08"
 
 
 def count(root: str) -> dict:
-    """The counts of the raw folders under ``root`` (``hf-daily-papers/``, ``hf-monthly-papers/``)."""
+    """The counts of the raw folders ``hf-daily-papers/`` and ``hf-monthly-papers/`` of root."""
     daily_dir = os.path.join(root, "hf-daily-papers")
     month_dir = os.path.join(root, "hf-monthly-papers")
     first: dict[str, str] = {}
