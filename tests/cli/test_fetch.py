@@ -6,7 +6,6 @@ Covers interruption and resume, the token, HF_ENDPOINT, exit status and messages
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,37 +15,17 @@ from pathlib import Path
 import polars as pl
 
 from analysis.store import Store
+from tests.support.cli import cli_env, run_cli
 from tests.support.hf_server import ALL_IDS, FETCH_DAYS, PAPER_DAYS, Fault, ids_of
 from tests.support.paths import REPO
 
 TOKEN = "hf_TestTokenThatMustNeverBeWritten_7f3a9c"
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    """The test's environment for a fetch process: a closed endpoint, no token, not offline.
-
-    huggingface_hub refuses every request while HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set,
-    as the test run sets it; no token saved on this machine is read.
-    """
-    drop = ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(HF_ENDPOINT="http://127.0.0.1:9", NO_PROXY="127.0.0.1,localhost",
-               PYTHONUNBUFFERED="1", COLUMNS="120",
-               HF_TOKEN_PATH="/nonexistent/papertrends-test-token")
-    env.update(extra)
-    assert env["HF_ENDPOINT"].startswith("http://127.0.0.1:")
-    return env
-
-
 def fetch_args(store: Path, *more: str) -> list[str]:
     return [sys.executable, "-m", "analysis.cli", "fetch", "--store", str(store),
             "--from", "2026-01-15", "--to", "2026-01-21", "--backoff", "0.02", "--no-assign",
             *more]
-
-
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 120):
-    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def ok_days(store: Store) -> list[str]:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from analysis.store import Store
-from tests.cli.test_fetch import cli_env, run_cli
+from tests.support.cli import cli_env, run_cli
 from tests.support.hf_server import Fault
 from tests.support.paths import MONTHS, REPO
 
