@@ -53,7 +53,8 @@ def run(args) -> int:
     if args.port is not None and not 1 <= args.port <= 65535:
         raise InputError(f"port {args.port} is not between 1 and 65535", field="port")
     env = dict(os.environ, **{ENV_STORE: str(store.root.resolve())})
-    env.setdefault("HF_HUB_OFFLINE", "1")
+    # No HF_HUB_OFFLINE here: "Update data" fetches through huggingface_hub, which that would
+    # stop; the embedding model loads from its local package folder without the network.
     # Run from the repository so Streamlit finds .streamlit/config.toml (theme, upload limit).
     try:
         return subprocess.call(command(args), env=env, cwd=ROOT)

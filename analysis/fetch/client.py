@@ -28,7 +28,6 @@ import email.utils
 import json
 import logging
 import platform
-import random
 import socket
 import ssl
 import threading
@@ -54,27 +53,20 @@ RETRY_STATUS = (429, 500, 502, 503, 504)
 class RetryPolicy:
     """How long to wait and how often to try again.
 
+    The waiting itself is ``http_backoff``'s: ``backoff``, then twice that each retry, at most
+    ``max_delay``; after a ``Retry-After`` (seconds), that many seconds plus one.
+
     Attributes:
         timeout: seconds allowed for connecting, and between bytes of the answer.
         retries: extra attempts after the first for 429, 5xx, timeouts, dropped connections.
-        backoff: base delay in seconds; attempt n waits backoff * 2**n.
+        backoff: the first back-off wait in seconds, doubled each retry.
         max_delay: cap on a back-off wait (a server's ``Retry-After`` is honoured as sent).
-        jitter: +/- fraction of random spread in :meth:`delay`.
     """
 
     timeout: float = 30.0
     retries: int = 4
     backoff: float = 1.0
     max_delay: float = 60.0
-    jitter: float = 0.25
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number ``attempt`` (0-based), within the cap."""
-        base = self.backoff * (2**attempt)
-        base *= 1 + random.uniform(-self.jitter, self.jitter)
-        if retry_after is not None:
-            base = max(base, retry_after)
-        return max(0.0, min(base, self.max_delay))
 
 
 class FetchError(Exception):

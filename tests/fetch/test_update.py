@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 from analysis.fetch import resolve_endpoint
-from analysis.fetch.client import RetryPolicy
 from analysis.schema import InputError
 from analysis.store import Store
 from tests.support.hf_server import (
@@ -193,14 +192,6 @@ def test_days_left_unrecorded_by_a_killed_run_are_planned_again():
                                                                                 tzinfo=dt.UTC))
     assert not state.is_done(dt.date(2026, 1, 21))
     assert state.is_done(dt.date(2026, 1, 18))
-
-
-def test_retry_delay_honours_retry_after_within_the_cap():
-    policy = RetryPolicy(backoff=0.01, max_delay=30, jitter=0)
-    assert policy.delay(0) == 0.01
-    assert policy.delay(3) == 0.08
-    assert policy.delay(0, retry_after=5) == 5
-    assert policy.delay(0, retry_after=500) == 30
 
 
 def test_days_after_today_are_not_fetched(store, hf_api):
