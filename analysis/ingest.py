@@ -87,6 +87,7 @@ class IngestReport:
     problems: Problems
     notes: list[str]
     written: bool
+    listings: int = 0  # months whose full list size the sources told
 
     def summary(self) -> str:
         """One line for the CLI: files and records read, what changed, papers in the store."""
@@ -96,6 +97,8 @@ class IngestReport:
             f"{s.updated} updated, {s.merged} merged as duplicates, {s.unchanged} unchanged; "
             f"{self.papers} papers in {self.store}"
             + ("" if self.written else " (store not changed)")
+            + (f"; the size of {self.listings} month list(s) noted (papertrends coverage)"
+               if self.listings else "")
         )
 
     def to_dict(self) -> dict:
@@ -114,6 +117,7 @@ class IngestReport:
             "problems": [str(p) for p in self.problems.items[:200]],  # the first 200
             "notes": self.notes[:200],
             "written": self.written,
+            "listings": self.listings,
         }
 
 
@@ -354,7 +358,8 @@ def ingest(
                              hint="check free space and permissions, then ingest again",
                              ) from None
     return dataclasses.replace(report, files=loaded.files, problems=loaded.problems,
-                               notes=loaded.notes)
+                               notes=loaded.notes,
+                               listings=len({m.month for m in loaded.listings}))
 
 
 def ingest_frame(store: Store, frame: pl.DataFrame) -> IngestReport:
