@@ -169,7 +169,8 @@ def fetch(
                            unit="month" if by_month else "day")
     if token and not _safe_for_token(endpoint):
         token = None
-        summary.note = "HF_TOKEN not sent: the endpoint is plain http to another machine"
+        summary.note = ("the token (HF_TOKEN or a saved login) was not sent: the endpoint is plain "
+                        "http to another machine")
     with _store_lock(store):
         state = FetchState.load(store)
         if fill_gaps:
