@@ -159,6 +159,9 @@ def test_update_data_fetches_new_days_with_progress(tmp_path, monkeypatch):
     with HFServer() as server:
         monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
         at = run()
+        assert not [b for b in at.button if b.key == "update_data"]  # not without the flag
+        monkeypatch.setenv("PAPERTRENDS_ALLOW_UPDATES", "1")  # papertrends serve --allow-updates
+        at = run()
         at.button(key="update_data").click().run(timeout=300)
         assert not at.exception, [e.message for e in at.exception]
         assert not at.error, [e.value for e in at.error]
