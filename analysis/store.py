@@ -217,10 +217,15 @@ class Store:
         return self.papers_path.is_file()
 
     def scan_papers(self) -> pl.LazyFrame:
-        """Lazy scan of the paper table (an empty frame if the store has none yet)."""
+        """The paper table as a lazy frame (an empty frame if the store has none yet).
+
+        The file is read once, here: a lazy scan would open it again at ``collect`` time and,
+        if a writer replaced it in between, read the new file's pages with the old one's
+        footer. Read once, a reader sees the old table or the new one, never half of each.
+        """
         if not self.exists():
             return empty_table().lazy()
-        return pl.scan_parquet(self.papers_path)
+        return pl.read_parquet(self.papers_path).lazy()
 
     def read_papers(self) -> pl.DataFrame:
         """The paper table, in canonical schema."""

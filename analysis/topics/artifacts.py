@@ -168,32 +168,37 @@ class Fit:
     table: pl.DataFrame
 
 
-def read_fit(store: Store, attempts: int = 20) -> Fit:
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def read_fit(store: Store, attempts: int = 50) -> Fit:
     """meta, assignments and topic table of the same fit, even while a writer replaces them.
 
     A refit swaps the whole topics folder and ``assign`` rewrites files one by one: if meta.json
-    changed while the others were read, or the folder was away for the instant of the swap,
-    they are read again.
+    changed while the others were read, or a file was away for the instant of a swap, they are
+    read again (a damaged file with no writer at work is an error at once).
 
     Raises:
         InputError: no topic model, or a damaged artifact.
     """
     meta_path = path_of(store, META)
     for _ in range(attempts):
+        before = _stamp(meta_path)
         try:
-            before = meta_path.stat()
-        except FileNotFoundError:
-            if any(store.root.glob(".topics.*")):  # a swap in progress
-                time.sleep(0.05)
-                continue
-            _need(store)
-            raise
-        fit = Fit(read_meta(store), read_assignments(store), read_topic_table(store))
-        with_stamp = meta_path.stat() if meta_path.exists() else None
-        if with_stamp and (with_stamp.st_ino, with_stamp.st_mtime_ns) == (before.st_ino,
-                                                                            before.st_mtime_ns):
-            return fit
-        time.sleep(0.05)
+            fit = Fit(read_meta(store), read_assignments(store), read_topic_table(store))
+        except InputError:
+            swapping = any(store.root.glob(".topics.*"))
+            if not swapping and _stamp(meta_path) == before:
+                raise
+        else:
+            if before is not None and _stamp(meta_path) == before:
+                return fit
+        time.sleep(0.02)
     return Fit(read_meta(store), read_assignments(store), read_topic_table(store))
 
 
