@@ -113,6 +113,9 @@ class Ledger:
     @contextlib.contextmanager
     def lock(self, timeout: float | None, on_wait: Callable[[str], None] | None) -> Iterator[None]:
         """Hold the write lock (re-entrant in one thread; see :meth:`analysis.store.Store.lock`)."""
+        if self.frozen:  # the bundled snapshot: never written by a command, so no lock file
+            yield
+            return
         key = os.path.abspath(self.root / LOCK)
         held = _held.__dict__.setdefault("locks", {})
         if key in held:

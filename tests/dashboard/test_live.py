@@ -140,11 +140,10 @@ def test_a_topic_refit_swap_is_never_seen_half_done(store):
 
 
 def test_a_second_cli_writer_waits_for_the_first(store, tmp_path):
-    hold = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from analysis.store import Store\n"
          "with Store(sys.argv[1]).lock():\n    print('held', flush=True); time.sleep(3)",
-         str(store.root)], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
+         str(store.root)], cwd=REPO, stdout=subprocess.PIPE, text=True) as hold:
         assert hold.stdout is not None
         assert hold.stdout.readline().strip() == "held"
         t0 = time.monotonic()
@@ -152,7 +151,6 @@ def test_a_second_cli_writer_waits_for_the_first(store, tmp_path):
                               str(FETCH_DAYS / "2026-01-15.json"), "--store", str(store.root)],
                              cwd=REPO, capture_output=True, text=True, timeout=120)
         waited = time.monotonic() - t0
-    finally:
         hold.wait(30)
     assert run.returncode == 0, run.stderr
     assert waited >= 1.5
