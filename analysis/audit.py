@@ -65,7 +65,8 @@ def _deep_topics(store: Store, papers: pl.DataFrame, *, embeddings_ok: bool) -> 
     fix = art.fit_fix(store)
     try:
         fit = art.read_fit(store)
-        art.read_topic_vectors(store)
+        if art.path_of(store, art.TOPIC_VECTORS).is_file():
+            art.read_topic_vectors(store)
     except InputError as err:
         return [Problem("topics", err.file or str(store.topics_dir), err.message, fix)]
     out = []
@@ -159,7 +160,10 @@ def _deep_embeddings(store: Store) -> list[Problem]:
 
 
 def _raw(store: Store) -> list[Problem]:
-    out = []
+    out = [Problem("raw", str(store.root / rel), "is missing (the manifest lists it)",
+                   rebuild_fix(store, "it rebuilds the table without it"))
+           for rel in sorted(store.ledger.manifest() or {})
+           if rel.startswith("raw/") and not (store.root / rel).exists()]
     for path in sorted(store.raw_root.rglob("*")) if store.raw_root.is_dir() else []:
         rel = store.rel(path) or ""
         if not path.is_file() or path.name.startswith("."):
