@@ -13,7 +13,7 @@ from analysis.ingest import ingest
 from analysis.store import Store, writable_store
 from analysis.topics import artifacts as art
 from tests.support.export_store import write_topics
-from tests.support.hf_server import ALL_IDS, ids_of, run_fetch
+from tests.support.hf_server import ids_of, run_fetch
 from tests.support.paths import BUNDLED, PAGE_DUMP, REFERENCE_DATE
 from tests.support.stores import cut_in_half
 
