@@ -60,6 +60,8 @@ APP_NAME = "papertrends"
 ENV_STORE = "PAPERTRENDS_STORE"
 ENV_ALLOW_UPDATES = "PAPERTRENDS_ALLOW_UPDATES"
 ENV_UPLOAD_LIMIT = "PAPERTRENDS_UPLOAD_LIMIT_MB"
+#: When set, the dashboard appends the seconds of every run to this file (bench/bench_load.py).
+ENV_TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
 #: All uploads of one dashboard server together (each session keeps its own, until it ends).
 UPLOAD_LIMIT_MB = 500
 #: Files the manifest covers (paths relative to the store; a trailing / covers a folder).

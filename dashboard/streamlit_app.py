@@ -20,7 +20,7 @@ import streamlit as st
 
 from analysis.names import UNASSIGNED_LABEL
 from analysis.schema import InputError
-from analysis.store import updates_allowed
+from analysis.store import ENV_TIMING_LOG, updates_allowed
 from dashboard import context, loader, state
 from dashboard.app_pages import keywords, overview, papers, topics, upvotes
 from dashboard.components import data_panel, listing, sidebar
@@ -44,10 +44,6 @@ mark { background: #fde68a; padding: 0 .1em; border-radius: 2px; }
 def page_file(module) -> str:
     """The file of a page module, which ``st.Page`` runs."""
     return str(HERE / "app_pages" / f"{module.__name__.rsplit('.', 1)[-1]}.py")
-
-
-#: When set, each run appends "<seconds>\n" to this file (bench/bench_load.py reads it).
-TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
 
 
 def banners(store, loaded: loader.Loaded) -> None:
@@ -106,6 +102,6 @@ def main() -> None:
 
 _started = time.perf_counter()
 main()
-if os.environ.get(TIMING_LOG):
-    with open(os.environ[TIMING_LOG], "a", encoding="utf-8") as _log:
+if os.environ.get(ENV_TIMING_LOG):  # bench/bench_load.py: server-side seconds of each run
+    with open(os.environ[ENV_TIMING_LOG], "a", encoding="utf-8") as _log:
         _log.write(f"{time.perf_counter() - _started:.4f}\n")
