@@ -25,7 +25,7 @@ from analysis.health import (
     short,
 )
 from analysis.schema import SCHEMA, InputError, validate
-from analysis.store import Store, corpus_hash
+from analysis.store import READ_ERRORS, Store, corpus_hash, read_parquet
 from analysis.topics import artifacts as art
 
 _RAW_DAY = re.compile(r"^raw/hf-daily/(\d{4}-\d{2}-\d{2})(\.p\d+)?\.json$")
@@ -50,8 +50,8 @@ def check_store(store: Store) -> list[Problem]:
 def _deep_papers(store: Store) -> tuple[pl.DataFrame | None, list[Problem]]:
     fix = papers_fix(store)
     try:
-        papers = validate(pl.read_parquet(store.papers_path).select(list(SCHEMA)))
-    except Exception as exc:  # noqa: BLE001 - damaged pages behind a good footer, bad values
+        papers = validate(read_parquet(store.papers_path).select(list(SCHEMA)))
+    except READ_ERRORS as exc:  # noqa: BLE001 - damaged pages behind a good footer, bad values
         return None, [Problem("papers", str(store.papers_path),
                               f"damaged: cannot be read in full ({short(exc)})", fix)]
     dups = papers.height - papers.get_column("paper_id").n_unique()
@@ -146,9 +146,9 @@ def _deep_embeddings(store: Store) -> list[Problem]:
     for path in sorted(store.embeddings_dir.glob("*.parquet")) if store.embeddings_dir.is_dir() \
             else []:
         try:
-            cache = pl.read_parquet(path)
+            cache = read_parquet(path)
             lengths = cache.get_column("vector").bin.size().unique()
-        except Exception as exc:  # noqa: BLE001 - damaged pages behind a good footer
+        except READ_ERRORS as exc:  # noqa: BLE001 - damaged pages behind a good footer
             out.append(Problem("embeddings", str(path),
                                f"damaged: cannot be read in full ({short(exc)})",
                                embeddings_fix(store)))

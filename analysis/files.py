@@ -33,6 +33,9 @@ MANIFEST = "manifest.json"
 JOURNAL = ".manifest.journal"
 LOCK = ".lock"
 
+#: What reading a damaged file can raise: any error, and the panics of Polars' Rust code.
+READ_ERRORS: tuple[type[BaseException], ...] = (Exception, pl.exceptions.PanicException)
+
 _held = threading.local()  # lock path -> [open lock file, depth] for the locks this thread holds
 
 
@@ -78,6 +81,16 @@ def parquet_bytes(df: pl.DataFrame) -> bytes:
 def atomic_write_parquet(path: Path, df: pl.DataFrame) -> None:
     """Write a frame as Parquet atomically; the same frame always gives the same bytes."""
     atomic_write_bytes(path, parquet_bytes(df))
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
+    """A Parquet file of a store, read through one open file: the old or the new, never both.
+
+    Polars given a path may open it more than once (footer, then pages); if a writer replaces
+    the file in between, it reads one file's pages with the other's footer (or panics). The
+    bytes are taken in one read instead.
+    """
+    return pl.read_parquet(io.BytesIO(path.read_bytes()), columns=columns)
 
 
 def file_sha256(path: Path) -> str | None:

@@ -11,6 +11,7 @@ topic vectors), ``embeddings`` (embeddings/*.parquet). The full check
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from analysis.schema import SCHEMA, InputError
-from analysis.store import Store, file_sha256
+from analysis.store import READ_ERRORS, Store, file_sha256
 from analysis.topics import artifacts as art
 from analysis.topics.vectors import CACHE_SCHEMA
 
@@ -120,8 +121,8 @@ def parquet_problem(path: Path, columns: Iterable[str], part: str, fix: str,
                     kind: str) -> Problem | None:
     """A problem when the Parquet footer cannot be read or lacks one of ``columns``."""
     try:
-        schema = pl.read_parquet_schema(path)
-    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever polars says
+        schema = pl.read_parquet_schema(io.BytesIO(path.read_bytes()))
+    except READ_ERRORS as exc:  # noqa: BLE001 - a damaged file, whatever polars says
         return Problem(part, str(path), f"damaged: cannot be read as Parquet ({short(exc)})",
                        fix)
     lacking = [c for c in columns if c not in schema]
@@ -175,7 +176,7 @@ def _readable(path: Path, name: str, fix: str) -> Problem | None:
         return None
     if name == art.TOPIC_VECTORS:
         try:
-            np.load(path, mmap_mode="r", allow_pickle=False)
+            np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
         except (OSError, ValueError) as exc:
             return Problem("topics", str(path), f"damaged: not a NumPy array ({short(exc)})",
                            fix)

@@ -34,7 +34,7 @@ from analysis.health import papers_fix, require
 from analysis.kept import keep_sources
 from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_title, validate
 from analysis.sources import parse
-from analysis.store import Store
+from analysis.store import READ_ERRORS, Store
 
 #: Lower rank wins when fields disagree.
 SOURCE_RANK = {"hf-daily-api": 0, "hf-page-dump": 2}
@@ -299,7 +299,7 @@ def read_existing(store: Store) -> pl.DataFrame:
         return validate(store.read_papers())
     except InputError:
         raise
-    except Exception as exc:  # a damaged papers.parquet
+    except READ_ERRORS as exc:  # a damaged papers.parquet
         detail = " ".join(str(exc).split())[:160]
         raise InputError(f"damaged: the store's paper table cannot be read ({detail})",
                          file=str(store.papers_path), hint=papers_fix(store)) from None

@@ -38,6 +38,7 @@ import platformdirs
 import polars as pl
 
 from analysis.files import (
+    READ_ERRORS,
     Ledger,
     atomic_write_bytes,
     atomic_write_json,
@@ -46,12 +47,14 @@ from analysis.files import (
     file_sha256,
     json_bytes,
     parquet_bytes,
+    read_parquet,
 )
 from analysis.schema import SCHEMA, InputError, empty_table, validate
 
-__all__ = ["BUNDLED_STORE", "ENV_STORE", "Store", "atomic_write_bytes", "atomic_write_json",
-           "atomic_write_parquet", "atomic_write_text", "corpus_hash", "default_store_dir",
-           "file_sha256", "text_hash", "user_store_dir", "writable_store"]
+__all__ = ["BUNDLED_STORE", "ENV_STORE", "READ_ERRORS", "Store", "atomic_write_bytes",
+           "atomic_write_json", "atomic_write_parquet", "atomic_write_text", "corpus_hash",
+           "default_store_dir", "file_sha256", "read_parquet", "text_hash", "user_store_dir",
+           "writable_store"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_STORE = ROOT / "data"
@@ -227,13 +230,13 @@ class Store:
         """
         if not self.exists():
             return empty_table().lazy()
-        return pl.read_parquet(self.papers_path).lazy()
+        return read_parquet(self.papers_path).lazy()
 
     def read_papers(self) -> pl.DataFrame:
         """The paper table, in canonical schema."""
         if not self.exists():
             return empty_table()
-        return pl.read_parquet(self.papers_path).select(list(SCHEMA))
+        return read_parquet(self.papers_path).select(list(SCHEMA))
 
     def write_papers(self, df: pl.DataFrame) -> None:
         """Validate and write the paper table atomically, sorted by paper_id."""

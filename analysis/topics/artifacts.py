@@ -12,6 +12,7 @@ umap, sentence-transformers or bertopic. The artifacts live in ``store.topics_di
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import polars as pl
 
 from analysis.names import EMBEDDERS
 from analysis.schema import InputError
-from analysis.store import Store
+from analysis.store import READ_ERRORS, Store, read_parquet
 from analysis.topics.vectors import cache_keys, paper_keys, paper_vectors
 
 ASSIGNMENTS = "assignments.parquet"
@@ -105,9 +106,9 @@ def _need(store: Store) -> None:
 
 def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     try:
-        df = pl.read_parquet(path)
+        df = read_parquet(path)
         return df.select([pl.col(c).cast(t) for c, t in schema.items()])
-    except Exception as exc:  # noqa: BLE001 - a damaged artifact is bad input
+    except READ_ERRORS as exc:  # noqa: BLE001 - a damaged artifact is bad input
         raise InputError(f"unreadable topic artifact: {' '.join(str(exc).split())[:160]}",
                          file=str(path), hint=fit_fix(Store(path.parents[1]))) from None
 
@@ -149,7 +150,7 @@ def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
     table = read_topic_table(store).filter(pl.col("topic") >= 0)
     path = path_of(store, TOPIC_VECTORS)
     try:
-        vecs = np.load(path, allow_pickle=False)
+        vecs = np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"unreadable topic vectors: {' '.join(str(exc).split())[:160]}",
                          file=str(path), hint=fit_fix(store)) from None

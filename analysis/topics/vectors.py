@@ -16,7 +16,7 @@ import polars as pl
 
 from analysis.names import EMBEDDERS
 from analysis.schema import InputError
-from analysis.store import Store, text_hash
+from analysis.store import READ_ERRORS, Store, read_parquet, text_hash
 
 
 def doc_text(title: str | None, abstract: str | None) -> str:
@@ -69,8 +69,8 @@ def read_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) ->
     if not path.is_file():
         return pl.DataFrame(schema=CACHE_SCHEMA)
     try:
-        df = pl.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
+        df = read_parquet(path)
+    except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
         if fresh_if_damaged:
             return pl.DataFrame(schema=CACHE_SCHEMA)
         raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
@@ -93,8 +93,8 @@ def cache_keys(store: Store, backend: str) -> set[str] | None:
     if not path.is_file():
         return None
     try:
-        keys = pl.read_parquet(path, columns=["key"]).get_column("key")
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
+        keys = read_parquet(path, columns=["key"]).get_column("key")
+    except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
         raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
                          file=str(path), hint=CACHE_FIX) from None
     return set(keys.to_list())
