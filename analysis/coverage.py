@@ -23,7 +23,7 @@ import polars as pl
 
 from analysis.schema import InputError
 from analysis.sources.hf_api import MonthListing
-from analysis.store import Store, atomic_write_json
+from analysis.store import Store
 
 VERSION = 1
 #: Status of a month: its full list is known and held, known and not fully held, or unknown.
@@ -40,15 +40,16 @@ def read_listings(store: Store) -> dict[str, dict]:
     try:
         data = store.read_json(path, default={}) or {}
     except (ValueError, OSError) as exc:
-        raise InputError(f"cannot read the month list sizes: {exc}", file=str(path),
-                         hint="ingest the month files (or fetch --month) again to rewrite it"
-                         ) from None
+        raise InputError(f"cannot read the month list sizes: {str(exc)[:200]}", file=str(path),
+                         hint=f"run `papertrends rebuild --store {store.root}`, or delete the "
+                              "file (coverage then knows no month's full list)") from None
     if data == {}:
         return {}
     months = data.get("months") if isinstance(data, dict) else None
     if not isinstance(months, dict):
         raise InputError("expected an object with 'months'", file=str(path), field="months",
-                         hint="ingest the month files (or fetch --month) again to rewrite it")
+                         hint=f"run `papertrends rebuild --store {store.root}`, or delete the "
+                              "file (coverage then knows no month's full list)")
     return {str(m): dict(r) for m, r in months.items() if isinstance(r, dict)}
 
 
@@ -70,11 +71,34 @@ def merged_listings(old: dict[str, dict], found: Iterable[MonthListing]) -> dict
 
 
 def add_listings(store: Store, found: Iterable[MonthListing]) -> None:
-    """Add readings of month sizes to the store's ``listings.json`` (atomic; untouched if same)."""
+    """Add readings of month sizes to the store's ``listings.json`` (untouched if the same).
+
+    The caller holds the store lock; the file is written through the store (atomic, journaled).
+    """
     old = read_listings(store)
     new = merged_listings(old, found)
     if new != old or not store.listings_path.exists():
-        atomic_write_json(store.listings_path, {"version": VERSION, "months": new})
+        store.write_json(store.listings_path, {"version": VERSION, "months": new})
+
+
+def rebuild_listings(store: Store, found: Iterable[MonthListing]) -> str | None:
+    """``listings.json`` with the sizes found in raw files added; an unreadable one replaced.
+
+    Returns:
+        What was dropped (for the rebuild report), or None.
+    """
+    found = list(found)
+    try:
+        old = read_listings(store)
+    except InputError:
+        old = None
+    new = merged_listings(old or {}, found)
+    if new != old and (new or old is None):
+        store.write_json(store.listings_path, {"version": VERSION, "months": new})
+    if old is None:
+        return (f"{store.listings_path}: unreadable month list sizes (those the raw files tell "
+                "were written again)")
+    return None
 
 
 def listing_size(record: dict) -> int:

@@ -29,6 +29,9 @@ SCHEMA: dict[str, pl.DataType] = {
     "sources": pl.List(pl.Utf8()),
 }
 COLUMNS: list[str] = list(SCHEMA)
+#: Columns that came with the second source: a table written before them still reads (see
+#: :func:`upgrade`), so a file without them is old, not damaged.
+ADDED_LATER: tuple[str, ...] = ("upvotes_at", "sources")
 REQUIRED: tuple[str, ...] = ("paper_id", "title")
 
 #: Field length caps (characters); longer values are cut, never rejected.

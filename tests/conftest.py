@@ -62,10 +62,19 @@ def fast_models(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def hf_api():
-    """A real local HTTP server playing the Daily Papers API on 127.0.0.1 (support/hf_server)."""
+def hf_api(monkeypatch):
+    """A real local HTTP server playing the Daily Papers API on 127.0.0.1 (support/hf_server).
+
+    fetch speaks through huggingface_hub, which HF_HUB_OFFLINE (set for the whole test run, so
+    no model is ever downloaded) would stop: while the server runs, the in-process Hub is online
+    (its requests can only reach this server) and reads no token saved on this machine.
+    """
+    from huggingface_hub import constants
+
     from tests.support.hf_server import HFServer
 
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", "/nonexistent/papertrends-test-token")
     with HFServer() as srv:
         assert srv.endpoint.startswith("http://127.0.0.1:")  # loopback only
         yield srv

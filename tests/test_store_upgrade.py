@@ -19,6 +19,7 @@ def _old_store(sample_store, tmp_path) -> Store:
     shutil.copytree(sample_store, root)
     old = pl.read_parquet(root / "papers.parquet").drop("upvotes_at", "sources")
     old.write_parquet(root / "papers.parquet")
+    (root / "manifest.json").unlink(missing_ok=True)  # a store that old had no manifest either
     return Store(root)
 
 

@@ -23,10 +23,11 @@ from analysis import coverage
 from analysis.fetch.client import FetchCancelled, FetchError, HttpClient
 from analysis.fetch.plan import FetchState, Key, Plan, utc_now
 from analysis.ingest import ingest_frame
-from analysis.names import Progress
+from analysis.kept import write_options
+from analysis.names import Progress, iso
 from analysis.schema import InputError, Problems
 from analysis.sources.hf_api import month_listing, parse_response
-from analysis.store import Store, atomic_write_bytes
+from analysis.store import Store
 
 #: Entries asked for per request (`limit`). 50 is the API's own default page: recorded days hold
 #: at most 50 entries, several exactly 50, so that size is known to be served in full. A larger
@@ -332,8 +333,10 @@ class Run:
             frames.append(parse_response(body, file=name, listed=got.day, problems=problems,
                                          month=month, read_at=read_at))
         try:
-            for page, (_url, body, _entries, _at) in enumerate(got.pages):
-                atomic_write_bytes(self.raw / raw_name(got.key, page), body)
+            for page, (_url, body, _entries, read_at) in enumerate(got.pages):
+                target = self.raw / raw_name(got.key, page)
+                write_options(self.store, target, {"read_at": iso(read_at)})
+                self.store.write_bytes(target, body)
             self._drop_stale_pages(got)
         except OSError as exc:
             raise InputError(f"cannot save the raw response: {exc.strerror or exc}",
@@ -345,7 +348,10 @@ class Run:
     def _drop_stale_pages(self, got: Pages) -> None:
         page = len(got.pages)
         while (extra := self.raw / raw_name(got.key, page)).exists():
-            extra.unlink()
+            self.store.remove(extra)
+            side = extra.parent / f".{extra.name}.options.json"
+            if side.exists():
+                self.store.remove(side)
             page += 1
 
     def _flush(self) -> None:

@@ -110,11 +110,13 @@ def parse(
     problems: Problems,
     notes: list[str] | None = None,
     listings: list[hf_api.MonthListing] | None = None,
+    read_at: dt.datetime | None = None,
 ) -> tuple[str, pl.DataFrame]:
     """Bytes of one file -> (format, canonical frame). Bad entries go to ``problems``.
 
     A month's list (or an archive index) also adds the size of each month's list to
-    ``listings``, when given.
+    ``listings``, when given. ``read_at`` is when an API response was read (default: see
+    :mod:`analysis.sources.hf_api`).
 
     Raises:
         InputError: the file as a whole cannot be used.
@@ -127,7 +129,8 @@ def parse(
         raise InputError(f"--map applies to tables, but this file is {fmt}", file=file,
                          field="--map", hint="leave out --map for this file")
     month = hf_api.month_from_name(file) if listed is None else None
-    read_at = hf_api.sibling_index_read_at(file) if month else None
+    if read_at is None and month:
+        read_at = hf_api.sibling_index_read_at(file)
     if fmt == "hf-api":
         if listed is None and month is None:
             listed = hf_api.listing_date_from_name(file)

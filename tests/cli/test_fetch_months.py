@@ -28,9 +28,9 @@ def month_args(store: Path, endpoint: str, *more: str) -> list[str]:
 
 
 def _files(store: Path) -> dict[str, bytes]:
-    """Every file of a store but the fetch state (which holds the local fetch times)."""
+    """Every file of a store but the fetch state (local fetch times) and the lock (its holder)."""
     return {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*"))
-            if p.is_file() and p.name not in ("fetch-state.json", ".fetch.lock")}
+            if p.is_file() and p.name not in ("fetch-state.json", ".lock")}
 
 
 def test_killed_month_fetch_resumes_to_the_same_bytes(tmp_path, hf_api):

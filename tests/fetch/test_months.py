@@ -53,8 +53,11 @@ def test_a_month_gives_exactly_its_185_papers(store, hf_api):
     assert dict(papers.select("paper_id", "upvotes").iter_rows()) == by_id
     # four pages of 50 (p=1..3), kept verbatim as received, then the state and the list size
     assert [r.query.get("p") for r in hf_api.requests_for("2023-07")] == [None, "1", "2", "3"]
-    raw = sorted(p.name for p in store.raw_month_dir.iterdir())
+    raw = sorted(p.name for p in store.raw_month_dir.iterdir() if not p.name.startswith("."))
     assert raw == ["2023-07.json", "2023-07.p1.json", "2023-07.p2.json", "2023-07.p3.json"]
+    # beside each page, the moment it was read (so `rebuild` gives the same upvotes_at)
+    sides = [json.loads((store.raw_month_dir / f".{n}.options.json").read_bytes()) for n in raw]
+    assert sides == [{"read_at": "2026-08-01T10:00:00Z"}] * 4
     kept = [e for n in raw for e in json.loads((store.raw_month_dir / n).read_bytes())]
     assert kept == entries
     assert state_of(store) == {}
