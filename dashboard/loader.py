@@ -15,7 +15,14 @@ import polars as pl
 import streamlit as st
 
 from analysis import trends
-from analysis.names import OUTLIER, OUTLIER_LABEL
+from analysis.names import (
+    OTHER_TOPICS,
+    OTHER_TOPICS_LABEL,
+    OUTLIER,
+    OUTLIER_LABEL,
+    UNASSIGNED,
+    UNASSIGNED_LABEL,
+)
 from analysis.store import Store, default_store_dir
 from analysis.topics import artifacts
 
@@ -50,8 +57,9 @@ class Loaded:
         return self.frame.lazy()
 
     def labels(self) -> dict[int, str]:
-        """Topic id -> readable label (the outliers as 'Outliers')."""
-        out = {OUTLIER: OUTLIER_LABEL}
+        """Topic id -> readable label (the outliers and the bands of a topic trend included)."""
+        out = {OUTLIER: OUTLIER_LABEL, UNASSIGNED: UNASSIGNED_LABEL,
+               OTHER_TOPICS: OTHER_TOPICS_LABEL}
         if self.has_topics:
             out.update(dict(self.topics.select("topic", "label").iter_rows()))
         return out

@@ -19,6 +19,8 @@ from dashboard.app_pages import keywords, overview, papers, topics, upvotes
 from dashboard.components import data_panel, listing, sidebar
 
 HERE = Path(__file__).parent
+#: The tab's icon, a file of the app (a Material icon would be fetched from Google's servers).
+FAVICON = HERE / "favicon.png"
 #: (page module, title, icon, url path); the module's file is what Streamlit runs.
 PAGES = (
     (overview, "Overview", ":material/dashboard:", "overview"),
@@ -31,6 +33,10 @@ CSS = """<style>
 mark { background: #fde68a; padding: 0 .1em; border-radius: 2px; }
 .paper-abstract { line-height: 1.55; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+/* topic chips in the sidebar show their whole label, on as many lines as it needs */
+[data-testid="stSidebar"] [data-baseweb="tag"] { max-width: 100%; height: auto; }
+[data-testid="stSidebar"] [data-baseweb="tag"] span { max-width: none; white-space: normal;
+  overflow: visible; text-overflow: clip; line-height: 1.3; padding: 2px 0; }
 </style>"""
 
 
@@ -41,8 +47,7 @@ def page_file(module) -> str:
 
 def main() -> None:
     """One run of the app: store, filters, navigation, then the chosen page."""
-    st.set_page_config(page_title="papertrends", page_icon=":material/trending_up:",
-                       layout="wide")
+    st.set_page_config(page_title="papertrends", page_icon=str(FAVICON), layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
     state.install(state.SHARED + tuple(p for module, *_ in PAGES for p in module.PARAMS))
     store = loader.current_store()

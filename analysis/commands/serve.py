@@ -10,7 +10,7 @@ from pathlib import Path
 from analysis.schema import InputError
 from analysis.store import ENV_STORE, ROOT, Store
 
-APP = ROOT / "dashboard" / "streamlit_app.py"
+APP = ROOT / "dashboard" / "server.py"
 
 
 def register(sub) -> None:
