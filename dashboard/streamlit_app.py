@@ -34,9 +34,11 @@ mark { background: #fde68a; padding: 0 .1em; border-radius: 2px; }
 .paper-abstract { line-height: 1.55; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
 /* topic chips in the sidebar show their whole label, on as many lines as it needs */
-[data-testid="stSidebar"] [data-baseweb="tag"] { max-width: 100%; height: auto; }
-[data-testid="stSidebar"] [data-baseweb="tag"] span { max-width: none; white-space: normal;
-  overflow: visible; text-overflow: clip; line-height: 1.3; padding: 2px 0; }
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] {
+  max-width: 100%; height: auto; }
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span {
+  max-width: none; white-space: normal; overflow: visible; text-overflow: clip;
+  line-height: 1.3; padding: 2px 0; }
 </style>"""
 
 

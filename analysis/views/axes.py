@@ -100,11 +100,36 @@ def period_end(period: str) -> str:
     return f"utcOffset('{unit}', toDate(datum.period), {step})"
 
 
-def hollow_when_incomplete(df: pl.DataFrame) -> dict:
-    """Encodings that draw a bar of an incomplete period hollow, with a dashed outline."""
+def hollow_when_incomplete(df: pl.DataFrame, outline: str | None = None) -> dict:
+    """Encodings that draw a bar of an incomplete period hollow, with a dashed outline.
+
+    Args:
+        df: the frame the chart plots (nothing changes without an ``incomplete`` column).
+        outline: the colour of that outline (other bars keep a thin white edge); None keeps
+            the mark's own stroke.
+    """
     if "incomplete" not in df.columns:
         return {}
-    return {"fillOpacity": alt.when(alt.datum.incomplete).then(alt.value(0.25))
-            .otherwise(alt.value(1.0)),
-            "strokeDash": alt.when(alt.datum.incomplete).then(alt.value([4, 2]))
-            .otherwise(alt.value([1, 0]))}
+    out = {"fillOpacity": alt.when(alt.datum.incomplete).then(alt.value(0.25))
+           .otherwise(alt.value(1.0)),
+           "strokeDash": alt.when(alt.datum.incomplete).then(alt.value([4, 2]))
+           .otherwise(alt.value([1, 0]))}
+    if outline:
+        out["stroke"] = (alt.when(alt.datum.incomplete).then(alt.value(outline))
+                         .otherwise(alt.value("white")))
+    return out
+
+
+def incomplete_tip(df: pl.DataFrame) -> list[alt.Tooltip]:
+    """A tooltip line that says whether a period is incomplete, in words."""
+    if "incomplete" not in df.columns:
+        return []
+    return [alt.Tooltip("coverage:N", title="incomplete period")]
+
+
+def with_coverage(chart: alt.Chart, df: pl.DataFrame) -> alt.Chart:
+    """Add the ``coverage`` words of :func:`incomplete_tip` (from the ``incomplete`` field)."""
+    if "incomplete" not in df.columns:
+        return chart
+    return chart.transform_calculate(
+        coverage="datum.incomplete ? 'yes, the data covers part of it' : 'no'")

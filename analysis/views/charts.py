@@ -25,10 +25,12 @@ from analysis.views.axes import (
     MAX_TICKS,
     brush,
     hollow_when_incomplete,
+    incomplete_tip,
     period_end,
     period_ticks,
     period_tip,
     period_x,
+    with_coverage,
 )
 from analysis.views.colours import (
     OUTLIER_COLOUR,
@@ -87,11 +89,14 @@ def _lit(pick: alt.Parameter) -> alt.typing.ChannelOpacity:
 #: Natural size: the plot is WIDTH x HEIGHT, and title, axes and legends come on top of it
 #: (in the dashboard as in every export; Streamlit keeps a chart's own autosize).
 AUTOSIZE = alt.AutoSizeParams(type="pad", contains="padding")
+#: Room around a chart, so the title never touches the edge (Streamlit sets no padding).
+PADDING = {"top": 10, "left": 5, "right": 5, "bottom": 5}
 
 
 def _sized(chart, title: str, caption: str, height: int | None = HEIGHT):
     size = {"width": WIDTH} | ({"height": height} if height else {})
-    return chart.properties(title=titled(title, caption), autosize=AUTOSIZE, **size)
+    return chart.properties(title=titled(title, caption), autosize=AUTOSIZE, padding=PADDING,
+                            **size)
 
 
 def papers_per_period(df: pl.DataFrame, title: str, caption: str,
@@ -101,22 +106,16 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
     Selection ``pick``: ``period``. Drag across the axis for the date brush.
     """
     pick, span = _pick("period"), brush()
-    chart = alt.Chart(plot_data(df)).transform_calculate(
+    chart = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
         period_end=period_end(period),
-    ).mark_bar(color=PALETTE[0], stroke=PALETTE[0], strokeWidth=0.8).encode(
+    ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.8).encode(
         x=period_x(df, period), x2="period_end:T",
         y=alt.Y("count:Q", title="papers"), y2=alt.datum(0),
-        opacity=_lit(pick), **hollow_when_incomplete(df),
+        opacity=_lit(pick), **hollow_when_incomplete(df, outline=PALETTE[0]),
         tooltip=[period_tip(period), alt.Tooltip("count:Q", title="papers", format=","),
-                 *_incomplete_tip(df)],
+                 *incomplete_tip(df)],
     ).add_params(pick, span)
     return _sized(chart, title, caption)
-
-
-def _incomplete_tip(df: pl.DataFrame) -> list[alt.Tooltip]:
-    if "incomplete" not in df.columns:
-        return []
-    return [alt.Tooltip("incomplete:N", title="incomplete period")]
 
 
 def _order() -> str:
@@ -141,14 +140,15 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
               "axis": alt.Axis(format=".0%" if share else ",d"),
               "scale": alt.Scale(domain=[0, 1]) if share and stacked else alt.Undefined}
     legend = alt.Legend(title="topic", **LEGEND)
-    base = alt.Chart(plot_data(df)).transform_calculate(stack=_order()).encode(
+    base = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
+        stack=_order()).encode(
         x=period_x(df, period),
         color=alt.Color("label:N", scale=topic_scale(df, colours), legend=legend,
                         sort=alt.EncodingSortField("stack")),
         tooltip=[period_tip(period), alt.Tooltip("label:N", title="topic"),
                  alt.Tooltip("count:Q", title="papers", format=","),
                  alt.Tooltip("total:Q", title="papers in period", format=","),
-                 alt.Tooltip("share:Q", title="share", format=".1%"), *_incomplete_tip(df)],
+                 alt.Tooltip("share:Q", title="share", format=".1%"), *incomplete_tip(df)],
     )
     if stacked:  # stacked here, not by Vega-Lite: bars with x2 are not stacked reliably
         chart = base.transform_calculate(period_end=period_end(period)).transform_stack(
@@ -189,7 +189,8 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "mon
     scale = alt.Scale(domain=phrases,
                       range=[PHRASE_PALETTE[i % len(PHRASE_PALETTE)] for i in range(len(phrases))])
     colour = alt.Color("phrase:N", scale=scale, legend=alt.Legend(symbolOpacity=1, **LEGEND))
-    base = alt.Chart(plot_data(df)).encode(x=period_x(df, period), color=colour)
+    base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period),
+                                                              color=colour)
     y = alt.Y(f"{measure}:Q", title="share of papers" if share else "papers",
               axis=alt.Axis(format=".1%" if share else ",d"))
     fill = (alt.when(alt.datum.small).then(alt.value("white"))
@@ -203,7 +204,7 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "mon
                  alt.Tooltip("share:Q", title="share", format=".2%"),
                  alt.Tooltip("ci_low:Q", title="95% interval from", format=".2%"),
                  alt.Tooltip("ci_high:Q", title="95% interval to", format=".2%"),
-                 alt.Tooltip("small:N", title="few papers in period"), *_incomplete_tip(df)],
+                 alt.Tooltip("small:N", title="few papers in period"), *incomplete_tip(df)],
     ).add_params(pick, span)
     layers = [*_trend_lines(base, df, f"{measure}:Q"), points]
     if share:
@@ -270,13 +271,13 @@ def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
     Selection ``pick``: fields ``period``.
     """
     pick, span = _pick("period"), brush()
-    base = alt.Chart(plot_data(df)).encode(x=period_x(df, period))
+    base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period))
     band = base.mark_area(opacity=0.25, color=PALETTE[0],
                           invalid="break-paths-show-domains").encode(
         y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2="q3:Q")
     points = base.mark_point(filled=True, size=40, color=PALETTE[0]).encode(
         y="median:Q", opacity=_lit(pick),
-        tooltip=[period_tip(period), *_stats_tips(), *_incomplete_tip(df)],
+        tooltip=[period_tip(period), *_stats_tips(), *incomplete_tip(df)],
     ).add_params(pick, span)
     lines = _trend_lines(base, df, "median:Q", color=PALETTE[0])
     return _sized(alt.layer(band, *lines, points), title, caption)

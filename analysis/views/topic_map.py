@@ -17,7 +17,7 @@ import altair as alt
 import polars as pl
 
 from analysis.names import SELECTION
-from analysis.views.charts import AUTOSIZE, titled
+from analysis.views.charts import AUTOSIZE, PADDING, titled
 from analysis.views.colours import topic_scale
 
 # The map plots every paper of the store (8,558 in the bundled one). Altair's 5,000-row guard
@@ -26,8 +26,8 @@ alt.data_transformers.disable_max_rows()
 
 #: Name of the scale-bound interval that zooms and pans the map.
 ZOOM = "zoom"
-WIDTH = 640
-HEIGHT = 480
+WIDTH = 860
+HEIGHT = 600
 HIDDEN_COLOUR = "#dcdcdc"
 
 
@@ -63,7 +63,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     x = alt.X("x:Q", axis=None, scale=_scale(extent, 0))
     y = alt.Y("y:Q", axis=None, scale=_scale(extent, 1))
     base = alt.Chart(_plot(df)).encode(x=x, y=y)
-    legend = alt.Legend(title="topic", orient="bottom", columns=2, symbolLimit=0, labelLimit=0)
+    legend = alt.Legend(title="topic", orient="bottom", columns=2, symbolLimit=0, labelLimit=0,
+                        columnPadding=24)
     hidden = base.transform_filter("!datum.shown").mark_circle(size=10, color=HIDDEN_COLOUR,
                                                                opacity=0.6)
     shown = base.transform_filter("datum.shown").mark_circle(size=14).encode(
@@ -79,8 +80,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
         cx="median(x)", cy="median(y)", on="sum(on)", groupby=["topic", "label"],
     ).encode(x=alt.X("cx:Q", scale=_scale(extent, 0), axis=None),
              y=alt.Y("cy:Q", scale=_scale(extent, 1), axis=None), text="label:N")
-    words: dict[str, Any] = {"lineBreak": " · ", "fontSize": 10, "fontWeight": "bold",
-                             "baseline": "middle"}
+    words: dict[str, Any] = {"lineBreak": " · ", "fontSize": 9.5, "fontWeight": "bold",
+                             "baseline": "middle", "lineHeight": 11}
     halo = centres.mark_text(stroke="white", strokeWidth=3, strokeOpacity=0.85, **words)
     names = centres.mark_text(**words).encode(
         color=alt.when("datum.on > 0").then(alt.value("#1f2333")).otherwise(alt.value("#aaa")))
@@ -89,4 +90,5 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     found_title = base.transform_filter("datum.match > 1").mark_text(
         align="left", dx=12, fontSize=11, fontWeight="bold", color="#111").encode(text="title:N")
     return alt.layer(hidden, shown, halo, names, ring, found_title).properties(
-        title=titled(title, caption), width=WIDTH, height=HEIGHT, autosize=AUTOSIZE)
+        title=titled(title, caption), width=WIDTH, height=HEIGHT, autosize=AUTOSIZE,
+        padding=PADDING)

@@ -2,79 +2,27 @@
 
 `papertrends serve` runs on a free loopback port as a subprocess. The test opens each page,
 changes the date range in the sidebar, clicks a bar and sees the papers behind it, opens a paper,
-and reloads the copied URL to the same view. Screenshots go to test-output/screenshots/ and the
-overview one is copied to docs/overview.png (the README shows it) when
-PAPERTRENDS_UPDATE_SCREENSHOT=1 is set. A second server on a store
-with a hostile paper checks that its text shows literally and no script runs.
+and reloads the copied URL to the same view. Screenshots go to test-output/screenshots/ (those of
+every page at 1440x900, copied to docs/ on request, are taken in test_report_ready.py). A second
+server on a store with a hostile paper checks that its text shows literally and no script runs.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import ARGS, CHART, CHROMIUM, serve, settle
 from tests.support.hostile import hostile_store as make_hostile_store
 from tests.support.paths import REPO
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-CHART = "[data-testid='stVegaLiteChart']"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason="needs Debian's chromium (make browser)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(store: Path) -> Iterator[str]:
-    """`papertrends serve --store STORE` on a free loopback port; yields its base URL."""
-    port = free_port()
-    env = dict(os.environ, PAPERTRENDS_NO_FIT="1", HF_HUB_OFFLINE="1")
-    log = open(REPO / "test-output" / f"serve-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis.cli", "serve", "--store", str(store), "--port",
-         str(port), "--address", "127.0.0.1"], cwd=REPO, env=env, stdout=log,
-        stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, "the server exited; see test-output/serve-*.log"
-            assert time.monotonic() < deadline, "the server did not come up in 60 s"
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +40,6 @@ def shots(output_dir) -> Path:
     d = output_dir / "screenshots"
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def settle(page, ms: int = 1200) -> None:
-    """Wait until Streamlit has finished its rerun (no running indicator), then a little more."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(ms)
 
 
 def metrics(page) -> list[str]:
@@ -128,10 +68,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         settle(page)
         assert page.locator("h1").first.inner_text() == "Paper trends"
         before = metrics(page)[0]
-        page.screenshot(path=str(shots / "overview.png"), full_page=False)
-        if os.environ.get("PAPERTRENDS_UPDATE_SCREENSHOT"):  # refresh the README's picture
-            (REPO / "docs").mkdir(exist_ok=True)
-            shutil.copy(shots / "overview.png", REPO / "docs" / "overview.png")
+        page.screenshot(path=str(shots / "e2e-overview.png"), full_page=False)
         assert first_chart < 15, f"first chart after {first_chart:.1f} s"
 
         # every page renders a heading and no exception
@@ -142,7 +79,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
             page.locator("h1", has_text=heading).wait_for(timeout=60_000)
             settle(page)
             assert page.locator("[data-testid='stException']").count() == 0, path
-            page.screenshot(path=str(shots / f"{path}.png"), full_page=False)
+            page.screenshot(path=str(shots / f"e2e-{path}.png"), full_page=False)
         page.get_by_role("link", name="Overview").first.click()
         page.locator("h1", has_text="Paper trends").wait_for()
         settle(page)
