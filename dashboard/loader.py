@@ -8,6 +8,7 @@ light (no torch/umap/bertopic). A store without topics gets them once, through
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 
@@ -51,9 +52,9 @@ class Loaded:
         """True when a topic model is loaded (the topic table has rows)."""
         return self.topics.height > 0
 
-    @property
+    @functools.cached_property
     def lf(self) -> pl.LazyFrame:
-        """The paper frame, lazily."""
+        """The paper frame, lazily (one object, so what the views learn about it is kept)."""
         return self.frame.lazy()
 
     def labels(self) -> dict[int, str]:

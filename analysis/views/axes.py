@@ -110,13 +110,15 @@ def hollow_when_incomplete(df: pl.DataFrame, outline: str | None = None) -> dict
     """
     if "incomplete" not in df.columns:
         return {}
-    out = {"fillOpacity": alt.when(alt.datum.incomplete).then(alt.value(0.25))
-           .otherwise(alt.value(1.0)),
-           "strokeDash": alt.when(alt.datum.incomplete).then(alt.value([4, 2]))
-           .otherwise(alt.value([1, 0]))}
+    def when(then, otherwise) -> dict:
+        return dict(alt.when(alt.datum.incomplete).then(alt.value(then)).otherwise(
+            alt.value(otherwise)))
+
+    # typed channels: Altair would otherwise infer each one's class from a dict (slowly)
+    out: dict = {"fillOpacity": alt.FillOpacityValue(**when(0.25, 1.0)),
+                 "strokeDash": alt.StrokeDashValue(**when([4, 2], [1, 0]))}
     if outline:
-        out["stroke"] = (alt.when(alt.datum.incomplete).then(alt.value(outline))
-                         .otherwise(alt.value("white")))
+        out["stroke"] = alt.StrokeValue(**when(outline, "white"))
     return out
 
 

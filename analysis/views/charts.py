@@ -82,8 +82,9 @@ def _pick(*fields: str) -> alt.Parameter:
     return alt.selection_point(name=PICK, fields=list(fields))
 
 
-def _lit(pick: alt.Parameter) -> alt.typing.ChannelOpacity:
-    return alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3))
+def _lit(pick: alt.Parameter) -> alt.OpacityValue:
+    """Picked marks full, the others faint (a typed channel: Altair need not infer one)."""
+    return alt.OpacityValue(**alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3)))
 
 
 #: Natural size: the plot is WIDTH x HEIGHT, and title, axes and legends come on top of it
@@ -93,10 +94,22 @@ AUTOSIZE = alt.AutoSizeParams(type="pad", contains="padding")
 PADDING = {"top": 10, "left": 5, "right": 5, "bottom": 5}
 
 
-def _sized(chart, title: str, caption: str, height: int | None = HEIGHT):
-    size = {"width": WIDTH} | ({"height": height} if height else {})
-    return chart.properties(title=titled(title, caption), autosize=AUTOSIZE, padding=PADDING,
-                            **size)
+def sized(chart, title: str, caption: str, height: int | None = HEIGHT,
+           width: int = WIDTH):
+    """The chart with its title, caption, size, autosize and padding.
+
+    They are set directly on the chart just built (no copy): ``properties()`` checks each value
+    against the schema again and copies a layered chart, which costs more than building it
+    (exports are validated as a whole when saved).
+    """
+    out = chart
+    out.title = titled(title, caption)
+    out.autosize = AUTOSIZE
+    out.padding = PADDING
+    out.width = width
+    if height:
+        out.height = height
+    return out
 
 
 def papers_per_period(df: pl.DataFrame, title: str, caption: str,
@@ -109,13 +122,13 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
     chart = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
         period_end=period_end(period),
     ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.8).encode(
-        x=period_x(df, period), x2="period_end:T",
-        y=alt.Y("count:Q", title="papers"), y2=alt.datum(0),
+        x=period_x(df, period), x2=alt.X2("period_end"),
+        y=alt.Y("count:Q", title="papers"), y2=alt.Y2Datum(0),
         opacity=_lit(pick), **hollow_when_incomplete(df, outline=PALETTE[0]),
         tooltip=[period_tip(period), alt.Tooltip("count:Q", title="papers", format=","),
                  *incomplete_tip(df)],
     ).add_params(pick, span)
-    return _sized(chart, title, caption)
+    return sized(chart, title, caption)
 
 
 def _order() -> str:
@@ -155,17 +168,17 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
             stack=measure, groupby=["period"], as_=["low", "high"],
             sort=[alt.SortField("stack", order="ascending")],
         ).mark_bar(stroke="white", strokeWidth=0.3).encode(
-            x2="period_end:T", y=alt.Y("low:Q", **y_axis),
-            y2="high:Q", opacity=_lit(pick), **hollow_when_incomplete(df),
+            x2=alt.X2("period_end"), y=alt.Y("low:Q", **y_axis),
+            y2=alt.Y2("high"), opacity=_lit(pick), **hollow_when_incomplete(df),
         ).add_params(pick, span)
-        return _sized(chart, title, caption)
+        return sized(chart, title, caption)
     y = alt.Y(f"{measure}:Q", **y_axis)
     points = base.mark_point(filled=True, size=30).encode(y=y, opacity=_lit(pick))
     lines = _trend_lines(base, df, y)
-    return _sized(alt.layer(*lines, points.add_params(pick, span)), title, caption)
+    return sized(alt.layer(*lines, points.add_params(pick, span)), title, caption)
 
 
-def _trend_lines(base: alt.Chart, df: pl.DataFrame, y: str | alt.Y, **mark) -> list[alt.Chart]:
+def _trend_lines(base: alt.Chart, df: pl.DataFrame, y: alt.Y, **mark) -> list[alt.Chart]:
     """A line through every period, solid over complete periods and dashed to incomplete ones."""
     solid = base.mark_line(invalid="break-paths-show-domains", **mark).encode(y=y)
     if "incomplete" not in df.columns or not df.get_column("incomplete").any():
@@ -206,12 +219,12 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "mon
                  alt.Tooltip("ci_high:Q", title="95% interval to", format=".2%"),
                  alt.Tooltip("small:N", title="few papers in period"), *incomplete_tip(df)],
     ).add_params(pick, span)
-    layers = [*_trend_lines(base, df, f"{measure}:Q"), points]
+    layers = [*_trend_lines(base, df, alt.Y(f"{measure}:Q")), points]
     if share:
         band = base.mark_area(opacity=0.18, invalid="break-paths-show-domains").encode(
-            y=alt.Y("ci_low:Q", title="share of papers"), y2="ci_high:Q")
+            y=alt.Y("ci_low:Q", title="share of papers"), y2=alt.Y2("ci_high"))
         layers.insert(0, band)
-    return _sized(alt.layer(*layers), title, caption)
+    return sized(alt.layer(*layers), title, caption)
 
 
 def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
@@ -227,12 +240,12 @@ def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart
         y=alt.Y("count:Q", title="papers (log scale)",
                 scale=alt.Scale(type="log", domainMin=0.5, nice=False),
                 axis=alt.Axis(values=[1, 10, 100, 1_000, 10_000, 100_000], format=",d")),
-        y2=alt.datum(0.5),  # a log scale has no zero: bars start below 1
+        y2=alt.Y2Datum(0.5),  # a log scale has no zero: bars start below 1
         opacity=_lit(pick),
         tooltip=[alt.Tooltip("label:N", title="upvotes"),
                  alt.Tooltip("count:Q", title="papers", format=",")],
     ).add_params(pick)
-    return _sized(chart, title, caption)
+    return sized(chart, title, caption)
 
 
 def _stats_tips() -> list[alt.Tooltip]:
@@ -253,15 +266,15 @@ def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str,
     """
     pick = _pick("topic")
     base = alt.Chart(plot_data(df)).encode(y=_ranked_y("label", "median"))
-    whisker = base.mark_rule(color="#666").encode(x="q1:Q", x2="p90:Q")
+    whisker = base.mark_rule(color="#666").encode(x=alt.X("q1:Q"), x2=alt.X2("p90"))
     box = base.mark_bar(size=12).encode(
         x=alt.X("q1:Q", title="upvotes (box: quartiles, line: median, whisker: 90th pct.)"),
-        x2="q3:Q", color=alt.Color("label:N", scale=topic_scale(df, colours), legend=None),
+        x2=alt.X2("q3"), color=alt.Color("label:N", scale=topic_scale(df, colours), legend=None),
         opacity=_lit(pick),
         tooltip=[alt.Tooltip("label:N", title="topic"), *_stats_tips()],
     ).add_params(pick)
-    median = base.mark_tick(color="white", thickness=2, size=12).encode(x="median:Q")
-    return _sized(whisker + box + median, title, caption, height=None)
+    median = base.mark_tick(color="white", thickness=2, size=12).encode(x=alt.X("median:Q"))
+    return sized(alt.layer(whisker, box, median), title, caption, height=None)
 
 
 def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
@@ -274,13 +287,13 @@ def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
     base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period))
     band = base.mark_area(opacity=0.25, color=PALETTE[0],
                           invalid="break-paths-show-domains").encode(
-        y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2="q3:Q")
+        y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2=alt.Y2("q3"))
     points = base.mark_point(filled=True, size=40, color=PALETTE[0]).encode(
-        y="median:Q", opacity=_lit(pick),
+        y=alt.Y("median:Q"), opacity=_lit(pick),
         tooltip=[period_tip(period), *_stats_tips(), *incomplete_tip(df)],
     ).add_params(pick, span)
-    lines = _trend_lines(base, df, "median:Q", color=PALETTE[0])
-    return _sized(alt.layer(band, *lines, points), title, caption)
+    lines = _trend_lines(base, df, alt.Y("median:Q"), color=PALETTE[0])
+    return sized(alt.layer(band, *lines, points), title, caption)
 
 
 def emerging(df: pl.DataFrame, title: str, caption: str,
@@ -296,8 +309,8 @@ def emerging(df: pl.DataFrame, title: str, caption: str,
         y=_ranked_y("label", "slope"),
         color=alt.Color("label:N", scale=scale, legend=None),
         stroke=alt.Stroke("label:N", scale=scale, legend=None),
-        fillOpacity=alt.when(alt.datum.significant).then(alt.value(1.0))
-        .otherwise(alt.value(0.25)),
+        fillOpacity=alt.FillOpacityValue(**alt.when(alt.datum.significant)
+                                         .then(alt.value(1.0)).otherwise(alt.value(0.25))),
         opacity=_lit(pick),
         tooltip=[alt.Tooltip("rank:Q", title="rank"), alt.Tooltip("label:N", title="topic"),
                  alt.Tooltip("slope:Q", title="slope", format=".3f"),
@@ -307,7 +320,7 @@ def emerging(df: pl.DataFrame, title: str, caption: str,
                  alt.Tooltip("first_share:Q", title="share, first half", format=".2%"),
                  alt.Tooltip("last_share:Q", title="share, last half", format=".2%")],
     ).add_params(pick)
-    return _sized(chart, title, caption, height=None)
+    return sized(chart, title, caption, height=None)
 
 
 def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
@@ -319,10 +332,10 @@ def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     base = alt.Chart(plot_data(df)).encode(y=_ranked_y("phrase", "g2"))
     rule = base.mark_rule(color="#999").encode(
         x=alt.X("baseline_share:Q", title="share of papers (grey: baseline, blue: recent)",
-                axis=alt.Axis(format=".0%")), x2="recent_share:Q")
-    old = base.mark_circle(size=60, color="#999").encode(x="baseline_share:Q")
+                axis=alt.Axis(format=".0%")), x2=alt.X2("recent_share"))
+    old = base.mark_circle(size=60, color="#999").encode(x=alt.X("baseline_share:Q"))
     new = base.mark_circle(size=80, color=PALETTE[0]).encode(
-        x="recent_share:Q", opacity=_lit(pick),
+        x=alt.X("recent_share:Q"), opacity=_lit(pick),
         tooltip=[alt.Tooltip("phrase:N", title="phrase"),
                  alt.Tooltip("recent_count:Q", title="papers, recent", format=","),
                  alt.Tooltip("baseline_count:Q", title="papers, baseline", format=","),
@@ -331,4 +344,4 @@ def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
                  alt.Tooltip("g2:Q", title="G² (log-likelihood)", format=".1f"),
                  alt.Tooltip("p_value:Q", title="p-value", format=".2g")],
     ).add_params(pick)
-    return _sized(rule + old + new, title, caption, height=None)
+    return sized(alt.layer(rule, old, new), title, caption, height=None)

@@ -27,17 +27,24 @@ class Coverage:
     weekdays: frozenset[int]
 
 
-def coverage(lf: pl.LazyFrame, filters: Filters) -> Coverage:
-    """The store's first and last day on the filters' basis, cut to the filters' date range."""
-    col = pl.col(filters.basis)
-    row = lf.select(col.min().alias("a"), col.max().alias("b"),
-                    col.dt.weekday().unique().implode().alias("w")).collect().row(0)
-    first, last, weekdays = row
+def bounds(lf: pl.LazyFrame, basis: str) -> Coverage:
+    """The store's first and last day on a date basis, and the weekdays that have papers."""
+    col = pl.col(basis)
+    first, last, weekdays = lf.select(
+        col.min().alias("a"), col.max().alias("b"),
+        col.dt.weekday().unique().implode().alias("w")).collect().row(0)
+    return Coverage(first, last, frozenset(int(w) - 1 for w in (weekdays or []) if w is not None))
+
+
+def coverage(lf: pl.LazyFrame, filters: Filters, whole: Coverage | None = None) -> Coverage:
+    """The store's days on the filters' basis (``whole``, if known) cut to their date range."""
+    whole = whole or bounds(lf, filters.basis)
+    first, last = whole.first, whole.last
     if first is not None and filters.start:
         first = max(first, filters.start)
     if last is not None and filters.end:
         last = min(last, filters.end)
-    return Coverage(first, last, frozenset(int(w) - 1 for w in (weekdays or []) if w is not None))
+    return Coverage(first, last, whole.weekdays)
 
 
 def next_start(start: dt.date, period: str) -> dt.date:
@@ -63,12 +70,15 @@ def incomplete_periods(periods: list[dt.date], cov: Coverage, period: str) -> li
     return out
 
 
-def mark_incomplete(df: pl.DataFrame, lf: pl.LazyFrame,
-                    filters: Filters) -> tuple[pl.DataFrame, str]:
-    """Add ``incomplete`` (bool) to a frame with ``period``; and a caption note naming them."""
+def mark_incomplete(df: pl.DataFrame, lf: pl.LazyFrame, filters: Filters,
+                    whole: Coverage | None = None) -> tuple[pl.DataFrame, str]:
+    """Add ``incomplete`` (bool) to a frame with ``period``; and a caption note naming them.
+
+    ``whole`` is :func:`bounds` of ``lf`` on the filters' basis, when already known.
+    """
     if df.height == 0 or "period" not in df.columns:
         return df, ""
-    cov = coverage(lf, filters)
+    cov = coverage(lf, filters, whole)
     periods = df.get_column("period").unique().sort().to_list()
     gone = incomplete_periods(periods, cov, filters.period)
     out = df.with_columns(pl.col("period").is_in(gone).alias("incomplete"))

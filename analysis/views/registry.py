@@ -14,21 +14,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import altair as alt
 import polars as pl
 
 from analysis import trends
 from analysis.filters import Filters, apply
-from analysis.names import TOPIC_VIEWS
+from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
 from analysis.schema import InputError
 from analysis.views import charts, colours, periods, topic_bands
 from analysis.views.topic_map import topic_map as topic_map_chart
 
 #: What a topic or keyword trend counts: the share of the period's papers, or papers.
 MEASURES = ("share", "count")
+#: Views that do not bucket papers by period (the period filter does not change them).
+PERIOD_FREE = frozenset({"topic-map", "upvote-distribution", "upvotes-by-topic", "rising"})
 #: Caption lines are wrapped at about this many characters (the chart is ~640 px wide).
 CAPTION_WIDTH = 110
 
@@ -83,11 +87,21 @@ def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
     return Scope(int(row[0]), row[1], row[2])
 
 
+def relevant(name: str, filters: Filters) -> Filters:
+    """The filters as a view uses them: the views that do not bucket by period ignore it.
+
+    A change of period then leaves those views as they were (the dashboard's cache keeps them).
+    """
+    if name in PERIOD_FREE and filters.period != DEFAULT_PERIOD:
+        return dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
+    return filters
+
+
 def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: pl.LazyFrame,
           filters: Filters, options: dict, extra: str = "", **chart_options) -> View:
     """Assemble a View: caption from filters (+ extra) and the data span, then the chart."""
     sc = scope(lf, filters)
-    lines = [filters.describe(_topic_names(lf, filters.topics))]
+    lines = [filters.describe(_topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
     lines += [e for e in extra.split("\n") if e]
     caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
     chart = build_chart(data, title, caption, **chart_options)
@@ -121,16 +135,39 @@ def _need_topics(lf: pl.LazyFrame) -> None:
                          hint="run `papertrends fit --store DIR` first")
 
 
+#: (id of a paper frame, what) -> (weak reference to the frame, value): facts about the whole
+#: frame that no filter changes, worked out once per frame (the dashboard keeps its frame).
+_WHOLE: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
+
+
+def _whole(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
+    """``make()`` once per paper frame and ``what`` (forgotten with the frame)."""
+    key = (id(lf), what)
+    hit = _WHOLE.get(key)
+    if hit is None or hit[0]() is not lf:
+
+        def forget(_ref: weakref.ref, k: tuple[int, str] = key) -> None:
+            _WHOLE.pop(k, None)
+
+        hit = (weakref.ref(lf, forget), make())
+        _WHOLE[key] = hit
+    return hit[1]
+
+
 def _colours(lf: pl.LazyFrame) -> dict[int, str]:
     """Every topic's colour, from all topics of the store (so it is the same in every view)."""
-    cols = ["topic"] + (["topic_group"] if "topic_group" in lf.collect_schema() else [])
-    table = lf.select(cols).unique().collect().rename({"topic_group": "group"}, strict=False)
-    return colours.topic_colours(table)
+    def make() -> dict[int, str]:
+        cols = ["topic"] + (["topic_group"] if "topic_group" in lf.collect_schema() else [])
+        table = lf.select(cols).unique().collect().rename({"topic_group": "group"}, strict=False)
+        return colours.topic_colours(table)
+
+    return _whole(lf, "colours", make)
 
 
 def _timed(data: pl.DataFrame, lf: pl.LazyFrame, filters: Filters) -> tuple[pl.DataFrame, str]:
     """Empty periods as gaps in shares, incomplete periods marked; and the caption note."""
-    return periods.mark_incomplete(periods.gaps(data), lf, filters)
+    whole = _whole(lf, f"bounds-{filters.basis}", lambda: periods.bounds(lf, filters.basis))
+    return periods.mark_incomplete(periods.gaps(data), lf, filters, whole)
 
 
 def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
@@ -310,7 +347,7 @@ def build_view(name: str, lf: pl.LazyFrame, filters: Filters, **options) -> View
         raise InputError(f"no view named {name!r}", hint="choose one of " + ", ".join(VIEWS))
     fn = VIEWS[name]
     accepted = inspect.signature(fn).parameters
-    return fn(lf, filters, **{k: v for k, v in options.items() if k in accepted})
+    return fn(lf, relevant(name, filters), **{k: v for k, v in options.items() if k in accepted})
 
 
 def build_views(lf: pl.LazyFrame, filters: Filters, names: Sequence[str] | None = None,

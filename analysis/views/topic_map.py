@@ -17,7 +17,7 @@ import altair as alt
 import polars as pl
 
 from analysis.names import SELECTION
-from analysis.views.charts import AUTOSIZE, PADDING, titled
+from analysis.views.charts import sized
 from analysis.views.colours import topic_scale
 
 # The map plots every paper of the store (8,558 in the bundled one). Altair's 5,000-row guard
@@ -69,7 +69,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
                                                                opacity=0.6)
     shown = base.transform_filter("datum.shown").mark_circle(size=14).encode(
         color=alt.Color("label:N", scale=topic_scale(df, colours), legend=legend),
-        opacity=alt.when(pick).then(alt.value(0.85)).otherwise(alt.value(0.25)),
+        opacity=alt.OpacityValue(**alt.when(pick).then(alt.value(0.85))
+                                 .otherwise(alt.value(0.25))),
         tooltip=[alt.Tooltip("title:N", title="title"), alt.Tooltip("paper_id:N", title="paper"),
                  alt.Tooltip("label:N", title="topic"), alt.Tooltip("date:N", title="date"),
                  alt.Tooltip("upvotes:Q", title="upvotes")],
@@ -79,16 +80,17 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     ).transform_aggregate(
         cx="median(x)", cy="median(y)", on="sum(on)", groupby=["topic", "label"],
     ).encode(x=alt.X("cx:Q", scale=_scale(extent, 0), axis=None),
-             y=alt.Y("cy:Q", scale=_scale(extent, 1), axis=None), text="label:N")
+             y=alt.Y("cy:Q", scale=_scale(extent, 1), axis=None), text=alt.Text("label:N"))
     words: dict[str, Any] = {"lineBreak": " · ", "fontSize": 9.5, "fontWeight": "bold",
                              "baseline": "middle", "lineHeight": 11}
     halo = centres.mark_text(stroke="white", strokeWidth=3, strokeOpacity=0.85, **words)
     names = centres.mark_text(**words).encode(
-        color=alt.when("datum.on > 0").then(alt.value("#1f2333")).otherwise(alt.value("#aaa")))
+        color=alt.ColorValue(**alt.when("datum.on > 0").then(alt.value("#1f2333"))
+                             .otherwise(alt.value("#aaa"))))
     ring = base.transform_filter("datum.match > 0").mark_point(size=220, color="#111",
                                                                 strokeWidth=2.5, filled=False)
     found_title = base.transform_filter("datum.match > 1").mark_text(
-        align="left", dx=12, fontSize=11, fontWeight="bold", color="#111").encode(text="title:N")
-    return alt.layer(hidden, shown, halo, names, ring, found_title).properties(
-        title=titled(title, caption), width=WIDTH, height=HEIGHT, autosize=AUTOSIZE,
-        padding=PADDING)
+        align="left", dx=12, fontSize=11, fontWeight="bold", color="#111").encode(
+        text=alt.Text("title:N"))
+    return sized(alt.layer(hidden, shown, halo, names, ring, found_title), title, caption,
+                 height=HEIGHT, width=WIDTH)

@@ -21,7 +21,7 @@ def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
     first, last = per_period.span if per_period else (None, None)
     n_topics = "–"
     if ctx.loaded.has_topics and per_period is not None and per_period.papers:
-        freq = ctx.view("topic-trend", measure="count", top=0).data
+        freq = ctx.topic_counts()
         n_topics = str(freq.filter((pl.col("topic") >= 0) & (pl.col("count") > 0))
                        ["topic"].n_unique())
     papers = per_period.papers if per_period else 0
@@ -31,7 +31,7 @@ def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
 
 def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:
     """The largest topics under the filters (from the topic-trend view's data)."""
-    freq = ctx.view("topic-trend", measure="count", top=0).data
+    freq = ctx.topic_counts()
     return (freq.filter(pl.col("topic") >= 0).group_by("topic", "label")
             .agg(pl.col("count").sum().alias("papers"))
             .sort(["papers", "topic"], descending=[True, False]).head(n))

@@ -50,7 +50,7 @@ def render() -> None:
     stacked = (state.get(LAYOUT) or "stacked") == "stacked"
     trend = charts.view(ctx, "topic-trend", measure=measure, stacked=stacked)
     if trend is not None and trend.data.height:
-        share = outlier_share(ctx.view("topic-trend", measure="count", top=0).data)
+        share = outlier_share(ctx.topic_counts())
         if share is not None:
             c3.metric(OUTLIER_LABEL, f"{share:.0%}",
                       help="Papers the topic model left unassigned, drawn in grey.")

@@ -17,7 +17,7 @@ import streamlit as st
 from analysis.names import BRUSH, EXPORT_FORMATS, MIME, SELECTION
 from analysis.schema import InputError
 from dashboard import state
-from dashboard.components import downloads, drill
+from dashboard.components import downloads, drill, vega
 from dashboard.components.basics import no_papers
 from dashboard.context import Context
 
@@ -84,12 +84,13 @@ def chart(ctx: Context, v, *, key: str, drill_down: bool = True) -> drill.Pick |
     gens.setdefault(key, 0)
     listen = selections(v) if drill_down else []
     wkey = _widget_key(key)
+    spec = vega.spec_of(v)
     if listen:
-        st.altair_chart(v.chart, key=wkey, theme=None, width="content", selection_mode=listen,
-                        on_select=functools.partial(_selected, key, wkey, v.name,
-                                                    v.filters.period))
+        st.vega_lite_chart(spec, key=wkey, theme=None, width="content", selection_mode=listen,
+                           on_select=functools.partial(_selected, key, wkey, v.name,
+                                                       v.filters.period))
     else:
-        st.altair_chart(v.chart, key=wkey, theme=None, width="content")
+        st.vega_lite_chart(spec, key=wkey, theme=None, width="content")
     download_buttons(v, key)
     pick = drill.decode(state.get(state.PICK))
     return pick if pick and pick.view == v.name else None
