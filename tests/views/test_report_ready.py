@@ -290,3 +290,12 @@ def test_keyword_trend_draws_counts_or_shares(lf, papers):
     fields = {la["encoding"]["y"]["field"] for la in share.chart.to_dict()["layer"]}
     assert fields == {"ci_low", "share"}
     assert count.data["count"].sum() == share.data["count"].sum() > 0
+
+
+def test_views_without_periods_ignore_the_period(lf):
+    for name in ("topic-map", "upvote-distribution", "upvotes-by-topic", "rising"):
+        weekly = build_view(name, lf, Filters(period="week"))
+        monthly = build_view(name, lf, Filters())
+        assert weekly.caption == monthly.caption, name
+        assert "per " not in weekly.caption.split("\n")[0], name
+        assert weekly.data.equals(monthly.data), name
