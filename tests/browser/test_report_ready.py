@@ -5,8 +5,9 @@ own), no chart title is clipped and no label cut short; the screenshots land in
 test-output/screenshots/ and, with PAPERTRENDS_UPDATE_SCREENSHOT=1, in docs/ (the README shows
 the overview). Then: tooltips name periods in words (item 1), the upvotes-per-period title is
 whole (2), the topic map lists every topic and keeps its layout under a topic filter (4), the
-sidebar's topic chips show whole labels (5), a pick in a second chart replaces the first chart's
-list (6), and a drag across the time axis sets the date range in the URL (the brush).
+sidebar's topic chips show whole labels (5), a click on a stacked bar picks its topic in its
+period and a pick in a second chart replaces the first chart's list (6), and a drag across the
+time axis sets the date range in the URL (the brush).
 """
 
 from __future__ import annotations
@@ -205,6 +206,22 @@ def test_a_pick_in_a_second_chart_replaces_the_first_list(watched, url):
     lists = page.locator("p", has_text="Papers behind the mark")
     assert lists.count() == 1  # the first chart's list is gone with its pick
     assert "topic " in lists.first.inner_text()
+
+
+def test_a_click_on_a_stacked_bar_picks_its_topic_in_its_period(watched, url):
+    page, _ = watched
+    open_page(page, url, "topics", "Topics")
+    chart = page.locator(CHART).first
+    box = plot_box(chart)
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.8)
+    page.wait_for_url("**pick=topic-trend**", timeout=60_000)
+    settle(page)
+    pick = urlparse(page.url).query
+    assert "period%3D" in pick  # the period under the cursor ...
+    assert "topic%3D" in pick  # ... and the topic of the segment
+    shown = page.locator("p", has_text="Papers behind the mark").first.inner_text()
+    assert "period from" in shown
+    assert "topic " in shown
 
 
 def test_a_drag_across_the_time_axis_sets_the_date_range(watched, url):
