@@ -14,7 +14,7 @@ from analysis.topics.artifacts import TopicMeta
 #: Readable names of the ``source`` values the ingest writes.
 SOURCE_NAMES = {
     "hf-daily-api": "Hugging Face Daily Papers",
-    "hf-page-dump": "copied papers pages",
+    "hf-page-dump": "page copies",
     "csv": "CSV files", "parquet": "Parquet files", "jsonl": "JSON Lines files",
     "json": "JSON files",
 }
@@ -24,9 +24,9 @@ UPVOTE_CAVEAT = "upvotes are snapshots, not final counts"
 def data_note(info: dict[str, Any]) -> str:
     """One line about the data of a store, from ``analysis.commands.data.summarise(store)``.
 
-    For example "Data: 8,506 papers from Hugging Face Daily Papers + 52 from copied papers
-    pages · listed 2024-05-27 to 2026-05-29, about 16 a day · upvotes are snapshots, not final
-    counts" (a day: a day with a list).
+    For example "Data: 8,506 papers from Hugging Face Daily Papers + 52 from page copies ·
+    listed 2024-05-27 to 2026-05-29, ~16 a day · upvotes are snapshots, not final counts"
+    (a day: a day with a list).
     """
     sources = sorted((info.get("sources") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     parts = [" + ".join(f"{n:,} {'from ' if i else 'papers from '}{SOURCE_NAMES.get(s, s)}"
@@ -35,7 +35,7 @@ def data_note(info: dict[str, Any]) -> str:
     days = info.get("listing_days") or 0
     if first and last:
         listed = info.get("papers", 0) - (info.get("unlisted") or 0)
-        rate = f", about {listed / days:,.0f} a day" if days else ""
+        rate = f", ~{listed / days:,.0f} a day" if days else ""
         parts.append(f"listed {first} to {last}{rate}")
     parts.append(UPVOTE_CAVEAT)
     return "Data: " + " · ".join(parts)

@@ -56,8 +56,8 @@ def data_note(ctx) -> None:
     README (for the bundled data: source, license and caveats).
     """
     line, about = _note(ctx.loaded.root, ctx.loaded.stamp)
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, right = st.columns([16, 1], vertical_alignment="center", gap="small")
     left.caption(md_escape(line))
     if about:
-        with right.popover("About", icon=":material/info:", help="About the data"):
+        with right.popover("", icon=":material/info:", help="About the data"):
             st.markdown(about)
