@@ -36,12 +36,14 @@ from analysis.views.colours import (
     OUTLIER_COLOUR,
     PALETTE,
     PHRASE_PALETTE,
+    UNASSIGNED_COLOUR,
     colour_of,
     topic_scale,
 )
 
 __all__ = [
-    "BRUSH", "HEIGHT", "MAX_TICKS", "OUTLIER_COLOUR", "PALETTE", "PICK", "WIDTH", "emerging",
+    "BRUSH", "HEIGHT", "MAX_TICKS", "OUTLIER_COLOUR", "PALETTE", "PICK", "UNASSIGNED_COLOUR",
+    "WIDTH", "emerging",
     "keyword_trend", "papers_per_period", "period_ticks", "plot_data", "rising", "titled",
     "topic_colour", "topic_scale", "topic_trend", "upvote_distribution",
     "upvotes_by_period", "upvotes_by_topic",

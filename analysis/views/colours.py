@@ -4,7 +4,7 @@ Up to 60 topics each get their own colour (:data:`PALETTE`, 60 colours at least 
 apart, none of them grey). Beyond that, when the topic table says which group each topic belongs
 to (a ``group`` column, the hierarchy), the topics of a group share its hue in lighter and darker
 shades; without groups the palette repeats. The bands that hold no single topic (outliers, papers
-not yet assigned, the other topics) are greys, so no topic looks like them.
+not yet assigned, the other topics) are greys and a pale sand, so no topic looks like them.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import polars as pl
 from analysis.names import OTHER_TOPICS, OUTLIER, UNASSIGNED
 
 #: The colours of the bands that are not one topic.
-NEUTRAL: dict[int, str] = {OUTLIER: "#b0b0b0", UNASSIGNED: "#e0e0e0", OTHER_TOPICS: "#8a8a8a"}
+#: Papers the topic model has not placed yet (UNASSIGNED): a pale sand band, unlike any topic.
+NEUTRAL: dict[int, str] = {OUTLIER: "#b0b0b0", UNASSIGNED: "#e6d8b8", OTHER_TOPICS: "#8a8a8a"}
 OUTLIER_COLOUR = NEUTRAL[OUTLIER]
+UNASSIGNED_COLOUR = NEUTRAL[UNASSIGNED]
 #: 60 colours picked greedily for the largest smallest CIEDE2000 distance (Glasbey's method) from
 #: sRGB colours of medium lightness and clear chroma, starting from Tableau 10; greys excluded.
 PALETTE = (

@@ -39,6 +39,9 @@ def render() -> None:
     ctx = context.get()
     st.title("Topics")
     basics.data_note(ctx)
+    if ctx.loaded.topic_problem:
+        st.error(ctx.loaded.topic_problem, icon=":material/report:")
+        return
     if not ctx.loaded.has_topics:
         basics.empty("This store has no topic model yet: run `papertrends fit --store DIR`, "
                      "then reload.")

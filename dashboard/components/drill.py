@@ -169,8 +169,8 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
         out = out.filter(pl.col("period") == vals["period"])
     if topic == OTHER_TOPICS:
         out = out.filter(pl.col("topic").is_not_null() & ~pl.col("topic").is_in(list(drawn)))
-    elif topic == UNASSIGNED:
-        out = out.filter(pl.col("topic").is_null())
+    elif topic == UNASSIGNED:  # the store's own -2, or no topic at all
+        out = out.filter((pl.col("topic") == UNASSIGNED) | pl.col("topic").is_null())
     elif topic is not None:
         out = out.filter(pl.col("topic") == topic)
     if "paper_id" in vals:

@@ -1,10 +1,11 @@
 """End to end in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-`papertrends serve` runs on a free loopback port as a subprocess. The test opens each page,
-changes the date range in the sidebar, clicks a bar and sees the papers behind it, opens a paper,
-and reloads the copied URL to the same view. Screenshots go to test-output/screenshots/ (those of
-every page at 1440x900, copied to docs/ on request, are taken in test_report_ready.py). A second
-server on a store with a hostile paper checks that its text shows literally and no script runs.
+`papertrends serve` runs on a free loopback port as a subprocess (tests/support/server.py,
+through tests/support/browser.py). The test opens each page, changes the date range in the
+sidebar, clicks a bar and sees the papers behind it, opens a paper, and reloads the copied URL to
+the same view. Screenshots go to test-output/screenshots/ (those of every page at 1440x900,
+copied to docs/ on request, are taken in test_report_ready.py). A second server on a store with
+a hostile paper checks that its text shows literally and no script runs.
 """
 
 from __future__ import annotations

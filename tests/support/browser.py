@@ -1,22 +1,17 @@
-"""Helpers for the browser tests: a `papertrends serve` on loopback, Chromium, waiting, picking.
+"""Helpers for the browser tests: a `papertrends serve` on loopback, Chromium, waiting, dragging.
 
-The server is a subprocess on a free 127.0.0.1 port and ends with the ``serve`` block; Chromium
-is Debian's /usr/bin/chromium driven by Playwright with the flags the project uses everywhere.
+The server comes from tests/support/server.py (a subprocess on a free 127.0.0.1 port, stopped and
+checked when the ``serve`` block ends); Chromium is Debian's /usr/bin/chromium driven by
+Playwright with the flags the project uses everywhere.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.paths import OUTPUT, REPO
+from tests.support.server import serve as serve_store
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -26,45 +21,14 @@ CHART = "[data-testid='stVegaLiteChart']"
 VIEWPORT = {"width": 1440, "height": 900}
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(store: Path) -> Iterator[str]:
-    """`papertrends serve --store STORE` on a free loopback port; yields its base URL."""
-    port = free_port()
-    env = dict(os.environ, PAPERTRENDS_NO_FIT="1", HF_HUB_OFFLINE="1")
-    OUTPUT.mkdir(exist_ok=True)
-    log = open(OUTPUT / f"serve-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis.cli", "serve", "--store", str(store), "--port",
-         str(port), "--address", "127.0.0.1"], cwd=REPO, env=env, stdout=log,
-        stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, "the server exited; see test-output/serve-*.log"
-            assert time.monotonic() < deadline, "the server did not come up in 60 s"
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """`papertrends serve --store STORE` on a free loopback port; yields its base URL.
+
+    tests/support/server.py starts it, stops it with SIGTERM and asserts nothing is left.
+    """
+    with serve_store(store) as server:
+        yield server.url
 
 
 def settle(page, ms: int = 1200) -> None:
