@@ -8,6 +8,9 @@ URL set (``window.__streamlit.BACKEND_BASE_URL``), so the first request goes to 
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit
@@ -15,6 +18,8 @@ import streamlit as st
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
+
+from analysis.store import sessions_dir
 
 HERE = Path(__file__).parent
 INDEX = Path(streamlit.__file__).parent / "static" / "index.html"
@@ -29,5 +34,18 @@ async def index(request: Request) -> HTMLResponse:
     return HTMLResponse(html)
 
 
-app = st.App(HERE / "streamlit_app.py",
+@contextlib.asynccontextmanager
+async def lifespan(app) -> AsyncIterator[None]:
+    """When the server stops (SIGTERM, Ctrl-C), every session's private store goes with it.
+
+    Streamlit's ``st.App`` server (uvicorn) shuts down gracefully on those signals and then lets
+    the signal end the process, so exit hooks would not run; its lifespan end does.
+    """
+    try:
+        yield None
+    finally:
+        shutil.rmtree(sessions_dir(), ignore_errors=True)
+
+
+app = st.App(HERE / "streamlit_app.py", lifespan=lifespan,
              routes=[Route("/", index)] + [Route(f"/{page}", index) for page in PAGES])
