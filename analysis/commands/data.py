@@ -157,10 +157,11 @@ def cmd_papers(args: argparse.Namespace) -> int:
 
 
 def summarise(store: Store) -> dict:
-    """Papers, listing and published spans, counts per source, upvote quartiles of a store.
+    """Papers, listing and published spans, listing days, counts per source, upvote quartiles.
 
-    A paper counts under every source that saw it; ``coverage`` is the per-month table of
-    :func:`analysis.coverage.coverage_table`.
+    In ``sources`` a paper counts under every source that saw it; in ``records`` once, under
+    the source of the reading that won the merge (``source``). ``coverage`` is the per-month
+    table of :func:`analysis.coverage.coverage_table`.
     """
     lf = store.scan_papers()
     row = lf.select(
@@ -168,6 +169,7 @@ def summarise(store: Store) -> dict:
         first_date=pl.col("listed").min(),
         last_date=pl.col("listed").max(),
         unlisted=pl.col("listed").null_count(),
+        listing_days=pl.col("listed").drop_nulls().n_unique(),
         pub_first=pl.col("published").min(),
         pub_last=pl.col("published").max(),
         pub_nulls=pl.col("published").null_count(),
@@ -180,6 +182,7 @@ def summarise(store: Store) -> dict:
     ).collect().row(0, named=True)
     sources = (lf.select(pl.col("sources").explode()).drop_nulls().group_by("sources").len()
                .sort("sources").collect())
+    records = lf.group_by("source").len().sort("source").collect()
 
     return {
         "store": str(store.root),
@@ -187,9 +190,11 @@ def summarise(store: Store) -> dict:
         "first_date": iso(row["first_date"]),
         "last_date": iso(row["last_date"]),
         "unlisted": row["unlisted"],
+        "listing_days": row["listing_days"],
         "published": {"first": iso(row["pub_first"]), "last": iso(row["pub_last"]),
                       "nulls": row["pub_nulls"]},
         "sources": {s: n for s, n in sources.iter_rows()},
+        "records": {s or "unknown": n for s, n in records.iter_rows()},
         "upvotes": {"min": row["vmin"], "q1": row["q1"], "median": row["median"],
                     "q3": row["q3"], "max": row["vmax"], "nulls": row["nulls"]},
         "coverage": coverage.as_records(coverage.store_coverage(store)),

@@ -37,6 +37,7 @@ def render() -> None:
     """Draw the page: distribution, upvotes by topic and by period, and the most upvoted papers."""
     ctx = context.get()
     st.title("Upvotes")
+    basics.data_note(ctx)
     st.number_input("Only counts read at least this many days after listing (empty: all)",
                     min_value=0, step=1, key=UPVOTE_AGE.key, placeholder="all counts",
                     width=420)
