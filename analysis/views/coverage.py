@@ -13,7 +13,7 @@ import datetime as dt
 import altair as alt
 import polars as pl
 
-from analysis.views.charts import WIDTH, plot_data
+from analysis.views.charts import plot_data, sized
 
 #: Colours: the share of the list held (0 -> 1), and months whose list size is unknown.
 SHARE_SCHEME = ("#fde2c4", "#2f6f9f")
@@ -55,9 +55,7 @@ def coverage_strip(data: pl.DataFrame, title: str = "Coverage of each month's li
         text=alt.Text("share:Q", format=".0%"),
         x=alt.X("mid:T"),
     ).transform_calculate(mid="(toDate(datum.start) + toDate(datum.end)) / 2")
-    return (cells + labels).properties(
-        width=WIDTH, height=34,
-        title=alt.TitleParams(title, subtitle=["dark: the full list held; pale: only part "
-                                               "(share printed); grey: full list unknown"],
-                              anchor="start", fontSize=12, subtitleFontSize=10,
-                              subtitleColor="#555"))
+    # sized: the same padding and autosize as every chart, so the title is never clipped
+    return sized(alt.layer(cells, labels), title,
+                 "dark: the full list held; pale: only part (share printed); grey: full list "
+                 "unknown", height=34)

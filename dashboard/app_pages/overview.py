@@ -50,7 +50,7 @@ def strip(ctx: context.Context, per_period) -> None:
         return
     first, last = per_period.span
     data = strip_data(table, first, last)
-    st.altair_chart(coverage_strip(data), key="ov_coverage", width="stretch")
+    st.altair_chart(coverage_strip(data), key="ov_coverage", width="content", theme=None)
     partial = data.filter(pl.col("status") == "partial")["month"].to_list()
     if partial:
         st.caption(f"The store holds only part of the list in {len(partial)} month(s) "

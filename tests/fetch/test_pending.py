@@ -75,10 +75,16 @@ def clean_run(tmp_path_factory, hf_api_module) -> dict:
 
 @pytest.fixture(scope="module")
 def hf_api_module():
-    """The loopback API stand-in, shared by this module's slow tests."""
+    """The loopback API stand-in, shared by this module's slow tests.
+
+    Its ``Date`` header is fixed: fetch records it as each paper's ``upvotes_at``, so the clean
+    and the resumed run read the same answers at the same moment (else the bytes differ by
+    the seconds between the runs, as two real readings would).
+    """
     from tests.support.hf_server import HFServer
 
     with HFServer() as srv:
+        srv.date = "Sat, 01 Aug 2026 10:00:00 GMT"
         yield srv
 
 
