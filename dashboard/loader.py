@@ -38,6 +38,7 @@ class Loaded:
     frame: pl.DataFrame  # one row per paper, with topic columns (null without a model)
     topics: pl.DataFrame  # topic table (empty without a model)
     meta: dict = field(default_factory=dict)
+    groups: pl.DataFrame = field(default_factory=pl.DataFrame)  # topic groups (may be empty)
 
     @property
     def has_topics(self) -> bool:
@@ -55,6 +56,12 @@ class Loaded:
         if self.has_topics:
             out.update(dict(self.topics.select("topic", "label").iter_rows()))
         return out
+
+    def group_labels(self) -> dict[int, str]:
+        """Group id -> readable label (the outliers as group -1); empty without groups."""
+        if self.groups.height == 0:
+            return {}
+        return {OUTLIER: OUTLIER_LABEL} | dict(self.groups.select("group", "label").iter_rows())
 
 
 def store_from_args() -> Store:
@@ -93,10 +100,12 @@ def _load(root: str, stamp: tuple) -> Loaded:
     if has_topics(store):
         topics = artifacts.read_topic_table(store)
         meta = artifacts.read_meta(store)
+        groups = artifacts.read_groups(store)
     else:
         topics = pl.DataFrame(schema={"topic": pl.Int32, "label": pl.Utf8})
         meta = {}
-    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta)
+        groups = pl.DataFrame(schema=artifacts.GROUP_SCHEMA)
+    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta, groups=groups)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -136,3 +145,9 @@ def fit_topics(store: Store) -> None:
         meta = topics.fit(store, progress=progress)
         status.update(label=f"Topics ready: {meta.get('n_topics', '?')} topics", state="complete",
                       expanded=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def topic_words(root: str, stamp: tuple, every: str) -> pl.DataFrame:
+    """``analysis.topics.artifacts.read_topic_words``, cached per store version and period."""
+    return artifacts.read_topic_words(Store(root), every)

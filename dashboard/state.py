@@ -101,13 +101,14 @@ FROM = Param("from", None, _date, dt.date.isoformat)
 TO = Param("to", None, _date, dt.date.isoformat)
 BASIS = Param("basis", DEFAULT_BASIS, values=BASES)
 TOPIC = Param("topic", [], _int, str, multi=True)
+GROUP = Param("group", [], _int, str, multi=True)
 MIN_UP = Param("min_upvotes", 0, _int, str)
 PERIOD = Param("period", DEFAULT_PERIOD, values=tuple(PERIODS))
 # Shared drill-down state: an open paper, a picked chart mark.
 PAPER = Param("paper", "")
 PICK = Param(SELECTION, "")
 #: The parameters every page shares.
-SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, MIN_UP, PERIOD, PAPER, PICK)
+SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, GROUP, MIN_UP, PERIOD, PAPER, PICK)
 
 #: The parameters of this app, by name: set by :func:`install`.
 PARAMS: dict[str, Param] = {}

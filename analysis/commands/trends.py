@@ -26,6 +26,7 @@ from analysis.trends import (
     upvote_null_count,
     upvote_stats,
 )
+from analysis.trends.frame import LEVELS
 
 
 def _positive(text: str) -> int:
@@ -61,9 +62,12 @@ def register(sub) -> None:
     _field_arg(p)
     _common(p, cmd_trend)
 
-    p = sub.add_parser("topic-trend", help="papers per period and topic, with shares",
+    p = sub.add_parser("topic-trend", help="papers per period and topic (or group), with shares",
                        description="Per period and topic: papers, all papers of the period, "
-                       "share and its 95%% Wilson interval; the outlier topic -1 included.")
+                       "share and its 95%% Wilson interval; the outlier topic -1 included. "
+                       "--level group counts the topic groups instead (outliers: group -1).")
+    p.add_argument("--level", choices=LEVELS, default="topic",
+                   help="fine topics (default) or the groups above them")
     _common(p, cmd_topic_trend)
 
     p = sub.add_parser("upvotes", help="upvote distribution, or statistics per topic/period",
@@ -110,6 +114,13 @@ def _has_topics(args: argparse.Namespace, frame) -> None:
                      hint="run `papertrends fit` first")
 
 
+def _has_groups(args: argparse.Namespace, frame) -> None:
+    if frame.select(pl.col("group").is_not_null().any()).collect().item():
+        return
+    raise InputError(f"the topic model of {open_store(args).root} has no topic groups",
+                     field="level", hint="refit with `papertrends fit --force` to add them")
+
+
 def cmd_trend(args: argparse.Namespace) -> int:
     """`papertrends trend`: print the keyword trend of the phrases; returns 0."""
     df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
@@ -128,8 +139,10 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
     """
     frame = _frame(args)
     _has_topics(args, frame)
-    df = topic_frequency(frame, filters_from(args))
-    df = df.select("topic", "label", "period", "count", "total", "share", "ci_low", "ci_high",
+    if args.level == "group":
+        _has_groups(args, frame)
+    df = topic_frequency(frame, filters_from(args), level=args.level)
+    df = df.select(args.level, "label", "period", "count", "total", "share", "ci_low", "ci_high",
                    "small")
     emit(df.drop("small") if args.json else df, args)
     return 0

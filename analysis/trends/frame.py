@@ -22,7 +22,11 @@ TOPIC_COLUMNS: dict[str, pl.DataType] = {
     "x": pl.Float32(),
     "y": pl.Float32(),
     "topic_label": pl.Utf8(),
+    "group": pl.Int32(),
+    "group_label": pl.Utf8(),
 }
+#: The levels topic views count at: fine topics, or the groups above them.
+LEVELS: tuple[str, ...] = ("topic", "group")
 
 
 def paper_frame(store) -> pl.LazyFrame:
@@ -32,9 +36,11 @@ def paper_frame(store) -> pl.LazyFrame:
         store: an ``analysis.store.Store``.
 
     Returns:
-        The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y`` and
-        ``topic_label`` (the outlier label for -1). The topic columns are null when the store has no
-        topic model yet, or for papers added since the last fit that have no topic yet.
+        The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y``,
+        ``topic_label`` (the outlier label for -1), ``group`` (the topic's group; -1 for the
+        outliers) and ``group_label``. The topic columns are null when the store has no topic
+        model yet, or for papers added since the last fit that have no topic yet; the group
+        columns also for fits without groups.
     """
     lf = store.scan_papers()
     assignments, labels = _topic_tables(store)
@@ -49,8 +55,9 @@ def paper_frame(store) -> pl.LazyFrame:
 
 
 def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
-    """(assignments, labels) from analysis.topics.artifacts, or (None, empty) without topics."""
-    empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8()})
+    """(assignments, labels and groups per topic), or (None, empty) without topics."""
+    empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8(),
+                                 "group": pl.Int32(), "group_label": pl.Utf8()})
     if not store.topics_dir.is_dir():  # no fit yet: skip loading the topic reader at all
         return None, empty
     if not topic_artifacts.has_topics(store):
@@ -60,24 +67,37 @@ def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
     labels = table.select(
         pl.col("topic").cast(pl.Int32),
         pl.col("label").cast(pl.Utf8).alias("topic_label"),
+        pl.col("group").cast(pl.Int32),
     )
-    return assignments, topic_labels(labels)
+    groups = topic_artifacts.read_groups(store).select(
+        pl.col("group").cast(pl.Int32), pl.col("label").cast(pl.Utf8).alias("group_label"))
+    labels = topic_labels(labels).join(groups, on="group", how="left")
+    return assignments, labels.with_columns(filled_label("group_label", "group"))
 
 
 def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
     """Fill missing labels: the outlier label for -1, "Topic N" for others."""
     if not (labels["topic"] == -1).any():
-        labels = pl.concat([labels, pl.DataFrame({"topic": [-1], "topic_label": [None]},
-                                                 schema=labels.schema)])
+        outliers = {c: [None] for c in labels.columns} | {"topic": [-1]}
+        if "group" in labels.columns:
+            outliers["group"] = [-1]
+        labels = pl.concat([labels, pl.DataFrame(outliers, schema=labels.schema)])
     return labels.with_columns(filled_label("topic_label"))
 
 
-def filled_label(name: str) -> pl.Expr:
-    """Column ``name``: the outlier label for topic -1, "Topic N" where the label is missing."""
+def filled_label(name: str, key: str = "topic") -> pl.Expr:
+    """Column ``name``: the outlier label for id -1, "Topic N" ("Group N") where it is missing.
+
+    Args:
+        name: the label column.
+        key: the id column it labels (``topic`` or ``group``).
+    """
     label = pl.col(name)
     return (
-        pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
-        .when(label.is_null() | (label == "")).then(pl.format("Topic {}", pl.col("topic")))
+        pl.when(pl.col(key) == -1).then(pl.lit(OUTLIER_LABEL))
+        .when(pl.col(key).is_null()).then(label)
+        .when(label.is_null() | (label == ""))
+        .then(pl.format(f"{key.capitalize()} {{}}", pl.col(key)))
         .otherwise(label).alias(name)
     )
 

@@ -46,9 +46,9 @@ def topic_colour(topic: int | None) -> str:
     return PALETTE[topic % len(PALETTE)]
 
 
-def topic_scale(df: pl.DataFrame, field: str = "label") -> alt.Scale:
-    """A colour scale mapping each topic's ``field`` value to that topic's fixed colour."""
-    pairs = df.select("topic", field).unique().sort("topic").rows() if df.height else []
+def topic_scale(df: pl.DataFrame, field: str = "label", key: str = "topic") -> alt.Scale:
+    """A colour scale mapping each topic's (or group's) ``field`` value to its fixed colour."""
+    pairs = df.select(key, field).unique().sort(key).rows() if df.height else []
     seen: dict[str, str] = {}
     for topic, name in pairs:
         seen.setdefault(str(name), topic_colour(topic))
@@ -154,12 +154,13 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
 
 
 def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "share",
-                stacked: bool = True, period: str = "month") -> alt.Chart:
-    """Topic count or share per period, stacked areas or lines; outliers (-1) in grey.
+                stacked: bool = True, period: str = "month", key: str = "topic") -> alt.Chart:
+    """Topic (or group) count or share per period, stacked areas or lines; outliers (-1) in grey.
 
-    Selection ``pick``: fields ``topic`` (click an area or line).
+    Selection ``pick``: fields ``topic`` (click an area or line). With key="group" the chart
+    draws topic groups and the selection field is group instead.
     """
-    pick = _pick("topic")
+    pick = _pick(key)
     y_title = "share of papers" if measure == "share" else "papers"
     base = alt.Chart(plot_data(df))
     mark = base.mark_area() if stacked else base.mark_line(point=True)
@@ -167,11 +168,11 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
         x=_period_x(df, period),
         y=alt.Y(f"{measure}:Q", title=y_title, stack="zero" if stacked else None,
                 axis=alt.Axis(format=".0%" if measure == "share" else "d")),
-        color=alt.Color("label:N", title="topic", scale=topic_scale(df),
+        color=alt.Color("label:N", title=key, scale=topic_scale(df, key=key),
                         legend=alt.Legend(labelLimit=260, symbolLimit=40)),
-        order=alt.Order("topic:Q"),
+        order=alt.Order(f"{key}:Q"),
         opacity=_lit(pick),
-        tooltip=["period:N", "topic:Q", "label:N", "count:Q", "total:Q",
+        tooltip=["period:N", f"{key}:Q", "label:N", "count:Q", "total:Q",
                  alt.Tooltip("share:Q", format=".1%")],
     ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
 

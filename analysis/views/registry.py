@@ -86,11 +86,14 @@ def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: 
     return View(name, title, caption, chart, data, filters, options, sc.papers, (sc.first, sc.last))
 
 
-def _need_topics(lf: pl.LazyFrame) -> None:
+def _need_topics(lf: pl.LazyFrame, level: str = "topic") -> None:
     has = lf.select(pl.col("topic").is_not_null().any()).collect().item()
     if not has:
         raise InputError("this store has no topic model yet, so this view cannot be drawn",
                          hint="run `papertrends fit --store DIR` first")
+    if level == "group" and not lf.select(pl.col("group").is_not_null().any()).collect().item():
+        raise InputError("this topic model has no topic groups", field="level",
+                         hint="refit with `papertrends fit --store DIR --force` to add them")
 
 
 def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
@@ -101,7 +104,7 @@ def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
 
 
 def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
-                stacked: bool = True, top: int = 10) -> View:
+                stacked: bool = True, top: int = 10, level: str = "topic") -> View:
     """Topic share (or count) per period: the ``top`` largest topics plus the outliers (-1).
 
     Args:
@@ -109,25 +112,34 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
         filters: the common filters.
         measure: ``share`` (of all papers in the period) or ``count``.
         stacked: stacked areas (True) or one line per topic.
-        top: how many of the largest topics to show (0: all); outliers are always shown.
+        top: how many of the largest topics to show (0: all); outliers are always shown. At the
+            group level every group is shown, so the stacked shares cover all papers.
+        level: ``topic`` or ``group`` (the 8-15 groups above the topics).
 
     Raises:
-        InputError: unknown measure, or the store has no topic model.
+        InputError: unknown measure or level, or the store has no topic model (or no groups).
     """
     if measure not in ("share", "count"):
         raise InputError(f"measure must be 'share' or 'count', not {measure!r}")
-    _need_topics(lf)
-    freq = trends.topic_frequency(lf, filters)
-    if top:
+    if level not in trends.LEVELS:
+        raise InputError(f"level must be 'topic' or 'group', not {level!r}", field="level")
+    _need_topics(lf, level)
+    freq = trends.topic_frequency(lf, filters, level=level)
+    if top and level == "topic":
         sizes = freq.filter(pl.col("topic") >= 0).group_by("topic").agg(pl.col("count").sum())
         keep = sizes.sort(["count", "topic"], descending=[True, False]).head(top)["topic"]
         freq = freq.filter(pl.col("topic").is_in(keep.implode()) | (pl.col("topic") == -1))
-    data = freq.sort("period", "topic")
-    shown = f"largest {top} topics and outliers" if top else "all topics"
+    data = freq.sort("period", level)
+    if level == "group":
+        shown = "all topic groups and outliers"
+    else:
+        shown = f"largest {top} topics and outliers" if top else "all topics"
     what = "Share of papers" if measure == "share" else "Papers"
-    return _view("topic-trend", f"{what} per topic per {filters.period}", charts.topic_trend,
-                 data, lf, filters, {"measure": measure, "stacked": stacked, "top": top},
-                 extra=shown, measure=measure, stacked=stacked, period=filters.period)
+    return _view("topic-trend", f"{what} per {level} per {filters.period}", charts.topic_trend,
+                 data, lf, filters, {"measure": measure, "stacked": stacked, "top": top,
+                                     "level": level},
+                 extra=shown, measure=measure, stacked=stacked, period=filters.period,
+                 key=level)
 
 
 def topic_map(lf: pl.LazyFrame, filters: Filters) -> View:

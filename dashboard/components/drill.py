@@ -34,12 +34,15 @@ class Pick:
         parts = [self.view] + [f"{k}={_text(v)}" for k, v in sorted(self.values.items())]
         return "|".join(parts)
 
-    def describe(self, labels: dict[int, str] | None = None) -> str:
+    def describe(self, labels: dict[int, str] | None = None,
+                 group_labels: dict[int, str] | None = None) -> str:
         """A short human description, e.g. 'period from 2025-03-01, topic Diffusion models'."""
         out = []
         for k, v in sorted(self.values.items()):
             if k == "topic" and labels is not None:
                 out.append(f"topic {labels.get(int(v), v)}")
+            elif k == "group" and group_labels is not None:
+                out.append(f"group {group_labels.get(int(v), v)}")
             elif k == "period":
                 out.append(f"period from {v}")
             else:
@@ -60,7 +63,7 @@ def _value(key: str, value: object) -> object:
             return dt.date.fromisoformat(str(value)[:10])
         except ValueError:
             return None
-    if key in ("topic",):
+    if key in ("topic", "group"):
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -111,8 +114,8 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     Args:
         lf: the paper frame (trends.paper_frame).
         filters: the shared filters the chart was drawn with.
-        pick: the picked mark; ``period``, ``topic``, ``paper_id``, ``phrase`` and upvote bins
-            (``bin_low``/``bin_high``) narrow the papers.
+        pick: the picked mark; ``period``, ``topic``, ``group``, ``paper_id``, ``phrase`` and
+            upvote bins (``bin_low``/``bin_high``) narrow the papers.
         field: where the keyword page looks for a picked ``phrase`` (title, abstract or both).
         regex: whether a picked ``phrase`` is a regular expression.
 
@@ -122,13 +125,19 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     vals = pick.values
     if "phrase" in vals:
         lf = trends.match_papers(lf, str(vals["phrase"]), field=field, regex=regex)
-    if "topic" in vals and filters.topics and vals["topic"] not in filters.topics:
-        return empty_list(lf)
-    out = apply(lf, replace(filters, topics=()) if "topic" in vals else filters)
+    for key, kept in (("topic", filters.topics), ("group", filters.groups)):
+        if key in vals and kept and vals[key] not in kept:
+            return empty_list(lf)
+    if "topic" in vals:
+        filters = replace(filters, topics=())
+    if "group" in vals:
+        filters = replace(filters, groups=())
+    out = apply(lf, filters)
     if "period" in vals:
         out = out.filter(pl.col("period") == vals["period"])
-    if "topic" in vals:
-        out = out.filter(pl.col("topic") == vals["topic"])
+    for key in ("topic", "group"):
+        if key in vals:
+            out = out.filter(pl.col(key) == vals[key])
     if "paper_id" in vals:
         out = out.filter(pl.col("paper_id") == vals["paper_id"])
     if "bin_low" in vals:

@@ -54,6 +54,7 @@ def filters(loaded: Loaded) -> Filters:
         a, b = picked  # the person changed the range (an untouched end stays open)
         state.put(state.FROM, None if a == lo else a)
         state.put(state.TO, None if b == hi else b)
+    _group_filter(loaded)
     topic_ids = _topic_options(loaded)
     if topic_ids:
         ss[state.TOPIC.key] = [t for t in ss.get(state.TOPIC.key, []) if t in topic_ids]
@@ -77,9 +78,25 @@ def build() -> Filters:
     return Filters(
         start=state.get(state.FROM), end=state.get(state.TO),
         basis=state.get(state.BASIS) or "listed",
-        topics=tuple(state.get(state.TOPIC) or ()), min_upvotes=min_up or None,
+        topics=tuple(state.get(state.TOPIC) or ()), groups=tuple(state.get(state.GROUP) or ()),
+        min_upvotes=min_up or None,
         period=state.get(state.PERIOD) or "month",
     )
+
+
+def _group_filter(loaded: Loaded) -> None:
+    """The topic-group filter, above the topic filter (only when the fit has groups)."""
+    ss = st.session_state
+    if not loaded.has_topics or loaded.groups.height == 0:
+        ss[state.GROUP.key] = []
+        return
+    labels = loaded.group_labels()
+    ids = loaded.groups.get_column("group").to_list() + [-1]
+    ss[state.GROUP.key] = [g for g in ss.get(state.GROUP.key, []) if g in ids]
+    st.sidebar.multiselect("Topic groups", ids, key=state.GROUP.key,
+                           format_func=lambda g: labels.get(g, f"group {g}"),
+                           placeholder="All groups",
+                           help="Keep only papers whose topic is in these groups")
 
 
 def _unlisted_note(loaded: Loaded, basis: str) -> None:
@@ -105,7 +122,8 @@ def _topic_options(loaded: Loaded) -> list[int]:
 
 
 def _reset() -> None:
-    for param in (state.FROM, state.TO, state.BASIS, state.TOPIC, state.MIN_UP, state.PERIOD):
+    for param in (state.FROM, state.TO, state.BASIS, state.TOPIC, state.GROUP, state.MIN_UP,
+                  state.PERIOD):
         state.put(param, param.default)
     st.session_state.pop(DATES_KEY, None)
 
