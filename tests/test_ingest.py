@@ -224,7 +224,8 @@ def test_papers_command_shows_topics_when_artifacts_exist(sample_store, tmp_path
     store.topics_dir.mkdir()
     pl.DataFrame({"paper_id": ids, "topic": topics, "prob": [0.5] * len(ids),
                   "x": [0.0] * len(ids), "y": [0.0] * len(ids)},
-                 schema={c: art.ASSIGNMENT_SCHEMA[c] for c in ("paper_id", "topic", "prob", "x", "y")}
+                 schema={c: art.ASSIGNMENT_SCHEMA[c]
+                         for c in ("paper_id", "topic", "prob", "x", "y")}
                  ).write_parquet(art.path_of(store, art.ASSIGNMENTS))
     pl.DataFrame({"topic": [-1, 0, 1, 2], "label": ["o", "a", "b", "c"],
                   "words": [["w"]] * 4, "size": [1] * 4, "representative": [["x"]] * 4},

@@ -111,14 +111,17 @@ def _unlisted_note(loaded: Loaded, basis: str) -> None:
 
 
 def _topic_options(loaded: Loaded) -> list[int]:
-    """Topic ids, largest first, the outliers last."""
+    """Topic ids, largest first, the outliers last; only those of the chosen groups, if any."""
     if not loaded.has_topics:
         return []
     table = loaded.topics
     if "size" in table.columns:
         table = table.sort(["size", "topic"], descending=[True, False])
+    groups = state.get(state.GROUP) or []
+    if groups and "group" in table.columns:
+        table = table.filter(pl.col("group").is_in(groups))
     ids = [t for t in table.get_column("topic").to_list() if t != -1]
-    return ids + [-1]
+    return ids + ([-1] if not groups or -1 in groups else [])
 
 
 def _reset() -> None:
