@@ -59,11 +59,14 @@ def _view_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lines", action="store_true", help="topic-trend: lines instead of areas")
     p.add_argument("--top", type=_count, default=10, metavar="N",
                    help="topic-trend: the N largest topics plus outliers (0: all; default 10)")
+    p.add_argument("--level", choices=trends.LEVELS, default="topic",
+                   help="topic-trend: fine topics (default) or every topic group")
 
 
 def _options(args: argparse.Namespace) -> dict:
     return {"phrases": list(args.phrase), "field": args.field, "regex": args.regex,
-            "measure": args.measure, "stacked": not args.lines, "top": args.top}
+            "measure": args.measure, "stacked": not args.lines, "top": args.top,
+            "level": args.level}
 
 
 def register(sub) -> None:

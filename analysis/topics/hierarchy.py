@@ -7,8 +7,10 @@ without naming every merge. Centroid distances group the bundled corpus the way 
 reasoning in one group of a quarter of all papers.
 
 The tree is cut where it is most natural: among 8 to 15 groups, the count whose next merge is the
-longest step up in merge distance (ties to fewer groups). Groups are numbered by size, largest
-first.
+largest step up in merge distance relative to that merge's height (ties to fewer groups). The
+absolute step favours the fewest groups, since merges high in the tree are far apart anyway (on
+the bundled corpus the absolute steps at 8, 11 and 14 groups were within 12 % of each other, the
+relative ones 0.105, 0.114, 0.148). Groups are numbered by size, largest first.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def linkage(cents: np.ndarray) -> np.ndarray:
 
 
 def natural_cut(merges: np.ndarray, lo: int = GROUPS[0], hi: int = GROUPS[1]) -> int:
-    """The group count in [lo, hi] after which the next merge is the longest step up.
+    """The group count in [lo, hi] after which the next merge is the largest relative step up.
 
     Args:
         merges: a scipy linkage matrix over n leaves (n - 1 rows, distances ascending).
@@ -44,8 +46,9 @@ def natural_cut(merges: np.ndarray, lo: int = GROUPS[0], hi: int = GROUPS[1]) ->
         return n
     d = merges[:, 2]
     # k groups undo the last k-1 merges; the step above that cut is d[n-k] - d[n-k-1]
-    gaps = {k: d[n - k] - d[n - k - 1] for k in range(lo, min(hi, n - 1) + 1)}
-    return max(gaps, key=lambda k: (gaps[k], -k))
+    steps = {k: (d[n - k] - d[n - k - 1]) / d[n - k] if d[n - k] > 0 else 0.0
+             for k in range(lo, min(hi, n - 1) + 1)}
+    return max(steps, key=lambda k: (steps[k], -k))
 
 
 def groups(topic_ids: list[int], cents: np.ndarray, sizes: list[int],
