@@ -80,7 +80,8 @@ def _grid(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
         opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.35)),
     ).add_params(pick)
     text = base.mark_text(fontSize=11, limit=150).encode(text="word:N")
-    height = max(60, 22 * df.get_column("period").n_unique()) if df.height else 60
+    # the height covers the title and axes too when a page fits the chart to its width
+    height = 120 + 24 * (df.get_column("period").n_unique() if df.height else 1)
     return (cells + text).properties(title=titled(title, caption), width=WIDTH, height=height)
 
 

@@ -115,7 +115,7 @@ def test_topic_story_and_words_drill_down(page, url, output_dir):
     grid.scroll_into_view_if_needed()
     settle(page, 500)
     box = grid.locator("svg, canvas").first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.75)
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
     page.get_by_text("Papers of this topic from the quarter starting").wait_for(timeout=60_000)
     page.wait_for_url("**pick=topic-words**")
     settle(page)
