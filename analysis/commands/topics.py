@@ -8,10 +8,22 @@ import sys
 
 import polars as pl
 
-from analysis.commands.common import add_output_args, add_store_arg, emit, open_store
+from analysis.commands.common import (
+    add_output_args,
+    add_store_arg,
+    emit,
+    note_unassigned,
+    open_store,
+    say,
+    waiting,
+    write_store,
+)
+from analysis.health import require
 from analysis.names import EMBEDDERS, OUTLIER
 from analysis.schema import InputError
+from analysis.store import Store
 from analysis.topics import artifacts as art
+from analysis.trends import paper_frame
 
 CLUSTERERS = ("hdbscan", "ward")  # analysis.topics.pipeline.CLUSTERERS (heavy to import)
 
@@ -20,8 +32,9 @@ def register(sub) -> None:
     """Add this module's commands to the parser."""
     p = sub.add_parser("fit", help="fit the topic model on every paper of the store",
                        description="Embed the papers (cached), cluster them into topics, label "
-                       "them and write the topic artifacts into STORE/topics/.")
-    add_store_arg(p)
+                       "them and write the topic artifacts into STORE/topics/. Also mends damaged "
+                       "topic artifacts; with --force, a damaged embedding cache.")
+    add_store_arg(p, writes=True)
     p.add_argument("--embedder", choices=EMBEDDERS, default="minilm",
                    help="minilm: all-MiniLM-L6-v2 (quality); fast: static model distilled from it")
     p.add_argument("--seed", type=int, default=42,
@@ -45,8 +58,10 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the fit's meta as JSON")
     p.set_defaults(func=run_fit)
 
-    p = sub.add_parser("assign", help="give papers added since the last fit a topic (no refit)")
-    add_store_arg(p)
+    p = sub.add_parser("assign", help="give papers not yet assigned a topic one (no refit)",
+                       description="Give papers added since the fit, or whose text changed since "
+                       "they got a topic, a topic from the saved model (no refit).")
+    add_store_arg(p, writes=True)
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=run_assign)
 
@@ -87,17 +102,18 @@ def run_fit(args: argparse.Namespace) -> int:
     """
     from analysis.topics.fit import fit
 
-    store = open_store(args)
-    meta = fit(store, embedder=args.embedder, seed=args.seed, clusterer=args.clusterer,
-               min_cluster_size=args.min_cluster_size, min_samples=args.min_samples,
-               min_topic_size=args.min_topic_size, n_topics=args.n_topics,
-               compare=args.compare, force=args.force, progress=_progress)
+    store = _write_store(args, needs=("papers",))
+    with store.lock(on_wait=waiting(args)):
+        meta = fit(store, embedder=args.embedder, seed=args.seed, clusterer=args.clusterer,
+                   min_cluster_size=args.min_cluster_size, min_samples=args.min_samples,
+                   min_topic_size=args.min_topic_size, n_topics=args.n_topics,
+                   compare=args.compare, force=args.force, progress=_progress)
     if args.json:
         print(json.dumps(meta, indent=1, default=str))
         return 0
     q = meta["quality"]
     what = "reused the identical earlier fit" if meta.get("reused") else "fitted"
-    print(f"{what}: {meta['n_topics']} topics over {meta['n_papers']} papers "
+    print(f"{what}: {meta['n_topics']} topics over {meta['n_papers']} papers in {store.root} "
           f"(embedder {meta['embedder']}, seed {meta['seed']}, corpus {meta['corpus_hash']})")
     print(f"largest topic {q['largest_share']:.1%}, outliers {q['outlier_share']:.1%}, "
           f"diversity {q['diversity']:.3f}, NPMI coherence {q['coherence_npmi']:.3f}, "
@@ -118,13 +134,27 @@ def run_assign(args: argparse.Namespace) -> int:
     """`papertrends assign`: give papers added since the fit a topic; returns 0."""
     from analysis.topics.fit import assign_new
 
-    counts = assign_new(open_store(args), progress=_progress)
+    store = _write_store(args, needs=("papers", "topics", "embeddings"))
+    with store.lock(on_wait=waiting(args)):
+        counts = assign_new(store, progress=_progress)
     if args.json:
         print(json.dumps(counts, indent=1))
     else:
-        print(f"assigned {counts['assigned']} new papers ({counts.get('outliers', 0)} of them "
-              f"outliers); {counts['unchanged']} kept their topic ({counts['seconds']:.1f}s)")
+        print(f"assigned {counts['assigned']} papers a topic in {store.root} "
+              f"({counts.get('outliers', 0)} of them outliers: no topic close enough); "
+              f"{counts['unchanged']} kept theirs ({counts['seconds']:.1f}s)")
     return 0
+
+
+def _write_store(args: argparse.Namespace, needs: tuple[str, ...]) -> Store:
+    """The store a writing command uses, checked: needed parts intact, others warned about."""
+    store = write_store(args)
+    if not store.exists():
+        raise InputError(f"no paper table in {store.root}",
+                         hint="run `papertrends ingest SOURCE --store DIR` first")
+    for line in require(store, needs).warnings():
+        say(args, "warning", line)
+    return store
 
 
 def topics_report(store) -> dict:
@@ -190,7 +220,9 @@ def _topic_entry(row: dict, titles: dict, previous: dict) -> dict:
 
 def run_topics(args: argparse.Namespace) -> int:
     """`papertrends topics`: print :func:`topics_report` as a table or JSON; returns 0."""
-    report = topics_report(open_store(args))
+    store = open_store(args, needs=("papers", "topics"))
+    note_unassigned(args, store, paper_frame(store))
+    report = topics_report(store)
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0
@@ -223,7 +255,7 @@ def run_topic_words(args: argparse.Namespace) -> int:
     Raises:
         InputError: no such topic, the outliers, or a fit without words over time.
     """
-    store = open_store(args)
+    store = open_store(args, needs=("papers", "topics"))
     table = art.read_topic_table(store)
     known = table.filter(pl.col("topic") >= 0)["topic"].to_list()
     if args.topic not in known:

@@ -11,14 +11,13 @@ from analysis.commands.common import (
     add_output_args,
     emit,
     filters_from,
-    open_store,
+    open_frame,
 )
 from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
 from analysis.trends import (
     emerging_topics,
     keyword_trend,
-    paper_frame,
     rising_phrases,
     top_papers,
     topic_frequency,
@@ -101,24 +100,27 @@ def register(sub) -> None:
     _common(p, cmd_rising)
 
 
-def _frame(args: argparse.Namespace):
-
-    return paper_frame(open_store(args))
+def _frame(args: argparse.Namespace, *, topics: bool = False) -> pl.LazyFrame:
+    """The paper frame of the store; ``topics``: the command cannot do without the topics."""
+    needs = topics or bool(args.topic) or bool(getattr(args, "group", None))
+    args.store_opened, frame = open_frame(args, topics=needs)
+    return frame
 
 
 def _has_topics(args: argparse.Namespace, frame) -> None:
 
     if frame.select(pl.col("topic").is_not_null().any()).collect().item():
         return
-    raise InputError(f"the store {open_store(args).root} has no topics yet",
-                     hint="run `papertrends fit` first")
+    raise InputError(f"the store {args.store_opened.root} has no topics yet",
+                     hint=f"run `papertrends fit --store {args.store_opened.root}` first")
 
 
 def _has_groups(args: argparse.Namespace, frame) -> None:
     if frame.select(pl.col("group").is_not_null().any()).collect().item():
         return
-    raise InputError(f"the topic model of {open_store(args).root} has no topic groups",
-                     field="level", hint="refit with `papertrends fit --force` to add them")
+    raise InputError(f"the topic model of {args.store_opened.root} has no topic groups",
+                     field="level", hint=f"refit with `papertrends fit --store "
+                     f"{args.store_opened.root} --force` to add them")
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
@@ -137,7 +139,7 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
     Raises:
         InputError: the store has no topics yet.
     """
-    frame = _frame(args)
+    frame = _frame(args, topics=True)
     _has_topics(args, frame)
     if args.level == "group":
         _has_groups(args, frame)
@@ -157,7 +159,7 @@ def cmd_upvotes(args: argparse.Namespace) -> int:
     Raises:
         InputError: ``--by topic`` on a store without topics.
     """
-    frame, filters = _frame(args), filters_from(args)
+    frame, filters = _frame(args, topics=args.by == "topic"), filters_from(args)
     if args.by == "topic":
         _has_topics(args, frame)
     if args.top:
@@ -178,7 +180,7 @@ def cmd_emerging(args: argparse.Namespace) -> int:
     Raises:
         InputError: the store has no topics yet, or ``--periods`` is below 3.
     """
-    frame = _frame(args)
+    frame = _frame(args, topics=True)
     _has_topics(args, frame)
     if args.k < 3:
         raise InputError("--periods must be at least 3 to fit a trend", field="periods")

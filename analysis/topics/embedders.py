@@ -136,6 +136,7 @@ def embed_papers(
     *,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    fresh_if_damaged: bool = False,
 ) -> np.ndarray:
     """Embeddings of the given papers (row order), computing only those missing from the cache.
 
@@ -145,6 +146,7 @@ def embed_papers(
         backend: ``minilm`` or ``fast``.
         embedder: a loaded Embedder to reuse (else one is loaded only if something is missing).
         progress: called as ``progress(done, total, message)`` while new texts are embedded.
+        fresh_if_damaged: a damaged cache is started afresh instead of failing (``fit``).
 
     Returns:
         float32 array [n_papers, dim] with unit-length rows (rounded through float16).
@@ -153,7 +155,7 @@ def embed_papers(
     texts = doc_texts(papers)
     keys = [text_hash(t) for t in texts]
     ids = papers.get_column("paper_id").to_list()
-    cache = read_cache(store, backend)
+    cache = read_cache(store, backend, fresh_if_damaged=fresh_if_damaged)
     known = set(cache.get_column("key").to_list())
     todo: dict[str, tuple[str, str]] = {}
     for k, pid, t in zip(keys, ids, texts, strict=True):

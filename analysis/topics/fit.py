@@ -60,7 +60,7 @@ def fit_key(corpus_hash: str, settings: topic_fit.Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _settings(n: int, embedder: str, seed: int, clusterer: str, sizes: dict) -> topic_fit.Settings:
+def _check(embedder: str, clusterer: str, sizes: dict) -> None:
     check_backend(embedder)
     if clusterer not in topic_fit.CLUSTERERS:
         raise InputError(f"unknown clusterer {clusterer!r}", field="clusterer",
@@ -68,9 +68,6 @@ def _settings(n: int, embedder: str, seed: int, clusterer: str, sizes: dict) -> 
     for name, value in sizes.items():
         if value is not None and value < 2:
             raise InputError(f"{name.replace('_', ' ')} must be at least 2", field=name)
-    given = {k: v for k, v in sizes.items() if v is not None}
-    return topic_fit.Settings(embedder=embedder, seed=seed, clusterer=clusterer,
-                              **given).resolve(n)
 
 
 def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: str = "hdbscan",
@@ -80,7 +77,9 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
     """Fit topics on every paper of the store and write the artifacts into ``store.topics_dir``.
 
     An identical earlier fit (same corpus hash and settings) is reused unless ``force``. Topic ids
-    continue those of the previous fit where topics match (see match.match_topics).
+    continue those of the previous fit where topics match (see match.match_topics). Damaged
+    earlier artifacts or a damaged embedding cache are set aside (so ``fit`` mends them). Holds
+    the store lock while it runs.
 
     Args:
         store: the store.
@@ -98,6 +97,23 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
     Returns:
         The fit's meta (also written to topics/meta.json), with ``reused`` and ``timings``.
     """
+    sizes = {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
+             "min_topic_size": min_topic_size, "n_topics": n_topics}
+    _check(embedder, clusterer, sizes)
+    with store.lock():
+        return _fit(store, embedder=embedder, seed=seed, clusterer=clusterer, sizes=sizes,
+                    compare=compare, progress=progress, force=force)
+
+
+def _previous_meta(store: Store) -> dict | None:
+    try:
+        return art.read_meta(store) if art.has_topics(store) else None
+    except InputError:  # damaged: this fit replaces it
+        return None
+
+
+def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict, compare: bool,
+         progress: Progress | None, force: bool) -> dict:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     papers = store.read_papers().select("paper_id", "title", "abstract", "published", "listed",
@@ -105,20 +121,20 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
     if papers.height < 10:
         raise InputError(f"only {papers.height} papers in {store.papers_path}; need 10 or more",
                          hint="ingest more papers first")
-    settings = _settings(papers.height, embedder, seed, clusterer, {
-        "min_cluster_size": min_cluster_size, "min_samples": min_samples,
-        "min_topic_size": min_topic_size, "n_topics": n_topics})
+    settings = topic_fit.Settings(embedder=embedder, seed=seed, clusterer=clusterer, **{
+        k: v for k, v in sizes.items() if v is not None}).resolve(papers.height)
     chash = corpus_hash(papers)
     key = fit_key(chash, settings)
-    if not force and art.has_topics(store):
-        old = art.read_meta(store)
-        if (old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0
-                and (not compare or "plain_bertopic" in old.get("quality", {}).get("compare", {}))):
-            return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
+    previous = _previous_meta(store)
+    old = None if force else previous
+    if (old and old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0
+            and store.embeddings_path(embedder).is_file()
+            and (not compare or "plain_bertopic" in old.get("quality", {}).get("compare", {}))):
+        return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
     _say(progress, 0, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
     t = time.perf_counter()
     emb = embed_papers(store, papers, embedder, progress=(lambda d, n, m: _say(
-        progress, 0, f"  {m}")) if progress else None)
+        progress, 0, f"  {m}")) if progress else None, fresh_if_damaged=True)
     timings["embed"] = time.perf_counter() - t
 
     _say(progress, 1, f"clustering with {settings.clusterer}")
@@ -149,8 +165,8 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
     kws = papers.get_column("keywords").to_list()
     phrases = labels.phrase_table(kws, docs)
     names = labels.make_labels(phrases, topic_col, fallback=words)
-    sizes = [int((topic_col == t).sum()) for t in ids]
-    groups = hierarchy.groups(ids, cents, sizes)
+    counts = [int((topic_col == t).sum()) for t in ids]
+    groups = hierarchy.groups(ids, cents, counts)
     group_col = np.array([groups.get(int(t), OUTLIER) for t in topic_col], dtype=np.int32)
     group_words = {g: [w for t in ids if groups[t] == g for w in words[t][:3]]
                    for g in set(groups.values())}
@@ -175,7 +191,6 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
 
     pids = papers.get_column("paper_id").to_list()
     first = len(prev_ids) == 0
-    old_meta = {} if first else art.read_meta(store)
     table = tables.topic_table(topic_col, status, pids, names, words, groups, reps,
                                tables.lineage(ids, changes, first))
     meta = {
@@ -185,7 +200,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_papers": papers.height, "n_topics": len(ids), "n_assigned_after_fit": 0,
         "quality": report, "changes": changes, "model_topic_ids": {str(i): to_id[i] for i in inner},
-        "previous": _previous_summary(store, old_meta) if not first else {},
+        "previous": {} if first else _previous_summary(store, previous or {}),
     }
     t = time.perf_counter()
     _write_fit(store, {
@@ -229,14 +244,18 @@ def _place_outliers(emb: np.ndarray, raw: np.ndarray, settings: topic_fit.Settin
 
 
 def _previous(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    none = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
     if not art.has_topics(store) or not art.path_of(store, art.TOPIC_VECTORS).is_file():
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    return art.read_topic_vectors(store)
+        return none
+    try:
+        return art.read_topic_vectors(store)
+    except InputError:  # damaged: the new fit starts its ids afresh
+        return none
 
 
 def _previous_summary(store: Store, meta: dict) -> dict:
     """What the lineage of the next fit refers to: when the previous fit ran, its labels."""
-    table = art.read_topic_table(store).filter(pl.col("topic") >= 0)
+    table = art.read_topic_table(store).filter(pl.col("topic") >= 0)  # read by _previous
     return {"fitted_at": meta.get("fitted_at"), "n_topics": table.height,
             "method": meta.get("method"),
             "labels": {str(t): lab for t, lab in table.select("topic", "label").iter_rows()}}
@@ -269,7 +288,6 @@ def _write_fit(store: Store, frames: dict[str, pl.DataFrame], cents: np.ndarray,
     target = store.topics_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".topics.", dir=target.parent))
-    old = target.parent / f".topics.old.{os.getpid()}"
     os.chmod(tmp, 0o755)
     try:
         for name, frame in frames.items():
@@ -282,12 +300,9 @@ def _write_fit(store: Store, frames: dict[str, pl.DataFrame], cents: np.ndarray,
         atomic_write_json(tmp / art.META, meta)
         for path in tmp.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
+        store.replace_dir(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _npy(arr: np.ndarray) -> bytes:
@@ -297,59 +312,61 @@ def _npy(arr: np.ndarray) -> bytes:
 
 
 def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
-    """Give papers that have no topic yet a topic, probability and map position; no refit.
+    """Give every paper not yet assigned a topic one, with probability and map position; no refit.
 
-    Every paper that already has a topic keeps it. A new paper joins the topic with the nearest
-    saved centroid where its cosine reaches the fit's threshold (``match.nearest_topic``, the rule
-    the fit used for HDBSCAN's outliers; Ward fits have none), else it is an outlier. Positions
-    are the similarity-weighted mean of the 10 nearest fitted papers.
+    "Not yet assigned" means what :func:`analysis.topics.artifacts.current_assignments` says:
+    papers added since the fit, and papers whose text changed since they got their topic. Every
+    other paper keeps its topic. A paper joins the topic with the nearest saved centroid where its
+    cosine reaches the fit's threshold (``match.nearest_topic``, the rule the fit used for
+    HDBSCAN's outliers; Ward fits have none), else it is an outlier. Positions are the
+    similarity-weighted mean of the 10 nearest placed papers. The topic sizes and the meta's count
+    are recomputed from the assignments even when no paper is waiting, so a run killed halfway is
+    finished by the next one. Holds the store lock.
 
     Returns:
-        Counts: ``assigned`` (new papers placed), ``outliers`` (of them, left without a topic),
+        Counts: ``assigned`` (papers placed), ``outliers`` (of them, left without a topic),
         ``unchanged``, ``by_topic``, ``seconds``.
     """
     t0 = time.perf_counter()
     if not art.has_topics(store):
         raise InputError(f"no topic model in {store.topics_dir}",
                          hint=f"run `papertrends fit --store {store.root}` first")
-    meta = art.read_meta(store)
-    settings = meta["settings"]
-    backend = settings["embedder"]
-    current = art.read_assignments(store)
-    papers = store.read_papers().select("paper_id", "title", "abstract")
-    new = papers.join(current.select("paper_id"), on="paper_id", how="anti")
-    if new.height == 0:
-        return {"assigned": 0, "outliers": 0, "unchanged": current.height, "by_topic": {},
-                "seconds": time.perf_counter() - t0}
-    _say(progress, 0, f"embedding {new.height} new papers with {backend}")
-    new_vecs = embed_papers(store, new, backend, embedder=Embedder(backend, store))
-    ids, cents = art.read_topic_vectors(store)
-    threshold = settings.get("reassign_threshold", 0.6)
-    if settings.get("clusterer", "ward") == "ward":
-        threshold = -1.0  # Ward has no outliers: every paper joins its nearest topic
-    best, cos, near = nearest_topic(new_vecs, cents, threshold)
-    prob = np.where(near, topic_fit.probabilities(new_vecs, cents)[1], 0.0)
-    fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
-    fitted_vecs = paper_vectors(store, fitted, backend)
-    ok = ~np.isnan(fitted_vecs).any(axis=1)
-    xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
-    added = tables.assignments(new.get_column("paper_id").to_list(),
-                               np.where(near, ids[best], OUTLIER).astype(np.int32),
-                               prob.astype(np.float32), xy,
-                               np.where(near, art.ASSIGNED, art.OUTLIER_STATUS), cos)
-    merged = pl.concat([current, added]).sort("paper_id")
-    sizes = merged.group_by("topic").len("n")
-    table = (art.read_topic_table(store).join(sizes, on="topic", how="left")
-             .with_columns(pl.col("n").fill_null(0).cast(pl.Int64).alias("size"))
-             .drop("n").sort("topic"))
-    atomic_write_parquet(art.path_of(store, art.ASSIGNMENTS), merged)
-    atomic_write_parquet(art.path_of(store, art.TOPIC_TABLE), table)
+    with store.lock():
+        fit_now = art.read_fit(store)
+        settings = fit_now.meta["settings"]
+        backend = settings["embedder"]
+        papers = store.read_papers().select("paper_id", "title", "abstract")
+        current = art.current_assignments(store, fit_now, papers)
+        new = papers.join(current.select("paper_id"), on="paper_id", how="anti")
+        if new.height == 0:
+            art.write_assignments(store, fit_now, current)
+            return {"assigned": 0, "outliers": 0, "unchanged": current.height, "by_topic": {},
+                    "seconds": time.perf_counter() - t0}
+        _say(progress, 0, f"embedding {new.height} papers not yet assigned with {backend}")
+        new_vecs = embed_papers(store, new, backend, embedder=Embedder(backend, store))
+        ids, cents = art.read_topic_vectors(store)
+        best, cos, near = nearest_topic(new_vecs, cents, _threshold(settings))
+        prob = np.where(near, topic_fit.probabilities(new_vecs, cents)[1], 0.0)
+        fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
+        fitted_vecs = paper_vectors(store, fitted, backend)
+        ok = ~np.isnan(fitted_vecs).any(axis=1)
+        xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
+        added = tables.assignments(new.get_column("paper_id").to_list(),
+                                   np.where(near, ids[best], OUTLIER).astype(np.int32),
+                                   prob.astype(np.float32), xy,
+                                   np.where(near, art.ASSIGNED, art.OUTLIER_STATUS), cos)
+        merged = pl.concat([current.select(list(art.ASSIGNMENT_SCHEMA)), added])
+        art.write_assignments(store, fit_now, merged,
+                              assigned_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     by_topic = added.group_by("topic").len("n").sort("topic")
-    meta["n_assigned_after_fit"] = int(meta.get("n_assigned_after_fit", 0)) + new.height
-    meta["assigned_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    atomic_write_json(art.path_of(store, art.META), meta)
     return {"assigned": new.height, "outliers": int((~near).sum()),
             "unchanged": current.height,
             "by_topic": {int(k): int(v) for k, v in by_topic.iter_rows()},
             "seconds": time.perf_counter() - t0}
 
+
+def _threshold(settings: dict) -> float:
+    """The cosine a later paper needs to join a topic: the fit's, or none for Ward fits."""
+    if settings.get("clusterer", "ward") == "ward":
+        return -1.0  # Ward has no outliers: every paper joins its nearest topic
+    return float(settings.get("reassign_threshold", 0.6))

@@ -16,7 +16,7 @@ import polars as pl
 
 from analysis.names import EMBEDDERS
 from analysis.schema import InputError
-from analysis.store import Store, atomic_write_parquet, text_hash
+from analysis.store import READ_ERRORS, Store, read_parquet, text_hash
 
 
 def doc_text(title: str | None, abstract: str | None) -> str:
@@ -50,22 +50,54 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
 
 # ---- the cache ----------------------------------------------------------------------------------
 CACHE_SCHEMA = {"key": pl.Utf8(), "paper_id": pl.Utf8(), "vector": pl.Binary()}
+#: What mends a damaged cache (``fit --force`` starts a new one and embeds every paper again).
+CACHE_FIX = "run `papertrends fit --force` on this store: it embeds every paper again"
 
 
-def read_cache(store: Store, backend: str) -> pl.DataFrame:
-    """The cache table of a backend (empty if none); raises InputError on a broken file."""
+def read_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
+    """The cache table of a backend (empty if none).
+
+    Args:
+        store: the store.
+        backend: ``minilm`` or ``fast``.
+        fresh_if_damaged: start an empty cache instead of failing on a damaged file (``fit``).
+
+    Raises:
+        InputError: the file is damaged (and ``fresh_if_damaged`` is not set).
+    """
     path = store.embeddings_path(backend)
     if not path.is_file():
         return pl.DataFrame(schema=CACHE_SCHEMA)
     try:
-        df = pl.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise InputError(f"unreadable embedding cache: {exc}", file=str(path),
-                         hint="delete the file; it is rebuilt on the next fit") from None
+        df = read_parquet(path)
+    except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
+        if fresh_if_damaged:
+            return pl.DataFrame(schema=CACHE_SCHEMA)
+        raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
+                         file=str(path), hint=CACHE_FIX) from None
     if list(df.columns) != list(CACHE_SCHEMA):
+        if fresh_if_damaged:
+            return pl.DataFrame(schema=CACHE_SCHEMA)
         raise InputError("embedding cache has unexpected columns", file=str(path),
-                         field=",".join(df.columns), hint="delete the file; it is rebuilt")
+                         field=",".join(df.columns), hint=CACHE_FIX)
     return df
+
+
+def cache_keys(store: Store, backend: str) -> set[str] | None:
+    """The text keys a backend's cache holds (only that column is read); None without a cache.
+
+    Raises:
+        InputError: the cache file is damaged.
+    """
+    path = store.embeddings_path(backend)
+    if not path.is_file():
+        return None
+    try:
+        keys = read_parquet(path, columns=["key"]).get_column("key")
+    except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
+        raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
+                         file=str(path), hint=CACHE_FIX) from None
+    return set(keys.to_list())
 
 
 def vectors_of(cache: pl.DataFrame) -> np.ndarray:
@@ -96,7 +128,8 @@ def write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.Da
         The cache table as written.
     """
     df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
-    atomic_write_parquet(store.embeddings_path(backend), df)
+    with store.lock():
+        store.write_parquet(store.embeddings_path(backend), df)
     return df
 
 

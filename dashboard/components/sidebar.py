@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from analysis.filters import Filters
-from analysis.names import BASES, PERIODS
+from analysis.names import BASES, OUTLIER, PERIODS, UNASSIGNED
 from dashboard import state
 from dashboard.loader import Loaded
 from dashboard.text import md_escape
@@ -91,7 +91,8 @@ def _group_filter(loaded: Loaded) -> None:
         ss[state.GROUP.key] = []
         return
     labels = loaded.group_labels()
-    ids = loaded.groups.get_column("group").to_list() + [-1]
+    ids = (loaded.groups.get_column("group").to_list() + [OUTLIER]
+           + ([UNASSIGNED] if loaded.unassigned else []))
     ss[state.GROUP.key] = [g for g in ss.get(state.GROUP.key, []) if g in ids]
     st.sidebar.multiselect("Topic groups", ids, key=state.GROUP.key,
                            format_func=lambda g: labels.get(g, f"group {g}"),
@@ -111,7 +112,11 @@ def _unlisted_note(loaded: Loaded, basis: str) -> None:
 
 
 def _topic_options(loaded: Loaded) -> list[int]:
-    """Topic ids, largest first, the outliers last; only those of the chosen groups, if any."""
+    """Topic ids, largest first, then the outliers and (if any) the papers not yet assigned.
+
+    Only the topics of the chosen topic groups, if any (with the outliers and the papers not yet
+    assigned when their own groups, -1 and -2, are chosen).
+    """
     if not loaded.has_topics:
         return []
     table = loaded.topics
@@ -120,8 +125,9 @@ def _topic_options(loaded: Loaded) -> list[int]:
     groups = state.get(state.GROUP) or []
     if groups and "group" in table.columns:
         table = table.filter(pl.col("group").is_in(groups))
-    ids = [t for t in table.get_column("topic").to_list() if t != -1]
-    return ids + ([-1] if not groups or -1 in groups else [])
+    ids = [t for t in table.get_column("topic").to_list() if t >= 0]
+    extra = [OUTLIER] + ([UNASSIGNED] if loaded.unassigned else [])
+    return ids + [t for t in extra if not groups or t in groups]
 
 
 def _reset() -> None:
