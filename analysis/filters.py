@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
@@ -56,8 +57,15 @@ class Filters:
         """The Polars duration string of the period (for group_by_dynamic / date.truncate)."""
         return PERIODS[self.period]
 
-    def describe(self) -> str:
-        """One line for chart captions and report provenance."""
+    def describe(self, topic_names: Mapping[int, str] | None = None, *,
+                 period: bool = True) -> str:
+        """One line for chart captions and report provenance.
+
+        Args:
+            topic_names: topic id -> label; picked topics are named by label when given (the
+                caption of a chart), by id otherwise.
+            period: name the period size (left out for charts that do not use it).
+        """
         if self.start and self.end:
             span = f"{self.basis} {self.start} to {self.end}"
         elif self.start:
@@ -66,8 +74,11 @@ class Filters:
             span = f"{self.basis} up to {self.end}"
         else:
             span = f"all {self.basis} dates"
-        parts = [span, f"per {self.period}"]
-        if self.topics:
+        parts = [span] + ([f"per {self.period}"] if period else [])
+        if self.topics and topic_names is not None:
+            names = [topic_names.get(t, f"topic {t}") for t in self.topics]
+            parts.append(("topic " if len(names) == 1 else "topics ") + "; ".join(names))
+        elif self.topics:
             parts.append("topics " + ", ".join(map(str, self.topics)))
         if self.groups:
             parts.append("topic groups " + ", ".join(map(str, self.groups)))

@@ -22,7 +22,9 @@ from analysis.trends.frame import (
 )
 from analysis.trends.keywords import (
     FIELDS,
+    MAX_PHRASES,
     SMALL_PERIOD,
+    check_phrases,
     keyword_trend,
     match_expr,
     match_papers,
@@ -40,8 +42,9 @@ from analysis.trends.upvotes import (
 )
 
 __all__ = [
-    "EMERGING_METHOD", "FIELDS", "LEVELS", "OUTLIER_LABEL", "RISING_METHOD", "SMALL_PERIOD",
-    "emerging_topics", "keyword_trend", "log_bins", "match_expr", "match_papers",
+    "EMERGING_METHOD", "FIELDS", "LEVELS", "MAX_PHRASES", "OUTLIER_LABEL", "RISING_METHOD",
+    "SMALL_PERIOD", "check_phrases", "emerging_topics", "keyword_trend", "log_bins", "match_expr",
+    "match_papers",
     "paper_frame", "papers_per_period", "period_axis", "phrase_pattern", "rising_phrases",
     "top_papers", "topic_frequency", "upvote_distribution", "upvote_null_count",
     "upvote_stats", "wilson",
