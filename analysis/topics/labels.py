@@ -217,8 +217,13 @@ def _overlaps(a: set[str], b: set[str]) -> bool:
     return a <= b or b <= a
 
 
+#: Labels stay at most this long (the head phrase alone may be longer): legends show them whole.
+MAX_LABEL_CHARS = 60
+
+
 def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
-                fallback: dict[int, list[str]] | None = None, top: int = 40) -> dict[int, str]:
+                fallback: dict[int, list[str]] | None = None, top: int = 40,
+                max_chars: int = MAX_LABEL_CHARS) -> dict[int, str]:
     """One label per topic (``labels`` >= 0), "head · second · third", heads unique.
 
     Args:
@@ -227,6 +232,8 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
         n_phrases: phrases per label.
         fallback: terms per topic (c-TF-IDF words) for topics without any candidate phrase.
         top: candidates considered per topic.
+        max_chars: the label ends before the first further phrase that would make it longer
+            than this (chart legends show labels whole).
     """
     ids, score = phrase_scores(table, labels)
     shown = list(table.shown)
@@ -266,6 +273,8 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
                 break
             if c in chosen or wide[c] & seen or any(_overlaps(words[c], h) for h in head_words):
                 continue
+            if len(SEP.join(shown[x] for x in [*chosen, c])) > max_chars:
+                break  # not a weaker, shorter phrase instead: the label ends here
             chosen.append(c)
             seen |= wide[c]
         out[t] = SEP.join(shown[c] for c in chosen)

@@ -100,3 +100,17 @@ def test_representatives_prefer_clustered_members_near_the_centre():
     reps = representatives(emb, labels, core, k=2)
     assert sorted(reps[0]) == [0, 1], "the reassigned paper 2 is close but not a member"
     assert sorted(reps[1]) == [4, 5]
+
+
+def test_labels_stay_short_enough_for_a_legend():
+    kws, docs, labels = corpus()
+    table = phrase_table(kws, docs)
+    full = make_labels(table, labels, fallback=FALLBACK, max_chars=10_000)
+    short = make_labels(table, labels, fallback=FALLBACK, max_chars=30)
+    assert any(len(n) > 30 for n in full.values())  # the limit has something to cut
+    for t, name in short.items():
+        head = full[t].split(SEP)[0]
+        assert name.split(SEP)[0] == head  # the head stays, whatever its length
+        assert len(name) <= 30 or name == head
+        assert full[t].startswith(name)  # the label is cut after a phrase, never altered
+    assert label_problems(short) == []
