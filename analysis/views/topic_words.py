@@ -14,7 +14,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.names import PERIODS
-from analysis.views.charts import PICK, WIDTH, plot_data, titled
+from analysis.views.charts import PICK, WIDTH, plot_data, sized
 from analysis.views.registry import View
 
 NAME = "topic-words"
@@ -80,9 +80,9 @@ def _grid(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
         opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.35)),
     ).add_params(pick)
     text = base.mark_text(fontSize=11, limit=150).encode(text="word:N")
-    # the height covers the title and axes too when a page fits the chart to its width
-    height = 120 + 24 * (df.get_column("period").n_unique() if df.height else 1)
-    return (cells + text).properties(title=titled(title, caption), width=WIDTH, height=height)
+    # one 24 px row per period; title, caption and axes come on top (charts.sized)
+    height = 24 * (df.get_column("period").n_unique() if df.height else 1)
+    return sized(cells + text, title, caption, height=height, width=WIDTH)
 
 
 def papers_in_period(lf: pl.LazyFrame, topic: int, every: str, period) -> pl.LazyFrame:
