@@ -24,6 +24,8 @@ class Filters:
             the daily list; the default) or ``published`` (the arXiv date). Papers without a
             listing day (e.g. from a page dump) appear only on the ``published`` basis.
         topics: topic ids to keep (empty: all topics, the outliers included).
+        groups: topic group ids to keep (empty: all groups); a paper passes when its topic is
+            in one of them (the outliers are group -1).
         min_upvotes: keep papers with at least this many upvotes (None: no upvote filter;
             papers without an upvote count are dropped only when this is set).
         period: bucket size for time series.
@@ -33,6 +35,7 @@ class Filters:
     end: dt.date | None = None
     basis: Basis = "listed"
     topics: tuple[int, ...] = field(default_factory=tuple)
+    groups: tuple[int, ...] = field(default_factory=tuple)
     min_upvotes: int | None = None
     period: Period = "month"
 
@@ -77,6 +80,8 @@ class Filters:
             parts.append(("topic " if len(names) == 1 else "topics ") + "; ".join(names))
         elif self.topics:
             parts.append("topics " + ", ".join(map(str, self.topics)))
+        if self.groups:
+            parts.append("topic groups " + ", ".join(map(str, self.groups)))
         if self.min_upvotes is not None:
             parts.append(f"upvotes >= {self.min_upvotes}")
         return "; ".join(parts)
@@ -87,12 +92,13 @@ class Filters:
         d["start"] = self.start.isoformat() if self.start else None
         d["end"] = self.end.isoformat() if self.end else None
         d["topics"] = list(self.topics)
+        d["groups"] = list(self.groups)
         return d
 
 
 def apply(frame: pl.LazyFrame | pl.DataFrame, filters: Filters, *,
           undated: bool = False) -> pl.LazyFrame:
-    """Filter a paper frame (with a ``topic`` column when topics are filtered) and add ``date``.
+    """Filter a paper frame (``topic``/``group`` columns when those are filtered); add ``date``.
 
     Args:
         frame: the paper frame.
@@ -113,6 +119,8 @@ def apply(frame: pl.LazyFrame | pl.DataFrame, filters: Filters, *,
         lf = lf.filter(pl.col("date") <= filters.end)
     if filters.topics:
         lf = lf.filter(pl.col("topic").is_in(list(filters.topics)))
+    if filters.groups:
+        lf = lf.filter(pl.col("group").is_in(list(filters.groups)))
     if filters.min_upvotes is not None:
         lf = lf.filter(pl.col("upvotes") >= filters.min_upvotes)
     return lf.with_columns(pl.col("date").dt.truncate(filters.every).alias("period"))

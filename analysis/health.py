@@ -183,7 +183,8 @@ def _readable(path: Path, name: str, fix: str) -> Problem | None:
                            fix)
         return None
     schema = art.ASSIGNMENT_SCHEMA if name == art.ASSIGNMENTS else art.TOPIC_SCHEMA
-    return parquet_problem(path, schema, "topics", fix, "topic artifact")
+    needed = [c for c in schema if c not in art.OPTIONAL]  # older fits lack the optional ones
+    return parquet_problem(path, needed, "topics", fix, "topic artifact")
 
 
 def check_embeddings(store: Store) -> list[Problem]:

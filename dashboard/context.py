@@ -34,6 +34,11 @@ class Context:
         """Topic id -> readable label (see Loaded.labels)."""
         return self.loaded.labels()
 
+    @property
+    def group_labels(self) -> dict[int, str]:
+        """Group id -> readable label (see Loaded.group_labels)."""
+        return self.loaded.group_labels()
+
     def view(self, name: str, *, filters: Filters | None = None, **options) -> views.View:
         """The named view under the current filters, or under ``filters`` when given.
 

@@ -57,6 +57,7 @@ class Loaded:
     topic_problem: str = ""  # why the topics are left out, when they are
     coverage: pl.DataFrame = field(default_factory=pl.DataFrame)  # per month, see coverage.py
     partial: tuple[str, ...] = ()  # months the store holds only part of
+    groups: pl.DataFrame = field(default_factory=pl.DataFrame)  # topic groups (may be empty)
 
     @property
     def unassigned(self) -> int:
@@ -82,6 +83,13 @@ class Loaded:
         if self.has_topics:
             out.update(dict(self.topics.select("topic", "label").iter_rows()))
         return out
+
+    def group_labels(self) -> dict[int, str]:
+        """Group id -> readable label (the outliers as group -1); empty without groups."""
+        if self.groups.height == 0:
+            return {}
+        return ({OUTLIER: OUTLIER_LABEL, UNASSIGNED: UNASSIGNED_LABEL}
+                | dict(self.groups.select("group", "label").iter_rows()))
 
 
 def store_from_args() -> Store:
@@ -131,9 +139,11 @@ def _load(root: str, stamp: tuple, problems: tuple[tuple[str, str], ...] = ()) -
     store = Store(root)
     topic_problem = next((line for part, line in problems if part == "topics"), "")
     frame = trends.paper_frame(store, topics=not topic_problem).collect()
+    groups = pl.DataFrame(schema=artifacts.GROUP_SCHEMA)
     if has_topics(store) and not topic_problem:
         fit = artifacts.read_fit(store)
         topics, meta = fit.table, fit.meta
+        groups = artifacts.read_groups(store)
     else:
         topics = pl.DataFrame(schema={"topic": pl.Int32, "label": pl.Utf8})
         meta = {}
@@ -145,7 +155,7 @@ def _load(root: str, stamp: tuple, problems: tuple[tuple[str, str], ...] = ()) -
     table = coverage.coverage_table(frame, listings)
     return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta,
                   problems=lines, topic_problem=topic_problem, coverage=table,
-                  partial=coverage.partial_months(table))
+                  partial=coverage.partial_months(table), groups=groups)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -192,3 +202,9 @@ def fit_topics(store: Store) -> None:
         meta = topics.fit(store, progress=progress)
         status.update(label=f"Topics ready: {meta.get('n_topics', '?')} topics", state="complete",
                       expanded=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def topic_words(root: str, stamp: tuple, every: str) -> pl.DataFrame:
+    """``analysis.topics.artifacts.read_topic_words``, cached per store version and period."""
+    return artifacts.read_topic_words(Store(root), every)

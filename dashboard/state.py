@@ -102,6 +102,7 @@ FROM = Param("from", None, _date, dt.date.isoformat)
 TO = Param("to", None, _date, dt.date.isoformat)
 BASIS = Param("basis", DEFAULT_BASIS, values=BASES)
 TOPIC = Param("topic", [], _int, str, multi=True)
+GROUP = Param("group", [], _int, str, multi=True)
 MIN_UP = Param("min_upvotes", 0, _int, str)
 PERIOD = Param("period", DEFAULT_PERIOD, values=tuple(PERIODS))
 # What the trend charts count (topics and keywords alike): the share of a period, or papers.
@@ -110,7 +111,7 @@ MEASURE = Param("measure", "share", values=("share", "count"))
 PAPER = Param("paper", "")
 PICK = Param(SELECTION, "")
 #: The parameters every page shares.
-SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, MIN_UP, PERIOD, MEASURE, PAPER, PICK)
+SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, GROUP, MIN_UP, PERIOD, MEASURE, PAPER, PICK)
 
 #: The parameters of this app, by name: set by :func:`install`.
 PARAMS: dict[str, Param] = {}

@@ -234,10 +234,14 @@ def test_papers_command_shows_topics_when_artifacts_exist(sample_store, tmp_path
     store.topics_dir.mkdir()
     pl.DataFrame({"paper_id": ids, "topic": topics, "prob": [0.5] * len(ids),
                   "x": [0.0] * len(ids), "y": [0.0] * len(ids)},
-                 schema=art.ASSIGNMENT_SCHEMA).write_parquet(art.path_of(store, art.ASSIGNMENTS))
+                 schema={c: art.ASSIGNMENT_SCHEMA[c]
+                         for c in ("paper_id", "topic", "prob", "x", "y")}
+                 ).write_parquet(art.path_of(store, art.ASSIGNMENTS))
     pl.DataFrame({"topic": [-1, 0, 1, 2], "label": ["o", "a", "b", "c"],
                   "words": [["w"]] * 4, "size": [1] * 4, "representative": [["x"]] * 4},
-                 schema=art.TOPIC_SCHEMA).write_parquet(art.path_of(store, art.TOPIC_TABLE))
+                 schema={c: art.TOPIC_SCHEMA[c] for c in ("topic", "label", "words", "size",
+                                                          "representative")}
+                 ).write_parquet(art.path_of(store, art.TOPIC_TABLE))
     art.path_of(store, art.META).write_text("{}", encoding="utf-8")
     assert main(["papers", "--store", str(store.root), "--topic", "2", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -51,7 +51,7 @@ def say(args: argparse.Namespace, kind: str, message: str) -> None:
 
 
 def add_filter_args(p: argparse.ArgumentParser) -> None:
-    """--store, --from, --to, --basis, --period, --topic, --min-upvotes."""
+    """--store, --from, --to, --basis, --period, --topic, --group, --min-upvotes."""
     add_store_arg(p)
     p.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=parse_date, help="last day, YYYY-MM-DD")
@@ -60,6 +60,8 @@ def add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", choices=list(PERIODS), default="month")
     p.add_argument("--topic", type=int, action="append", default=[],
                    help="topic id to keep (repeatable)")
+    p.add_argument("--group", type=int, action="append", default=[],
+                   help="topic group id to keep (repeatable; see `papertrends topics`)")
     p.add_argument("--min-upvotes", type=int, default=None)
 
 
@@ -78,7 +80,9 @@ def filters_from(args: argparse.Namespace) -> Filters:
     """
     try:
         return Filters(start=args.start, end=args.end, basis=args.basis,
-                       topics=tuple(args.topic or ()), min_upvotes=args.min_upvotes,
+                       topics=tuple(args.topic or ()),
+                       groups=tuple(getattr(args, "group", None) or ()),
+                       min_upvotes=args.min_upvotes,
                        period=args.period)
     except ValueError as exc:
         raise InputError(str(exc)) from None

@@ -63,6 +63,8 @@ def _view_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--upvote-age", type=_age, default=None, metavar="AGE",
                    help="upvote charts: only counts read at least AGE after listing "
                         "(30d, 4w; default all)")
+    p.add_argument("--level", choices=trends.LEVELS, default="topic",
+                   help="topic-trend: fine topics (default) or every topic group")
 
 
 def _age(text: str) -> int | None:
@@ -76,7 +78,7 @@ def _options(args: argparse.Namespace, store) -> dict:
     """The view options the arguments give, and the store's partial months (coverage)."""
     return {"phrases": list(args.phrase), "field": args.field, "regex": args.regex,
             "measure": args.measure, "stacked": not args.lines, "top": args.top,
-            "upvote_age": args.upvote_age,
+            "upvote_age": args.upvote_age, "level": args.level,
             "partial": coverage.partial_months(coverage.store_coverage(store))}
 
 

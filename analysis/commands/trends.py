@@ -25,6 +25,7 @@ from analysis.trends import (
     upvote_null_count,
     upvote_stats,
 )
+from analysis.trends.frame import LEVELS
 from analysis.trends.upvotes import MATURE_DAYS, parse_age
 from analysis.views.registry import MEASURES
 
@@ -83,9 +84,12 @@ def register(sub) -> None:
     _measure_arg(p)
     _common(p, cmd_trend)
 
-    p = sub.add_parser("topic-trend", help="papers per period and topic, with shares",
+    p = sub.add_parser("topic-trend", help="papers per period and topic (or group), with shares",
                        description="Per period and topic: papers, all papers of the period, "
-                       "share and its 95%% Wilson interval; the outlier topic -1 included.")
+                       "share and its 95%% Wilson interval; the outlier topic -1 included. "
+                       "--level group counts the topic groups instead (outliers: group -1).")
+    p.add_argument("--level", choices=LEVELS, default="topic",
+                   help="fine topics (default) or the groups above them")
     _measure_arg(p)
     _common(p, cmd_topic_trend)
 
@@ -127,7 +131,8 @@ def register(sub) -> None:
 
 def _frame(args: argparse.Namespace, *, topics: bool = False) -> pl.LazyFrame:
     """The paper frame of the store; ``topics``: the command cannot do without the topics."""
-    args.store_opened, frame = open_frame(args, topics=topics or bool(args.topic))
+    needs = topics or bool(args.topic) or bool(getattr(args, "group", None))
+    args.store_opened, frame = open_frame(args, topics=needs)
     return frame
 
 
@@ -137,6 +142,14 @@ def _has_topics(args: argparse.Namespace, frame) -> None:
         return
     raise InputError(f"the store {args.store_opened.root} has no topics yet",
                      hint=f"run `papertrends fit --store {args.store_opened.root}` first")
+
+
+def _has_groups(args: argparse.Namespace, frame) -> None:
+    if frame.select(pl.col("group").is_not_null().any()).collect().item():
+        return
+    raise InputError(f"the topic model of {args.store_opened.root} has no topic groups",
+                     field="level", hint=f"refit with `papertrends fit --store "
+                     f"{args.store_opened.root} --force` to add them")
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
@@ -157,8 +170,10 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
     """
     frame = _frame(args, topics=True)
     _has_topics(args, frame)
-    df = topic_frequency(frame, filters_from(args))
-    df = df.select("topic", "label", "period", "count", "total", "share", "ci_low", "ci_high",
+    if args.level == "group":
+        _has_groups(args, frame)
+    df = topic_frequency(frame, filters_from(args), level=args.level)
+    df = df.select(args.level, "label", "period", "count", "total", "share", "ci_low", "ci_high",
                    "small")
     df = df.drop("small") if args.json else df
     emit(_measured(df, args.measure), args)

@@ -232,8 +232,10 @@ def assign_topics(store: Store, progress: Progress | None = None, new: int = 0) 
         return (f"topic assignment failed ({type(exc).__name__}: {detail}); "
                 f"run `papertrends assign --store {store.root}` to try again")
     counts = dict(counts or {})
+    outliers = counts.get("outliers", 0)
     return (f"{counts.get('assigned', 0)} new paper(s) given topics without a refit "
-            f"({counts.get('unchanged', 0)} kept theirs)")
+            f"({outliers} of them outliers: no topic close enough; "
+            f"{counts.get('unchanged', 0)} kept theirs)")
 
 
 def last_run(store: Store) -> dict:

@@ -3,11 +3,23 @@
 The dashboard and the light CLI commands start from here, so nothing in this module imports torch,
 umap, sentence-transformers or bertopic. The artifacts live in ``store.topics_dir``::
 
-    assignments.parquet     paper_id, topic (Int32, -1 = outlier), prob, x, y
-    topic_table.parquet     topic, label, words, size, representative (paper ids)
+    assignments.parquet     paper_id, topic (Int32, -1 = outlier), prob, x, y, status, sim
+    topic_table.parquet     topic, label, words, size, representative (paper ids), group,
+                            members, lineage, lineage_from, merged_from
+    group_table.parquet     group, label, size, topics (the 8-15 groups over the topics)
+    topic_words_over_time.parquet   every (month/quarter/year), topic, period, count, words, small
     topic_vectors.npy       unit-length centroid per topic, in topic_table order (no pickle)
-    meta.json               settings, seed, embedder, corpus_hash, fitted_at, quality, changes
+    meta.json               settings, seed, embedder, corpus_hash, fitted_at, quality, changes,
+                            previous (the fit before this one: when, labels)
     model/                  the BERTopic model, saved with serialization="safetensors"
+
+A paper's ``status`` says how it got its topic: ``member`` (the clusterer put it there),
+``reassigned`` (HDBSCAN left it out; its cosine to the nearest topic centroid reached the
+threshold), ``outlier`` (still no topic: -1), ``assigned`` (added after the fit, placed by the
+same nearest-centroid rule). ``prob`` is HDBSCAN's membership strength for members (0 for the
+rest), and a softmax over centroid cosines for Ward fits and papers assigned later; ``sim`` is the
+cosine to the centroid of the paper's topic (its nearest topic for outliers).
+Files of older fits lack some of these columns; readers fill them with nulls.
 """
 
 from __future__ import annotations
@@ -29,14 +41,30 @@ from analysis.topics.vectors import cache_keys, paper_keys, paper_vectors
 
 ASSIGNMENTS = "assignments.parquet"
 TOPIC_TABLE = "topic_table.parquet"
+GROUP_TABLE = "group_table.parquet"
+WORDS_OVER_TIME = "topic_words_over_time.parquet"
 TOPIC_VECTORS = "topic_vectors.npy"
 META = "meta.json"
 MODEL_DIR = "model"
 
 ASSIGNMENT_SCHEMA = {"paper_id": pl.Utf8(), "topic": pl.Int32(), "prob": pl.Float32(),
-                     "x": pl.Float32(), "y": pl.Float32()}
+                     "x": pl.Float32(), "y": pl.Float32(), "status": pl.Utf8(),
+                     "sim": pl.Float32()}
 TOPIC_SCHEMA = {"topic": pl.Int32(), "label": pl.Utf8(), "words": pl.List(pl.Utf8()),
-                "size": pl.Int64(), "representative": pl.List(pl.Utf8())}
+                "size": pl.Int64(), "representative": pl.List(pl.Utf8()), "group": pl.Int32(),
+                "members": pl.Int64(), "lineage": pl.Utf8(), "lineage_from": pl.List(pl.Int32()),
+                "merged_from": pl.List(pl.Int32())}
+GROUP_SCHEMA = {"group": pl.Int32(), "label": pl.Utf8(), "size": pl.Int64(),
+                "topics": pl.List(pl.Int32())}
+WORDS_SCHEMA = {"every": pl.Utf8(), "topic": pl.Int32(), "period": pl.Date(),
+                "count": pl.Int64(), "words": pl.List(pl.Utf8()), "small": pl.Boolean()}
+#: The period sizes topic words over time are kept for.
+WORD_PERIODS = ("month", "quarter", "year")
+#: Columns older fits did not write (read as nulls).
+OPTIONAL = frozenset({"status", "sim", "group", "members", "lineage", "lineage_from",
+                      "merged_from"})
+#: Paper status values (see the module docstring).
+MEMBER, REASSIGNED, OUTLIER_STATUS, ASSIGNED = "member", "reassigned", "outlier", "assigned"
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,7 @@ class TopicMeta:
         settings: every setting of the fit (:class:`analysis.topics.pipeline.Settings`).
         quality: the quality summary (:func:`analysis.topics.quality.report`).
         changes: how the ids continue the previous fit (kept, new, split, merged, gone).
+        previous: the fit before this one (``fitted_at``, ``n_topics``, ``labels`` by id).
         n_assigned_after_fit: papers given a topic since, without a refit.
         assigned_at: when that last happened (None: never).
     """
@@ -70,6 +99,7 @@ class TopicMeta:
     settings: dict[str, Any] = field(default_factory=dict)
     quality: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Any] = field(default_factory=dict)
+    previous: dict[str, Any] = field(default_factory=dict)
     n_assigned_after_fit: int = 0
     assigned_at: str | None = None
 
@@ -107,22 +137,45 @@ def _need(store: Store) -> None:
 def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     try:
         df = read_parquet(path)
-        return df.select([pl.col(c).cast(t) for c, t in schema.items()])
+        return df.select([pl.col(c).cast(t) if c in df.columns or c not in OPTIONAL
+                          else pl.lit(None, dtype=t).alias(c) for c, t in schema.items()])
     except READ_ERRORS as exc:  # noqa: BLE001 - a damaged artifact is bad input
         raise InputError(f"unreadable topic artifact: {' '.join(str(exc).split())[:160]}",
                          file=str(path), hint=fit_fix(Store(path.parents[1]))) from None
 
 
 def read_assignments(store: Store) -> pl.DataFrame:
-    """Per-paper topic assignments: paper_id, topic (-1 = outlier), prob, x, y."""
+    """Per-paper topic assignments: paper_id, topic (-1 = outlier), prob, x, y, status, sim."""
     _need(store)
     return _read(path_of(store, ASSIGNMENTS), ASSIGNMENT_SCHEMA)
 
 
 def read_topic_table(store: Store) -> pl.DataFrame:
-    """One row per topic (outliers -1 included): topic, label, words, size, representative."""
+    """One row per topic (outliers -1 included): label, words, size, representatives, group..."""
     _need(store)
     return _read(path_of(store, TOPIC_TABLE), TOPIC_SCHEMA)
+
+
+def read_groups(store: Store) -> pl.DataFrame:
+    """The topic groups: group, label, size, topics (empty for fits without groups)."""
+    _need(store)
+    path = path_of(store, GROUP_TABLE)
+    if not path.is_file():
+        return pl.DataFrame(schema=GROUP_SCHEMA)
+    return _read(path, GROUP_SCHEMA)
+
+
+def read_topic_words(store: Store, every: str = "quarter") -> pl.DataFrame:
+    """Topic words per period of size ``every`` (month, quarter, year); empty for older fits.
+
+    Columns: every, topic, period, count (the topic's papers in the period), words (top 5),
+    small (fewer than 5 papers).
+    """
+    _need(store)
+    path = path_of(store, WORDS_OVER_TIME)
+    if not path.is_file():
+        return pl.DataFrame(schema=WORDS_SCHEMA)
+    return _read(path, WORDS_SCHEMA).filter(pl.col("every") == every)
 
 
 def read_meta(store: Store) -> dict:

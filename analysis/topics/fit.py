@@ -1,11 +1,15 @@
 """Fitting the topic model of a store, and assigning papers ingested after the fit.
 
 Public API:
-    fit(store, *, embedder="minilm", seed=42, min_topic_size=None, progress=None) -> dict (meta)
+    fit(store, *, embedder="minilm", seed=42, clusterer="hdbscan", ..., progress=None) -> meta
     assign_new(store, *, progress=None) -> dict (counts)
+    load_model(store) -> the saved BERTopic model
 
-The pipeline lives in :mod:`analysis.topics.pipeline`, id matching and placement of new papers in
-:mod:`analysis.topics.match`, the light readers in :mod:`analysis.topics.artifacts`.
+The pipeline lives in :mod:`analysis.topics.pipeline`; labels in :mod:`~analysis.topics.labels`,
+groups in :mod:`~analysis.topics.hierarchy`, words over time in :mod:`~analysis.topics.words`,
+quality in :mod:`~analysis.topics.quality`, id matching and the nearest-centroid rule in
+:mod:`~analysis.topics.match`, the written tables in :mod:`~analysis.topics.tables` and the light
+readers in :mod:`~analysis.topics.artifacts`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analysis.names import OUTLIER_LABEL, Progress
+from analysis.names import OUTLIER, Progress
 from analysis.schema import InputError
 from analysis.store import (
     Store,
@@ -33,15 +37,16 @@ from analysis.store import (
     corpus_hash,
 )
 from analysis.topics import artifacts as art
+from analysis.topics import hierarchy, labels, quality, tables
 from analysis.topics import pipeline as topic_fit
-from analysis.topics import quality
 from analysis.topics.embedders import Embedder, embed_papers, fast_model_dir, load_fast, minilm_path
-from analysis.topics.match import match_topics, place_new
+from analysis.topics.match import match_topics, nearest_topic, place_new
 from analysis.topics.vectors import check_backend, doc_texts, paper_vectors
+from analysis.topics.words import words_over_time
 
 #: The stages ``fit`` reports through ``progress(done, STAGES, message)``.
 STAGES = 4
-N_REPRESENTATIVE = 5
+N_REPRESENTATIVE = 3
 
 
 def _say(progress: Progress | None, done: int, text: str) -> None:
@@ -55,25 +60,49 @@ def fit_key(corpus_hash: str, settings: topic_fit.Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
-        min_topic_size: int | None = None, n_topics: int | None = None,
+def _check(embedder: str, clusterer: str, sizes: dict) -> None:
+    check_backend(embedder)
+    if clusterer not in topic_fit.CLUSTERERS:
+        raise InputError(f"unknown clusterer {clusterer!r}", field="clusterer",
+                         hint=f"use one of: {', '.join(topic_fit.CLUSTERERS)}")
+    for name, value in sizes.items():
+        if value is not None and value < 2:
+            raise InputError(f"{name.replace('_', ' ')} must be at least 2", field=name)
+
+
+def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: str = "hdbscan",
+        min_cluster_size: int | None = None, min_samples: int | None = None,
+        min_topic_size: int | None = None, n_topics: int | None = None, compare: bool = False,
         progress: Progress | None = None, force: bool = False) -> dict:
     """Fit topics on every paper of the store and write the artifacts into ``store.topics_dir``.
 
     An identical earlier fit (same corpus hash and settings) is reused unless ``force``. Topic ids
-    continue those of the previous fit where topics match (see topic_match.match_topics). Damaged
+    continue those of the previous fit where topics match (see match.match_topics). Damaged
     earlier artifacts or a damaged embedding cache are set aside (so ``fit`` mends them). Holds
     the store lock while it runs.
+
+    Args:
+        store: the store.
+        embedder: ``minilm`` or ``fast``.
+        seed: seeds the UMAP steps.
+        clusterer: ``hdbscan`` (default) or ``ward``.
+        min_cluster_size: HDBSCAN's smallest topic (default 20; smaller for small corpora).
+        min_samples: HDBSCAN's density smoothing (default 30).
+        min_topic_size: Ward's smallest topic.
+        n_topics: Ward's number of clusters.
+        compare: also fit plain ``BERTopic()`` on the same embeddings for the quality report.
+        progress: told about each stage.
+        force: refit even if an identical fit exists.
 
     Returns:
         The fit's meta (also written to topics/meta.json), with ``reused`` and ``timings``.
     """
-    check_backend(embedder)
-    if min_topic_size is not None and min_topic_size < 2:
-        raise InputError("min topic size must be at least 2", field="min_topic_size")
+    sizes = {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
+             "min_topic_size": min_topic_size, "n_topics": n_topics}
+    _check(embedder, clusterer, sizes)
     with store.lock():
-        return _fit(store, embedder=embedder, seed=seed, min_topic_size=min_topic_size,
-                    n_topics=n_topics, progress=progress, force=force)
+        return _fit(store, embedder=embedder, seed=seed, clusterer=clusterer, sizes=sizes,
+                    compare=compare, progress=progress, force=force)
 
 
 def _previous_meta(store: Store) -> dict | None:
@@ -83,77 +112,153 @@ def _previous_meta(store: Store) -> dict | None:
         return None
 
 
-def _fit(store: Store, *, embedder: str, seed: int, min_topic_size: int | None,
-         n_topics: int | None, progress: Progress | None, force: bool) -> dict:
+def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict, compare: bool,
+         progress: Progress | None, force: bool) -> dict:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    papers = store.read_papers().select("paper_id", "title", "abstract")
+    papers = store.read_papers().select("paper_id", "title", "abstract", "published", "listed",
+                                        "keywords")
     if papers.height < 10:
         raise InputError(f"only {papers.height} papers in {store.papers_path}; need 10 or more",
                          hint="ingest more papers first")
-
+    settings = topic_fit.Settings(embedder=embedder, seed=seed, clusterer=clusterer, **{
+        k: v for k, v in sizes.items() if v is not None}).resolve(papers.height)
     chash = corpus_hash(papers)
-    settings = topic_fit.Settings(embedder, seed, min_topic_size, n_topics).resolve(papers.height)
     key = fit_key(chash, settings)
-    old = None if force else _previous_meta(store)
-    if old and old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0 \
-            and store.embeddings_path(embedder).is_file():
+    previous = _previous_meta(store)
+    old = None if force else previous
+    if (old and old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0
+            and store.embeddings_path(embedder).is_file()
+            and (not compare or "plain_bertopic" in old.get("quality", {}).get("compare", {}))):
         return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
     _say(progress, 0, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
     t = time.perf_counter()
     emb = embed_papers(store, papers, embedder, progress=(lambda d, n, m: _say(
         progress, 0, f"  {m}")) if progress else None, fresh_if_damaged=True)
     timings["embed"] = time.perf_counter() - t
-    t = time.perf_counter()
-    word_model = load_fast(store)
-    timings["load_word_model"] = time.perf_counter() - t
 
-    _say(progress, 1, f"clustering into about {settings.n_topics} topics")
+    _say(progress, 1, f"clustering with {settings.clusterer}")
     t = time.perf_counter()
     docs = doc_texts(papers)
-    model, labels, reducer = topic_fit.run(docs, emb, settings, word_model)
-    timings["bertopic"] = time.perf_counter() - t
-    inner = sorted(int(i) for i in np.unique(labels) if i >= 0)
-    cents = topic_fit.centroids(emb, labels, inner)
-
+    model, raw, probs = topic_fit.run(docs, emb, settings)
+    final, status, sim = _place_outliers(emb, raw, settings)
+    topic_fit.update_words(model, docs, final, emb)
+    timings["cluster"] = time.perf_counter() - t
+    inner = sorted(int(i) for i in np.unique(final) if i >= 0)
+    cents = topic_fit.centroids(emb, final, inner)
     prev_ids, prev_vecs = _previous(store)
     ids, changes = match_topics(prev_ids, prev_vecs, cents)
-    to_id = dict(zip(inner, ids, strict=True)) | {-1: -1}
-    topic_col = np.array([to_id[int(i)] for i in labels], dtype=np.int32)
-    best, prob = topic_fit.probabilities(emb, cents)
-    prob = np.where(labels >= 0, prob, 0.0).astype(np.float32)
+    to_id = dict(zip(inner, ids, strict=True)) | {OUTLIER: OUTLIER}
+    topic_col = np.array([to_id[int(i)] for i in final], dtype=np.int32)
+    if probs is None:  # Ward: how clearly the paper's centroid is its nearest
+        probs = topic_fit.probabilities(emb, cents)[1]
+    prob = np.where(status == art.MEMBER, probs, 0.0).astype(np.float32)
 
     _say(progress, 2, "computing the 2-D map")
     t = time.perf_counter()
-    xy = topic_fit.map_2d(reducer, settings)
+    xy = topic_fit.map_2d(model.umap_model, settings)
     timings["map"] = time.perf_counter() - t
 
+    _say(progress, 3, "naming topics and groups, words over time, quality")
     t = time.perf_counter()
     words = {to_id[i]: topic_fit.topic_words(model, i) for i in inner}
-    names = topic_fit.make_labels({to_id[i]: topic_fit.label_words(model, i) for i in inner})
+    kws = papers.get_column("keywords").to_list()
+    phrases = labels.phrase_table(kws, docs)
+    names = labels.make_labels(phrases, topic_col, fallback=words)
+    counts = [int((topic_col == t).sum()) for t in ids]
+    groups = hierarchy.groups(ids, cents, counts)
+    group_col = np.array([groups.get(int(t), OUTLIER) for t in topic_col], dtype=np.int32)
+    group_words = {g: [w for t in ids if groups[t] == g for w in words[t][:3]]
+                   for g in set(groups.values())}
+    group_names = labels.make_labels(phrases, group_col, n_phrases=2, fallback=group_words)
+    reps = labels.representatives(emb, topic_col, status == art.MEMBER, N_REPRESENTATIVE)
+    timings["labels"] = time.perf_counter() - t
+    t = time.perf_counter()
+    listed, published = papers.get_column("listed").to_list(), papers["published"].to_list()
+    over_time = words_over_time(model, docs, final, listed, published, to_id)
+    timings["words_over_time"] = time.perf_counter() - t
+    t = time.perf_counter()
     coherence = quality.npmi_coherence([words[i] for i in ids], docs, model.vectorizer_model)
     report = quality.report(topic_col, [words[i] for i in ids], coherence)
+    report["compare"] = quality.compare(docs, emb, model, raw, topic_col, kws, settings,
+                                        plain=compare)
+    report["keywords"] = report["compare"][settings.clusterer]
+    report["status"] = {s: int((status == s).sum()) for s in
+                        (art.MEMBER, art.REASSIGNED, art.OUTLIER_STATUS)}
+    report["groups"] = len(set(groups.values()))
+    report["label_problems"] = labels.label_problems(names)
     timings["quality"] = time.perf_counter() - t
 
     pids = papers.get_column("paper_id").to_list()
-    assignments = pl.DataFrame({
-        "paper_id": pids, "topic": topic_col, "prob": prob,
-        "x": xy[:, 0], "y": xy[:, 1]}, schema=art.ASSIGNMENT_SCHEMA).sort("paper_id")
-    table = _topic_table(ids, inner, names, words, labels, emb, cents, pids)
+    first = len(prev_ids) == 0
+    table = tables.topic_table(topic_col, status, pids, names, words, groups, reps,
+                               tables.lineage(ids, changes, first))
     meta = {
         "key": key, "corpus_hash": chash, "settings": settings.to_dict(),
-        "seed": seed, "embedder": embedder,
-        "method": "PCA-50 + Ward (deterministic), BERTopic c-TF-IDF, MMR labels",
+        "seed": seed, "embedder": embedder, "method": _method(settings),
         "embedding_model": minilm_path() if embedder == "minilm" else str(fast_model_dir(store)),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_papers": papers.height, "n_topics": len(ids), "n_assigned_after_fit": 0,
         "quality": report, "changes": changes, "model_topic_ids": {str(i): to_id[i] for i in inner},
+        "previous": {} if first else _previous_summary(store, previous or {}),
     }
     t = time.perf_counter()
-    _write_fit(store, assignments, table, cents, meta, model, embedder)
+    _write_fit(store, {
+        art.ASSIGNMENTS: tables.assignments(pids, topic_col, prob, xy, status, sim),
+        art.TOPIC_TABLE: table,
+        art.GROUP_TABLE: tables.group_table(groups, group_names, topic_col),
+        art.WORDS_OVER_TIME: over_time}, cents, meta, model)
     timings["write"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return {**meta, "reused": False, "timings": timings}
+
+
+def _method(s: topic_fit.Settings) -> str:
+    if s.clusterer == "ward":
+        return "PCA-50 + exact kNN + seeded UMAP-5, Ward, BERTopic c-TF-IDF, phrase labels"
+    return ("PCA-50 + exact kNN + seeded UMAP-5, HDBSCAN leaf + nearest-centroid reassignment "
+            f"(cosine >= {s.reassign_threshold}), BERTopic c-TF-IDF, phrase labels")
+
+
+def _place_outliers(emb: np.ndarray, raw: np.ndarray, settings: topic_fit.Settings
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(final topics, status, cosine to own or nearest centroid) after placing the outliers.
+
+    The outliers of HDBSCAN join their nearest topic where the cosine reaches the threshold
+    (``match.nearest_topic``, the rule ``assign_new`` uses for papers added later).
+    """
+    inner = sorted(int(i) for i in np.unique(raw) if i >= 0)
+    if not inner:
+        raise InputError("the clustering found no topic at all",
+                         hint="add papers, or use --clusterer ward")
+    cents = topic_fit.centroids(emb, raw, inner)
+    best, cos, near = nearest_topic(emb, cents, settings.reassign_threshold)
+    out = raw < 0
+    final = raw.copy()
+    final[out & near] = np.asarray(inner)[best[out & near]]
+    status = np.where(~out, art.MEMBER, np.where(near, art.REASSIGNED, art.OUTLIER_STATUS))
+    sim = cos.copy()  # for members: the cosine to their own topic's centroid
+    rows = np.flatnonzero(~out)
+    sim[rows] = np.einsum("ij,ij->i", emb[rows], cents[np.searchsorted(inner, raw[rows])])
+    return final, status, sim.astype(np.float32)
+
+
+def _previous(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    none = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    if not art.has_topics(store) or not art.path_of(store, art.TOPIC_VECTORS).is_file():
+        return none
+    try:
+        return art.read_topic_vectors(store)
+    except InputError:  # damaged: the new fit starts its ids afresh
+        return none
+
+
+def _previous_summary(store: Store, meta: dict) -> dict:
+    """What the lineage of the next fit refers to: when the previous fit ran, its labels."""
+    table = art.read_topic_table(store).filter(pl.col("topic") >= 0)  # read by _previous
+    return {"fitted_at": meta.get("fitted_at"), "n_topics": table.height,
+            "method": meta.get("method"),
+            "labels": {str(t): lab for t, lab in table.select("topic", "label").iter_rows()}}
 
 
 def load_model(store: Store):
@@ -177,40 +282,17 @@ def load_model(store: Store):
     return BERTopic.load(str(path), embedding_model=embedding)
 
 
-def _previous(store: Store) -> tuple[np.ndarray, np.ndarray]:
-    none = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    if not art.has_topics(store) or not art.path_of(store, art.TOPIC_VECTORS).is_file():
-        return none
-    try:
-        return art.read_topic_vectors(store)
-    except InputError:  # damaged: the new fit starts its ids afresh
-        return none
-
-
-def _topic_table(ids, inner, names, words, labels, emb, cents, pids) -> pl.DataFrame:
-    rows = []
-    pid_arr = np.array(pids, dtype=object)
-    for j, (i, tid) in enumerate(zip(inner, ids, strict=True)):
-        members = np.flatnonzero(labels == i)
-        order = members[np.argsort(-(emb[members] @ cents[j]), kind="stable")][:N_REPRESENTATIVE]
-        rows.append({"topic": tid, "label": names[tid], "words": words[tid],
-                     "size": int(len(members)), "representative": pid_arr[order].tolist()})
-    outliers = np.flatnonzero(labels < 0)
-    rows.append({"topic": -1, "label": OUTLIER_LABEL, "words": [], "size": int(len(outliers)),
-                 "representative": pid_arr[outliers[:N_REPRESENTATIVE]].tolist()})
-    return pl.DataFrame(rows, schema=art.TOPIC_SCHEMA).sort("topic")
-
-
-def _write_fit(store, assignments, table, cents, meta, model, embedder) -> None:
+def _write_fit(store: Store, frames: dict[str, pl.DataFrame], cents: np.ndarray, meta: dict,
+               model) -> None:
     """Write every artifact into a fresh folder, then swap it in for the old topics folder."""
     target = store.topics_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".topics.", dir=target.parent))
     os.chmod(tmp, 0o755)
     try:
-        atomic_write_parquet(tmp / art.ASSIGNMENTS, assignments)
-        atomic_write_parquet(tmp / art.TOPIC_TABLE, table)
-        order = table.filter(pl.col("topic") >= 0).get_column("topic").to_list()
+        for name, frame in frames.items():
+            atomic_write_parquet(tmp / name, frame)
+        order = frames[art.TOPIC_TABLE].filter(pl.col("topic") >= 0).get_column("topic").to_list()
         by_id = dict(zip(meta["model_topic_ids"].values(), cents, strict=True))
         atomic_write_bytes(tmp / art.TOPIC_VECTORS, _npy(np.stack([by_id[t] for t in order])))
         model.save(str(tmp / art.MODEL_DIR), serialization="safetensors", save_ctfidf=True,
@@ -224,7 +306,6 @@ def _write_fit(store, assignments, table, cents, meta, model, embedder) -> None:
 
 
 def _npy(arr: np.ndarray) -> bytes:
-
     buf = io.BytesIO()
     np.save(buf, arr.astype(np.float32), allow_pickle=False)
     return buf.getvalue()
@@ -235,13 +316,16 @@ def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
 
     "Not yet assigned" means what :func:`analysis.topics.artifacts.current_assignments` says:
     papers added since the fit, and papers whose text changed since they got their topic. Every
-    other paper keeps its topic. Topics come from the saved topic vectors (cosine to each topic's
-    centroid); positions are the similarity-weighted mean of the 10 nearest placed papers. The
-    topic sizes and the meta's count are recomputed from the assignments even when no paper is
-    waiting, so a run killed halfway is finished by the next one. Holds the store lock.
+    other paper keeps its topic. A paper joins the topic with the nearest saved centroid where its
+    cosine reaches the fit's threshold (``match.nearest_topic``, the rule the fit used for
+    HDBSCAN's outliers; Ward fits have none), else it is an outlier. Positions are the
+    similarity-weighted mean of the 10 nearest placed papers. The topic sizes and the meta's count
+    are recomputed from the assignments even when no paper is waiting, so a run killed halfway is
+    finished by the next one. Holds the store lock.
 
     Returns:
-        Counts: ``assigned`` (papers given a topic), ``unchanged``, ``by_topic``, ``seconds``.
+        Counts: ``assigned`` (papers placed), ``outliers`` (of them, left without a topic),
+        ``unchanged``, ``by_topic``, ``seconds``.
     """
     t0 = time.perf_counter()
     if not art.has_topics(store):
@@ -249,29 +333,40 @@ def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
                          hint=f"run `papertrends fit --store {store.root}` first")
     with store.lock():
         fit_now = art.read_fit(store)
-        backend = fit_now.meta["settings"]["embedder"]
+        settings = fit_now.meta["settings"]
+        backend = settings["embedder"]
         papers = store.read_papers().select("paper_id", "title", "abstract")
         current = art.current_assignments(store, fit_now, papers)
         new = papers.join(current.select("paper_id"), on="paper_id", how="anti")
         if new.height == 0:
             art.write_assignments(store, fit_now, current)
-            return {"assigned": 0, "unchanged": current.height, "by_topic": {},
+            return {"assigned": 0, "outliers": 0, "unchanged": current.height, "by_topic": {},
                     "seconds": time.perf_counter() - t0}
         _say(progress, 0, f"embedding {new.height} papers not yet assigned with {backend}")
         new_vecs = embed_papers(store, new, backend, embedder=Embedder(backend, store))
         ids, cents = art.read_topic_vectors(store)
-        best, prob = topic_fit.probabilities(new_vecs, cents)
+        best, cos, near = nearest_topic(new_vecs, cents, _threshold(settings))
+        prob = np.where(near, topic_fit.probabilities(new_vecs, cents)[1], 0.0)
         fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
         fitted_vecs = paper_vectors(store, fitted, backend)
         ok = ~np.isnan(fitted_vecs).any(axis=1)
         xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
-        added = pl.DataFrame({"paper_id": new.get_column("paper_id"), "topic": ids[best],
-                              "prob": prob, "x": xy[:, 0], "y": xy[:, 1]},
-                             schema=art.ASSIGNMENT_SCHEMA)
+        added = tables.assignments(new.get_column("paper_id").to_list(),
+                                   np.where(near, ids[best], OUTLIER).astype(np.int32),
+                                   prob.astype(np.float32), xy,
+                                   np.where(near, art.ASSIGNED, art.OUTLIER_STATUS), cos)
         merged = pl.concat([current.select(list(art.ASSIGNMENT_SCHEMA)), added])
         art.write_assignments(store, fit_now, merged,
                               assigned_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     by_topic = added.group_by("topic").len("n").sort("topic")
-    return {"assigned": new.height, "unchanged": current.height,
+    return {"assigned": new.height, "outliers": int((~near).sum()),
+            "unchanged": current.height,
             "by_topic": {int(k): int(v) for k, v in by_topic.iter_rows()},
             "seconds": time.perf_counter() - t0}
+
+
+def _threshold(settings: dict) -> float:
+    """The cosine a later paper needs to join a topic: the fit's, or none for Ward fits."""
+    if settings.get("clusterer", "ward") == "ward":
+        return -1.0  # Ward has no outliers: every paper joins its nearest topic
+    return float(settings.get("reassign_threshold", 0.6))

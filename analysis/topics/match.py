@@ -89,3 +89,29 @@ def place_new(new_vecs: np.ndarray, fitted_vecs: np.ndarray, fitted_xy: np.ndarr
     w = np.clip(np.take_along_axis(sims, near, axis=1), 1e-6, None) ** 4
     xy = (fitted_xy[near] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
     return xy.astype(np.float32)
+
+
+def nearest_topic(vecs: np.ndarray, cents: np.ndarray, threshold: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one rule that places a paper outside the clustering: the nearest topic centroid.
+
+    Used for the papers HDBSCAN leaves out (after the fit) and for papers added later
+    (``assign``). It is the rule of BERTopic's ``reduce_outliers(strategy="embeddings",
+    threshold=...)``: cosine of the paper's embedding to each topic's mean member embedding.
+
+    Args:
+        vecs: unit-length paper embeddings, one row each.
+        cents: unit-length topic centroids, one row per topic.
+        threshold: the cosine a paper needs to join its nearest topic.
+
+    Returns:
+        (row of the nearest centroid, its cosine, whether that reaches the threshold) per paper.
+    """
+    if len(vecs) == 0 or len(cents) == 0:
+        n = len(vecs)
+        return (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.float32),
+                np.zeros(n, dtype=bool))
+    sims = vecs @ cents.T
+    best = np.argmax(sims, axis=1)
+    cos = sims[np.arange(len(best)), best].astype(np.float32)
+    return best, cos, cos >= threshold

@@ -1,21 +1,22 @@
-"""The topic model itself: seeded reduction and clustering inside BERTopic, labels, 2-D map.
+"""The topic model itself: seeded reduction and clustering inside BERTopic, and the 2-D map.
 
-Why not BERTopic's defaults: on this corpus UMAP + HDBSCAN puts about half of all papers into one
-topic (``eom``) or into the outliers (``leaf``), and the clusters change from seed to seed. Here:
+The steps (measured on the bundled corpus and on the 12.5k-paper union store; see issue 12):
 
 1. PCA to 50 dimensions (exact, deterministic), rows re-normalised to unit length;
-2. exact 50-nearest-neighbour graph of those vectors (brute force, deterministic), then a seeded
-   UMAP to 5 dimensions on that graph (min_dist 0): UMAP pulls the topic structure apart;
-3. Ward agglomerative clustering of the UMAP vectors into ``n_topics`` clusters (no outliers),
-   clusters smaller than ``min_topic_size`` merged into the nearest cluster.
-   Measured on the bundled corpus (37 clusters, 500 epochs): adjusted Rand index 0.72-0.78
-   between seeds 1, 2, 3, and 0.69 between the full corpus and a 90 % subsample - against 0.39
-   for Ward straight on the PCA vectors (seed-free, but reshuffled when papers are added) and
-   0.47-0.49 for k-means across seeds;
-4. BERTopic's c-TF-IDF on English-stop-word 1-2-grams gives each topic's top words (the most
-   coherent of the representations we measured); a MaximalMarginalRelevance aspect over them
-   (words embedded with the small static model, about a second) gives the short label, which reads
-   better than raw c-TF-IDF (fewer near-duplicates, fewer bare acronyms);
+2. exact 30-nearest-neighbour graph of those vectors (brute force, deterministic), then a seeded
+   single-thread UMAP to 5 dimensions on that graph (min_dist 0): UMAP pulls topics apart;
+3. the clusterer (BERTopic's ``hdbscan_model``):
+
+   * ``hdbscan`` (default): HDBSCAN with leaf selection, min_cluster_size 20, min_samples 30.
+     ``eom`` selection collapses this corpus into a few giant topics; leaf finds 50-70 topics
+     and leaves about half the papers out. Those outliers keep an honest ``outlier`` status and
+     are then given the topic with the nearest centroid where their MiniLM cosine to it reaches
+     0.6 (:func:`analysis.topics.match.nearest_topic`, the rule of BERTopic's
+     ``reduce_outliers(strategy="embeddings", threshold=0.6)``); 4-6 % stay outliers;
+   * ``ward``: Ward clustering into ``n_topics`` clusters (0.4 * sqrt(N) unless set), clusters
+     smaller than ``min_topic_size`` merged into the nearest; no outliers;
+4. BERTopic's c-TF-IDF on English-stop-word 1-2-grams gives each topic's top words; labels are
+   made from phrases in :mod:`analysis.topics.labels`;
 5. a seeded 2-D UMAP on the same neighbour graph gives the topic map.
 
 Heavy libraries are imported inside the functions that use them.
@@ -23,43 +24,72 @@ Heavy libraries are imported inside the functions that use them.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from analysis.topics.vectors import normalise
-from analysis.trends.text import TOPIC_STOP_WORDS, singular
+from analysis.trends.text import TOPIC_STOP_WORDS
 
-VERSION = 2
+VERSION = 3
 PCA_DIMS = 50
+CLUSTERERS = ("hdbscan", "ward")
 TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tuning", "3d"
-TEMPERATURE = 0.05
-LABEL_ASPECT = "label"  # softmax temperature over topic cosines, for the per-paper probability
+TEMPERATURE = 0.05  # softmax temperature over topic cosines, for a Ward / new paper probability
+#: Corpus size from which the HDBSCAN sizes stop growing (smaller corpora get smaller ones).
+FULL_SIZE = 4000
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that decides a fit. ``None`` sizes are derived from the corpus size."""
+    """Everything that decides a fit. ``None`` sizes are derived from the corpus size.
+
+    Attributes:
+        embedder: the embedding backend (``minilm`` or ``fast``).
+        seed: seeds both UMAP runs (clustering space and 2-D map).
+        clusterer: ``hdbscan`` (default) or ``ward``.
+        min_cluster_size: HDBSCAN's smallest topic (default 20; smaller below 4,000 papers).
+        min_samples: HDBSCAN's density smoothing (default 30; above min_cluster_size is
+            steadier across seeds).
+        reassign_threshold: an HDBSCAN outlier joins its nearest topic when its cosine to that
+            topic's centroid reaches this.
+        n_topics: Ward's number of clusters (default 0.4 * sqrt(papers), 5 to 60).
+        min_topic_size: Ward's smallest topic (default max(10, papers / 400)).
+        pca_dims, neighbors, umap_dims, umap_epochs: the reduction.
+        version: the pipeline version (a new version never reuses an old fit).
+    """
 
     embedder: str = "minilm"
     seed: int = 42
-    min_topic_size: int | None = None
+    clusterer: str = "hdbscan"
+    min_cluster_size: int | None = None
+    min_samples: int | None = None
+    reassign_threshold: float = 0.6
     n_topics: int | None = None
+    min_topic_size: int | None = None
     pca_dims: int = PCA_DIMS
-    neighbors: int = 50
+    neighbors: int = 30
     umap_dims: int = 5
-    umap_epochs: int = 500
+    umap_epochs: int = 1000
     version: int = VERSION
 
     def resolve(self, n_docs: int) -> Settings:
-        """Fill in the derived sizes for a corpus of n_docs papers."""
-        min_size = self.min_topic_size or max(10, round(n_docs / 400))
-        n_topics = self.n_topics or min(60, max(5, round(0.4 * math.sqrt(n_docs))))
-        n_topics = max(1, min(n_topics, n_docs // max(1, min_size)))
-        return Settings(self.embedder, self.seed, min_size, n_topics, self.pca_dims,
-                        self.neighbors, self.umap_dims, self.umap_epochs, self.version)
+        """Fill in the derived sizes for a corpus of n_docs papers (only the clusterer's own)."""
+        if self.clusterer == "ward":
+            min_size = self.min_topic_size or max(10, round(n_docs / 400))
+            n_topics = self.n_topics or min(60, max(5, round(0.4 * math.sqrt(n_docs))))
+            n_topics = max(1, min(n_topics, n_docs // max(1, min_size)))
+            return replace(self, n_topics=n_topics, min_topic_size=min_size,
+                           min_cluster_size=None, min_samples=None)
+        scale = min(1.0, n_docs / FULL_SIZE)
+        mcs = self.min_cluster_size or max(5, round(20 * scale))
+        ms = self.min_samples or max(5, round(30 * scale))
+        return replace(self, min_cluster_size=mcs, min_samples=ms, n_topics=None,
+                       min_topic_size=None)
 
     def to_dict(self) -> dict:
         """The settings as a plain dict (recorded in the fit's meta)."""
@@ -152,6 +182,39 @@ def run_umap(vectors: np.ndarray, knn: tuple[np.ndarray, np.ndarray], dims: int,
         return reducer.fit_transform(vectors).astype(np.float32)
 
 
+class HdbscanTopics:
+    """HDBSCAN with exact single-thread settings; ``labels_`` (-1 = outlier) and ``probabilities_``.
+
+    A wrapper rather than a bare ``hdbscan.HDBSCAN``: BERTopic then does not ask for prediction
+    data (membership vectors cost minutes and are not used). Deterministic for the same input.
+    """
+
+    def __init__(self, min_cluster_size: int, min_samples: int) -> None:
+        """Set the smallest topic and the density smoothing."""
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.labels_: np.ndarray | None = None
+        self.probabilities_: np.ndarray | None = None
+
+    def fit(self, X: np.ndarray, y=None) -> HdbscanTopics:  # noqa: N803
+        """Cluster the rows of X (leaf selection); ``y`` is ignored."""
+        import hdbscan
+
+        n = X.shape[0]
+        if n <= self.min_cluster_size:  # too few rows for two topics: one topic
+            self.labels_ = np.zeros(n, dtype=np.int64)
+            self.probabilities_ = np.ones(n, dtype=np.float32)
+            return self
+        model = hdbscan.HDBSCAN(min_cluster_size=self.min_cluster_size,
+                                min_samples=min(self.min_samples, n - 1), metric="euclidean",
+                                cluster_selection_method="leaf", core_dist_n_jobs=1,
+                                prediction_data=False)
+        model.fit(np.asarray(X, dtype=np.float64))
+        self.labels_ = model.labels_.astype(np.int64)
+        self.probabilities_ = model.probabilities_.astype(np.float32)
+        return self
+
+
 class WardTopics:
     """Ward clustering into n clusters, then small clusters merged into their nearest neighbour.
 
@@ -181,6 +244,17 @@ class WardTopics:
         return self
 
 
+def clusterer(settings: Settings) -> HdbscanTopics | WardTopics:
+    """The clusterer the (resolved) settings name."""
+    if settings.clusterer == "ward":
+        assert settings.n_topics is not None, "resolve() the settings first"
+        assert settings.min_topic_size is not None, "resolve() the settings first"
+        return WardTopics(settings.n_topics, settings.min_topic_size)
+    assert settings.min_cluster_size is not None, "resolve() the settings first"
+    assert settings.min_samples is not None, "resolve() the settings first"
+    return HdbscanTopics(settings.min_cluster_size, settings.min_samples)
+
+
 def merge_small(X: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:  # noqa: N803
     """Merge clusters below min_size, smallest first, into the cluster with the closest centroid."""
     labels = labels.copy()
@@ -206,44 +280,70 @@ def vectorizer(n_docs: int):
                            min_df=max(2, n_docs // 1000), max_df=0.5)
 
 
-def build_model(settings: Settings, n_docs: int, word_embedder):
-    """A BERTopic model wired to the deterministic reducer and clusterer."""
-    from bertopic import BERTopic
-    from bertopic.representation import MaximalMarginalRelevance
+def ctfidf_model():
+    """BERTopic's c-TF-IDF weighting, with frequent words damped."""
     from bertopic.vectorizers import ClassTfidfTransformer
 
-    assert settings.n_topics is not None, "resolve() the settings first"
-    assert settings.min_topic_size is not None, "resolve() the settings first"
-    return BERTopic(
-        embedding_model=word_embedder,
-        umap_model=PcaUmap(settings),
-        hdbscan_model=WardTopics(settings.n_topics, settings.min_topic_size),
-        vectorizer_model=vectorizer(n_docs),
-        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        representation_model={LABEL_ASPECT: MaximalMarginalRelevance(diversity=0.3,
-                                                                      top_n_words=10)},
-        top_n_words=10,
-        calculate_probabilities=False,
-        verbose=False,
-    )
+    return ClassTfidfTransformer(reduce_frequent_words=True)
 
 
-def run(docs: list[str], embeddings: np.ndarray, settings: Settings, word_embedder):
-    """Fit BERTopic; returns (model, labels as np.ndarray, the fitted PcaUmap reducer)."""
-    model = build_model(settings, len(docs), word_embedder)
-    topics, _ = model.fit_transform(docs, embeddings=embeddings)
-    return model, np.asarray(topics, dtype=np.int64), model.umap_model
+def build_model(settings: Settings, n_docs: int):
+    """A BERTopic model wired to the deterministic reducer and the settings' clusterer.
+
+    ``language=None``: without an embedding model BERTopic would otherwise take "english" and
+    delete every character but ``[A-Za-z0-9 ]`` before c-TF-IDF ("best-of-N" -> "bestofn").
+    """
+    from bertopic import BERTopic
+
+    return BERTopic(language=None, umap_model=PcaUmap(settings),
+                    hdbscan_model=clusterer(settings), vectorizer_model=vectorizer(n_docs),
+                    ctfidf_model=ctfidf_model(), top_n_words=10,
+                    calculate_probabilities=False, verbose=False)
+
+
+@contextlib.contextmanager
+def quiet_bertopic():
+    """Silence BERTopic's logger (update_topics warns about custom topics, which we mean)."""
+    log = logging.getLogger("BERTopic")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def run(docs: list[str], embeddings: np.ndarray, settings: Settings):
+    """Fit BERTopic; returns (model, labels as np.ndarray, clusterer probabilities).
+
+    Labels are BERTopic's (renumbered by size, -1 = outlier). The probabilities are HDBSCAN's
+    membership strengths (0 for outliers), or None for Ward.
+    """
+    model = build_model(settings, len(docs))
+    with quiet_bertopic():
+        topics, _ = model.fit_transform(docs, embeddings=embeddings)
+    probs = getattr(model.hdbscan_model, "probabilities_", None)
+    return model, np.asarray(topics, dtype=np.int64), probs
+
+
+def update_words(model, docs: list[str], labels: np.ndarray, embeddings: np.ndarray) -> None:
+    """Recompute the c-TF-IDF words for final labels, and the topic vectors as their centroids.
+
+    ``update_topics`` is given the vectoriser and c-TF-IDF model again: left out, BERTopic
+    silently swaps in a bare ``CountVectorizer()`` (stop words back in). It does not recompute
+    topic vectors from documents, so ``topic_embeddings_`` is set here (outlier row first).
+    """
+    with quiet_bertopic():
+        model.update_topics(docs, topics=labels.tolist(), vectorizer_model=model.vectorizer_model,
+                            ctfidf_model=model.ctfidf_model, top_n_words=10)
+    ids = sorted(int(i) for i in np.unique(labels))
+    model.topic_embeddings_ = np.stack([normalise(embeddings[labels == t].mean(0)[None])[0]
+                                        for t in ids])
 
 
 def topic_words(model, topic: int, n: int = 10) -> list[str]:
     """The topic's top c-TF-IDF terms."""
     return [w for w, _ in (model.get_topic(topic) or []) if w][:n]
-
-
-def label_words(model, topic: int, n: int = 10) -> list[str]:
-    """The topic's terms reranked by MMR, used for its label."""
-    aspect = (model.topic_aspects_ or {}).get(LABEL_ASPECT, {})
-    return [w for w, _ in aspect.get(topic, []) if w][:n] or topic_words(model, topic, n)
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray, ids: list[int]) -> np.ndarray:
@@ -290,37 +390,3 @@ def exact_knn(unit: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, 
         idx[start:start + block] = near
         dist[start:start + block] = np.sqrt(np.clip(2.0 - 2.0 * cos, 0.0, None))
     return idx, dist
-
-
-def make_labels(words: dict[int, list[str]], n: int = 3) -> dict[int, str]:
-    """Short distinct labels like "reinforcement learning · reasoning · policy".
-
-    Takes the top terms in order, skipping a term that shares a word (plural folded) with a term
-    already taken, so "reasoning models" does not follow "model reasoning"; if a label is already
-    used by another topic, more terms are added until it is unique.
-    """
-    labels: dict[int, str] = {}
-    taken: set[str] = set()
-    for topic in sorted(words):
-        terms = words[topic]
-        chosen: list[str] = []
-        seen: set[str] = set()
-        for term in terms:
-            toks = {singular(t) for t in term.split()}
-            if toks & seen:
-                continue
-            chosen.append(term)
-            seen |= toks
-            if len(chosen) >= n and " · ".join(chosen) not in taken:
-                break
-        for term in terms:  # too few distinct terms: fill up with the rest
-            if len(chosen) >= n:
-                break
-            if term not in chosen:
-                chosen.append(term)
-        label = " · ".join(chosen) or f"topic {topic}"
-        if label in taken:
-            label = f"{label} ({topic})"
-        taken.add(label)
-        labels[topic] = label
-    return labels

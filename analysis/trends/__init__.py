@@ -13,7 +13,13 @@ exports and the CLI all draw on these. The work is split into small modules re-e
 
 from __future__ import annotations
 
-from analysis.trends.frame import OUTLIER_LABEL, paper_frame, papers_per_period, period_axis
+from analysis.trends.frame import (
+    LEVELS,
+    OUTLIER_LABEL,
+    paper_frame,
+    papers_per_period,
+    period_axis,
+)
 from analysis.trends.keywords import (
     FIELDS,
     MAX_PHRASES,
@@ -36,8 +42,9 @@ from analysis.trends.upvotes import (
 )
 
 __all__ = [
-    "EMERGING_METHOD", "FIELDS", "MAX_PHRASES", "OUTLIER_LABEL", "RISING_METHOD", "SMALL_PERIOD",
-    "check_phrases", "emerging_topics", "keyword_trend", "log_bins", "match_expr", "match_papers",
+    "EMERGING_METHOD", "FIELDS", "LEVELS", "MAX_PHRASES", "OUTLIER_LABEL", "RISING_METHOD",
+    "SMALL_PERIOD", "check_phrases", "emerging_topics", "keyword_trend", "log_bins", "match_expr",
+    "match_papers",
     "paper_frame", "papers_per_period", "period_axis", "phrase_pattern", "rising_phrases",
     "top_papers", "topic_frequency", "upvote_distribution", "upvote_null_count",
     "upvote_stats", "wilson",

@@ -23,7 +23,11 @@ TOPIC_COLUMNS: dict[str, pl.DataType] = {
     "x": pl.Float32(),
     "y": pl.Float32(),
     "topic_label": pl.Utf8(),
+    "group": pl.Int32(),
+    "group_label": pl.Utf8(),
 }
+#: The levels topic views count at: fine topics, or the groups above them.
+LEVELS: tuple[str, ...] = ("topic", "group")
 
 
 def paper_frame(store, *, topics: bool = True) -> pl.LazyFrame:
@@ -34,11 +38,13 @@ def paper_frame(store, *, topics: bool = True) -> pl.LazyFrame:
         topics: join the topic model (False: leave it out, e.g. when its files are damaged).
 
     Returns:
-        The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y`` and
-        ``topic_label``. Papers the model has no current topic for (added since the fit, or
-        whose text changed since: see ``analysis.topics.artifacts.current_assignments``) get
-        ``UNASSIGNED`` (-2) with the label "Not yet assigned" and no map position. The topic
-        columns are null only when the store has no topic model (or ``topics`` is False).
+        The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y``,
+        ``topic_label``, ``group`` (the topic's group; -1 for the outliers) and ``group_label``.
+        Papers the model has no current topic for (added since the fit, or whose text changed
+        since: see ``analysis.topics.artifacts.current_assignments``) get ``UNASSIGNED`` (-2),
+        as topic and as group, with the label "Not yet assigned" and no map position. The topic
+        columns are null only when the store has no topic model (or ``topics`` is False); the
+        group columns also for fits without groups.
     """
     lf = store.scan_papers()
     assignments, labels = _topic_tables(store) if topics else (None, None)
@@ -54,7 +60,7 @@ def paper_frame(store, *, topics: bool = True) -> pl.LazyFrame:
 
 
 def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
-    """(current assignments, labels) from analysis.topics.artifacts; (None, None) without topics."""
+    """(current assignments, labels and groups per topic); (None, None) without topics."""
     if not store.topics_dir.is_dir():  # no fit yet: skip loading the topic reader at all
         return None, None
     if not topic_artifacts.has_topics(store):
@@ -64,26 +70,41 @@ def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
     labels = fit.table.select(
         pl.col("topic").cast(pl.Int32),
         pl.col("label").cast(pl.Utf8).alias("topic_label"),
+        pl.col("group").cast(pl.Int32),
     )
-    return assignments, topic_labels(labels)
+    groups = topic_artifacts.read_groups(store).select(
+        pl.col("group").cast(pl.Int32), pl.col("label").cast(pl.Utf8).alias("group_label"))
+    labels = topic_labels(labels).join(groups, on="group", how="left")
+    if groups.height == 0:  # a fit without groups: no paper has one
+        labels = labels.with_columns(pl.lit(None, dtype=pl.Int32).alias("group"))
+    return assignments, labels.with_columns(filled_label("group_label", "group"))
 
 
 def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
     """Fill missing labels and add the outliers (-1) and "not yet assigned" (-2) rows."""
     for topic in (OUTLIER, UNASSIGNED):
         if not (labels["topic"] == topic).any():
-            labels = pl.concat([labels, pl.DataFrame({"topic": [topic], "topic_label": [None]},
-                                                     schema=labels.schema)])
+            row = {c: [None] for c in labels.columns} | {"topic": [topic]}
+            if "group" in labels.columns:
+                row["group"] = [topic]
+            labels = pl.concat([labels, pl.DataFrame(row, schema=labels.schema)])
     return labels.with_columns(filled_label("topic_label"))
 
 
-def filled_label(name: str) -> pl.Expr:
-    """Column ``name``: the outlier and "not yet assigned" labels, "Topic N" where missing."""
+def filled_label(name: str, key: str = "topic") -> pl.Expr:
+    """Column ``name``: the outlier and "not yet assigned" labels, "Topic N" where missing.
+
+    Args:
+        name: the label column.
+        key: the id column it labels (``topic``, or ``group``: "Group N" where missing).
+    """
     label = pl.col(name)
     return (
-        pl.when(pl.col("topic") == OUTLIER).then(pl.lit(OUTLIER_LABEL))
-        .when(pl.col("topic") == UNASSIGNED).then(pl.lit(UNASSIGNED_LABEL))
-        .when(label.is_null() | (label == "")).then(pl.format("Topic {}", pl.col("topic")))
+        pl.when(pl.col(key) == OUTLIER).then(pl.lit(OUTLIER_LABEL))
+        .when(pl.col(key) == UNASSIGNED).then(pl.lit(UNASSIGNED_LABEL))
+        .when(pl.col(key).is_null()).then(label)
+        .when(label.is_null() | (label == ""))
+        .then(pl.format(f"{key.capitalize()} {{}}", pl.col(key)))
         .otherwise(label).alias(name)
     )
 

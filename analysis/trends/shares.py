@@ -4,6 +4,8 @@ The share of a topic in a period is its papers over *all* papers of that period 
 filters other than the topic filter, so picking a few topics does not turn their shares into
 shares of each other. The outlier topic (-1) is kept as a row of its own, and so are the papers
 not yet assigned a topic (-2, ``UNASSIGNED``): with them the shares of a period add up to one.
+At the ``group`` level the same is counted for the topic groups (the outliers are group -1, the
+papers not yet assigned -2), so the shares of all groups in a period add up to one too.
 """
 
 from __future__ import annotations
@@ -14,60 +16,71 @@ import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.trends.frame import axis_of, filled_label, filtered
+from analysis.trends.frame import LEVELS, axis_of, filled_label, filtered
 from analysis.trends.keywords import finish_share
 from analysis.trends.stats import logistic_trend
 
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
 
 
-def _labels(data: pl.LazyFrame) -> pl.LazyFrame:
+def _labels(data: pl.LazyFrame, key: str) -> pl.LazyFrame:
     return (
-        data.group_by("topic")
-        .agg(pl.col("topic_label").drop_nulls().first().alias("label"))
-        .with_columns(filled_label("label"))
+        data.group_by(key)
+        .agg(pl.col(f"{key}_label").drop_nulls().first().alias("label"))
+        .with_columns(filled_label("label", key))
     )
 
 
-def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
-    """Per period and topic: papers, all papers of the period, share and its Wilson interval.
+def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+                    level: str = "topic") -> pl.DataFrame:
+    """Per period and topic (or group): papers, all papers of the period, share, Wilson interval.
 
     Args:
         lf: the paper frame (``paper_frame(store)``).
-        filters: the common filters; ``filters.topics`` picks the topics shown, not the total.
+        filters: the common filters; ``filters.topics`` and ``filters.groups`` pick the papers
+            shown, not the total.
+        level: ``topic`` (the fine topics) or ``group`` (the groups above them).
 
     Returns:
-        Columns ``period, topic, label, count, total, share, ci_low, ci_high, small``; every
-        period of the range for every topic present (zero where it has no paper), the outlier
-        topic -1 and the papers not yet assigned a topic (-2, added or changed since the fit)
-        included. Empty when the store has no topic model.
+        Columns ``period, topic, label, count, total, share, ci_low, ci_high, small`` (``group``
+        instead of ``topic`` at the group level); every period of the range for every topic
+        present (zero where it has no paper), the outliers (-1) and the papers not yet assigned a
+        topic (-2, added or changed since the fit) included. Empty when the store has no topic
+        model (or, at the group level, no topic groups).
+
+    Raises:
+        ValueError: an unknown level.
     """
-    everything = filtered(lf, dataclasses.replace(filters, topics=()))
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    everything = filtered(lf, dataclasses.replace(filters, topics=(), groups=()))
     totals = everything.group_by("period").agg(
         pl.len().cast(pl.Int64).alias("total"),
         pl.col("date").min().alias("first"), pl.col("date").max().alias("last"),
     )
-    picked = everything.filter(pl.col("topic").is_not_null())
+    picked = everything.filter(pl.col(level).is_not_null())
     if filters.topics:
         picked = picked.filter(pl.col("topic").is_in(list(filters.topics)))
-    counts = picked.group_by("period", "topic").agg(pl.len().cast(pl.Int64).alias("count"))
-    totals_df, counts_df, labels = pl.collect_all([totals, counts, _labels(picked)])
+    if filters.groups:
+        picked = picked.filter(pl.col("group").is_in(list(filters.groups)))
+    counts = picked.group_by("period", level).agg(pl.len().cast(pl.Int64).alias("count"))
+    totals_df, counts_df, labels = pl.collect_all([totals, counts, _labels(picked, level)])
     if labels.height == 0:
-        return _empty()
+        return _empty(level)
     axis = axis_of(totals_df, filters)
-    grid = axis.join(labels.sort("topic"), how="cross")
+    grid = axis.join(labels.sort(level), how="cross")
     out = (
-        grid.join(counts_df, on=["period", "topic"], how="left")
+        grid.join(counts_df, on=["period", level], how="left")
         .join(totals_df.select("period", "total"), on="period", how="left")
         .with_columns(pl.col("count", "total").fill_null(0))
-        .select("period", "topic", "label", "count", "total")
+        .select("period", level, "label", "count", "total")
     )
-    return finish_share(out).sort("topic", "period")
+    return finish_share(out).sort(level, "period")
 
 
-def _empty() -> pl.DataFrame:
+def _empty(level: str = "topic") -> pl.DataFrame:
     return pl.DataFrame(schema={
-        "period": pl.Date(), "topic": pl.Int32(), "label": pl.Utf8(), "count": pl.Int64(),
+        "period": pl.Date(), level: pl.Int32(), "label": pl.Utf8(), "count": pl.Int64(),
         "total": pl.Int64(), "share": pl.Float64(), "ci_low": pl.Float64(),
         "ci_high": pl.Float64(), "small": pl.Boolean(),
     })

@@ -135,34 +135,39 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
     return sized(chart, title, caption)
 
 
-def _order() -> str:
-    """Stack position: topics by id, then other topics, outliers, not yet assigned (on top)."""
-    return ("datum.topic >= 0 ? datum.topic : datum.topic == -3 ? 1000000 "
-            ": 1000000 - datum.topic")
+def _order(key: str = "topic") -> str:
+    """Stack position: topics by id, then other topics, outliers, not yet assigned (on top).
+
+    ``key`` is the id field (``topic`` or ``group``), a fixed name, never paper text.
+    """
+    return (f"datum.{key} >= 0 ? datum.{key} : datum.{key} == -3 ? 1000000 "
+            f": 1000000 - datum.{key}")
 
 
 def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "share",
                 stacked: bool = True, period: str = "month",
-                colours: Mapping[int, str] | None = None) -> alt.Chart:
-    """Topic count or share per period, as stacked bars or lines; every paper in some band.
+                colours: Mapping[int, str] | None = None, key: str = "topic") -> alt.Chart:
+    """Topic (or group) count or share per period, as stacked bars or lines; every paper in a band.
 
     The bands that are no single topic (other topics, outliers, not yet assigned) are greys on
-    top of the stack, so stacked shares add up to 100%.
+    top of the stack, so stacked shares add up to 100%. With ``key="group"`` the frame holds
+    topic groups (a ``group`` column instead of ``topic``) and the chart draws those.
 
-    Selection ``pick``: fields ``topic``, ``period`` (click a bar segment or a point).
+    Selection ``pick``: fields ``topic``, ``period`` (click a bar segment or a point); at the
+    group level the group id stands in for the topic's.
     """
-    pick, span = _pick("topic", "period"), brush()
+    pick, span = _pick(key, "period"), brush()
     share = measure == "share"
     y_axis: dict[str, Any] = {"title": "share of papers" if share else "papers",
               "axis": alt.Axis(format=".0%" if share else ",d"),
               "scale": alt.Scale(domain=[0, 1]) if share and stacked else alt.Undefined}
-    legend = alt.Legend(title="topic", **LEGEND)
+    legend = alt.Legend(title=key, **LEGEND)
     base = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
-        stack=_order()).encode(
+        stack=_order(key)).encode(
         x=period_x(df, period),
-        color=alt.Color("label:N", scale=topic_scale(df, colours), legend=legend,
+        color=alt.Color("label:N", scale=topic_scale(df, colours, key=key), legend=legend,
                         sort=alt.EncodingSortField("stack")),
-        tooltip=[period_tip(period), alt.Tooltip("label:N", title="topic"),
+        tooltip=[period_tip(period), alt.Tooltip("label:N", title=key),
                  alt.Tooltip("count:Q", title="papers", format=","),
                  alt.Tooltip("total:Q", title="papers in period", format=","),
                  alt.Tooltip("share:Q", title="share", format=".1%"), *incomplete_tip(df)],

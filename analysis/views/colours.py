@@ -80,13 +80,14 @@ def colour_of(topic: int | None, colours: Mapping[int, str] | None = None) -> st
 
 
 def topic_scale(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
-                field: str = "label") -> alt.Scale:
+                field: str = "label", key: str = "topic") -> alt.Scale:
     """A colour scale mapping each topic's ``field`` value to that topic's fixed colour.
 
     The domain lists the topics by id with the neutral bands (outliers, not yet assigned, other
-    topics) last, which is also the legend's order.
+    topics) last, which is also the legend's order. ``key``: the id column (``group`` for the
+    topic groups, coloured by id).
     """
-    pairs = df.select("topic", field).unique().rows() if df.height else []
+    pairs = df.select(key, field).unique().rows() if df.height else []
     seen: dict[str, str] = {}
     for topic, name in sorted(pairs, key=lambda p: stack_rank(p[0])):
         seen.setdefault(str(name), colour_of(topic, colours))

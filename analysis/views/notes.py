@@ -64,16 +64,19 @@ def model_steps(settings: dict[str, Any]) -> str:
         inner = ", ".join(e for e in extra if e)
         steps.append(f"UMAP to {s['umap_dims']} dimensions" + (f" ({inner})" if inner else ""))
     clusterer = str(s.get("clusterer") or "").lower()
-    if clusterer == "hdbscan" or s.get("min_cluster_size"):
+    if clusterer == "hdbscan" or (not clusterer and s.get("min_cluster_size")):
         size = s.get("min_cluster_size") or s.get("min_topic_size")
         steps.append("HDBSCAN clustering" + (f" (clusters of at least {size} papers, the rest "
                                              "outliers)" if size else ""))
-    elif clusterer:
-        steps.append(f"{clusterer} clustering")
-    elif s.get("n_topics"):
+        if s.get("reassign_threshold") is not None:
+            steps.append(f"outliers within cosine {s['reassign_threshold']} of a topic's centre "
+                         "join it")
+    elif clusterer in ("", "ward") and s.get("n_topics"):
         merged = (f" (smaller than {s['min_topic_size']} papers merged)"
                   if s.get("min_topic_size") else "")
         steps.append(f"Ward clustering into {s['n_topics']} topics{merged}")
+    elif clusterer:
+        steps.append(f"{clusterer} clustering")
     steps.append("c-TF-IDF words")
     return " → ".join(steps)
 

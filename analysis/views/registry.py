@@ -132,11 +132,14 @@ def _topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | No
     return {int(t): str(label) for t, label in rows if t is not None and label is not None}
 
 
-def _need_topics(lf: pl.LazyFrame) -> None:
+def _need_topics(lf: pl.LazyFrame, level: str = "topic") -> None:
     has = lf.select(pl.col("topic").is_not_null().any()).collect().item()
     if not has:
         raise InputError("this store has no topic model yet, so this view cannot be drawn",
                          hint="run `papertrends fit --store DIR` first")
+    if level == "group" and not lf.select(pl.col("group").is_not_null().any()).collect().item():
+        raise InputError("this topic model has no topic groups", field="level",
+                         hint="refit with `papertrends fit --store DIR --force` to add them")
 
 
 #: (id of a paper frame, what) -> (weak reference to the frame, value): facts about the whole
@@ -161,8 +164,8 @@ def _whole(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
 def _colours(lf: pl.LazyFrame) -> dict[int, str]:
     """Every topic's colour, from all topics of the store (so it is the same in every view)."""
     def make() -> dict[int, str]:
-        cols = ["topic"] + (["topic_group"] if "topic_group" in lf.collect_schema() else [])
-        table = lf.select(cols).unique().collect().rename({"topic_group": "group"}, strict=False)
+        cols = ["topic"] + (["group"] if "group" in lf.collect_schema() else [])
+        table = lf.select(cols).unique().collect()
         return colours.topic_colours(table)
 
     return _whole(lf, "colours", make)
@@ -195,43 +198,71 @@ def papers_per_period(lf: pl.LazyFrame, filters: Filters, *,
 
 def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
                 stacked: bool = True, top: int = 10, bands: bool = True,
-                partial: Sequence[str] = ()) -> View:
-    """Topic share (or count) per period: the largest topics, then one band for the rest.
+                level: str = "topic", partial: Sequence[str] = ()) -> View:
+    """Topic (or group) share or count per period: the largest, then one band for the rest.
 
     Every paper of a period is in exactly one row, so stacked shares add up to 100%: the
     ``top`` largest topics (or the picked ones), the outliers (-1), papers not yet assigned
-    (-2) and the other topics together (-3), each when it has papers.
+    (-2) and the other topics together (-3), each when it has papers. At the group level the
+    same for the topic groups, every group drawn unless some are picked.
 
     Args:
         lf: the paper frame.
         filters: the common filters; picked topics are shown one by one, the rest as a band.
         measure: ``share`` (of all papers in the period) or ``count``.
         stacked: stacked bars (True) or one line per topic.
-        top: without picked topics, how many of the largest to show one by one (0: all).
+        top: without picked topics, how many of the largest to show one by one (0: all; the
+            group level draws every group).
         bands: add the bands for outliers, unassigned and other topics (False: the picked or
             largest topics only, e.g. one topic's size over time).
+        level: ``topic`` or ``group`` (the 8-15 groups above the topics).
         partial: months the store holds only part of (named in the caption).
 
     Raises:
-        InputError: unknown measure, or the store has no topic model.
+        InputError: unknown measure or level, or the store has no topic model (or no groups).
     """
     if measure not in MEASURES:
         raise InputError(f"measure must be 'share' or 'count', not {measure!r}",
                          field="measure")
-    _need_topics(lf)
-    freq = trends.topic_frequency(lf, dataclasses.replace(filters, topics=()))
-    ids = topic_bands.shown_topics(freq, filters.topics, top)
-    data = topic_bands.with_bands(freq, ids, filters.topics, bands=bands)
+    if level not in trends.LEVELS:
+        raise InputError(f"level must be 'topic' or 'group', not {level!r}", field="level")
+    _need_topics(lf, level)
+    whole = dataclasses.replace(filters, topics=(), groups=())
+    freq = trends.topic_frequency(lf, whole, level=level).rename({level: "topic"})
+    picked = _picked(lf, filters, level)
+    ids = topic_bands.shown_topics(freq, picked, 0 if level == "group" else top)
+    data = topic_bands.with_bands(freq, ids, picked, bands=bands)
     data, note = _timed(data.sort("period", "topic"), lf, filters)
-    shown = ("" if filters.topics else f"largest {top} topics" if top else "all topics")
-    extra = "; ".join(p for p in (topic_bands.describe(data, shown) if bands else "", note) if p)
+    if level == "group":
+        data = data.rename({"topic": "group"})
+        shown = "" if picked else "all topic groups"
+    else:
+        shown = "" if picked else f"largest {top} topics" if top else "all topics"
+    bands_said = topic_bands.describe(data.rename({level: "topic"}), shown) if bands else ""
+    extra = "; ".join(p for p in (bands_said, note) if p)
     what = "Share of papers" if measure == "share" else "Papers"
-    return _view("topic-trend", f"{what} per topic per {filters.period}", charts.topic_trend,
+    return _view("topic-trend", f"{what} per {level} per {filters.period}", charts.topic_trend,
                  data, lf, filters,
-                 {"measure": measure, "stacked": stacked, "top": top, "bands": bands},
+                 {"measure": measure, "stacked": stacked, "top": top, "bands": bands,
+                  "level": level},
                  extra=extra, note=coverage_note(data, filters, partial, measure == "count"),
                  measure=measure, stacked=stacked, period=filters.period,
-                 colours=_colours(lf))
+                 colours=_colours(lf) if level == "topic" else None, key=level)
+
+
+def _picked(lf: pl.LazyFrame, filters: Filters, level: str) -> tuple[int, ...]:
+    """The topics (groups at the group level) the filters pick, drawn one by one.
+
+    At the topic level: the topics named, else those of the groups named. At the group level:
+    the groups named, else the groups of the topics named.
+    """
+    named, other = ((filters.topics, filters.groups) if level == "topic"
+                    else (filters.groups, filters.topics))
+    if named or not other:
+        return tuple(named)
+    key, by = (level, "group" if level == "topic" else "topic")
+    rows = lf.filter(pl.col(by).is_in(list(other))).select(key).unique().collect()
+    return tuple(sorted(int(v) for v in rows.get_column(key).drop_nulls().to_list()))
 
 
 def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "") -> View:

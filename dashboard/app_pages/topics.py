@@ -1,8 +1,9 @@
 """Topics page: topic frequency over time, the 2-D topic map, and one topic's detail.
 
-The frequency chart shows count or share, stacked or as lines, every paper of a period in some
-band (outliers, other topics, not yet assigned in greys); the map keeps its layout under every
-filter and marks the papers a title search finds; the detail gives a topic's label, words, size
+The frequency chart shows count or share, stacked or as lines, of the fine topics or of the
+groups above them, every paper of a period in some band (outliers, other topics, not yet assigned
+in greys); the map keeps its layout under every filter and marks the papers a title search finds;
+the detail gives a topic's label, words, lineage, representative papers, words over time, size
 over time and most upvoted papers (of the topics the sidebar keeps).
 """
 
@@ -16,14 +17,15 @@ import streamlit as st
 from analysis import trends
 from analysis.names import OUTLIER_LABEL
 from dashboard import context, state, text
-from dashboard.components import basics, charts, drill, listing
+from dashboard.components import basics, charts, drill, listing, topic_story
 
 PAGE = "topics"
 LAYOUT = state.text_param("layout", "stacked", PAGE, values=("stacked", "lines"))
+LEVEL = state.text_param("level", "topic", PAGE, values=("topic", "group"))
 TOPIC = state.int_param("t", None, PAGE)
 FIND = state.text_param("find", "", PAGE)
 SELECT = "topic_select"
-PARAMS: tuple[state.Param, ...] = (LAYOUT, TOPIC, FIND)
+PARAMS: tuple[state.Param, ...] = (LAYOUT, LEVEL, TOPIC, FIND)
 
 
 def outlier_share(freq: pl.DataFrame) -> float | None:
@@ -32,6 +34,21 @@ def outlier_share(freq: pl.DataFrame) -> float | None:
     if not total:
         return None
     return freq.filter(pl.col("topic") == -1).get_column("count").sum() / total
+
+
+def outlier_help(meta: dict) -> str:
+    """How the fit treated outliers, for the metric's help (counts from the fit's quality)."""
+    q = meta.get("quality") or {}
+    status = q.get("status") or {}
+    text = "Papers in no clear topic, drawn in grey and counted in every share."
+    left_out = status.get("reassigned", 0) + status.get("outlier", 0)
+    n = q.get("n_papers") or 0
+    if left_out and n:
+        text += (f" HDBSCAN left {left_out / n:.1%} of the fitted papers out; "
+                 f"{status.get('reassigned', 0) / n:.1%} were close enough to a topic's centre "
+                 f"(cosine >= {meta.get('settings', {}).get('reassign_threshold')}) to join it, "
+                 f"{status.get('outlier', 0) / n:.1%} stay outliers.")
+    return text
 
 
 def render() -> None:
@@ -46,22 +63,27 @@ def render() -> None:
         basics.empty("This store has no topic model yet: run `papertrends fit --store DIR`, "
                      "then reload.")
         return
-    c1, c2, c3 = st.columns([1, 1, 2])
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
     c1.segmented_control("Measure", ("share", "count"), key=state.MEASURE.key)
     c2.segmented_control("Layout", ("stacked", "lines"), key=LAYOUT.key)
+    levels = ("topic", "group") if ctx.loaded.groups.height else ("topic",)
+    c3.segmented_control("Level", levels, key=LEVEL.key,
+                         help="group: the topic groups, every paper in one (shares sum to 100%)")
     measure = state.get(state.MEASURE) or "share"
     stacked = (state.get(LAYOUT) or "stacked") == "stacked"
-    trend = charts.view(ctx, "topic-trend", measure=measure, stacked=stacked)
+    level = state.get(LEVEL) if state.get(LEVEL) in levels else "topic"
+    trend = charts.view(ctx, "topic-trend", measure=measure, stacked=stacked, level=level,
+                        top=0 if level == "group" else 10)
     if trend is not None and trend.data.height:
         share = outlier_share(ctx.topic_counts())
         if share is not None:
-            c3.metric(OUTLIER_LABEL, f"{share:.0%}",
-                      help="Papers the topic model left unassigned, drawn in grey.")
+            c4.metric(OUTLIER_LABEL, f"{share:.1%}", help=outlier_help(ctx.loaded.meta))
     pick = charts.chart(ctx, trend, key="tp_trend")
-    if pick is not None and st.session_state.get("_tp_applied") != pick.encode():
+    if (pick is not None and "topic" in pick.values
+            and st.session_state.get("_tp_applied") != pick.encode()):
         st.session_state["_tp_applied"] = pick.encode()  # a newly picked topic opens its detail
         state.put(TOPIC, pick.values.get("topic"))
-    drawn = (trend.data.get_column("topic").unique().to_list()
+    drawn = (trend.data.get_column(level).unique().to_list()
              if trend is not None and trend.data.height else [])
     listing.drill_list(ctx, pick, key="tp_trend", drawn=drawn)
     st.subheader("Topic map")
@@ -86,6 +108,9 @@ def detail(ctx: context.Context) -> None:
            .get_column("topic").to_list() if t >= 0]
     if ctx.filters.topics:
         ids = [t for t in ids if t in ctx.filters.topics]
+    if ctx.filters.groups and "group" in table.columns:
+        kept = set(table.filter(pl.col("group").is_in(list(ctx.filters.groups)))["topic"])
+        ids = [t for t in ids if t in kept]
     if not ids:
         basics.empty("The sidebar keeps no topic with a detail (only the outliers).")
         return
@@ -99,6 +124,7 @@ def detail(ctx: context.Context) -> None:
     st.markdown(f"**{text.md_escape(row['label'])}** · {row.get('size', 0):,} papers in all")
     if words:
         st.caption("Words: " + text.md_escape(", ".join(words[:12])))
+    topic_story.show(ctx, topic)
     one = dataclasses.replace(ctx.filters, topics=(topic,))
     size = ctx.view("topic-trend", filters=one, measure="count", stacked=False, top=0,
                     bands=False)

@@ -198,7 +198,10 @@ def _assign(store: Store) -> None:
             st.error(str(err))
             return
         status.update(label="Topics assigned", state="complete")
-    st.session_state[NOTE_KEY] = f"{counts.get('assigned', 0)} papers got a topic."
+    placed = counts.get("assigned", 0) - counts.get("outliers", 0)
+    outliers = (f", {counts['outliers']} stay outliers (no topic close enough)"
+                if counts.get("outliers") else "")
+    st.session_state[NOTE_KEY] = f"{placed} papers got a topic{outliers}."
     st.rerun()
 
 

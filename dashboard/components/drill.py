@@ -48,12 +48,15 @@ class Pick:
         parts = [self.view] + [f"{k}={_text(v)}" for k, v in sorted(self.values.items())]
         return "|".join(parts)
 
-    def describe(self, labels: dict[int, str] | None = None) -> str:
+    def describe(self, labels: dict[int, str] | None = None,
+                 group_labels: dict[int, str] | None = None) -> str:
         """A short human description, e.g. 'period from 2025-03-01, topic Diffusion models'."""
         out = []
         for k, v in sorted(self.values.items()):
             if k == "topic" and labels is not None:
                 out.append(f"topic {labels.get(int(v), v)}")
+            elif k == "group" and group_labels is not None:
+                out.append(f"group {group_labels.get(int(v), v)}")
             elif k == "period":
                 out.append(f"period from {v}")
             else:
@@ -74,7 +77,7 @@ def _value(key: str, value: object) -> object:
             return dt.date.fromisoformat(str(value)[:10])
         except ValueError:
             return None
-    if key in ("topic",):
+    if key in ("topic", "group"):
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -150,12 +153,13 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     Args:
         lf: the paper frame (trends.paper_frame).
         filters: the shared filters the chart was drawn with.
-        pick: the picked mark; ``period``, ``topic``, ``paper_id``, ``phrase`` and upvote bins
-            (``bin_low``/``bin_high``) narrow the papers.
+        pick: the picked mark; ``period``, ``topic``, ``group``, ``paper_id``, ``phrase`` and
+            upvote bins (``bin_low``/``bin_high``) narrow the papers.
         field: where the keyword page looks for a picked ``phrase`` (title, abstract or both).
         regex: whether a picked ``phrase`` is a regular expression.
-        drawn: the topics a topic trend draws one by one; its "other topics" band (a picked
-            ``topic`` of ``OTHER_TOPICS``) holds the papers of every other topic.
+        drawn: the topics (groups at the group level) a topic trend draws one by one; its
+            "other topics" band (a picked ``topic`` or ``group`` of ``OTHER_TOPICS``) holds the
+            papers of every other topic (group).
         upvote_age: the upvote page's age filter (only counts read that many days after
             listing), so a picked bin lists the papers it counted.
 
@@ -165,19 +169,24 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     vals = pick.values
     if "phrase" in vals:
         lf = trends.match_papers(lf, str(vals["phrase"]), field=field, regex=regex)
-    topic = vals.get("topic")
-    if topic is not None and topic >= OUTLIER and filters.topics and topic not in filters.topics:
-        return empty_list(lf)
-    out = apply(lf, replace(filters, topics=()) if "topic" in vals else filters)
+    for key, kept in (("topic", filters.topics), ("group", filters.groups)):
+        value = vals.get(key)
+        if value is not None and value >= OUTLIER and kept and value not in kept:
+            return empty_list(lf)
+    if "topic" in vals or "group" in vals:  # the trend draws every paper; the pick says which
+        filters = replace(filters, topics=(), groups=())
+    out = apply(lf, filters)
     out = upvotes.with_age(out, upvote_age)
     if "period" in vals:
         out = out.filter(pl.col("period") == vals["period"])
-    if topic == OTHER_TOPICS:
-        out = out.filter(pl.col("topic").is_not_null() & ~pl.col("topic").is_in(list(drawn)))
-    elif topic == UNASSIGNED:  # the store's own -2, or no topic at all
-        out = out.filter((pl.col("topic") == UNASSIGNED) | pl.col("topic").is_null())
-    elif topic is not None:
-        out = out.filter(pl.col("topic") == topic)
+    for key in ("topic", "group"):
+        value = vals.get(key)
+        if value == OTHER_TOPICS:
+            out = out.filter(pl.col(key).is_not_null() & ~pl.col(key).is_in(list(drawn)))
+        elif value == UNASSIGNED:  # the store's own -2, or no topic at all
+            out = out.filter((pl.col(key) == UNASSIGNED) | pl.col(key).is_null())
+        elif value is not None:
+            out = out.filter(pl.col(key) == value)
     if "paper_id" in vals:
         out = out.filter(pl.col("paper_id") == vals["paper_id"])
     if "bin_low" in vals:

@@ -103,8 +103,8 @@ def drill_list(ctx: Context, pick: drill.Pick | None, *, key: str, pattern: str 
         st.caption("Click a mark in the chart to list the papers behind it.")
         return
     papers = drill.papers_for(ctx.lf, ctx.filters, pick, **match)
-    st.markdown(f"**Papers behind the mark** — {escape(pick.describe(ctx.labels))}",
-                unsafe_allow_html=True)
+    what = pick.describe(ctx.labels, ctx.group_labels)
+    st.markdown(f"**Papers behind the mark** — {escape(what)}", unsafe_allow_html=True)
     paper_list(ctx, papers, key=f"{key}_list")
     open_paper(ctx, pattern=pattern)
 

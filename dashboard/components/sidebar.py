@@ -55,6 +55,7 @@ def filters(loaded: Loaded) -> Filters:
         a, b = picked  # the person changed the range (an untouched end stays open)
         state.put(state.FROM, None if a == lo else a)
         state.put(state.TO, None if b == hi else b)
+    _group_filter(loaded)
     topic_ids = _topic_options(loaded)
     if topic_ids:
         ss[state.TOPIC.key] = [t for t in ss.get(state.TOPIC.key, []) if t in topic_ids]
@@ -78,9 +79,26 @@ def build() -> Filters:
     return Filters(
         start=state.get(state.FROM), end=state.get(state.TO),
         basis=state.get(state.BASIS) or "listed",
-        topics=tuple(state.get(state.TOPIC) or ()), min_upvotes=min_up or None,
+        topics=tuple(state.get(state.TOPIC) or ()), groups=tuple(state.get(state.GROUP) or ()),
+        min_upvotes=min_up or None,
         period=state.get(state.PERIOD) or "month",
     )
+
+
+def _group_filter(loaded: Loaded) -> None:
+    """The topic-group filter, above the topic filter (only when the fit has groups)."""
+    ss = st.session_state
+    if not loaded.has_topics or loaded.groups.height == 0:
+        ss[state.GROUP.key] = []
+        return
+    labels = loaded.group_labels()
+    ids = (loaded.groups.get_column("group").to_list() + [OUTLIER]
+           + ([UNASSIGNED] if loaded.unassigned else []))
+    ss[state.GROUP.key] = [g for g in ss.get(state.GROUP.key, []) if g in ids]
+    st.sidebar.multiselect("Topic groups", ids, key=state.GROUP.key,
+                           format_func=lambda g: labels.get(g, f"group {g}"),
+                           placeholder="All groups",
+                           help="Keep only papers whose topic is in these groups")
 
 
 def _unlisted_note(loaded: Loaded, basis: str) -> None:
@@ -95,18 +113,27 @@ def _unlisted_note(loaded: Loaded, basis: str) -> None:
 
 
 def _topic_options(loaded: Loaded) -> list[int]:
-    """Topic ids, largest first, then the outliers and (if any) the papers not yet assigned."""
+    """Topic ids, largest first, then the outliers and (if any) the papers not yet assigned.
+
+    Only the topics of the chosen topic groups, if any (with the outliers and the papers not yet
+    assigned when their own groups, -1 and -2, are chosen).
+    """
     if not loaded.has_topics:
         return []
     table = loaded.topics
     if "size" in table.columns:
         table = table.sort(["size", "topic"], descending=[True, False])
+    groups = state.get(state.GROUP) or []
+    if groups and "group" in table.columns:
+        table = table.filter(pl.col("group").is_in(groups))
     ids = [t for t in table.get_column("topic").to_list() if t >= 0]
-    return ids + [OUTLIER] + ([UNASSIGNED] if loaded.unassigned else [])
+    extra = [OUTLIER] + ([UNASSIGNED] if loaded.unassigned else [])
+    return ids + [t for t in extra if not groups or t in groups]
 
 
 def _reset() -> None:
-    for param in (state.FROM, state.TO, state.BASIS, state.TOPIC, state.MIN_UP, state.PERIOD):
+    for param in (state.FROM, state.TO, state.BASIS, state.TOPIC, state.GROUP, state.MIN_UP,
+                  state.PERIOD):
         state.put(param, param.default)
     st.session_state.pop(DATES_KEY, None)
 

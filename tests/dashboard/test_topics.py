@@ -82,7 +82,7 @@ def test_topics_page_controls_and_detail_round_trip(topics):
     assert at.query_params["measure"] == "count"
     assert at.query_params["layout"] == "lines"
     assert at.query_params["t"] == str(top["topic"])
-    shown = " ".join(m.value for m in at.markdown)
+    shown = " ".join(m.value for m in at.markdown).replace("\\", "")  # markdown escapes
     assert top["label"].split(" ")[0] in shown
     again = AppTest.from_file(APP, default_timeout=90)
     again.query_params.update(dict(at.query_params))
@@ -118,3 +118,60 @@ def test_paper_detail_shows_topic_and_similar_papers(table, topics):
     assert not at.exception
     assert at.session_state["w_paper"] == similar[0].key[4:]
 
+
+
+@pytest.fixture(scope="module")
+def groups() -> pl.DataFrame:
+    path = STORE / "topics" / "group_table.parquet"
+    if not path.is_file():
+        pytest.skip("this fit has no topic groups")
+    return pl.read_parquet(path)
+
+
+def test_group_level_round_trips_in_the_url(groups):
+    at = run("topics.py", level="group")
+    assert at.button_group(key="w_level").value == "group"
+    assert at.query_params["level"] == "group"
+    at.button_group(key="w_level").set_value("topic").run()
+    assert not at.exception
+    assert "level" not in at.query_params, "the default level stays out of the URL"
+
+
+def test_group_filter_keeps_that_groups_papers(table, topics, groups):
+    g = groups.row(0, named=True)
+    at = run()
+    ms = at.multiselect(key="w_group")
+    assert g["label"] in ms.options, "groups are offered by label"
+    ms.set_value([g["group"]]).run()
+    assert not at.exception
+    papers = int(next(m.value for m in at.metric if m.label == "Papers").replace(",", ""))
+    in_group = topics.filter(pl.col("group") == g["group"])["topic"]
+    expected = table.filter(pl.col("topic").is_in(in_group.implode())
+                            & pl.col("listed").is_not_null())
+    assert papers == expected.height
+    assert at.query_params["group"] == str(g["group"])
+    offered = set(at.multiselect(key="w_topic").options)
+    labels = dict(topics.select("topic", "label").iter_rows())
+    assert offered == {labels[t] for t in in_group}, "the topic filter offers the group's topics"
+
+
+def test_topic_detail_shows_lineage_representatives_and_words(table, topics):
+    top = biggest(topics)
+    words = pl.read_parquet(STORE / "topics" / "topic_words_over_time.parquet").filter(
+        (pl.col("every") == "month") & (pl.col("topic") == top["topic"])).sort("count")
+    period = words["period"][-1]  # the topic's busiest month
+    at = run("topics.py", t=str(top["topic"]), pick=f"topic-words|period={period}")
+    shown = " ".join(m.value for m in at.markdown)
+    assert "**Lineage**" in shown
+    assert "Words over time" in shown
+    reps = [b for b in at.button if b.key and b.key.startswith("rep_")]
+    assert [b.key[4:] for b in reps] == list(top["representative"])
+    assert f"from the month starting {period}" in shown
+    listed = [d.value for d in at.dataframe if d.key == "tp_words_list"]
+    day = pl.coalesce("listed", "published").dt.truncate("1mo")
+    expected = table.filter((pl.col("topic") == top["topic"]) & (day == period))
+    assert set(listed[0]["paper_id"]) == set(expected["paper_id"])
+    assert expected.height == words["count"][-1], "the row's count is its list's length"
+    reps[0].click().run()
+    assert not at.exception
+    assert at.session_state["w_paper"] == top["representative"][0]

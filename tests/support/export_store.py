@@ -1,8 +1,10 @@
 """A store for the chart/view/export tests: the 447 fixture papers plus a small topic fit.
 
 The topic artifacts are written in the layout analysis.topics.artifacts reads (assignments,
-topic table, meta.json) from a seeded TF-IDF + k-means clustering, so the topic views can be
-drawn without running BERTopic (a slow test in test_export_report.py does run the real fit).
+topic table with two topic groups, group table, meta.json) from a seeded TF-IDF + k-means
+clustering, so the topic views can be drawn without running BERTopic (a slow test in
+test_export_report.py does run the real fit). The assignments leave out the columns older fits
+did not write (status, sim), as such a fit would.
 Two of the most upvoted papers get hostile titles: a spreadsheet formula and a script tag.
 """
 
@@ -60,14 +62,22 @@ def write_topics(store: Store) -> None:
     terms = np.array(vec.get_feature_names_out())
     words = {t: terms[np.argsort(-km.cluster_centers_[t])[:8]].tolist() for t in range(N_TOPICS)}
     ids = papers["paper_id"].to_list()
+    old = ("paper_id", "topic", "prob", "x", "y")
     assignments = pl.DataFrame({"paper_id": ids, "topic": topic,
                                 "prob": (1 / (1 + dist)).astype(np.float32),
-                                "x": xy[:, 0], "y": xy[:, 1]}, schema=art.ASSIGNMENT_SCHEMA)
+                                "x": xy[:, 0], "y": xy[:, 1]},
+                               schema={c: art.ASSIGNMENT_SCHEMA[c] for c in old})
     rows = [{"topic": t, "label": OUTLIER_LABEL if t < 0 else " / ".join(words[t][:3]),
              "words": [] if t < 0 else words[t], "size": int((topic == t).sum()),
-             "representative": [ids[i] for i in np.flatnonzero(topic == t)[:3]]}
+             "representative": [ids[i] for i in np.flatnonzero(topic == t)[:3]],
+             "group": group_of(t)}
             for t in range(-1, N_TOPICS)]
-    table = pl.DataFrame(rows, schema=art.TOPIC_SCHEMA)
+    table = pl.DataFrame(rows, schema={c: art.TOPIC_SCHEMA[c] for c in rows[0]})
+    groups = pl.DataFrame([{"group": g, "label": f"group {g} of the fixture",
+                            "size": int(np.isin(topic, [t for t in range(N_TOPICS)
+                                                        if group_of(t) == g]).sum()),
+                            "topics": [t for t in range(N_TOPICS) if group_of(t) == g]}
+                           for g in (0, 1)], schema=art.GROUP_SCHEMA)
     meta = {"settings": {"method": "tfidf-kmeans (test fixture)", "seed": SEED,
                          "n_topics": N_TOPICS, "embedder": "tfidf"},
             "seed": SEED, "embedder": "tfidf", "corpus_hash": store.corpus_hash(),
@@ -75,7 +85,13 @@ def write_topics(store: Store) -> None:
             "n_topics": N_TOPICS}
     atomic_write_parquet(art.path_of(store, art.ASSIGNMENTS), assignments)
     atomic_write_parquet(art.path_of(store, art.TOPIC_TABLE), table)
+    atomic_write_parquet(art.path_of(store, art.GROUP_TABLE), groups)
     atomic_write_json(art.path_of(store, art.META), meta)
+
+
+def group_of(topic: int) -> int:
+    """The fixture's topic groups: topics 0-2 in group 0, 3-5 in group 1, outliers -1."""
+    return -1 if topic < 0 else topic // 3
 
 
 def png_size(data: bytes) -> tuple[int, int]:

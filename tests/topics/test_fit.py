@@ -16,6 +16,7 @@ from analysis.schema import InputError
 from analysis.store import Store
 from analysis.topics import artifacts as art
 from analysis.topics import fit as topics
+from analysis.topics.labels import label_problems
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
@@ -50,26 +51,52 @@ def test_fit_writes_complete_artifacts(fitted):
     assert a["paper_id"].n_unique() == n
     assert a.schema == pl.Schema(art.ASSIGNMENT_SCHEMA)
     assert t.schema == pl.Schema(art.TOPIC_SCHEMA)
+    assert pl.read_parquet(art.path_of(store, art.ASSIGNMENTS)).columns == list(a.columns)
+    assert meta["settings"]["clusterer"] == "hdbscan"
     assert -1 in t["topic"].to_list()
     real = t.filter(pl.col("topic") >= 0)
-    assert 5 <= real.height <= 20
+    assert 5 <= real.height <= 40
     assert real["label"].n_unique() == real.height, "labels must be distinct"
-    assert all(1 <= len(lab.split(" · ")) <= 5 for lab in real["label"])
+    assert label_problems(dict(real.select("topic", "label").iter_rows())) == []
     assert all(len(w) >= 5 for w in real["words"])
     sizes = a.group_by("topic").len("n")
     joined = t.join(sizes, on="topic", how="left").with_columns(pl.col("n").fill_null(0))
     assert (joined["size"] == joined["n"]).all()
     assert int(t["size"].sum()) == n
+    # honest outliers: status says how each paper got its topic
+    status = dict(a.group_by("status").len().iter_rows())
+    assert set(status) <= {"member", "reassigned", "outlier"}
+    assert status.get("outlier", 0) == a.filter(pl.col("topic") == -1).height
+    threshold = meta["settings"]["reassign_threshold"]
+    placed = a.filter(pl.col("status") == "reassigned")
+    assert (placed["sim"] >= threshold - 1e-6).all()
+    assert (a.filter(pl.col("status") == "outlier")["sim"] < threshold).all()
+    assert (placed["prob"] == 0).all(), "HDBSCAN's probability stays honest (0 = left out)"
+    members = a.filter(pl.col("status") == "member")
+    member_counts = dict(members.group_by("topic").len().iter_rows())
+    assert all(member_counts.get(r["topic"], 0) == r["members"] for r in real.iter_rows(named=True))
     assert a["prob"].is_between(0, 1).all()
     assert a["x"].is_finite().all()
     assert a["y"].is_finite().all()
-    reps = {p for r in real["representative"] for p in r}
-    assert reps <= set(a["paper_id"])
+    topic_of = dict(a.select("paper_id", "topic").iter_rows())
+    for row in real.iter_rows(named=True):
+        assert 1 <= len(row["representative"]) <= 3
+        assert all(topic_of[p] == row["topic"] for p in row["representative"])
+        assert row["lineage"] == "first fit"
+    groups = art.read_groups(store)
+    assert sorted(t for ts in groups["topics"] for t in ts) == sorted(real["topic"])
+    assert set(real["group"]) == set(groups["group"])
+    assert groups["size"].sum() == n - status.get("outlier", 0)
+    words = pl.read_parquet(art.path_of(store, art.WORDS_OVER_TIME))
+    assert set(words["every"]) == set(art.WORD_PERIODS)
+    assert set(words["topic"]) <= set(real["topic"])
     q = meta["quality"]
     assert q["largest_share"] <= 0.35
-    assert q["outlier_share"] <= 0.2
+    assert q["outlier_share"] <= 0.3
     assert 0.5 <= q["diversity"] <= 1.0
     assert -1.0 <= q["coherence_npmi"] <= 1.0
+    assert q["compare"]["ward_same_count"]["n_topics"] <= real.height
+    assert q["label_problems"] == []
     assert meta["corpus_hash"] == store.corpus_hash()
     # safetensors / JSON / Parquet / NumPy only: nothing that would be unpickled
     files = [p.name for p in store.topics_dir.rglob("*") if p.is_file()]
@@ -79,7 +106,7 @@ def test_fit_writes_complete_artifacts(fitted):
     model = topics.load_model(store)
     inner_to_ours = {int(k): v for k, v in meta["model_topic_ids"].items()}
     assert sorted(inner_to_ours.values()) == sorted(real["topic"].to_list())
-    assert model.topic_embeddings_.shape[0] == real.height
+    assert model.topic_embeddings_.shape[0] == real.height + (1 if status.get("outlier") else 0)
     words = dict(zip(real["topic"].to_list(), real["words"].to_list(), strict=True))
     assert all([w for w, _ in model.get_topic(i)][:3] == words[t][:3]
                for i, t in inner_to_ours.items())
@@ -91,13 +118,14 @@ def test_same_data_and_seed_give_identical_assignments(fitted, tmp_path):
     shutil.rmtree(again.topics_dir)
     meta2 = topics.fit(again, embedder="fast", seed=1)
     assert meta2["key"] == meta["key"]
-    assert art.read_assignments(again).equals(art.read_assignments(store))
-    assert art.read_topic_table(again).equals(art.read_topic_table(store))
+    for name in (art.ASSIGNMENTS, art.TOPIC_TABLE, art.GROUP_TABLE, art.WORDS_OVER_TIME,
+                 art.TOPIC_VECTORS):
+        assert art.path_of(again, name).read_bytes() == art.path_of(store, name).read_bytes()
     # and an identical fit over existing artifacts is skipped
     assert topics.fit(again, embedder="fast", seed=1)["reused"] is True
 
 
-def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
+def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path, capsys):
     store, _, papers, newest = fitted
     grown = copy_store(store, tmp_path / "grown")
     before = art.read_assignments(grown)
@@ -112,7 +140,13 @@ def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
     added = after.join(newest.select("paper_id"), on="paper_id", how="semi")
     assert added.height == N_NEW
     valid = set(art.read_topic_table(grown).filter(pl.col("topic") >= 0)["topic"])
-    assert set(added["topic"]) <= valid
+    assert set(added["topic"]) <= valid | {-1}
+    threshold = art.read_meta(grown)["settings"]["reassign_threshold"]
+    placed = added["status"] == "assigned"
+    assert set(added["status"]) <= {"assigned", "outlier"}
+    assert ((added["sim"] >= threshold) == placed).all(), "the fit's nearest-centroid rule"
+    assert ((added["topic"] == -1) == ~placed).all()
+    assert counts["outliers"] == int((~placed).sum())
     assert added["x"].is_finite().all()
     box = before.select(pl.col("x").min().alias("lo"), pl.col("x").max().alias("hi")).row(0)
     assert added["x"].is_between(box[0], box[1]).all()
@@ -133,6 +167,24 @@ def test_assign_new_papers_leaves_the_others_alone(fitted, tmp_path):
     assert plurality >= 0.6 * len(ch["kept"]), (plurality, ch)
     n_ids = len(set(ch["kept"]) | set(ch["new"]) | {i for v in ch["split"].values() for i in v})
     assert n_ids == meta["n_topics"]
+    # the lineage people see: topic table, meta's previous labels, `topics --json`
+    old_labels = dict(art.read_topic_table(store).filter(pl.col("topic") >= 0)
+                      .select("topic", "label").iter_rows())
+    assert meta["previous"]["labels"] == {str(k): v for k, v in old_labels.items()}
+    table = art.read_topic_table(grown).filter(pl.col("topic") >= 0)
+    line = {r["topic"]: r for r in table.iter_rows(named=True)}
+    assert sorted(t for t, r in line.items() if r["lineage"] == "kept") == sorted(ch["kept"])
+    for old, news in ch["split"].items():
+        assert all(line[t]["lineage"] == "split" and line[t]["lineage_from"] == [int(old)]
+                   for t in news)
+    for old, into in ch["merged"].items():
+        assert int(old) in line[into]["merged_from"]
+    assert main(["topics", "--store", str(grown.root), "--json"]) == 0
+    shown = {t["topic"]: t["lineage"] for t in json.loads(capsys.readouterr().out)["topics"]
+             if t["topic"] >= 0}
+    kept = [t for t in ch["kept"]]
+    assert all(shown[t]["status"] == "kept" and shown[t]["from"][0]["label"] == old_labels[t]
+               for t in kept)
 
 
 def test_topics_command_json(fitted, capsys):
@@ -149,6 +201,26 @@ def test_topics_command_json(fitted, capsys):
     assert sum(t["count"] for t in out["topics"]) == out["n_papers"]
     assert main(["topics", "--store", str(store.root)]) == 0
     assert "topics over" in capsys.readouterr().out
+
+
+def test_topic_words_and_the_ward_clusterer(fitted, tmp_path, capsys):
+    store, _, _, _ = fitted
+    table = art.read_topic_table(store).filter(pl.col("topic") >= 0).sort("size", descending=True)
+    top = table["topic"][0]
+    assert main(["topic-words", "--store", str(store.root), "--topic", str(top), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    expected = art.read_topic_words(store, "quarter").filter(pl.col("topic") == top)
+    assert [r["count"] for r in rows] == expected.sort("period")["count"].to_list()
+    assert all(1 <= len(r["words"]) <= 5 for r in rows)
+    ward = copy_store(store, tmp_path / "ward")
+    assert main(["fit", "--store", str(ward.root), "--embedder", "fast", "--seed", "1",
+                 "--clusterer", "ward", "--json"]) == 0
+    meta = json.loads(capsys.readouterr().out)
+    assert meta["settings"]["clusterer"] == "ward"
+    a = art.read_assignments(ward)
+    assert (a["topic"] >= 0).all(), "Ward leaves no paper out"
+    assert set(a["status"]) == {"member"}
+    assert "ward" in meta["quality"]["compare"]
 
 
 def test_similar_papers_uses_cached_vectors(fitted):
@@ -177,7 +249,8 @@ def test_damaged_artifact_is_a_clear_error(fitted, tmp_path, capsys):
 def test_light_modules_do_not_import_heavy_libraries():
     code = ("import sys, analysis.topics.artifacts, analysis.commands.topics, "
             "analysis.topics.quality, analysis.topics.match, analysis.topics.pipeline, "
-            "analysis.topics.embedders;"
+            "analysis.topics.embedders, analysis.topics.labels, analysis.topics.hierarchy, "
+            "analysis.topics.tables, analysis.topics.words, analysis.views.topic_words;"
             "heavy = [m for m in ('torch', 'umap', 'bertopic', 'sentence_transformers', 'hdbscan')"
             " if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

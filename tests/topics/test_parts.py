@@ -1,34 +1,32 @@
-"""Small parts of the topic engine: labels, id matching, placement, quality measures."""
+"""Small parts of the topic engine: settings, id matching, placement, the outlier rule, quality."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
-from analysis.topics.match import match_topics, place_new
-from analysis.topics.pipeline import Settings, make_labels, merge_small, probabilities
+from analysis.topics.match import match_topics, nearest_topic, place_new
+from analysis.topics.pipeline import Settings, merge_small, probabilities
 from analysis.topics.quality import diversity, npmi_coherence, report
+from analysis.topics.tables import lineage
 from analysis.topics.vectors import normalise
-
-
-def test_labels_are_short_distinct_and_skip_repeated_words():
-    labels = make_labels({
-        0: ["model reasoning", "reasoning models", "math", "reinforcement learning", "rl"],
-        1: ["video generation", "videos", "diffusion", "motion"],
-        2: ["math", "reinforcement learning", "rl"],
-        3: ["math", "reinforcement learning", "rl"],
-    })
-    assert labels[0] == "model reasoning · math · reinforcement learning"
-    assert labels[1] == "video generation · diffusion · motion"
-    assert len(set(labels.values())) == 4
 
 
 def test_settings_derive_sizes_from_the_corpus():
     s = Settings().resolve(8600)
-    assert 20 <= s.n_topics <= 80
-    assert s.min_topic_size == 22
-    small = Settings(min_topic_size=50).resolve(300)
-    assert small.n_topics * small.min_topic_size <= 300
+    assert s.clusterer == "hdbscan"
+    assert (s.min_cluster_size, s.min_samples) == (20, 30)
+    assert s.n_topics is None
+    small = Settings().resolve(500)
+    assert 5 <= small.min_cluster_size < 20
+    assert small.min_samples < 30
+    assert Settings(min_cluster_size=40, min_samples=7).resolve(500).min_cluster_size == 40
+    ward = Settings(clusterer="ward").resolve(8600)
+    assert 20 <= ward.n_topics <= 80
+    assert ward.min_topic_size == 22
+    assert ward.min_cluster_size is None
+    tiny = Settings(clusterer="ward", min_topic_size=50).resolve(300)
+    assert tiny.n_topics * tiny.min_topic_size <= 300
 
 
 def test_merge_small_folds_tiny_clusters_into_the_nearest():
@@ -76,6 +74,27 @@ def test_match_topics_keeps_ids_and_records_changes():
                              normalise((prev[0] + 0.3 * prev[1])[None, :]), threshold=0.8)
     assert ids2 == [0]
     assert ch2["merged"] in ({}, {"1": 0})
+
+
+def test_nearest_topic_places_only_papers_close_enough():
+    cents = normalise(np.eye(3, dtype=np.float32))
+    papers = normalise(np.array([[1, 0.2, 0], [0.5, 0.5, 0.5], [0, 0.1, 1]], np.float32))
+    best, cos, near = nearest_topic(papers, cents, 0.6)
+    assert best.tolist()[0] == 0
+    assert best.tolist()[2] == 2
+    assert near.tolist() == [True, False, True]  # the middle paper is 0.58 from every centre
+    assert np.allclose(cos, (papers @ cents.T).max(axis=1))
+    _, _, none = nearest_topic(papers[:0], cents, 0.6)
+    assert none.shape == (0,)
+
+
+def test_lineage_names_kept_split_merged_and_new_topics():
+    changes = {"kept": [0, 2], "new": [9], "split": {"2": [8]}, "merged": {"5": 0}, "gone": [4]}
+    lines = lineage([0, 2, 8, 9], changes, first_fit=False)
+    assert (lines[0].status, lines[0].parents, lines[0].merged) == ("kept", (0,), (5,))
+    assert (lines[8].status, lines[8].parents) == ("split", (2,))
+    assert (lines[9].status, lines[9].parents) == ("new", ())
+    assert lineage([0, 1], {"new": [0, 1]}, first_fit=True)[1].status == "first fit"
 
 
 def test_place_new_lands_near_its_neighbours():

@@ -184,10 +184,15 @@ def test_the_model_is_described_from_its_settings(store):
     assert f"PCA to {settings['pca_dims']} dimensions" in steps
     assert (f"UMAP to {settings['umap_dims']} dimensions ({settings['neighbors']} neighbours, "
             f"{settings['umap_epochs']} epochs)") in steps
-    assert f"Ward clustering into {settings['n_topics']} topics" in steps
+    assert settings["clusterer"] == "hdbscan"  # the shipped fit uses the defaults
+    assert (f"HDBSCAN clustering (clusters of at least {settings['min_cluster_size']} papers, "
+            "the rest outliers)") in steps
+    assert f"outliers within cosine {settings['reassign_threshold']} of a topic's centre" in steps
     line = notes.model_text(bundled, bundled["corpus_hash"])
     assert line.startswith(steps)
-    assert "PCA-50 + Ward" not in line  # the words of the fit's method text, which left out UMAP
+    assert bundled["method"] not in line  # the steps come from the settings, not the method text
+    ward = notes.model_steps({"clusterer": "ward", "n_topics": 55, "min_topic_size": 10})
+    assert "Ward clustering into 55 topics (smaller than 10 papers merged)" in ward
     hdb = notes.model_steps({"umap_dims": 5, "clusterer": "hdbscan", "min_cluster_size": 15})
     assert "HDBSCAN clustering (clusters of at least 15 papers, the rest outliers)" in hdb
     assert "Ward" not in hdb

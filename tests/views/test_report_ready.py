@@ -16,7 +16,15 @@ import pytest
 import vl_convert
 
 from analysis.filters import Filters
-from analysis.names import OTHER_TOPICS, OUTLIER, PERIODS, UNASSIGNED, UNASSIGNED_LABEL
+from analysis.names import (
+    OTHER_TOPICS,
+    OTHER_TOPICS_LABEL,
+    OUTLIER,
+    OUTLIER_LABEL,
+    PERIODS,
+    UNASSIGNED,
+    UNASSIGNED_LABEL,
+)
 from analysis.store import Store
 from analysis.trends import paper_frame
 from analysis.views import colours, topic_bands
@@ -138,8 +146,36 @@ def test_stacked_shares_hold_every_paper_of_a_period(lf, papers, filters):
     # more topics than drawn one by one: the rest is one grey band, on top of the stack
     assert OTHER_TOPICS in data["topic"].to_list()
     scale = view.chart.to_dict()["encoding"]["color"]["scale"]
-    assert scale["domain"][-1] == "Other topics"
-    assert scale["range"][-1] == colours.NEUTRAL[OTHER_TOPICS]
+    bands = [d for d in scale["domain"] if d in (OTHER_TOPICS_LABEL, OUTLIER_LABEL)]
+    assert bands[0] == OTHER_TOPICS_LABEL
+    assert scale["domain"][-len(bands):] == bands  # the grey bands come last, other topics first
+    at = scale["domain"].index(OTHER_TOPICS_LABEL)
+    assert scale["range"][at] == colours.NEUTRAL[OTHER_TOPICS]
+
+
+@pytest.mark.parametrize("picked", [(), (0,), "topics"])
+def test_group_level_stacks_hold_every_paper_too(lf, picked):
+    groups = sorted(g for g in lf.select("group").unique().collect()["group"].to_list() if g >= 0)
+    assert 8 <= len(groups) <= 15
+    filters = (Filters(topics=(15,)) if picked == "topics"
+               else Filters(groups=tuple(groups[i] for i in picked)))
+    view = build_view("topic-trend", lf, filters, level="group")
+    data = view.data
+    assert "group" in data.columns
+    assert "topic" not in data.columns
+    sums = data.group_by("period").agg(pl.col("share").sum(), pl.col("count").sum(),
+                                       pl.col("total").first()).filter(pl.col("total") > 0)
+    assert (sums["share"] - 1).abs().max() < 1e-9
+    assert (sums["count"] == sums["total"]).all()
+    drawn = {g for g in data["group"].unique().to_list() if g >= 0}
+    if picked == "topics":  # the group of the picked topic, the rest in the grey band
+        of_15 = lf.filter(pl.col("topic") == 15).select("group").unique().collect()["group"]
+        assert drawn == set(of_15.to_list())
+    else:
+        assert drawn == ({groups[i] for i in picked} or set(groups))
+    assert (OTHER_TOPICS in data["group"].to_list()) == bool(picked)
+    pick = [p for p in view.chart.to_dict()["params"] if p["name"] == "pick"]
+    assert pick[0]["select"]["fields"] == ["group", "period"]
 
 
 def test_papers_without_a_topic_are_their_own_band(lf):
@@ -207,7 +243,8 @@ def test_the_map_keeps_its_layout_lists_every_topic_and_greys_the_rest(lf):
     domain = next(c["scale"]["domain"] for c in found(spec, "color") if "scale" in c)
     labels = set(whole.data["label"].unique())
     assert set(domain) == labels
-    assert len(labels) == 37
+    meta = json.loads((BUNDLED / "topics" / "meta.json").read_text())
+    assert len(labels) == meta["n_topics"] + int((whole.data["topic"] == OUTLIER).any())
     texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
     assert any(t["encoding"]["text"]["field"] == "label" for t in texts)  # names at centres
     params = [p for ps in found(spec, "params") for p in ps]
