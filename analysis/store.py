@@ -4,10 +4,12 @@ A store is a directory::
 
     papers.parquet          the canonical paper table
     embeddings/<backend>.parquet   per-paper embedding cache (text hash -> vector)
+    embeddings/<backend>.parts/    checkpoints of a running (or killed) embedding run
     topics/                 topic model artifacts (Parquet, JSON, safetensors; never pickle)
     raw/hf-daily/<date>.json       raw API responses kept by `fetch`
     fetch-state.json        which days were fetched, which failed
     models/                 locally derived models (e.g. the distilled static embedder)
+    index/                  the word index of keyword trends (large stores; see trends.phrase_index)
 """
 
 from __future__ import annotations
@@ -112,6 +114,19 @@ class Store:
     def embeddings_path(self, backend: str) -> Path:
         """The embedding cache of one backend (``minilm``, ``fast``)."""
         return self.embeddings_dir / f"{backend}.parquet"
+
+    def embedding_parts_dir(self, backend: str) -> Path:
+        """Checkpoints of an embedding run not yet folded into the backend's cache file."""
+        return self.embeddings_dir / f"{backend}.parts"
+
+    @property
+    def phrase_index_dir(self) -> Path:
+        """Folder of the word index that keyword trends use on large stores."""
+        return self.root / "index"
+
+    def paper_files(self) -> list[Path]:
+        """The files that hold the paper table (none for an empty store)."""
+        return [self.papers_path] if self.papers_path.is_file() else []
 
     @property
     def topics_dir(self) -> Path:

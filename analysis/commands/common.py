@@ -11,9 +11,10 @@ from pathlib import Path
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.names import BASES, PERIODS
+from analysis.names import BASES, ENGINES, PERIODS
 from analysis.schema import InputError
 from analysis.store import Store
+from analysis.topics.engine import Engine
 from analysis.views.csv import safe_csv
 
 
@@ -33,6 +34,29 @@ def add_store_arg(p: argparse.ArgumentParser) -> None:
     """Add the ``--store DIR`` option to a command."""
     p.add_argument("--store", type=Path, default=None,
                    help="store directory (default: $PAPERTRENDS_STORE or the bundled data/)")
+
+
+def add_engine_args(p: argparse.ArgumentParser) -> None:
+    """Add --engine, --address and --batch-size: where and how missing embeddings are computed."""
+    g = p.add_argument_group("embedding engine")
+    g.add_argument("--engine", choices=ENGINES, default="local",
+                   help="compute missing embeddings here (local) or on a Ray cluster (ray; "
+                   "needs papertrends[scale])")
+    g.add_argument("--address", default=None,
+                   help="Ray cluster to join: auto, or ray://HOST:10001 (default: start a "
+                   "private one on this machine for the run)")
+    g.add_argument("--batch-size", type=int, default=None,
+                   help="texts per model call (default: 64 for minilm, 32 for minilm-openvino, "
+                   "1024 for fast)")
+
+
+def engine_from(args: argparse.Namespace) -> Engine:
+    """The Engine given by the options of :func:`add_engine_args`.
+
+    Raises:
+        InputError: the options do not fit together (e.g. --address without --engine ray).
+    """
+    return Engine(args.engine, args.address, args.batch_size)
 
 
 def add_filter_args(p: argparse.ArgumentParser) -> None:

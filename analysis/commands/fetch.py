@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from analysis.commands.common import add_store_arg, parse_date
+from analysis.commands.common import add_engine_args, add_store_arg, engine_from, parse_date
 from analysis.fetch import PAGE_SIZE, fetch
 from analysis.fetch.client import RetryPolicy
 from analysis.names import Progress as ProgressCallback
@@ -54,6 +54,7 @@ def register(sub) -> None:
     p.add_argument("--page-size", type=int, default=None,
                    help="entries per request, the API's `limit` (default 50)")
     p.add_argument("--no-assign", action="store_true", help="do not give new papers topics")
+    add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -76,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     store = Store(args.store)
     kwargs = dict(endpoint=args.endpoint, refresh=args.refresh, since=args.since,
                   raw_dir=args.raw_dir, concurrency=args.concurrency, policy=policy,
-                  page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign)
+                  page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign,
+                  engine=engine_from(args))
     try:
         with _progress_bar(disabled=args.quiet) as progress:
             summary = fetch(store, args.start, args.end, progress=progress, **kwargs)

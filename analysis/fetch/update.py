@@ -33,6 +33,7 @@ from analysis.names import Progress
 from analysis.schema import InputError
 from analysis.store import Store
 from analysis.topics.artifacts import has_topics
+from analysis.topics.engine import LOCAL, Engine
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 REFRESH_WINDOW = "14d"  # what --refresh re-fetches when no --from / --since is given
@@ -97,6 +98,7 @@ def fetch(
     policy: RetryPolicy | None = None,
     page_size: int = PAGE_SIZE,
     assign: bool = True,
+    engine: Engine = LOCAL,
     today: dt.date | None = None,
 ) -> FetchSummary:
     """Fetch days from the Daily Papers API into ``store`` and ingest them.
@@ -117,6 +119,7 @@ def fetch(
         policy: timeouts and retries (see :class:`analysis.fetch.client.RetryPolicy`).
         page_size: the ``limit`` asked for per page.
         assign: give new papers topics when the store has a topic model.
+        engine: where the new papers' embeddings are computed (here, or on Ray).
         today: the current UTC date (for tests).
 
     Returns:
@@ -158,11 +161,11 @@ def fetch(
                     progress(n, n, f"topics: {message.strip()}")
 
             say(0, 1, f"giving {summary.papers_new} new paper(s) topics (no refit)")
-            summary.topics = assign_topics(store, progress=say)
+            summary.topics = assign_topics(store, progress=say, engine=engine)
     return summary
 
 
-def assign_topics(store: Store, progress: Progress | None = None) -> str:
+def assign_topics(store: Store, progress: Progress | None = None, engine: Engine = LOCAL) -> str:
     """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
     try:
         if not has_topics(store):
@@ -170,7 +173,7 @@ def assign_topics(store: Store, progress: Progress | None = None) -> str:
                     "to add topics")
         from analysis.topics.fit import assign_new
 
-        counts = assign_new(store, progress=progress)
+        counts = assign_new(store, progress=progress, engine=engine)
     except Exception as exc:  # a broken model must not lose the fetched papers
         detail = " ".join(str(exc).split())[:200]
         return (f"topic assignment failed ({type(exc).__name__}: {detail}); "

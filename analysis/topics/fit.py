@@ -35,7 +35,8 @@ from analysis.store import (
 from analysis.topics import artifacts as art
 from analysis.topics import pipeline as topic_fit
 from analysis.topics import quality
-from analysis.topics.embedders import Embedder, embed_papers, fast_model_dir, load_fast, minilm_path
+from analysis.topics.embedders import embed_papers, fast_model_dir, load_fast, minilm_path
+from analysis.topics.engine import LOCAL, Engine
 from analysis.topics.match import match_topics, place_new
 from analysis.topics.vectors import check_backend, doc_texts, paper_vectors
 
@@ -57,8 +58,10 @@ def fit_key(corpus_hash: str, settings: topic_fit.Settings) -> str:
 
 def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
         min_topic_size: int | None = None, n_topics: int | None = None,
-        progress: Progress | None = None, force: bool = False) -> dict:
+        progress: Progress | None = None, force: bool = False, engine: Engine = LOCAL) -> dict:
     """Fit topics on every paper of the store and write the artifacts into ``store.topics_dir``.
+
+    Missing embeddings are computed by ``engine`` (here, or on a Ray cluster).
 
     An identical earlier fit (same corpus hash and settings) is reused unless ``force``. Topic ids
     continue those of the previous fit where topics match (see topic_match.match_topics).
@@ -85,7 +88,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
             return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
     _say(progress, 0, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
     t = time.perf_counter()
-    emb = embed_papers(store, papers, embedder, progress=(lambda d, n, m: _say(
+    emb = embed_papers(store, papers, embedder, engine=engine, progress=(lambda d, n, m: _say(
         progress, 0, f"  {m}")) if progress else None)
     timings["embed"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -128,7 +131,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
         "key": key, "corpus_hash": chash, "settings": settings.to_dict(),
         "seed": seed, "embedder": embedder,
         "method": "PCA-50 + Ward (deterministic), BERTopic c-TF-IDF, MMR labels",
-        "embedding_model": minilm_path() if embedder == "minilm" else str(fast_model_dir(store)),
+        "embedding_model": str(fast_model_dir(store)) if embedder == "fast" else minilm_path(),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_papers": papers.height, "n_topics": len(ids), "n_assigned_after_fit": 0,
         "quality": report, "changes": changes, "model_topic_ids": {str(i): to_id[i] for i in inner},
@@ -155,7 +158,7 @@ def load_model(store: Store):
         raise InputError("no saved topic model", file=str(path),
                          hint=f"run `papertrends fit --store {store.root}`")
     backend = meta["settings"]["embedder"]
-    embedding = minilm_path() if backend == "minilm" else str(fast_model_dir(store))
+    embedding = str(fast_model_dir(store)) if backend == "fast" else minilm_path()
     if backend == "fast":
         load_fast(store)  # distil it here if this store has none yet
     return BERTopic.load(str(path), embedding_model=embedding)
@@ -214,7 +217,7 @@ def _npy(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
+def assign_new(store: Store, *, progress: Progress | None = None, engine: Engine = LOCAL) -> dict:
     """Give papers that have no topic yet a topic, probability and map position; no refit.
 
     Every paper that already has a topic keeps it. Topics come from the saved topic vectors
@@ -237,8 +240,7 @@ def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
         return {"assigned": 0, "unchanged": current.height, "by_topic": {},
                 "seconds": time.perf_counter() - t0}
     _say(progress, 0, f"embedding {new.height} new papers with {backend}")
-    new_vecs = embed_papers(store, new, backend,
-                            embedder=Embedder(backend, store))
+    new_vecs = embed_papers(store, new, backend, engine=engine)
     ids, cents = art.read_topic_vectors(store)
     best, prob = topic_fit.probabilities(new_vecs, cents)
     fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")

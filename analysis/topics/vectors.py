@@ -5,11 +5,20 @@ the densest statement of the topic, and MiniLM reads only the first 256 word pie
 
 The cache (``store.embeddings_path(backend)``) is a Parquet file with one row per distinct text:
 ``key`` (:func:`analysis.store.text_hash` of the text), ``paper_id`` (informational) and ``vector``
-(float16 bytes). Adding papers embeds only the texts not yet in the cache. Vectors have unit
-length. The models that fill the cache live in :mod:`analysis.topics.embedders` (HEAVY).
+(float16 bytes), sorted by key. Adding papers embeds only the texts not yet in the cache. Vectors
+have unit length. The models that fill the cache live in :mod:`analysis.topics.embedders` (HEAVY).
+
+While a run embeds, every checkpoint is a small part file in ``store.embedding_parts_dir(backend)``
+(O(checkpoint) bytes, not a rewrite of the cache); the run ends by folding the parts into the cache
+file (:class:`CacheWriter`). A killed run leaves its parts: they are read like the cache, so the
+next run embeds only what is still missing, and folds them in. The first vector stored for a text
+is kept and never recomputed, so everything read from a store's cache is reproducible even where a
+model's last float16 bit depends on batch make-up (MiniLM does; ``fast`` does not).
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 import polars as pl
@@ -50,13 +59,33 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
 
 # ---- the cache ----------------------------------------------------------------------------------
 CACHE_SCHEMA = {"key": pl.Utf8(), "paper_id": pl.Utf8(), "vector": pl.Binary()}
+CHECKPOINT_EVERY = 1024  # texts embedded between checkpoints (a long run can be resumed)
 
 
 def read_cache(store: Store, backend: str) -> pl.DataFrame:
-    """The cache table of a backend (empty if none); raises InputError on a broken file."""
-    path = store.embeddings_path(backend)
-    if not path.is_file():
+    """The cache table of a backend with any parts of an unfinished run (empty if none).
+
+    One row per key; a key in both keeps the cache file's row (the first vector stored).
+
+    Raises:
+        InputError: a cache or part file cannot be read or has other columns.
+    """
+    frames = [_read_cache_file(p) for p in [store.embeddings_path(backend),
+                                            *cache_parts(store, backend)] if p.is_file()]
+    if not frames:
         return pl.DataFrame(schema=CACHE_SCHEMA)
+    if len(frames) == 1:
+        return frames[0]
+    return pl.concat(frames, how="vertical").unique("key", keep="first", maintain_order=True)
+
+
+def cache_parts(store: Store, backend: str) -> list:
+    """The part files of an unfinished embedding run, oldest first."""
+    folder = store.embedding_parts_dir(backend)
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def _read_cache_file(path) -> pl.DataFrame:
     try:
         df = pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
@@ -97,6 +126,61 @@ def write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.Da
     """
     df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
     atomic_write_parquet(store.embeddings_path(backend), df)
+    return df
+
+
+class CacheWriter:
+    """Adds rows to a backend's cache: a part file per checkpoint, folded in by :meth:`finish`.
+
+    The same rows give the same cache bytes whatever the checkpoints or the order they came in.
+    """
+
+    def __init__(self, store: Store, backend: str, every: int = CHECKPOINT_EVERY) -> None:
+        """Write a part whenever ``every`` rows are pending."""
+        self.store = store
+        self.backend = backend
+        self.every = max(1, every)
+        self.pending: list[pl.DataFrame] = []
+        self.n_pending = 0
+        self.written = 0
+
+    def add(self, rows: pl.DataFrame) -> bool:
+        """Add cache rows; returns True when that wrote a checkpoint."""
+        self.pending.append(rows)
+        self.n_pending += rows.height
+        if self.n_pending >= self.every:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        """Write the pending rows as the next part file (atomic)."""
+        if not self.pending:
+            return
+        folder = self.store.embedding_parts_dir(self.backend)
+        parts = cache_parts(self.store, self.backend)
+        number = int(parts[-1].stem) + 1 if parts else 0
+        rows = pl.concat(self.pending, how="vertical")
+        atomic_write_parquet(folder / f"{number:06d}.parquet", rows)
+        self.written += rows.height
+        self.pending, self.n_pending = [], 0
+
+    def finish(self) -> pl.DataFrame:
+        """Flush, fold every part into the cache file (sorted by key) and drop the parts."""
+        self.flush()
+        return compact_cache(self.store, self.backend)
+
+
+def compact_cache(store: Store, backend: str) -> pl.DataFrame:
+    """Fold the parts of an unfinished run into the cache file; returns the cache."""
+    parts = cache_parts(store, backend)
+    if not parts:
+        return read_cache(store, backend)
+    df = write_cache(store, backend, [read_cache(store, backend)])
+    for path in parts:
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        store.embedding_parts_dir(backend).rmdir()
     return df
 
 
