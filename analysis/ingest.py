@@ -29,6 +29,7 @@ import polars as pl
 from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_title, validate
 from analysis.sources import parse
 from analysis.store import Store
+from analysis.trends import phrase_index
 
 #: Lower rank wins when fields disagree.
 SOURCE_RANK = {"hf-daily-api": 0, "hf-page-dump": 2}
@@ -287,6 +288,10 @@ def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
                          file=str(store.papers_path),
                          hint="check free space and permissions; the store was not changed",
                          ) from None
+    if phrase_index.read_meta(store) is not None:
+        phrase_index.update(store)
+    elif merged.height >= phrase_index.INDEX_FROM:
+        phrase_index.build(store)
     return True
 
 

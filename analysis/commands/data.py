@@ -1,4 +1,4 @@
-"""Commands: ingest (sources -> store), info (summary of a store), papers (list papers)."""
+"""Commands: ingest (sources -> store), info, papers (list papers), index (the word index)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from analysis.names import BASES, iso
 from analysis.schema import InputError
 from analysis.sources.tables import parse_mapping
 from analysis.store import Store
-from analysis.trends import paper_frame
+from analysis.trends import paper_frame, phrase_index
 
 
 def register(sub) -> None:
@@ -55,6 +55,17 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=None, help="at most this many rows")
     add_output_args(p)
     p.set_defaults(func=cmd_papers)
+
+    p = sub.add_parser("index", help="build or update the word index of keyword trends",
+                       description="Keyword trends on a large store look phrases up in a word "
+                       "index instead of scanning every abstract once per phrase. Ingest and "
+                       "fetch keep an existing index current and make one from "
+                       f"{phrase_index.INDEX_FROM:,} papers on; this command makes or updates "
+                       "it for any store.")
+    add_store_arg(p)
+    p.add_argument("--rebuild", action="store_true", help="build it anew as one part")
+    p.add_argument("--json", action="store_true", help="print the index's meta as JSON")
+    p.set_defaults(func=cmd_index)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -161,3 +172,17 @@ def paper_list(store: Store, filters: Filters) -> pl.DataFrame:
     return (lf.select("paper_id", "title", "published", "listed", "upvotes", "topic")
             .sort([filters.basis, "paper_id"], descending=[True, False], nulls_last=True)
             .collect())
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """`papertrends index`: build (or update) the store's word index; returns 0."""
+    store = open_store(args)
+    if args.rebuild or phrase_index.read_meta(store) is None:
+        meta = phrase_index.build(store)
+    else:
+        meta = phrase_index.update(store) or {}
+    if args.json:
+        print(json.dumps(meta, indent=1))
+    else:
+        print(phrase_index.describe(store))
+    return 0

@@ -19,6 +19,7 @@ from analysis.trends import (
     emerging_topics,
     keyword_trend,
     paper_frame,
+    phrase_index,
     rising_phrases,
     top_papers,
     topic_frequency,
@@ -113,7 +114,7 @@ def _has_topics(args: argparse.Namespace, frame) -> None:
 def cmd_trend(args: argparse.Namespace) -> int:
     """`papertrends trend`: print the keyword trend of the phrases; returns 0."""
     df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
-                       regex=args.regex)
+                       regex=args.regex, index=phrase_index.load(open_store(args)))
     if args.json:
         df = df.drop("small")
     emit(df, args)
