@@ -93,9 +93,8 @@ def _postings(chunk: pl.DataFrame, first_doc: int) -> pl.DataFrame:
     return pl.concat(frames).sort("key")
 
 
-def _write_part(store: Store, number: int, docs: pl.DataFrame, texts: pl.DataFrame) -> None:
-    """Index ``texts`` (title, abstract; docs numbered as in ``docs``) as part ``number``."""
-    first = int(docs.select(pl.col("doc").min()).item() or 0)
+def _arrays(texts: pl.DataFrame, first: int) -> tuple[np.ndarray, pl.DataFrame]:
+    """(keys sorted by token then key, vocab) of papers (title, abstract) numbered from first."""
     tables = [_postings(texts.slice(s, CHUNK), first + s) for s in range(0, texts.height, CHUNK)]
     post = (pl.concat(tables) if tables else pl.DataFrame(schema={"tok": pl.Utf8,
                                                                   "key": pl.UInt64}))
@@ -103,10 +102,16 @@ def _write_part(store: Store, number: int, docs: pl.DataFrame, texts: pl.DataFra
     vocab = (grouped.select("tok", pl.col("key").list.len().cast(pl.UInt64).alias("count"))
              .with_columns((pl.col("count").cum_sum() - pl.col("count")).alias("start"))
              .select("tok", "start", "count"))
-    post = grouped.explode("key")
+    keys = grouped.explode("key").get_column("key").to_numpy().astype(np.uint64)
+    return keys, vocab
+
+
+def _write_part(store: Store, number: int, docs: pl.DataFrame, texts: pl.DataFrame) -> None:
+    """Index ``texts`` (title, abstract; docs numbered as in ``docs``) as part ``number``."""
+    keys, vocab = _arrays(texts, int(docs.select(pl.col("doc").min()).item() or 0))
     folder = store.phrase_index_dir
     buf = io.BytesIO()
-    np.save(buf, post.get_column("key").to_numpy().astype(np.uint64), allow_pickle=False)
+    np.save(buf, keys, allow_pickle=False)
     atomic_write_bytes(folder / f"part-{number:06d}.keys.npy", buf.getvalue())
     atomic_write_parquet(folder / f"part-{number:06d}.vocab.parquet", vocab)
     atomic_write_parquet(folder / f"part-{number:06d}.docs.parquet", docs)
@@ -291,6 +296,13 @@ def load(store: Store) -> PhraseIndex | None:
         parts.append(_Part(np.load(keys_path, mmap_mode="r", allow_pickle=False),
                            pl.read_parquet(vocab_path)))
     return PhraseIndex(parts, live_docs(store, meta["parts"]).select("paper_id", "doc"))
+
+
+def from_papers(papers: pl.DataFrame) -> PhraseIndex:
+    """An index of some papers (paper_id, title, abstract) held in memory only."""
+    keys, vocab = _arrays(papers.select("title", "abstract"), 0)
+    docs = papers.select("paper_id", pl.int_range(pl.len(), dtype=pl.UInt32).alias("doc"))
+    return PhraseIndex([_Part(keys, vocab)], docs)
 
 
 def describe(store: Store) -> str:
