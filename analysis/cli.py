@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "analysis.commands.trends",  # trend, topic-trend, upvotes, emerging, rising
     "analysis.commands.export",  # export, report
     "analysis.commands.fetch",  # fetch
+    "analysis.commands.upkeep",  # check, rebuild
     "analysis.commands.serve",  # serve
 )
 
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"papertrends {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"papertrends {args.command}: interrupted; nothing was written", file=sys.stderr)
+        print(f"papertrends {args.command}: interrupted; nothing was half-written",
+              file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

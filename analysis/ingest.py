@@ -7,6 +7,10 @@ Public API::
     ingest(store, paths, *, reference_date=None, mapping=None, strict=False) -> IngestReport
     ingest_frame(store, frame) -> IngestReport
 
+Writing holds the store lock. ``ingest`` keeps a copy of every file it read under
+``raw/ingested/`` (:mod:`analysis.kept`), so ``papertrends rebuild`` can rebuild the table from
+what the store keeps.
+
 Merging deduplicates by ``paper_id``. A paper known only by its title (``title:<hash>``, e.g.
 from a page dump) merges into the record with an arXiv id and the same normalised title; the
 arXiv id wins. Per paper: the highest upvote count, the earliest listing day; other fields
@@ -20,15 +24,17 @@ import datetime as dt
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from analysis.health import papers_fix, require
+from analysis.kept import keep_sources
 from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_title, validate
 from analysis.sources import parse
-from analysis.store import Store
+from analysis.store import READ_ERRORS, Store
 from analysis.trends import phrase_index
 
 #: Lower rank wins when fields disagree.
@@ -278,9 +284,6 @@ def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
     """Replace the paper table atomically, unless nothing changed (then not even touched)."""
     if store.exists() and merged.equals(old.sort("paper_id")):
         return False
-    if store.root.exists() and not store.root.is_dir():
-        raise InputError("the store must be a folder", file=str(store.root),
-                         hint="pass a folder to --store")
     try:
         store.write_papers(merged)
     except OSError as exc:
@@ -301,11 +304,10 @@ def read_existing(store: Store) -> pl.DataFrame:
         return validate(store.read_papers())
     except InputError:
         raise
-    except Exception as exc:  # a damaged papers.parquet
-        raise InputError(f"the store's paper table cannot be read: {str(exc)[:200]}",
-                         file=str(store.papers_path),
-                         hint="restore it from version control or ingest into a new store",
-                         ) from None
+    except READ_ERRORS as exc:  # a damaged papers.parquet
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(f"damaged: the store's paper table cannot be read ({detail})",
+                         file=str(store.papers_path), hint=papers_fix(store)) from None
 
 
 def ingest(
@@ -315,19 +317,29 @@ def ingest(
     reference_date: dt.date | None = None,
     mapping: dict[str, str] | None = None,
     strict: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
-    """Load sources and merge them into the store atomically (nothing written on error)."""
+    """Load sources and merge them into the store atomically (nothing written on error).
+
+    Copies of the files read are kept under ``raw/ingested/`` first (see :func:`keep_sources`).
+    The store lock is taken once the sources are read (``on_wait``: told whom it waits for).
+    """
     loaded = load_sources(paths, reference_date=reference_date, mapping=mapping, strict=strict)
-    report = ingest_frame(store, loaded.frame)
+    require(store, needs=("papers",))  # a damaged table: stop before touching the store
+    with store.lock(on_wait=on_wait):
+        read_existing(store)  # a damaged table stops the ingest before anything is kept
+        keep_sources(store, list(loaded.files), reference_date=reference_date, mapping=mapping)
+        report = ingest_frame(store, loaded.frame)
     return dataclasses.replace(report, files=loaded.files, problems=loaded.problems,
                                notes=loaded.notes)
 
 
 def ingest_frame(store: Store, frame: pl.DataFrame) -> IngestReport:
     """Merge an already parsed canonical frame into the store atomically (used by fetch)."""
-    old = read_existing(store)
-    merged, stats = merge(old, frame)
-    written = _write(store, old, merged)
+    with store.lock():
+        old = read_existing(store)
+        merged, stats = merge(old, frame)
+        written = _write(store, old, merged)
     return IngestReport(store=str(store.root), files={}, loaded=frame.height,
                         papers=merged.height, stats=stats, problems=Problems(), notes=[],
                         written=written)

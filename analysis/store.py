@@ -1,4 +1,4 @@
-"""The store: the only module that knows paths, writes files atomically and hashes content.
+"""The store: the only module that knows paths and settings, writes files atomically and hashes.
 
 A store is a directory::
 
@@ -6,69 +6,120 @@ A store is a directory::
     embeddings/<backend>.parquet   per-paper embedding cache (text hash -> vector)
     embeddings/<backend>.parts/    checkpoints of a running (or killed) embedding run
     topics/                 topic model artifacts (Parquet, JSON, safetensors; never pickle)
-    raw/hf-daily/<date>.json       raw API responses kept by `fetch`
+    raw/<kind>/...          what the table is built from: API responses kept by `fetch`
+                            (raw/hf-daily/), copies of ingested files (raw/ingested/), the
+                            snapshot a user store started from (raw/snapshot/)
     fetch-state.json        which days were fetched, which failed
     models/                 locally derived models (e.g. the distilled static embedder)
-    index/                  the word index of keyword trends (large stores; see trends.phrase_index)
+    index/                  the word index of keyword trends (derived, like models/; see
+                            trends.phrase_index: it is used only while it fits the table)
+    manifest.json           sha256 and size of every file above except fetch-state, models, index
+    .lock                   the store lock: one writer at a time
+
+Where stores are: the bundled snapshot ``data/`` (read-only, verified by git), a user store in
+the platform's user data folder (``platformdirs``), created on first write as a copy of the
+snapshot, or any folder named by ``--store`` / ``$PAPERTRENDS_STORE``.
+
+Writing: every writer holds :meth:`Store.lock` and writes through :meth:`Store.write_bytes`
+(and friends), which journal each file's new hash before replacing it; the journal is folded
+into ``manifest.json`` when the outermost lock is released (or, after a killed writer, when the
+next one takes the lock), so the manifest never blames a file for an interrupted write.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import platformdirs
 import polars as pl
 
-from analysis.schema import SCHEMA, empty_table, validate
+from analysis.files import (
+    READ_ERRORS,
+    Ledger,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_parquet,
+    atomic_write_text,
+    file_sha256,
+    json_bytes,
+    parquet_bytes,
+    read_parquet,
+)
+from analysis.schema import SCHEMA, InputError, empty_table, validate
+
+__all__ = ["BUNDLED_STORE", "ENV_STORE", "READ_ERRORS", "Store", "atomic_write_bytes",
+           "atomic_write_json", "atomic_write_parquet", "atomic_write_text", "corpus_hash",
+           "default_store_dir", "file_sha256", "read_parquet", "text_hash", "user_store_dir",
+           "writable_store"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_STORE = ROOT / "data"
+APP_NAME = "papertrends"
+#: Settings read from the environment (``papertrends serve`` sets the first two for the app).
 ENV_STORE = "PAPERTRENDS_STORE"
+ENV_ALLOW_UPDATES = "PAPERTRENDS_ALLOW_UPDATES"
+ENV_UPLOAD_LIMIT = "PAPERTRENDS_UPLOAD_LIMIT_MB"
+#: When set, the dashboard appends the seconds of every run to this file (bench/bench_load.py).
+ENV_TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
+#: All uploads of one dashboard server together (each session keeps its own, until it ends).
+UPLOAD_LIMIT_MB = 500
+#: Files the manifest covers (paths relative to the store; a trailing / covers a folder).
+TRACKED = ("papers.parquet", "embeddings/", "topics/", "raw/")
+#: A store's ``raw/`` sub-folder for the table a user store started from.
+SNAPSHOT_DIR = "snapshot"
+
+
+# ---- settings ------------------------------------------------------------------------------------
+def user_store_dir() -> Path:
+    """The user's own store: ``<platform user data folder>/papertrends/store``."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "store"
 
 
 def default_store_dir() -> Path:
-    """The store read-only commands use without --store: $PAPERTRENDS_STORE or the bundled one."""
-    return Path(os.environ.get(ENV_STORE) or BUNDLED_STORE)
+    """The store commands read without --store.
+
+    ``$PAPERTRENDS_STORE``; else the user store once something was written to it; else the
+    bundled snapshot ``data/``.
+    """
+    env = os.environ.get(ENV_STORE)
+    if env:
+        return Path(env)
+    user = user_store_dir()
+    return user if (user / "papers.parquet").is_file() else BUNDLED_STORE
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes to path via a temporary file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def explicit_store_dir(root: str | os.PathLike[str] | None) -> Path | None:
+    """The store named by ``--store`` or ``$PAPERTRENDS_STORE`` (None: neither is given)."""
+    if root is not None:
+        return Path(root)
+    env = os.environ.get(ENV_STORE)
+    return Path(env) if env else None
+
+
+def updates_allowed() -> bool:
+    """Whether the dashboard may write its shared store (``papertrends serve --allow-updates``)."""
+    return os.environ.get(ENV_ALLOW_UPDATES, "") == "1"
+
+
+def upload_limit_bytes() -> int:
+    """The most bytes the uploads of all sessions of one server may hold at once."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        mb = float(os.environ.get(ENV_UPLOAD_LIMIT) or UPLOAD_LIMIT_MB)
+    except ValueError:
+        mb = UPLOAD_LIMIT_MB
+    return int(mb * 1024 * 1024)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text to path atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, obj: object) -> None:
-    """Write an object as indented JSON (sorted keys, other values as text), atomically."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def atomic_write_parquet(path: Path, df: pl.DataFrame) -> None:
-    """Write a frame as Parquet atomically; the same frame always gives the same bytes."""
-    buf = io.BytesIO()
-    df.write_parquet(buf, compression="zstd", statistics=False)
-    atomic_write_bytes(path, buf.getvalue())
+def sessions_dir() -> Path:
+    """Where this server process keeps the private stores of its dashboard sessions."""
+    return Path(tempfile.gettempdir()) / f"papertrends-sessions-{os.getpid()}"
 
 
 def text_hash(*parts: str | None) -> str:
@@ -139,9 +190,14 @@ class Store:
         return self.root / "models"
 
     @property
+    def raw_root(self) -> Path:
+        """Folder of everything the table is built from (``rebuild`` reads all of it)."""
+        return self.root / "raw"
+
+    @property
     def raw_dir(self) -> Path:
         """Default folder of the raw API responses kept by `fetch`."""
-        return self.root / "raw" / "hf-daily"
+        return self.raw_root / "hf-daily"
 
     @property
     def fetch_state_path(self) -> Path:
@@ -149,9 +205,32 @@ class Store:
         return self.root / "fetch-state.json"
 
     @property
-    def fetch_lock_path(self) -> Path:
-        """The lock file that keeps two fetches off one store."""
-        return self.root / ".fetch.lock"
+    def manifest_path(self) -> Path:
+        """The manifest: sha256 and size of every tracked file."""
+        return self.root / "manifest.json"
+
+    @property
+    def ledger(self) -> Ledger:
+        """The store's lock, journal and manifest (:class:`analysis.files.Ledger`)."""
+        return Ledger(self.root, self.tracked_files, self.tracked, frozen=self.is_bundled)
+
+    @property
+    def is_bundled(self) -> bool:
+        """True for the bundled snapshot ``data/`` (read-only; git verifies it, no manifest)."""
+        with contextlib.suppress(OSError):
+            return self.root.resolve() == BUNDLED_STORE.resolve()
+        return False
+
+    def rel(self, path: Path) -> str | None:
+        """``path`` relative to the store as text, or None when it is outside the store."""
+        try:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
+        except ValueError:
+            return None
+
+    def tracked(self, rel: str) -> bool:
+        """Whether the manifest covers the file at ``rel`` (see :data:`TRACKED`)."""
+        return any(rel == t or (t.endswith("/") and rel.startswith(t)) for t in TRACKED)
 
     # ---- the paper table -----------------------------------------------------------------------
     def exists(self) -> bool:
@@ -159,21 +238,26 @@ class Store:
         return self.papers_path.is_file()
 
     def scan_papers(self) -> pl.LazyFrame:
-        """Lazy scan of the paper table (an empty frame if the store has none yet)."""
+        """The paper table as a lazy frame (an empty frame if the store has none yet).
+
+        The file is read once, here: a lazy scan would open it again at ``collect`` time and,
+        if a writer replaced it in between, read the new file's pages with the old one's
+        footer. Read once, a reader sees the old table or the new one, never half of each.
+        """
         if not self.exists():
             return empty_table().lazy()
-        return pl.scan_parquet(self.papers_path)
+        return read_parquet(self.papers_path).lazy()
 
     def read_papers(self) -> pl.DataFrame:
         """The paper table, in canonical schema."""
         if not self.exists():
             return empty_table()
-        return pl.read_parquet(self.papers_path).select(list(SCHEMA))
+        return read_parquet(self.papers_path).select(list(SCHEMA))
 
     def write_papers(self, df: pl.DataFrame) -> None:
         """Validate and write the paper table atomically, sorted by paper_id."""
         df = validate(df).sort("paper_id")
-        atomic_write_parquet(self.papers_path, df)
+        self.write_parquet(self.papers_path, df)
 
     def corpus_hash(self) -> str:
         """The :func:`corpus_hash` of the store's paper table."""
@@ -190,3 +274,118 @@ class Store:
         """Every file in the store, recursively, in path order."""
         if self.root.is_dir():
             yield from sorted(p for p in self.root.rglob("*") if p.is_file())
+
+    def tracked_files(self) -> dict[str, Path]:
+        """Every file the manifest covers that is on disk now: relative path -> path."""
+        out = {}
+        for path in self.files():
+            rel = self.rel(path)
+            if rel and self.tracked(rel) and not Path(rel).name.startswith("."):
+                out[rel] = path
+        return out
+
+    # ---- writing: every writer holds the lock and writes through these -------------------------
+    @contextlib.contextmanager
+    def lock(self, *, timeout: float | None = None,
+             on_wait: Callable[[str], None] | None = None) -> Iterator[Store]:
+        """Hold the store's write lock (re-entrant in one thread); two writers serialise on it.
+
+        Readers never take it: every file is replaced atomically, so they see old or new. Taking
+        it finishes what a killed writer left (a half-swapped folder, the manifest journal).
+
+        Args:
+            timeout: give up after this many seconds (None: wait as long as it takes).
+            on_wait: told once who holds the lock, when this call has to wait for it.
+
+        Raises:
+            InputError: the timeout passed, or the store is not a folder.
+        """
+        with self.ledger.lock(timeout, on_wait):
+            yield self
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        """Write a file of the store atomically, noting its hash for the manifest first."""
+        self.ledger.note(self.rel(path), hashlib.sha256(data).hexdigest(), len(data))
+        atomic_write_bytes(path, data)
+
+    def write_parquet(self, path: Path, df: pl.DataFrame) -> None:
+        """Write a frame into the store as Parquet (same frame, same bytes), atomically."""
+        self.write_bytes(path, parquet_bytes(df))
+
+    def write_json(self, path: Path, obj: object) -> None:
+        """Write an object into the store as indented JSON, atomically."""
+        self.write_bytes(path, json_bytes(obj))
+
+    def remove(self, path: Path) -> None:
+        """Remove a file or folder of the store, noting it for the manifest."""
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.exists():
+                self.ledger.note(self.rel(file), None, 0)
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+    def replace_dir(self, ready: Path, target: Path) -> None:
+        """Put a fully written folder in place of ``target`` (see ``Ledger.replace_dir``)."""
+        self.ledger.replace_dir(ready, target, self.rel)
+
+    def expected_hashes(self, rel: str) -> set[str | None] | None:
+        """Hashes the file at ``rel`` may have (manifest, pending writes); None: not recorded."""
+        return self.ledger.expected(rel)
+
+    def record_all(self) -> None:
+        """Write a fresh manifest from the files as they are now (``rebuild`` ends with this)."""
+        self.ledger.record_all()
+
+
+# ---- the user store ------------------------------------------------------------------------------
+def writable_store(root: str | os.PathLike[str] | None = None) -> tuple[Store, bool]:
+    """The store a writing command uses, and whether it was created just now.
+
+    ``--store`` / ``$PAPERTRENDS_STORE`` when given; otherwise the user store, created on first
+    use as a copy of the bundled snapshot (its table also kept as ``raw/snapshot/``, the base
+    ``rebuild`` starts from). The git-tracked ``data/`` is never written without ``--store``.
+    """
+    explicit = explicit_store_dir(root)
+    if explicit is not None:
+        return Store(explicit), False
+    target = user_store_dir()
+    if (target / "papers.parquet").is_file():
+        return Store(target), False
+    return Store(create_user_store(target)), True
+
+
+def create_user_store(target: Path, snapshot: Path = BUNDLED_STORE) -> Path:
+    """Copy the snapshot into ``target`` (atomically: a folder renamed into place) and hash it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and any(target.iterdir()):
+        if (target / "papers.parquet").is_file():
+            return target
+        raise InputError("the user store folder exists but holds no paper table",
+                         file=str(target), hint="move it away, or name a store with --store")
+    tmp = Path(tempfile.mkdtemp(prefix=".store.", dir=target.parent))
+    try:
+        for path in sorted(snapshot.rglob("*")):
+            rel = path.relative_to(snapshot)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                dest = tmp / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+        if (tmp / "papers.parquet").is_file():
+            base = tmp / "raw" / SNAPSHOT_DIR / "papers.parquet"
+            base.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(tmp / "papers.parquet", base)
+        Store(tmp).record_all()
+        os.chmod(tmp, 0o755)
+        with contextlib.suppress(FileNotFoundError, OSError):
+            target.rmdir()  # an empty folder left by hand
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process created it first: use theirs
+            if not (target / "papers.parquet").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

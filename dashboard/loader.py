@@ -4,6 +4,11 @@ The paper frame (canonical columns + topic, prob, x, y, topic_label) comes from
 ``analysis.trends.paper_frame`` and the topic table from ``analysis.topics.artifacts``; both are
 light (no torch/umap/bertopic). A store without topics gets them once, through
 ``analysis.topics.fit`` (heavy, imported only then) with progress in ``st.status``.
+
+Every run first checks the store (``analysis.health``, file headers and manifest hashes): a
+damaged paper table stops the app with the same one-line message the command line gives; other
+damaged files become a banner and are left out. The cache key holds the files' sizes and
+modification times, so an open dashboard shows new data on its next rerun, without a restart.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import polars as pl
 import streamlit as st
 
 from analysis import trends
-from analysis.names import OUTLIER, OUTLIER_LABEL
+from analysis.health import Health, require
+from analysis.names import OUTLIER, OUTLIER_LABEL, UNASSIGNED, UNASSIGNED_LABEL
 from analysis.store import Store, default_store_dir
 from analysis.topics import artifacts
 
@@ -38,6 +44,15 @@ class Loaded:
     frame: pl.DataFrame  # one row per paper, with topic columns (null without a model)
     topics: pl.DataFrame  # topic table (empty without a model)
     meta: dict = field(default_factory=dict)
+    problems: tuple[str, ...] = ()  # damaged files left out, one line each
+    topic_problem: str = ""  # why the topics are left out, when they are
+
+    @property
+    def unassigned(self) -> int:
+        """Papers not yet assigned a topic (0 without a topic model)."""
+        if not self.has_topics or not self.frame.height:
+            return 0
+        return int((self.frame.get_column("topic") == UNASSIGNED).sum())
 
     @property
     def has_topics(self) -> bool:
@@ -51,7 +66,7 @@ class Loaded:
 
     def labels(self) -> dict[int, str]:
         """Topic id -> readable label (the outliers as 'Outliers')."""
-        out = {OUTLIER: OUTLIER_LABEL}
+        out = {OUTLIER: OUTLIER_LABEL, UNASSIGNED: UNASSIGNED_LABEL}
         if self.has_topics:
             out.update(dict(self.topics.select("topic", "label").iter_rows()))
         return out
@@ -66,9 +81,20 @@ def store_from_args() -> Store:
 
 
 def current_store() -> Store:
-    """This session's store: its upload store if it made one, else the store given to the app."""
+    """This session's store: its upload store if it made one, else the store given to the app.
+
+    An upload store removed when its session ended (a reconnect after that) is forgotten.
+    """
     root = st.session_state.get(SESSION_STORE)
+    if root and not Store(root).exists():
+        st.session_state.pop(SESSION_STORE, None)
+        root = None
     return Store(root) if root else store_from_args()
+
+
+def check(store: Store) -> Health:
+    """The store's quick check: raises InputError (one line) when the paper table is damaged."""
+    return require(store, needs=("papers",))
 
 
 def stamp(store: Store) -> tuple:
@@ -76,6 +102,8 @@ def stamp(store: Store) -> tuple:
     paths = [store.papers_path]
     if store.topics_dir.is_dir():
         paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
+    if store.embeddings_dir.is_dir():  # which topics are current depends on the cache
+        paths += sorted(p for p in store.embeddings_dir.iterdir() if p.is_file())
     out = []
     for p in paths:
         try:
@@ -87,16 +115,18 @@ def stamp(store: Store) -> tuple:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _load(root: str, stamp: tuple) -> Loaded:
+def _load(root: str, stamp: tuple, problems: tuple[tuple[str, str], ...] = ()) -> Loaded:
     store = Store(root)
-    frame = trends.paper_frame(store).collect()
-    if has_topics(store):
-        topics = artifacts.read_topic_table(store)
-        meta = artifacts.read_meta(store)
+    topic_problem = next((line for part, line in problems if part == "topics"), "")
+    frame = trends.paper_frame(store, topics=not topic_problem).collect()
+    if has_topics(store) and not topic_problem:
+        fit = artifacts.read_fit(store)
+        topics, meta = fit.table, fit.meta
     else:
         topics = pl.DataFrame(schema={"topic": pl.Int32, "label": pl.Utf8})
         meta = {}
-    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta)
+    return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta,
+                  problems=tuple(line for _, line in problems), topic_problem=topic_problem)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -109,9 +139,16 @@ def similar_papers(root: str, stamp: tuple, paper_id: str, k: int = 5) -> pl.Dat
     return artifacts.similar_papers(Store(root), paper_id, k=k)
 
 
-def load(store: Store) -> Loaded:
-    """The store's data, from the cache when its files have not changed."""
-    return _load(str(store.root.resolve()), stamp(store))
+def load(store: Store, health: Health | None = None) -> Loaded:
+    """The store's data, from the cache when its files have not changed.
+
+    Args:
+        store: the store.
+        health: its quick check (:func:`check`); parts with damaged files are left out.
+    """
+    problems = tuple((p.part, p.line()) for p in (health.problems if health else ())
+                     if p.damaged)
+    return _load(str(store.root.resolve()), stamp(store), problems)
 
 
 def needs_topics(store: Store) -> bool:

@@ -2,18 +2,25 @@
 
 Run it with ``streamlit run dashboard/streamlit_app.py`` or ``papertrends serve``.
 
-It opens the store ($PAPERTRENDS_STORE, or the bundled data/), fits topics once when the store has
-none, draws the shared filters in the sidebar, and runs the chosen page. All filter and page state
+It opens the store ($PAPERTRENDS_STORE, else your own store once a command wrote it, else the
+bundled data/), checks it (a damaged paper table is one clear message on every page; other damaged
+files and papers not yet assigned a topic are a banner), fits topics once when the store has none,
+draws the shared filters in the sidebar, and runs the chosen page. All filter and page state
 round-trips through the URL (:mod:`dashboard.state`); which parameters exist is collected here,
 from the shared ones and each page's ``PARAMS``.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import streamlit as st
 
+from analysis.names import UNASSIGNED_LABEL
+from analysis.schema import InputError
+from analysis.store import ENV_TIMING_LOG, updates_allowed
 from dashboard import context, loader, state
 from dashboard.app_pages import keywords, overview, papers, topics, upvotes
 from dashboard.components import data_panel, listing, sidebar
@@ -39,19 +46,36 @@ def page_file(module) -> str:
     return str(HERE / "app_pages" / f"{module.__name__.rsplit('.', 1)[-1]}.py")
 
 
+def banners(store, loaded: loader.Loaded) -> None:
+    """Damaged files left out, and papers not yet assigned a topic, above every page."""
+    for line in loaded.problems:
+        st.warning(line, icon=":material/report:")
+    if loaded.unassigned:
+        fix = (f"`papertrends assign --store {store.root}` gives them one"
+               + (" (or “Give … topics” in the sidebar's Data panel)."
+                  if updates_allowed() or st.session_state.get(loader.SESSION_STORE) else "."))
+        st.warning(f"{loaded.unassigned:,} papers are not yet assigned a topic: topic views count "
+                   f"them as “{UNASSIGNED_LABEL}”. {fix}", icon=":material/pending:")
+
+
 def main() -> None:
     """One run of the app: store, filters, navigation, then the chosen page."""
     st.set_page_config(page_title="papertrends", page_icon=":material/trending_up:",
                        layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
     state.install(state.SHARED + tuple(p for module, *_ in PAGES for p in module.PARAMS))
-    store = loader.current_store()
-    if loader.needs_topics(store):
-        loader.fit_topics(store)
-    loaded = loader.load(store)
     pages = [st.Page(page_file(m), title=t, icon=i, url_path=u, default=(u == "overview"))
              for m, t, i, u in PAGES]
     page = st.navigation(pages, position="hidden")
+    store = loader.current_store()
+    try:
+        health = loader.check(store)
+    except InputError as err:  # a damaged paper table: the one message, on every page
+        st.error(str(err), icon=":material/report:")
+        st.stop()
+    if loader.needs_topics(store) and health.usable("topics"):
+        loader.fit_topics(store)
+    loaded = loader.load(store, health)
     state.restore(page.url_path)
     nav = st.sidebar.container()
     st.sidebar.divider()
@@ -69,10 +93,15 @@ def main() -> None:
     sidebar.store_note(loaded, str(store.root))
     context.put(context.Context(store=store, loaded=loaded, filters=filters))
     st.session_state[listing.SHOWN] = False
+    banners(store, loaded)
     try:
         page.run()
     finally:
         state.save(page.url_path)
 
 
+_started = time.perf_counter()
 main()
+if os.environ.get(ENV_TIMING_LOG):  # bench/bench_load.py: server-side seconds of each run
+    with open(os.environ[ENV_TIMING_LOG], "a", encoding="utf-8") as _log:
+        _log.write(f"{time.perf_counter() - _started:.4f}\n")

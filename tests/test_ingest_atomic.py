@@ -44,8 +44,8 @@ def test_interrupted_ingest(tmp_path, expected, sig, delay):
     after = (store / "papers.parquet").read_bytes()
     assert after in (before, expected)
     if proc.returncode == 130:  # our handler ran: one clear line, no traceback
-        assert b"interrupted; nothing was written" in err
+        assert b"interrupted; nothing was half-written" in err
         assert b"Traceback" not in err
     if sig == signal.SIGINT:  # the temporary file is removed on the way out
-        leftovers = [p.name for p in store.iterdir() if p.name != "papers.parquet"]
+        leftovers = [p.name for p in store.rglob("*") if p.name.endswith(".tmp")]
         assert leftovers == []

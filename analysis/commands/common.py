@@ -11,10 +11,12 @@ from pathlib import Path
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.names import BASES, ENGINES, PERIODS
+from analysis.health import Health, require
+from analysis.names import BASES, ENGINES, PERIODS, UNASSIGNED, UNASSIGNED_LABEL
 from analysis.schema import InputError
-from analysis.store import Store
+from analysis.store import Store, writable_store
 from analysis.topics.engine import Engine
+from analysis.trends import paper_frame
 from analysis.views.csv import safe_csv
 
 
@@ -30,10 +32,23 @@ def parse_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
 
 
-def add_store_arg(p: argparse.ArgumentParser) -> None:
-    """Add the ``--store DIR`` option to a command."""
+STORE_HELP = ("store directory (default: $PAPERTRENDS_STORE, else your own store once a command "
+              "wrote to it, else the bundled data/)")
+WRITE_STORE_HELP = ("store directory (default: $PAPERTRENDS_STORE, else your own store in the user "
+                    "data folder, made on first use as a copy of the bundled data/, which is "
+                    "never written)")
+
+
+def add_store_arg(p: argparse.ArgumentParser, *, writes: bool = False) -> None:
+    """Add the ``--store DIR`` option to a command (``writes``: a command that writes)."""
     p.add_argument("--store", type=Path, default=None,
-                   help="store directory (default: $PAPERTRENDS_STORE or the bundled data/)")
+                   help=WRITE_STORE_HELP if writes else STORE_HELP)
+
+
+def say(args: argparse.Namespace, kind: str, message: str) -> None:
+    """One line on stderr: ``papertrends <command>: <kind>: <message>``."""
+    print(f"papertrends {args.command}: {kind}: {' '.join(message.split())}", file=sys.stderr,
+          flush=True)
 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:
@@ -93,17 +108,63 @@ def filters_from(args: argparse.Namespace) -> Filters:
         raise InputError(str(exc)) from None
 
 
-def open_store(args: argparse.Namespace, *, must_exist: bool = True) -> Store:
-    """The store named by ``--store`` (or the default one).
+def open_store(args: argparse.Namespace, *, must_exist: bool = True,
+               needs: tuple[str, ...] = ("papers",)) -> Store:
+    """The store named by ``--store`` (or the default one), checked for damage.
+
+    A damaged file of a part in ``needs`` stops the command with one message naming the file
+    and what mends it; damaged files of other parts are warned about on stderr, one line each
+    (:attr:`args.health` tells the command which parts it can use).
 
     Raises:
-        InputError: ``must_exist`` is set and the store has no paper table yet.
+        InputError: ``must_exist`` is set and the store has no paper table yet, or a needed
+            file is damaged.
     """
     store = Store(args.store)
     if must_exist and not store.exists():
         raise InputError(f"no paper table in {store.root}",
                          hint="run `papertrends ingest SOURCE --store DIR` first")
+    args.health = require(store, needs)
+    for line in args.health.warnings():
+        say(args, "warning", line)
     return store
+
+
+def open_frame(args: argparse.Namespace, *, topics: bool = False) -> tuple[Store, pl.LazyFrame]:
+    """The store (checked, see :func:`open_store`) and its paper frame.
+
+    With ``topics`` the topic files are needed; without, damaged ones are left out (warned).
+    Where the store has a topic model, one stderr line counts the papers not yet assigned.
+    """
+    store = open_store(args, needs=("papers", "topics") if topics else ("papers",))
+    health: Health = args.health
+    frame = paper_frame(store, topics=health.usable("topics"))
+    if topics or health.usable("topics"):
+        note_unassigned(args, store, frame)
+    return store, frame
+
+
+def note_unassigned(args: argparse.Namespace, store: Store, frame: pl.LazyFrame) -> int:
+    """Say on stderr how many papers have no topic yet, and what gives them one; the count."""
+    n = int(frame.select((pl.col("topic") == UNASSIGNED).sum()).collect().item() or 0)
+    if n:
+        say(args, "note", f"{n:,} paper(s) not yet assigned a topic, counted as "
+            f"“{UNASSIGNED_LABEL}”: run `papertrends assign --store {store.root}`")
+    return n
+
+
+def write_store(args: argparse.Namespace) -> Store:
+    """The store a writing command uses (see ``analysis.store.writable_store``), said aloud."""
+    store, created = writable_store(args.store)
+    if created:
+        say(args, "note", f"made your own store at {store.root} as a copy of the bundled data "
+            "(which stays as shipped); commands without --store read it from now on")
+    return store
+
+
+def waiting(args: argparse.Namespace):
+    """A store-lock ``on_wait`` callback that says on stderr whom the command waits for."""
+    return lambda holder: say(args, "note", f"waiting for the store lock ({holder})")
 
 
 def emit(df: pl.DataFrame, args: argparse.Namespace) -> None:

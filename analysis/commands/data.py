@@ -5,18 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import polars as pl
 
-from analysis.commands.common import add_output_args, add_store_arg, emit, open_store, parse_date
+from analysis.commands.common import (
+    add_output_args,
+    add_store_arg,
+    emit,
+    open_frame,
+    open_store,
+    parse_date,
+    waiting,
+    write_store,
+)
 from analysis.filters import Filters, apply
 from analysis.ingest import ingest
 from analysis.names import BASES, iso
 from analysis.schema import InputError
 from analysis.sources.tables import parse_mapping
 from analysis.store import Store
-from analysis.trends import paper_frame, phrase_index
+from analysis.trends import phrase_index
 
 
 def register(sub) -> None:
@@ -26,10 +34,11 @@ def register(sub) -> None:
         help="load paper sources into a store",
         description="Load Daily Papers API JSON (files, folders, - for stdin), papers page text "
         "dumps, CSV, Parquet or JSON Lines into a store; the format is detected from the content. "
-        "Papers are deduplicated by id; the store is replaced atomically.",
+        "Papers are deduplicated by id; the store is replaced atomically. A copy of each file "
+        "is kept under STORE/raw/ingested/ so that `papertrends rebuild` can use it.",
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder, or - for stdin")
-    p.add_argument("--store", type=Path, required=True, help="store directory (created if needed)")
+    add_store_arg(p, writes=True)
     p.add_argument("--reference-date", type=parse_date, default=None,
                    help="capture day of page dumps (YYYY-MM-DD); needed for dates shown without "
                    "a year")
@@ -73,8 +82,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     Notes about cut values go to stderr (the first ten), as does a summary of skipped entries.
     """
-    report = ingest(Store(args.store), args.sources, reference_date=args.reference_date,
-                    mapping=parse_mapping(args.mapping), strict=args.strict)
+    mapping = parse_mapping(args.mapping)
+    store = write_store(args)
+    report = ingest(store, args.sources, reference_date=args.reference_date, mapping=mapping,
+                    strict=args.strict, on_wait=waiting(args))
     for note in report.notes[:10]:
         print(f"papertrends ingest: note: {note}", file=sys.stderr)
     if len(report.notes) > 10:
@@ -115,13 +126,13 @@ def cmd_papers(args: argparse.Namespace) -> int:
     Raises:
         InputError: the date options do not make a valid range.
     """
-    store = open_store(args)
     topics = () if args.topic is None else (args.topic,)
     try:
         filters = Filters(start=args.start, end=args.end, basis=args.basis, topics=topics)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    frame = paper_list(store, filters)
+    _store, lf = open_frame(args, topics=bool(topics))
+    frame = paper_list(lf, filters)
     if args.limit is not None:
         frame = frame.head(max(args.limit, 0))
     emit(frame, args)
@@ -162,13 +173,18 @@ def summarise(store: Store) -> dict:
     }
 
 
-def paper_list(store: Store, filters: Filters) -> pl.DataFrame:
+def paper_list(frame: pl.LazyFrame, filters: Filters) -> pl.DataFrame:
     """Papers as {paper_id, title, published, listed, upvotes, topic}, newest first.
 
     The filters apply as in every view; without a date range, papers lacking a date on the
-    filters' basis are listed too (last). ``topic`` is null where the store has no topics.
+    filters' basis are listed too (last). ``topic`` is null where the store has no topics, -2
+    (``UNASSIGNED``) for papers not yet assigned one.
+
+    Args:
+        frame: the paper frame (``analysis.trends.paper_frame(store)``).
+        filters: the filters.
     """
-    lf = apply(paper_frame(store), filters, undated=True)
+    lf = apply(frame, filters, undated=True)
     return (lf.select("paper_id", "title", "published", "listed", "upvotes", "topic")
             .sort([filters.basis, "paper_id"], descending=[True, False], nulls_last=True)
             .collect())
@@ -176,11 +192,13 @@ def paper_list(store: Store, filters: Filters) -> pl.DataFrame:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """`papertrends index`: build (or update) the store's word index; returns 0."""
-    store = open_store(args)
-    if args.rebuild or phrase_index.read_meta(store) is None:
-        meta = phrase_index.build(store)
-    else:
-        meta = phrase_index.update(store) or {}
+    store = write_store(args)
+    with store.lock(on_wait=waiting(args)):
+        open_store(args)  # checked for damage
+        if args.rebuild or phrase_index.read_meta(store) is None:
+            meta = phrase_index.build(store)
+        else:
+            meta = phrase_index.update(store) or {}
     if args.json:
         print(json.dumps(meta, indent=1))
     else:

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 from analysis import trends
-from analysis.commands.common import add_filter_args, filters_from, open_store
-from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, VIEW_NAMES
+from analysis.commands.common import add_filter_args, filters_from, open_frame
+from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, TOPIC_VIEWS, VIEW_NAMES
 from analysis.schema import InputError
-from analysis.trends import paper_frame
 from analysis.views import render as export
 from analysis.views import report as reports
 from analysis.views.registry import build_view, build_views
@@ -101,11 +100,11 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_report)
 
 
-def _paper_frame(args: argparse.Namespace):
-
-    store = open_store(args)
-    # read once: a report runs ~20 queries on it, each would scan the parquet file again
-    return store, paper_frame(store).collect().lazy()
+def _paper_frame(args: argparse.Namespace, names: list[str] | None):
+    """The store and its paper frame, read once (a report runs ~20 queries on it)."""
+    wanted = set(names) if names is not None else set()
+    store, frame = open_frame(args, topics=bool(wanted & TOPIC_VIEWS) or bool(args.topic))
+    return store, frame.collect().lazy()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -122,7 +121,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         suffix = Path(args.out).suffix.lower().lstrip(".") if args.out not in (None, "-") else ""
         fmt = suffix if suffix in EXPORT_FORMATS else "png"
     filters = filters_from(args)
-    store, lf = _paper_frame(args)
+    store, lf = _paper_frame(args, [args.chart])
     view = build_view(args.chart, lf, filters, **_options(args))
     if args.out == "-":
         sys.stdout.buffer.write(export.render(view, fmt, scale=args.scale, width=args.width,
@@ -147,7 +146,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         InputError: no view can be drawn, or a view given with ``--view`` cannot.
     """
     filters = filters_from(args)
-    store, lf = _paper_frame(args)
+    store, lf = _paper_frame(args, args.view)
     views, notes = build_views(lf, filters, args.view, **_options(args))
     if not views:
         raise InputError("no chart can be drawn from this store with these options",

@@ -10,12 +10,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from analysis.commands.common import add_engine_args, add_store_arg, engine_from, parse_date
+from analysis.commands.common import (
+    add_engine_args,
+    add_store_arg,
+    engine_from,
+    parse_date,
+    waiting,
+    write_store,
+)
 from analysis.fetch import PAGE_SIZE, fetch
 from analysis.fetch.client import RetryPolicy
 from analysis.names import Progress as ProgressCallback
 from analysis.schema import InputError
-from analysis.store import Store
 
 
 def register(sub) -> None:
@@ -27,11 +33,12 @@ def register(sub) -> None:
             "Download GET {endpoint}/api/daily_papers?date=YYYY-MM-DD for each day, keep the raw "
             "responses in the store, ingest the papers and give new ones topics (no refit). "
             "Without --from it continues after the newest day in the store and retries days that "
-            "failed. The endpoint follows HF_ENDPOINT; HF_TOKEN is sent if set (never shown or "
-            "saved). Exit status 1 only when nothing could be fetched."
+            "failed, and always finishes giving papers not yet assigned a topic one. The endpoint "
+            "follows HF_ENDPOINT; HF_TOKEN is sent if set (never shown or saved). Exit status 1 "
+            "only when nothing could be fetched."
         ),
     )
-    add_store_arg(p)
+    add_store_arg(p, writes=True)
     p.add_argument("--from", dest="start", type=parse_date, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=parse_date, help="last day (default: today, UTC)")
     p.add_argument("--since", default=None,
@@ -53,7 +60,8 @@ def register(sub) -> None:
                    help="longest wait between retries, incl. Retry-After (default 60)")
     p.add_argument("--page-size", type=int, default=None,
                    help="entries per request, the API's `limit` (default 50)")
-    p.add_argument("--no-assign", action="store_true", help="do not give new papers topics")
+    p.add_argument("--no-assign", action="store_true",
+                   help="do not give papers topics (the next fetch or `assign` does)")
     add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -74,22 +82,23 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--timeout must be > 0 and --retries/--backoff/--max-delay >= 0")
     policy = RetryPolicy(timeout=args.timeout, retries=args.retries, backoff=args.backoff,
                          max_delay=args.max_delay)
-    store = Store(args.store)
+    store = write_store(args)
     kwargs = dict(endpoint=args.endpoint, refresh=args.refresh, since=args.since,
                   raw_dir=args.raw_dir, concurrency=args.concurrency, policy=policy,
                   page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign,
                   engine=engine_from(args))
     try:
         with _progress_bar(disabled=args.quiet) as progress:
-            summary = fetch(store, args.start, args.end, progress=progress, **kwargs)
+            summary = fetch(store, args.start, args.end, progress=progress,
+                            on_wait=waiting(args), **kwargs)
     except KeyboardInterrupt:
         print("papertrends fetch: interrupted; days already saved are kept - run the same "
               "command again to resume", file=sys.stderr)
         return 130
     if args.json:
-        print(json.dumps(summary.to_dict(), indent=1))
+        print(json.dumps({**summary.to_dict(), "store": str(store.root)}, indent=1))
     else:
-        print("\n".join(summary.lines()))
+        print("\n".join(summary.lines() + [f"store: {store.root}"]))
     if not summary.ok:
         first = summary.failures[0][1] if summary.failures else "no day finished"
         more = len(summary.failures) - 1

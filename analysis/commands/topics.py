@@ -9,10 +9,23 @@ import time
 
 import polars as pl
 
-from analysis.commands.common import add_engine_args, add_store_arg, engine_from, open_store
+from analysis.commands.common import (
+    add_engine_args,
+    add_store_arg,
+    engine_from,
+    note_unassigned,
+    open_store,
+    say,
+    waiting,
+    write_store,
+)
+from analysis.health import require
 from analysis.names import DEFAULT_EMBEDDER, EMBEDDERS
+from analysis.schema import InputError
+from analysis.store import Store
 from analysis.topics import artifacts as art
 from analysis.topics.vectors import read_cache
+from analysis.trends import paper_frame
 
 
 def register(sub) -> None:
@@ -21,7 +34,7 @@ def register(sub) -> None:
                        description="Embed every paper of the store that has no cached vector yet "
                        "and add the vectors to STORE/embeddings/BACKEND.parquet. A killed run "
                        "resumes where its last checkpoint ended.")
-    add_store_arg(p)
+    add_store_arg(p, writes=True)
     p.add_argument("--backend", "--embedder", dest="backend", choices=EMBEDDERS,
                    default=DEFAULT_EMBEDDER,
                    help="minilm: all-MiniLM-L6-v2 (PyTorch); minilm-openvino: the same model "
@@ -32,8 +45,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("fit", help="fit the topic model on every paper of the store",
                        description="Embed the papers (cached), cluster them into topics, label "
-                       "them and write the topic artifacts into STORE/topics/.")
-    add_store_arg(p)
+                       "them and write the topic artifacts into STORE/topics/. Also mends damaged "
+                       "topic artifacts; with --force, a damaged embedding cache.")
+    add_store_arg(p, writes=True)
     p.add_argument("--embedder", "--backend", dest="embedder", choices=EMBEDDERS,
                    default=DEFAULT_EMBEDDER,
                    help="minilm: all-MiniLM-L6-v2 (quality); minilm-openvino: the same as "
@@ -50,8 +64,10 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the fit's meta as JSON")
     p.set_defaults(func=run_fit)
 
-    p = sub.add_parser("assign", help="give papers added since the last fit a topic (no refit)")
-    add_store_arg(p)
+    p = sub.add_parser("assign", help="give papers not yet assigned a topic one (no refit)",
+                       description="Give papers added since the fit, or whose text changed since "
+                       "they got a topic, a topic from the saved model (no refit).")
+    add_store_arg(p, writes=True)
     add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=run_assign)
@@ -80,22 +96,23 @@ def run_embed(args: argparse.Namespace) -> int:
     """`papertrends embed`: embed the papers that have no vector yet; returns 0."""
     from analysis.topics.embedders import embed_missing
 
-    store = open_store(args)
+    store = _write_store(args, needs=("papers",))
     engine = engine_from(args)
-    papers = store.read_papers().select("paper_id", "title", "abstract")
-    t0 = time.perf_counter()
-    n = embed_missing(store, papers, args.backend, engine=engine, progress=_progress)
-    seconds = time.perf_counter() - t0
+    with store.lock(on_wait=waiting(args)):
+        papers = store.read_papers().select("paper_id", "title", "abstract")
+        t0 = time.perf_counter()
+        n = embed_missing(store, papers, args.backend, engine=engine, progress=_progress)
+        seconds = time.perf_counter() - t0
+        cached = read_cache(store, args.backend).height
     counts = {"backend": args.backend, "engine": engine.kind, "papers": papers.height,
-              "embedded": n, "cached": read_cache(store, args.backend).height,
-              "seconds": round(seconds, 2),
+              "embedded": n, "cached": cached, "seconds": round(seconds, 2),
               "docs_per_s": round(n / seconds, 1) if n and seconds > 0 else None}
     if args.json:
         print(json.dumps(counts, indent=1))
     else:
         rate = f", {counts['docs_per_s']} texts/s" if n else ""
         print(f"embedded {n} new texts with {args.backend} on {engine.kind} in {seconds:.1f}s"
-              f"{rate}; {counts['cached']} vectors cached for {papers.height} papers")
+              f"{rate}; {cached} vectors cached for {papers.height} papers")
     return 0
 
 
@@ -106,16 +123,17 @@ def run_fit(args: argparse.Namespace) -> int:
     """
     from analysis.topics.fit import fit
 
-    store = open_store(args)
-    meta = fit(store, embedder=args.embedder, seed=args.seed, min_topic_size=args.min_topic_size,
-               n_topics=args.n_topics, force=args.force, progress=_progress,
-               engine=engine_from(args))
+    store = _write_store(args, needs=("papers",))
+    with store.lock(on_wait=waiting(args)):
+        meta = fit(store, embedder=args.embedder, seed=args.seed,
+                   min_topic_size=args.min_topic_size, n_topics=args.n_topics, force=args.force,
+                   progress=_progress, engine=engine_from(args))
     if args.json:
         print(json.dumps(meta, indent=1, default=str))
         return 0
     q = meta["quality"]
     what = "reused the identical earlier fit" if meta.get("reused") else "fitted"
-    print(f"{what}: {meta['n_topics']} topics over {meta['n_papers']} papers "
+    print(f"{what}: {meta['n_topics']} topics over {meta['n_papers']} papers in {store.root} "
           f"(embedder {meta['embedder']}, seed {meta['seed']}, corpus {meta['corpus_hash']})")
     print(f"largest topic {q['largest_share']:.1%}, outliers {q['outlier_share']:.1%}, "
           f"diversity {q['diversity']:.3f}, NPMI coherence {q['coherence_npmi']:.3f}")
@@ -131,13 +149,26 @@ def run_assign(args: argparse.Namespace) -> int:
     """`papertrends assign`: give papers added since the fit a topic; returns 0."""
     from analysis.topics.fit import assign_new
 
-    counts = assign_new(open_store(args), progress=_progress, engine=engine_from(args))
+    store = _write_store(args, needs=("papers", "topics", "embeddings"))
+    with store.lock(on_wait=waiting(args)):
+        counts = assign_new(store, progress=_progress, engine=engine_from(args))
     if args.json:
         print(json.dumps(counts, indent=1))
     else:
-        print(f"assigned {counts['assigned']} new papers; {counts['unchanged']} kept their topic "
-              f"({counts['seconds']:.1f}s)")
+        print(f"assigned {counts['assigned']} papers a topic in {store.root}; "
+              f"{counts['unchanged']} kept theirs ({counts['seconds']:.1f}s)")
     return 0
+
+
+def _write_store(args: argparse.Namespace, needs: tuple[str, ...]) -> Store:
+    """The store a writing command uses, checked: needed parts intact, others warned about."""
+    store = write_store(args)
+    if not store.exists():
+        raise InputError(f"no paper table in {store.root}",
+                         hint="run `papertrends ingest SOURCE --store DIR` first")
+    for line in require(store, needs).warnings():
+        say(args, "warning", line)
+    return store
 
 
 def topics_report(store) -> dict:
@@ -172,7 +203,9 @@ def topics_report(store) -> dict:
 
 def run_topics(args: argparse.Namespace) -> int:
     """`papertrends topics`: print :func:`topics_report` as a table or JSON; returns 0."""
-    report = topics_report(open_store(args))
+    store = open_store(args, needs=("papers", "topics"))
+    note_unassigned(args, store, paper_frame(store))
+    report = topics_report(store)
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0

@@ -11,14 +11,13 @@ from analysis.commands.common import (
     add_output_args,
     emit,
     filters_from,
-    open_store,
+    open_frame,
 )
 from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
 from analysis.trends import (
     emerging_topics,
     keyword_trend,
-    paper_frame,
     phrase_index,
     rising_phrases,
     top_papers,
@@ -98,23 +97,25 @@ def register(sub) -> None:
     _common(p, cmd_rising)
 
 
-def _frame(args: argparse.Namespace):
-
-    return paper_frame(open_store(args))
+def _frame(args: argparse.Namespace, *, topics: bool = False) -> pl.LazyFrame:
+    """The paper frame of the store; ``topics``: the command cannot do without the topics."""
+    args.store_opened, frame = open_frame(args, topics=topics or bool(args.topic))
+    return frame
 
 
 def _has_topics(args: argparse.Namespace, frame) -> None:
 
     if frame.select(pl.col("topic").is_not_null().any()).collect().item():
         return
-    raise InputError(f"the store {open_store(args).root} has no topics yet",
-                     hint="run `papertrends fit` first")
+    raise InputError(f"the store {args.store_opened.root} has no topics yet",
+                     hint=f"run `papertrends fit --store {args.store_opened.root}` first")
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
     """`papertrends trend`: print the keyword trend of the phrases; returns 0."""
-    df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
-                       regex=args.regex, index=phrase_index.load(open_store(args)))
+    frame = _frame(args)
+    df = keyword_trend(frame, args.phrases, filters_from(args), field=args.field,
+                       regex=args.regex, index=phrase_index.load(args.store_opened))
     if args.json:
         df = df.drop("small")
     emit(df, args)
@@ -127,7 +128,7 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
     Raises:
         InputError: the store has no topics yet.
     """
-    frame = _frame(args)
+    frame = _frame(args, topics=True)
     _has_topics(args, frame)
     df = topic_frequency(frame, filters_from(args))
     df = df.select("topic", "label", "period", "count", "total", "share", "ci_low", "ci_high",
@@ -145,7 +146,7 @@ def cmd_upvotes(args: argparse.Namespace) -> int:
     Raises:
         InputError: ``--by topic`` on a store without topics.
     """
-    frame, filters = _frame(args), filters_from(args)
+    frame, filters = _frame(args, topics=args.by == "topic"), filters_from(args)
     if args.by == "topic":
         _has_topics(args, frame)
     if args.top:
@@ -166,7 +167,7 @@ def cmd_emerging(args: argparse.Namespace) -> int:
     Raises:
         InputError: the store has no topics yet, or ``--periods`` is below 3.
     """
-    frame = _frame(args)
+    frame = _frame(args, topics=True)
     _has_topics(args, frame)
     if args.k < 3:
         raise InputError("--periods must be at least 3 to fit a trend", field="periods")

@@ -24,7 +24,7 @@ from analysis.ingest import ingest_frame
 from analysis.names import Progress
 from analysis.schema import InputError, Problems
 from analysis.sources.hf_api import parse_response
-from analysis.store import Store, atomic_write_bytes
+from analysis.store import Store
 
 #: Entries asked for per request (`limit`). 50 is the API's own default page: recorded days hold
 #: at most 50 entries, several exactly 50, so that size is known to be served in full. A larger
@@ -276,7 +276,7 @@ class Run:
             frames.append(parse_response(body, file=name, listed=got.day, problems=problems))
         try:
             for page, (_url, body, _n) in enumerate(got.pages):
-                atomic_write_bytes(self.raw / raw_name(got.day, page), body)
+                self.store.write_bytes(self.raw / raw_name(got.day, page), body)
             self._drop_stale_pages(got)
         except OSError as exc:
             raise InputError(f"cannot save the raw response: {exc.strerror or exc}",
@@ -288,7 +288,7 @@ class Run:
     def _drop_stale_pages(self, got: DayPages) -> None:
         page = len(got.pages)
         while (extra := self.raw / raw_name(got.day, page)).exists():
-            extra.unlink()
+            self.store.remove(extra)
             page += 1
 
     def _flush(self) -> None:

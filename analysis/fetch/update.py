@@ -2,8 +2,9 @@
 
 ``fetch(store)`` downloads ``GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=50`` for each
 day it plans (see :func:`analysis.fetch.plan.plan_days`), saves every response verbatim under the
-store's raw folder, ingests the papers, then gives new papers topics without a refit when the store
-has a topic model.
+store's raw folder, ingests the papers, then gives every paper not yet assigned a topic one,
+without a refit, when the store has a topic model: also when nothing new came in, so a run killed
+during assignment is finished by the next one.
 
 Paging: a page holds at most :data:`PAGE_SIZE` entries (``limit``); when a page comes back full the
 next one is asked for with ``p=1, 2, ...``; a shorter page ends the day. The raw files of a day are
@@ -13,15 +14,15 @@ fetched, empty day.
 Order of writes, so an interruption never leaves a half state: raw files (atomic) -> paper table
 (atomic merge) -> fetch state (atomic). A day is marked done only after its papers are in the
 table; anything not marked is fetched again next time, and the merge keeps one row per paper.
+The whole run holds the store lock: a second writer waits for it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -29,10 +30,11 @@ import polars as pl
 from analysis.fetch.client import HttpClient, RetryPolicy
 from analysis.fetch.plan import FetchState, parse_since, plan_days, utc_now
 from analysis.fetch.run import CONCURRENCY, PAGE_SIZE, FetchSummary, Run
+from analysis.health import check_embeddings, check_topics, require
 from analysis.names import Progress
 from analysis.schema import InputError
 from analysis.store import Store
-from analysis.topics.artifacts import has_topics
+from analysis.topics.artifacts import has_topics, pending
 from analysis.topics.engine import LOCAL, Engine
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -53,27 +55,6 @@ def _safe_for_token(endpoint: str) -> bool:
     """A token goes only over https, or plain http to this machine (a local mirror or test)."""
     parts = urllib.parse.urlsplit(endpoint)
     return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
-
-
-@contextlib.contextmanager
-def _store_lock(store: Store) -> Iterator[None]:
-    """One fetch per store at a time (advisory lock on a file in the store)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on POSIX: no lock
-        yield
-        return
-    store.root.mkdir(parents=True, exist_ok=True)
-    with open(store.fetch_lock_path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise InputError("another fetch is already running on this store", file=str(store.root),
-                             hint="wait for it to finish") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def newest_listed(store: Store) -> dt.date | None:
@@ -100,6 +81,8 @@ def fetch(
     assign: bool = True,
     engine: Engine = LOCAL,
     today: dt.date | None = None,
+    lock_timeout: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> FetchSummary:
     """Fetch days from the Daily Papers API into ``store`` and ingest them.
 
@@ -118,15 +101,18 @@ def fetch(
         concurrency: requests in flight at once (1-8).
         policy: timeouts and retries (see :class:`analysis.fetch.client.RetryPolicy`).
         page_size: the ``limit`` asked for per page.
-        assign: give new papers topics when the store has a topic model.
-        engine: where the new papers' embeddings are computed (here, or on Ray).
+        assign: give papers not yet assigned a topic one, when the store has a topic model.
+        engine: where their embeddings are computed (here, or on Ray).
         today: the current UTC date (for tests).
+        lock_timeout: give up waiting for another writer after this many seconds (None: wait).
+        on_wait: told who holds the store lock, when the run has to wait for it.
 
     Returns:
         A :class:`FetchSummary`; ``summary.exit_code`` is non-zero only if nothing came in.
 
     Raises:
-        InputError: bad arguments, an unreadable fetch state, or a fetch already running.
+        InputError: bad arguments, a damaged paper table or fetch state, or the store stayed
+            busy past ``lock_timeout``.
     """
     endpoint = resolve_endpoint(endpoint)
     token = token if token is not None else os.environ.get("HF_TOKEN")
@@ -142,7 +128,8 @@ def fetch(
     if token and not _safe_for_token(endpoint):
         token = None
         summary.note = "HF_TOKEN not sent: the endpoint is plain http to another machine"
-    with _store_lock(store):
+    with store.lock(timeout=lock_timeout, on_wait=on_wait):
+        require(store, needs=("papers",))
         state = FetchState.load(store)
         plan = plan_days(state, newest_listed(store), start=start, end=end,
                          since=parse_since(since, today), refresh=refresh, today=today)
@@ -153,24 +140,38 @@ def fetch(
             client = HttpClient(token=token or None, policy=policy or RetryPolicy())
             Run(store, state, summary, client, raw, progress).run(plan, endpoint, concurrency,
                                                                    page_size)
-        if assign and summary.papers_new:
+        if assign:
             n = summary.planned
 
             def say(done: int, total: int, message: str) -> None:
                 if progress is not None:
                     progress(n, n, f"topics: {message.strip()}")
 
-            say(0, 1, f"giving {summary.papers_new} new paper(s) topics (no refit)")
-            summary.topics = assign_topics(store, progress=say, engine=engine)
+            summary.topics = assign_topics(store, progress=say, new=summary.papers_new,
+                                           engine=engine)
     return summary
 
 
-def assign_topics(store: Store, progress: Progress | None = None, engine: Engine = LOCAL) -> str:
-    """Give papers without a topic one (no refit); a one-line outcome, never an exception."""
+def assign_topics(store: Store, progress: Progress | None = None, new: int = 0,
+                  engine: Engine = LOCAL) -> str:
+    """Give every paper not yet assigned a topic one (no refit).
+
+    Returns:
+        A one-line outcome ("" when there was nothing to do); never raises: a broken model must
+        not lose the fetched papers.
+    """
     try:
+        damaged = [p for p in check_topics(store) + check_embeddings(store) if p.damaged]
+        if damaged:
+            return f"papers not given topics: {damaged[0].line()}"
         if not has_topics(store):
             return (f"no topic model in this store; run `papertrends fit --store {store.root}` "
-                    "to add topics")
+                    "to add topics") if new else ""
+        waiting = pending(store).height
+        if not waiting:
+            return ""
+        if progress is not None:
+            progress(0, 1, f"giving {waiting} paper(s) not yet assigned a topic one (no refit)")
         from analysis.topics.fit import assign_new
 
         counts = assign_new(store, progress=progress, engine=engine)

@@ -12,7 +12,9 @@ umap, sentence-transformers or bertopic. The artifacts live in ``store.topics_di
 
 from __future__ import annotations
 
+import io
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from analysis.names import EMBEDDERS
 from analysis.schema import InputError
-from analysis.store import Store
-from analysis.topics.vectors import paper_vectors
+from analysis.store import READ_ERRORS, Store, read_parquet
+from analysis.topics.vectors import cache_keys, paper_keys, paper_vectors
 
 ASSIGNMENTS = "assignments.parquet"
 TOPIC_TABLE = "topic_table.parquet"
@@ -78,6 +81,13 @@ class TopicMeta:
         return cls(**known)
 
 
+def fit_fix(store: Store) -> str:
+    """What mends damaged topic artifacts of ``store``."""
+    if store.is_bundled:
+        return "restore them: `git checkout -- data/topics`"
+    return f"run `papertrends fit --store {store.root}` to fit the topics again"
+
+
 def path_of(store: Store, name: str) -> Path:
     """The path of a topic artifact (``ASSIGNMENTS``, ``TOPIC_TABLE``, ``META``...)."""
     return store.topics_dir / name
@@ -96,11 +106,11 @@ def _need(store: Store) -> None:
 
 def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     try:
-        df = pl.read_parquet(path)
+        df = read_parquet(path)
         return df.select([pl.col(c).cast(t) for c, t in schema.items()])
-    except Exception as exc:  # noqa: BLE001 - a damaged artifact is bad input
-        raise InputError(f"unreadable topic artifact: {exc}", file=str(path),
-                         hint="run `papertrends fit` again to rebuild it") from None
+    except READ_ERRORS as exc:  # noqa: BLE001 - a damaged artifact is bad input
+        raise InputError(f"unreadable topic artifact: {' '.join(str(exc).split())[:160]}",
+                         file=str(path), hint=fit_fix(Store(path.parents[1]))) from None
 
 
 def read_assignments(store: Store) -> pl.DataFrame:
@@ -120,10 +130,14 @@ def read_meta(store: Store) -> dict:
     _need(store)
     path = path_of(store, META)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"unreadable topic metadata: {exc}", file=str(path),
-                         hint="run `papertrends fit` again to rebuild it") from None
+        raise InputError(f"unreadable topic metadata: {' '.join(str(exc).split())[:160]}",
+                         file=str(path), hint=fit_fix(store)) from None
+    if not isinstance(meta, dict):
+        raise InputError("topic metadata is not a JSON object", file=str(path),
+                         hint=fit_fix(store))
+    return meta
 
 
 def read_topic_meta(store: Store) -> TopicMeta:
@@ -134,12 +148,135 @@ def read_topic_meta(store: Store) -> TopicMeta:
 def read_topic_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
     """(topic ids, unit-length centroid rows) of the fitted topics, outliers excluded."""
     table = read_topic_table(store).filter(pl.col("topic") >= 0)
-    vecs = np.load(path_of(store, TOPIC_VECTORS), allow_pickle=False)
-    if vecs.shape[0] != table.height:
-        raise InputError("topic vectors do not match the topic table",
-                         file=str(path_of(store, TOPIC_VECTORS)),
-                         hint="run `papertrends fit` again")
+    path = path_of(store, TOPIC_VECTORS)
+    try:
+        vecs = np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable topic vectors: {' '.join(str(exc).split())[:160]}",
+                         file=str(path), hint=fit_fix(store)) from None
+    if vecs.ndim != 2 or vecs.shape[0] != table.height:
+        raise InputError("topic vectors do not match the topic table", file=str(path),
+                         hint=fit_fix(store))
     return table.get_column("topic").to_numpy(), vecs.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The topic artifacts of one fit, read together (see :func:`read_fit`)."""
+
+    meta: dict
+    assignments: pl.DataFrame
+    table: pl.DataFrame
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def read_fit(store: Store, attempts: int = 50) -> Fit:
+    """meta, assignments and topic table of the same fit, even while a writer replaces them.
+
+    A refit swaps the whole topics folder and ``assign`` rewrites files one by one: if meta.json
+    changed while the others were read, or a file was away for the instant of a swap, they are
+    read again (a damaged file with no writer at work is an error at once).
+
+    Raises:
+        InputError: no topic model, or a damaged artifact.
+    """
+    meta_path = path_of(store, META)
+    for _ in range(attempts):
+        before = _stamp(meta_path)
+        try:
+            fit = Fit(read_meta(store), read_assignments(store), read_topic_table(store))
+        except InputError:
+            swapping = any(store.root.glob(".topics.*"))
+            if not swapping and _stamp(meta_path) == before:
+                raise
+        else:
+            if before is not None and _stamp(meta_path) == before:
+                return fit
+        time.sleep(0.02)
+    return Fit(read_meta(store), read_assignments(store), read_topic_table(store))
+
+
+def fit_backend(meta: dict) -> str | None:
+    """The embedding backend of a fit, when it is one papertrends has a cache for."""
+    backend = TopicMeta.from_dict(meta).embedder
+    return backend if backend in EMBEDDERS else None
+
+
+def current_assignments(store: Store, fit: Fit, papers: pl.DataFrame | None = None
+                        ) -> pl.DataFrame:
+    """The assignments that still hold: of papers in the table, made from their present text.
+
+    Every fit and every ``assign`` embeds exactly the text it places, so a paper whose present
+    text (:func:`analysis.topics.vectors.doc_text`) is not in the fit's embedding cache got its
+    topic from an older text: that topic is dropped here, and the paper counts as not yet
+    assigned. Without a readable cache (or for a fit by another embedder) this is not checked.
+
+    Args:
+        store: the store.
+        fit: its topic artifacts (:func:`read_fit`).
+        papers: ``paper_id, title, abstract`` of the table (read when not given).
+    """
+    if papers is None:
+        papers = store.scan_papers().select("paper_id", "title", "abstract").collect()
+    assigned = fit.assignments.unique("paper_id", keep="first")
+    have = papers.join(assigned.select("paper_id"), on="paper_id", how="semi")
+    backend = fit_backend(fit.meta)
+    try:
+        known = cache_keys(store, backend) if backend else None
+    except InputError:  # a damaged cache: `check` and every command say so
+        known = None
+    if known is not None:
+        fresh = [k in known for k in paper_keys(have)]
+        have = have.filter(pl.Series(fresh, dtype=pl.Boolean))
+    return assigned.join(have.select("paper_id"), on="paper_id", how="semi")
+
+
+def pending(store: Store) -> pl.DataFrame:
+    """``paper_id`` of the papers not yet assigned a topic (empty without a topic model)."""
+    if not has_topics(store):
+        return pl.DataFrame(schema={"paper_id": pl.Utf8()})
+    papers = store.scan_papers().select("paper_id", "title", "abstract").collect()
+    done = current_assignments(store, read_fit(store), papers)
+    return papers.join(done, on="paper_id", how="anti").select("paper_id").sort("paper_id")
+
+
+def write_assignments(store: Store, fit: Fit, assignments: pl.DataFrame, *,
+                      assigned_at: str | None = None) -> None:
+    """Write assignments, then the topic sizes and meta count that follow from them.
+
+    The assignments are written first: a writer killed after that leaves sizes and count that
+    the next ``assign`` (or this function) recomputes from them. Files that would not change
+    are not touched.
+
+    Args:
+        store: the store.
+        fit: the fit the assignments belong to (its table and meta).
+        assignments: every assignment to keep.
+        assigned_at: when papers were last assigned (ISO 8601), for the meta.
+    """
+    assignments = assignments.select(list(ASSIGNMENT_SCHEMA)).sort("paper_id")
+    sizes = assignments.group_by("topic").len("n")
+    table = (fit.table.join(sizes, on="topic", how="left")
+             .with_columns(pl.col("n").fill_null(0).cast(pl.Int64).alias("size"))
+             .drop("n").sort("topic"))
+    meta = dict(fit.meta)
+    meta["n_assigned_after_fit"] = max(0, assignments.height - int(meta.get("n_papers") or 0))
+    if assigned_at:
+        meta["assigned_at"] = assigned_at
+    with store.lock():
+        if not assignments.equals(fit.assignments.sort("paper_id")):
+            store.write_parquet(path_of(store, ASSIGNMENTS), assignments)
+        if not table.equals(fit.table.sort("topic")):
+            store.write_parquet(path_of(store, TOPIC_TABLE), table)
+        if meta != fit.meta:
+            store.write_json(path_of(store, META), meta)
 
 
 def similar_papers(store: Store, paper_id: str, k: int = 5) -> pl.DataFrame:

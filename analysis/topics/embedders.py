@@ -191,10 +191,11 @@ class Embedder:
         return openvino.DIM
 
 
-def missing_texts(store: Store, papers: pl.DataFrame, backend: str
-                  ) -> list[tuple[str, str, str]]:
+def missing_texts(store: Store, papers: pl.DataFrame, backend: str, *,
+                  fresh_if_damaged: bool = False) -> list[tuple[str, str, str]]:
     """(key, paper id, text) of the distinct texts with no cached vector, shortest first."""
-    known = set(read_cache(store, backend).get_column("key").to_list())
+    cache = read_cache(store, backend, fresh_if_damaged=fresh_if_damaged)
+    known = set(cache.get_column("key").to_list())
     todo: dict[str, tuple[str, str]] = {}
     for pid, text in zip(papers.get_column("paper_id").to_list(), doc_texts(papers), strict=True):
         key = text_hash(text)
@@ -206,7 +207,8 @@ def missing_texts(store: Store, papers: pl.DataFrame, backend: str
 
 def embed_missing(store: Store, papers: pl.DataFrame, backend: str = "minilm", *,
                   engine: Engine = LOCAL, embedder: Embedder | None = None,
-                  progress: Progress | None = None, checkpoint: int | None = None) -> int:
+                  progress: Progress | None = None, checkpoint: int | None = None,
+                  fresh_if_damaged: bool = False) -> int:
     """Compute and cache the vectors the papers lack; returns how many texts were embedded.
 
     Args:
@@ -217,11 +219,12 @@ def embed_missing(store: Store, papers: pl.DataFrame, backend: str = "minilm", *
         embedder: a loaded Embedder to reuse (local only).
         progress: called as ``progress(done, total, message)`` after each checkpoint.
         checkpoint: texts between checkpoints (default ``CHECKPOINT_EVERY``).
+        fresh_if_damaged: a damaged cache is started afresh instead of failing (``fit``).
     """
     check_backend(backend)
-    todo = missing_texts(store, papers, backend)
+    todo = missing_texts(store, papers, backend, fresh_if_damaged=fresh_if_damaged)
     if not todo:
-        compact_cache(store, backend)  # parts a killed run left behind
+        compact_cache(store, backend, fresh_if_damaged=fresh_if_damaged)  # a killed run's parts
         return 0
     writer = CacheWriter(store, backend, **({"every": checkpoint} if checkpoint else {}))
     if progress and not derived_model_ready(store, backend):
@@ -243,7 +246,7 @@ def embed_missing(store: Store, papers: pl.DataFrame, backend: str = "minilm", *
             if progress:
                 done = start + len(chunk)
                 progress(done, len(todo), f"embedded {done}/{len(todo)} new texts")
-    writer.finish()
+    writer.finish(fresh_if_damaged=fresh_if_damaged)
     return len(todo)
 
 
@@ -255,6 +258,7 @@ def embed_papers(
     embedder: Embedder | None = None,
     engine: Engine = LOCAL,
     progress: Progress | None = None,
+    fresh_if_damaged: bool = False,
 ) -> np.ndarray:
     """Embeddings of the given papers (row order), computing only those missing from the cache.
 
@@ -265,13 +269,15 @@ def embed_papers(
         embedder: a loaded Embedder to reuse (else one is loaded only if something is missing).
         engine: where missing vectors are computed (here, or on Ray).
         progress: called as ``progress(done, total, message)`` while new texts are embedded.
+        fresh_if_damaged: a damaged cache is started afresh instead of failing (``fit``).
 
     Returns:
         float32 array [n_papers, dim] with unit-length rows (rounded through float16).
     """
-    embed_missing(store, papers, backend, engine=engine, embedder=embedder, progress=progress)
+    embed_missing(store, papers, backend, engine=engine, embedder=embedder, progress=progress,
+                  fresh_if_damaged=fresh_if_damaged)
     keys = [text_hash(t) for t in doc_texts(papers)]
-    return cached_vectors(read_cache(store, backend), keys)
+    return cached_vectors(read_cache(store, backend, fresh_if_damaged=fresh_if_damaged), keys)
 
 
 def embed_store(store: Store, backend: str = "minilm", *, engine: Engine = LOCAL,

@@ -61,10 +61,12 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
         progress: Progress | None = None, force: bool = False, engine: Engine = LOCAL) -> dict:
     """Fit topics on every paper of the store and write the artifacts into ``store.topics_dir``.
 
-    Missing embeddings are computed by ``engine`` (here, or on a Ray cluster).
-
     An identical earlier fit (same corpus hash and settings) is reused unless ``force``. Topic ids
-    continue those of the previous fit where topics match (see topic_match.match_topics).
+    continue those of the previous fit where topics match (see topic_match.match_topics). Damaged
+    earlier artifacts or a damaged embedding cache are set aside (so ``fit`` mends them). Holds
+    the store lock while it runs.
+
+    Missing embeddings are computed by ``engine`` (here, or on a Ray cluster).
 
     Returns:
         The fit's meta (also written to topics/meta.json), with ``reused`` and ``timings``.
@@ -72,6 +74,20 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     check_backend(embedder)
     if min_topic_size is not None and min_topic_size < 2:
         raise InputError("min topic size must be at least 2", field="min_topic_size")
+    with store.lock():
+        return _fit(store, embedder=embedder, seed=seed, min_topic_size=min_topic_size,
+                    n_topics=n_topics, progress=progress, force=force, engine=engine)
+
+
+def _previous_meta(store: Store) -> dict | None:
+    try:
+        return art.read_meta(store) if art.has_topics(store) else None
+    except InputError:  # damaged: this fit replaces it
+        return None
+
+
+def _fit(store: Store, *, embedder: str, seed: int, min_topic_size: int | None,
+         n_topics: int | None, progress: Progress | None, force: bool, engine: Engine) -> dict:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     papers = store.read_papers().select("paper_id", "title", "abstract")
@@ -82,14 +98,14 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42,
     chash = corpus_hash(papers)
     settings = topic_fit.Settings(embedder, seed, min_topic_size, n_topics).resolve(papers.height)
     key = fit_key(chash, settings)
-    if not force and art.has_topics(store):
-        old = art.read_meta(store)
-        if old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0:
-            return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
+    old = None if force else _previous_meta(store)
+    if old and old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0 \
+            and store.embeddings_path(embedder).is_file():
+        return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
     _say(progress, 0, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
     t = time.perf_counter()
     emb = embed_papers(store, papers, embedder, engine=engine, progress=(lambda d, n, m: _say(
-        progress, 0, f"  {m}")) if progress else None)
+        progress, 0, f"  {m}")) if progress else None, fresh_if_damaged=True)
     timings["embed"] = time.perf_counter() - t
     t = time.perf_counter()
     word_model = load_fast(store)
@@ -165,9 +181,13 @@ def load_model(store: Store):
 
 
 def _previous(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    none = np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
     if not art.has_topics(store) or not art.path_of(store, art.TOPIC_VECTORS).is_file():
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    return art.read_topic_vectors(store)
+        return none
+    try:
+        return art.read_topic_vectors(store)
+    except InputError:  # damaged: the new fit starts its ids afresh
+        return none
 
 
 def _topic_table(ids, inner, names, words, labels, emb, cents, pids) -> pl.DataFrame:
@@ -189,7 +209,6 @@ def _write_fit(store, assignments, table, cents, meta, model, embedder) -> None:
     target = store.topics_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".topics.", dir=target.parent))
-    old = target.parent / f".topics.old.{os.getpid()}"
     os.chmod(tmp, 0o755)
     try:
         atomic_write_parquet(tmp / art.ASSIGNMENTS, assignments)
@@ -202,12 +221,9 @@ def _write_fit(store, assignments, table, cents, meta, model, embedder) -> None:
         atomic_write_json(tmp / art.META, meta)
         for path in tmp.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
+        store.replace_dir(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _npy(arr: np.ndarray) -> bytes:
@@ -218,49 +234,47 @@ def _npy(arr: np.ndarray) -> bytes:
 
 
 def assign_new(store: Store, *, progress: Progress | None = None, engine: Engine = LOCAL) -> dict:
-    """Give papers that have no topic yet a topic, probability and map position; no refit.
+    """Give every paper not yet assigned a topic one, with probability and map position; no refit.
 
-    Every paper that already has a topic keeps it. Topics come from the saved topic vectors
-    (cosine to each topic's centroid); positions are the similarity-weighted mean of the 10 nearest
-    fitted papers.
+    "Not yet assigned" means what :func:`analysis.topics.artifacts.current_assignments` says:
+    papers added since the fit, and papers whose text changed since they got their topic. Every
+    other paper keeps its topic. Topics come from the saved topic vectors (cosine to each topic's
+    centroid); positions are the similarity-weighted mean of the 10 nearest placed papers. The
+    topic sizes and the meta's count are recomputed from the assignments even when no paper is
+    waiting, so a run killed halfway is finished by the next one. Holds the store lock.
 
     Returns:
-        Counts: ``assigned`` (new papers given a topic), ``unchanged``, ``by_topic``, ``seconds``.
+        Counts: ``assigned`` (papers given a topic), ``unchanged``, ``by_topic``, ``seconds``.
     """
     t0 = time.perf_counter()
     if not art.has_topics(store):
         raise InputError(f"no topic model in {store.topics_dir}",
                          hint=f"run `papertrends fit --store {store.root}` first")
-    meta = art.read_meta(store)
-    backend = meta["settings"]["embedder"]
-    current = art.read_assignments(store)
-    papers = store.read_papers().select("paper_id", "title", "abstract")
-    new = papers.join(current.select("paper_id"), on="paper_id", how="anti")
-    if new.height == 0:
-        return {"assigned": 0, "unchanged": current.height, "by_topic": {},
-                "seconds": time.perf_counter() - t0}
-    _say(progress, 0, f"embedding {new.height} new papers with {backend}")
-    new_vecs = embed_papers(store, new, backend, engine=engine)
-    ids, cents = art.read_topic_vectors(store)
-    best, prob = topic_fit.probabilities(new_vecs, cents)
-    fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
-    fitted_vecs = paper_vectors(store, fitted, backend)
-    ok = ~np.isnan(fitted_vecs).any(axis=1)
-    xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
-    added = pl.DataFrame({"paper_id": new.get_column("paper_id"), "topic": ids[best],
-                          "prob": prob, "x": xy[:, 0], "y": xy[:, 1]},
-                         schema=art.ASSIGNMENT_SCHEMA)
-    merged = pl.concat([current, added]).sort("paper_id")
-    sizes = merged.group_by("topic").len("n")
-    table = (art.read_topic_table(store).join(sizes, on="topic", how="left")
-             .with_columns(pl.col("n").fill_null(0).cast(pl.Int64).alias("size"))
-             .drop("n").sort("topic"))
-    atomic_write_parquet(art.path_of(store, art.ASSIGNMENTS), merged)
-    atomic_write_parquet(art.path_of(store, art.TOPIC_TABLE), table)
+    with store.lock():
+        fit_now = art.read_fit(store)
+        backend = fit_now.meta["settings"]["embedder"]
+        papers = store.read_papers().select("paper_id", "title", "abstract")
+        current = art.current_assignments(store, fit_now, papers)
+        new = papers.join(current.select("paper_id"), on="paper_id", how="anti")
+        if new.height == 0:
+            art.write_assignments(store, fit_now, current)
+            return {"assigned": 0, "unchanged": current.height, "by_topic": {},
+                    "seconds": time.perf_counter() - t0}
+        _say(progress, 0, f"embedding {new.height} papers not yet assigned with {backend}")
+        new_vecs = embed_papers(store, new, backend, engine=engine)
+        ids, cents = art.read_topic_vectors(store)
+        best, prob = topic_fit.probabilities(new_vecs, cents)
+        fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
+        fitted_vecs = paper_vectors(store, fitted, backend)
+        ok = ~np.isnan(fitted_vecs).any(axis=1)
+        xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
+        added = pl.DataFrame({"paper_id": new.get_column("paper_id"), "topic": ids[best],
+                              "prob": prob, "x": xy[:, 0], "y": xy[:, 1]},
+                             schema=art.ASSIGNMENT_SCHEMA)
+        merged = pl.concat([current.select(list(art.ASSIGNMENT_SCHEMA)), added])
+        art.write_assignments(store, fit_now, merged,
+                              assigned_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     by_topic = added.group_by("topic").len("n").sort("topic")
-    meta["n_assigned_after_fit"] = int(meta.get("n_assigned_after_fit", 0)) + new.height
-    meta["assigned_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    atomic_write_json(art.path_of(store, art.META), meta)
     return {"assigned": new.height, "unchanged": current.height,
             "by_topic": {int(k): int(v) for k, v in by_topic.iter_rows()},
             "seconds": time.perf_counter() - t0}

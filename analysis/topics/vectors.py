@@ -18,14 +18,14 @@ model's last float16 bit depends on batch make-up (MiniLM does; ``fast`` does no
 
 from __future__ import annotations
 
-import contextlib
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from analysis.names import EMBEDDERS
 from analysis.schema import InputError
-from analysis.store import Store, atomic_write_parquet, text_hash
+from analysis.store import READ_ERRORS, Store, read_parquet, text_hash
 
 
 def doc_text(title: str | None, abstract: str | None) -> str:
@@ -60,18 +60,25 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
 # ---- the cache ----------------------------------------------------------------------------------
 CACHE_SCHEMA = {"key": pl.Utf8(), "paper_id": pl.Utf8(), "vector": pl.Binary()}
 CHECKPOINT_EVERY = 1024  # texts embedded between checkpoints (a long run can be resumed)
+#: What mends a damaged cache (``fit --force`` starts a new one and embeds every paper again).
+CACHE_FIX = "run `papertrends fit --force` on this store: it embeds every paper again"
 
 
-def read_cache(store: Store, backend: str) -> pl.DataFrame:
-    """The cache table of a backend with any parts of an unfinished run (empty if none).
+def read_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
+    """The cache table of a backend with the parts of an unfinished run (empty if none).
 
     One row per key; a key in both keeps the cache file's row (the first vector stored).
 
+    Args:
+        store: the store.
+        backend: one of ``EMBEDDERS``.
+        fresh_if_damaged: leave out a damaged file instead of failing (``fit``).
+
     Raises:
-        InputError: a cache or part file cannot be read or has other columns.
+        InputError: a file is damaged (and ``fresh_if_damaged`` is not set).
     """
-    frames = [_read_cache_file(p) for p in [store.embeddings_path(backend),
-                                            *cache_parts(store, backend)] if p.is_file()]
+    paths = [store.embeddings_path(backend), *cache_parts(store, backend)]
+    frames = [_read_cache_file(p, fresh_if_damaged) for p in paths if p.is_file()]
     if not frames:
         return pl.DataFrame(schema=CACHE_SCHEMA)
     if len(frames) == 1:
@@ -79,22 +86,46 @@ def read_cache(store: Store, backend: str) -> pl.DataFrame:
     return pl.concat(frames, how="vertical").unique("key", keep="first", maintain_order=True)
 
 
-def cache_parts(store: Store, backend: str) -> list:
+def cache_parts(store: Store, backend: str) -> list[Path]:
     """The part files of an unfinished embedding run, oldest first."""
     folder = store.embedding_parts_dir(backend)
-    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    return sorted(folder.glob("[0-9]*.parquet")) if folder.is_dir() else []
 
 
-def _read_cache_file(path) -> pl.DataFrame:
+def _read_cache_file(path: Path, fresh_if_damaged: bool) -> pl.DataFrame:
     try:
-        df = pl.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise InputError(f"unreadable embedding cache: {exc}", file=str(path),
-                         hint="delete the file; it is rebuilt on the next fit") from None
+        df = read_parquet(path)
+    except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
+        if fresh_if_damaged:
+            return pl.DataFrame(schema=CACHE_SCHEMA)
+        raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
+                         file=str(path), hint=CACHE_FIX) from None
     if list(df.columns) != list(CACHE_SCHEMA):
+        if fresh_if_damaged:
+            return pl.DataFrame(schema=CACHE_SCHEMA)
         raise InputError("embedding cache has unexpected columns", file=str(path),
-                         field=",".join(df.columns), hint="delete the file; it is rebuilt")
+                         field=",".join(df.columns), hint=CACHE_FIX)
     return df
+
+
+def cache_keys(store: Store, backend: str) -> set[str] | None:
+    """The text keys a backend's cache holds (only that column is read); None without a cache.
+
+    Raises:
+        InputError: the cache file is damaged.
+    """
+    path = store.embeddings_path(backend)
+    parts = cache_parts(store, backend)
+    if not path.is_file() and not parts:
+        return None
+    keys: set[str] = set()
+    for file in [path, *parts] if path.is_file() else parts:
+        try:
+            keys.update(read_parquet(file, columns=["key"]).get_column("key").to_list())
+        except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
+            raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
+                             file=str(file), hint=CACHE_FIX) from None
+    return keys
 
 
 def vectors_of(cache: pl.DataFrame) -> np.ndarray:
@@ -125,7 +156,8 @@ def write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.Da
         The cache table as written.
     """
     df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
-    atomic_write_parquet(store.embeddings_path(backend), df)
+    with store.lock():
+        store.write_parquet(store.embeddings_path(backend), df)
     return df
 
 
@@ -157,30 +189,29 @@ class CacheWriter:
         """Write the pending rows as the next part file (atomic)."""
         if not self.pending:
             return
-        folder = self.store.embedding_parts_dir(self.backend)
-        parts = cache_parts(self.store, self.backend)
-        number = int(parts[-1].stem) + 1 if parts else 0
         rows = pl.concat(self.pending, how="vertical")
-        atomic_write_parquet(folder / f"{number:06d}.parquet", rows)
+        with self.store.lock():
+            parts = cache_parts(self.store, self.backend)
+            number = int(parts[-1].stem) + 1 if parts else 0
+            folder = self.store.embedding_parts_dir(self.backend)
+            self.store.write_parquet(folder / f"{number:06d}.parquet", rows)
         self.written += rows.height
         self.pending, self.n_pending = [], 0
 
-    def finish(self) -> pl.DataFrame:
+    def finish(self, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
         """Flush, fold every part into the cache file (sorted by key) and drop the parts."""
         self.flush()
-        return compact_cache(self.store, self.backend)
+        return compact_cache(self.store, self.backend, fresh_if_damaged=fresh_if_damaged)
 
 
-def compact_cache(store: Store, backend: str) -> pl.DataFrame:
+def compact_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
     """Fold the parts of an unfinished run into the cache file; returns the cache."""
-    parts = cache_parts(store, backend)
-    if not parts:
-        return read_cache(store, backend)
-    df = write_cache(store, backend, [read_cache(store, backend)])
-    for path in parts:
-        path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        store.embedding_parts_dir(backend).rmdir()
+    with store.lock():
+        if not cache_parts(store, backend):
+            return read_cache(store, backend, fresh_if_damaged=fresh_if_damaged)
+        df = write_cache(store, backend, [read_cache(store, backend,
+                                                     fresh_if_damaged=fresh_if_damaged)])
+        store.remove(store.embedding_parts_dir(backend))
     return df
 
 

@@ -1,8 +1,9 @@
 """The paper frame every trend view starts from, and the time axis of the series.
 
 ``paper_frame(store)`` is the canonical paper table joined with the topic assignments (when the
-store has a topic model). ``period_axis`` gives every period between the first and the last one so
-that series show empty periods as zero rather than as gaps.
+store has a topic model); papers without a current topic carry ``UNASSIGNED`` and its label.
+``period_axis`` gives every period between the first and the last one so that series show empty
+periods as zero rather than as gaps.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 import polars as pl
 
 from analysis.filters import Filters, apply
-from analysis.names import OUTLIER_LABEL
+from analysis.names import OUTLIER, OUTLIER_LABEL, UNASSIGNED, UNASSIGNED_LABEL
 from analysis.topics import artifacts as topic_artifacts
 
 #: Topic columns paper_frame adds to the canonical ones.
@@ -25,39 +26,42 @@ TOPIC_COLUMNS: dict[str, pl.DataType] = {
 }
 
 
-def paper_frame(store) -> pl.LazyFrame:
+def paper_frame(store, *, topics: bool = True) -> pl.LazyFrame:
     """The paper table with its topic columns, lazily.
 
     Args:
         store: an ``analysis.store.Store``.
+        topics: join the topic model (False: leave it out, e.g. when its files are damaged).
 
     Returns:
         The canonical columns plus ``topic`` (Int32, -1 = outlier), ``prob``, ``x``, ``y`` and
-        ``topic_label`` (the outlier label for -1). The topic columns are null when the store has no
-        topic model yet, or for papers added since the last fit that have no topic yet.
+        ``topic_label``. Papers the model has no current topic for (added since the fit, or
+        whose text changed since: see ``analysis.topics.artifacts.current_assignments``) get
+        ``UNASSIGNED`` (-2) with the label "Not yet assigned" and no map position. The topic
+        columns are null only when the store has no topic model (or ``topics`` is False).
     """
     lf = store.scan_papers()
-    assignments, labels = _topic_tables(store)
-    if assignments is None:
+    assignments, labels = _topic_tables(store) if topics else (None, None)
+    if assignments is None or labels is None:
         return lf.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in TOPIC_COLUMNS.items())
     assign = assignments.lazy().select(
         pl.col("paper_id").cast(pl.Utf8),
         *(pl.col(c).cast(TOPIC_COLUMNS[c]) for c in ("topic", "prob", "x", "y")),
-    ).unique("paper_id", keep="first")
-    lf = lf.join(assign, on="paper_id", how="left")
+    )
+    lf = lf.join(assign, on="paper_id", how="left").with_columns(
+        pl.col("topic").fill_null(UNASSIGNED))
     return lf.join(labels.lazy(), on="topic", how="left")
 
 
-def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
-    """(assignments, labels) from analysis.topics.artifacts, or (None, empty) without topics."""
-    empty = pl.DataFrame(schema={"topic": pl.Int32(), "topic_label": pl.Utf8()})
+def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """(current assignments, labels) from analysis.topics.artifacts; (None, None) without topics."""
     if not store.topics_dir.is_dir():  # no fit yet: skip loading the topic reader at all
-        return None, empty
+        return None, None
     if not topic_artifacts.has_topics(store):
-        return None, empty
-    assignments = topic_artifacts.read_assignments(store)
-    table = topic_artifacts.read_topic_table(store)
-    labels = table.select(
+        return None, None
+    fit = topic_artifacts.read_fit(store)
+    assignments = topic_artifacts.current_assignments(store, fit)
+    labels = fit.table.select(
         pl.col("topic").cast(pl.Int32),
         pl.col("label").cast(pl.Utf8).alias("topic_label"),
     )
@@ -65,18 +69,20 @@ def _topic_tables(store) -> tuple[pl.DataFrame | None, pl.DataFrame]:
 
 
 def topic_labels(labels: pl.DataFrame) -> pl.DataFrame:
-    """Fill missing labels: the outlier label for -1, "Topic N" for others."""
-    if not (labels["topic"] == -1).any():
-        labels = pl.concat([labels, pl.DataFrame({"topic": [-1], "topic_label": [None]},
-                                                 schema=labels.schema)])
+    """Fill missing labels and add the outliers (-1) and "not yet assigned" (-2) rows."""
+    for topic in (OUTLIER, UNASSIGNED):
+        if not (labels["topic"] == topic).any():
+            labels = pl.concat([labels, pl.DataFrame({"topic": [topic], "topic_label": [None]},
+                                                     schema=labels.schema)])
     return labels.with_columns(filled_label("topic_label"))
 
 
 def filled_label(name: str) -> pl.Expr:
-    """Column ``name``: the outlier label for topic -1, "Topic N" where the label is missing."""
+    """Column ``name``: the outlier and "not yet assigned" labels, "Topic N" where missing."""
     label = pl.col(name)
     return (
-        pl.when(pl.col("topic") == -1).then(pl.lit(OUTLIER_LABEL))
+        pl.when(pl.col("topic") == OUTLIER).then(pl.lit(OUTLIER_LABEL))
+        .when(pl.col("topic") == UNASSIGNED).then(pl.lit(UNASSIGNED_LABEL))
         .when(label.is_null() | (label == "")).then(pl.format("Topic {}", pl.col("topic")))
         .otherwise(label).alias(name)
     )

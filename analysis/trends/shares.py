@@ -2,7 +2,8 @@
 
 The share of a topic in a period is its papers over *all* papers of that period left by the
 filters other than the topic filter, so picking a few topics does not turn their shares into
-shares of each other. The outlier topic (-1) is kept as a row of its own.
+shares of each other. The outlier topic (-1) is kept as a row of its own, and so are the papers
+not yet assigned a topic (-2, ``UNASSIGNED``): with them the shares of a period add up to one.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.Dat
     Returns:
         Columns ``period, topic, label, count, total, share, ci_low, ci_high, small``; every
         period of the range for every topic present (zero where it has no paper), the outlier
-        topic -1 included. Empty when no paper has a topic. Papers without a topic yet
-        (added since the last fit) count in ``total`` only, so shares then sum below one.
+        topic -1 and the papers not yet assigned a topic (-2, added or changed since the fit)
+        included. Empty when the store has no topic model.
     """
     everything = filtered(lf, dataclasses.replace(filters, topics=()))
     totals = everything.group_by("period").agg(
@@ -81,8 +82,9 @@ def emerging_topics(
 ) -> pl.DataFrame:
     """Topics ranked by the growth of their share over the last ``k`` periods, with a test.
 
-    For each topic (the outliers left out) a binomial GLM with a logit link is fitted to its
-    papers per period out of all papers per period over the last ``k`` periods of the range;
+    For each topic (outliers and papers not yet assigned left out) a binomial GLM with a logit
+    link is fitted to its papers per period out of all papers per period over the last ``k``
+    periods of the range;
     the slope is the change in log-odds of its share per period, and the p-value comes from a
     likelihood-ratio test against a flat share.
 
@@ -102,7 +104,7 @@ def emerging_topics(
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
     freq = topic_frequency(lf, filters)
-    freq = freq.filter(pl.col("topic") != -1)
+    freq = freq.filter(pl.col("topic") >= 0)  # outliers and papers not yet assigned are no topic
     if freq.height == 0:
         return _empty_emerging()
     periods = freq["period"].unique().sort()

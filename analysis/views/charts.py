@@ -17,13 +17,15 @@ import datetime as dt
 import altair as alt
 import polars as pl
 
-from analysis.names import SELECTION
+from analysis.names import SELECTION, UNASSIGNED
 
 #: Name of the point selection that the dashboard drills down from.
 PICK = SELECTION
 WIDTH = 640
 HEIGHT = 320
 OUTLIER_COLOUR = "#b0b0b0"
+#: Papers the topic model has not placed yet (UNASSIGNED): a pale sand band, unlike any topic.
+UNASSIGNED_COLOUR = "#e6d8b8"
 #: A fixed colour per topic id (id modulo the length); the outlier topic -1 is always grey
 #: (no grey in the palette, so no topic looks like the outliers).
 PALETTE = (
@@ -41,6 +43,8 @@ PHRASE_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564
 
 def topic_colour(topic: int | None) -> str:
     """The colour of a topic id, the same in every chart (outliers and no topic: grey)."""
+    if topic == UNASSIGNED:
+        return UNASSIGNED_COLOUR
     if topic is None or topic < 0:
         return OUTLIER_COLOUR
     return PALETTE[topic % len(PALETTE)]

@@ -102,14 +102,15 @@ def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
 
 def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
                 stacked: bool = True, top: int = 10) -> View:
-    """Topic share (or count) per period: the ``top`` largest topics plus the outliers (-1).
+    """Topic share (or count) per period: the ``top`` largest topics, outliers, not yet assigned.
 
     Args:
         lf: the paper frame.
         filters: the common filters.
         measure: ``share`` (of all papers in the period) or ``count``.
         stacked: stacked areas (True) or one line per topic.
-        top: how many of the largest topics to show (0: all); outliers are always shown.
+        top: how many of the largest topics to show (0: all); the outliers (-1) and the papers
+            not yet assigned a topic (-2) are always shown.
 
     Raises:
         InputError: unknown measure, or the store has no topic model.
@@ -121,7 +122,7 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
     if top:
         sizes = freq.filter(pl.col("topic") >= 0).group_by("topic").agg(pl.col("count").sum())
         keep = sizes.sort(["count", "topic"], descending=[True, False]).head(top)["topic"]
-        freq = freq.filter(pl.col("topic").is_in(keep.implode()) | (pl.col("topic") == -1))
+        freq = freq.filter(pl.col("topic").is_in(keep.implode()) | (pl.col("topic") < 0))
     data = freq.sort("period", "topic")
     shown = f"largest {top} topics and outliers" if top else "all topics"
     what = "Share of papers" if measure == "share" else "Papers"

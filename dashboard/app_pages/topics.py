@@ -36,6 +36,9 @@ def render() -> None:
     """Draw the page: the topic trend, the topic map and one topic's detail."""
     ctx = context.get()
     st.title("Topics")
+    if ctx.loaded.topic_problem:
+        st.error(ctx.loaded.topic_problem, icon=":material/report:")
+        return
     if not ctx.loaded.has_topics:
         basics.empty("This store has no topic model yet: run `papertrends fit --store DIR`, "
                  "then reload.")

@@ -1,27 +1,30 @@
-"""The sidebar's Data panel: add files (upload) and fetch new days (Update data).
+"""The sidebar's Data panel: add files (upload) and, when allowed, fetch new days (Update data).
 
-Uploads go into a *session store*: a private copy of the open store in a temporary folder, so one
-visitor's files never change what other visitors (or the bundled data/) see. It lasts as long as
-the server process; `papertrends ingest FILE --store DIR` is the way to add files for good.
-"Update data" runs ``analysis.fetch.fetch`` on the open store itself, like `papertrends fetch`.
+Uploads go into a *session store*: a private copy of the open store in this server's sessions
+folder, so one visitor's files never change what other visitors (or the bundled data/) see. It is
+a session-scoped ``st.cache_resource`` whose release removes the folder: it goes when the session
+ends (and all of them when the server stops). The uploads of all sessions together are capped
+(``analysis.store.upload_limit_bytes``). `papertrends ingest FILE` is the way to add files for
+good. "Update data" runs ``analysis.fetch.fetch`` on the open store, like `papertrends fetch`;
+it is shown only when the server was started with `papertrends serve --allow-updates`.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
 from analysis.fetch import fetch
 from analysis.ingest import ingest
 from analysis.schema import InputError
 from analysis.sources.page_dump import MissingYear
-from analysis.store import Store
+from analysis.store import Store, sessions_dir, updates_allowed, upload_limit_bytes
 from dashboard import loader
 from dashboard.loader import Loaded
 from dashboard.text import md_escape
@@ -31,6 +34,10 @@ DONE_KEY = "_uploads_done"
 NOTE_KEY = "_data_note"
 CAPTURE_KEY = "upload_capture_date"
 CAPTURE_LABEL = "Capture date of page dumps"
+#: How long "Update data" waits for another writer (a CLI fetch or fit) before saying so.
+LOCK_WAIT_SECONDS = 5.0
+
+atexit.register(shutil.rmtree, sessions_dir(), True)  # the server stops: every session's copy
 
 
 def panel(store: Store, loaded: Loaded) -> None:
@@ -50,19 +57,23 @@ def panel(store: Store, loaded: Loaded) -> None:
              "Not needed for API JSON or tables.")
     if files:
         _ingest_uploads(store, files, captured)
-    if st.session_state.get(loader.SESSION_STORE):
-        st.caption("Showing this session's copy with your uploaded files.")
-        untopiced = (loaded.frame.filter(pl.col("topic").is_null()).height
-                     if loaded.has_topics else 0)
-        if untopiced and st.button(f"Give the {untopiced:,} new papers topics",
-                                   key="assign_topics", icon=":material/hub:"):
-            _assign(store)
-        if st.button("Back to the shared data", key="drop_session_store"):
-            st.session_state.pop(loader.SESSION_STORE, None)
-            st.rerun()
+    private = bool(st.session_state.get(loader.SESSION_STORE))
+    if private:
+        st.caption("Showing this session's copy with your uploaded files; it is removed when "
+                   "the session ends.")
+    untopiced = loaded.unassigned
+    if untopiced and (private or updates_allowed()) and st.button(
+            f"Give the {untopiced:,} new papers topics", key="assign_topics",
+            icon=":material/hub:"):
+        _assign(store)
+    if private and st.button("Back to the shared data", key="drop_session_store"):
+        st.session_state.pop(loader.SESSION_STORE, None)
+        st.rerun()
+    if not updates_allowed():
+        return
     if st.button("Update data", key="update_data", icon=":material/cloud_download:",
                  help="Fetch the days since the newest one in the store from the Hugging Face "
-                      "Daily Papers API (like `papertrends fetch`)."):
+                      "Daily Papers API (like `papertrends fetch`), for every visitor."):
         _fetch(store)
 
 
@@ -71,12 +82,50 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:120] or "upload"
 
 
+def _remove_folder(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@st.cache_resource(scope="session", on_release=_remove_folder, show_spinner=False)
+def _session_folder() -> str:
+    """A folder for this session only, removed when the session ends."""
+    sessions_dir().mkdir(parents=True, exist_ok=True)
+    return tempfile.mkdtemp(prefix="session-", dir=sessions_dir())
+
+
+def _size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _copy_size(store: Store) -> int:
+    return sum(_size(p) for p in (store.papers_path, store.topics_dir, store.embeddings_dir))
+
+
+def _room(store: Store, incoming: int) -> str | None:
+    """Why these uploads do not fit under the server's cap (None: they fit)."""
+    private = st.session_state.get(loader.SESSION_STORE)
+    needed = incoming + (0 if private else _copy_size(store))
+    used, limit = _size(sessions_dir()), upload_limit_bytes()
+    if used + needed <= limit:
+        return None
+    mb = 1024 * 1024
+    return (f"No room for these files: uploads on this server hold {used / mb:,.0f} MB of "
+            f"{limit / mb:,.0f} MB and these need {needed / mb:,.1f} MB. Try again later, or add "
+            "them for good with `papertrends ingest FILE`.")
+
+
 def session_store(store: Store) -> Store:
-    """This session's private copy of ``store`` (made on first use)."""
+    """This session's private copy of ``store`` (made on first use, removed with the session)."""
     root = st.session_state.get(loader.SESSION_STORE)
-    if root and Path(root).is_dir():
+    if root and Store(root).exists():
         return Store(root)
-    target = Path(tempfile.mkdtemp(prefix="papertrends-session-"))
+    target = Path(_session_folder()) / "store"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
     if store.exists():
         shutil.copy2(store.papers_path, target / store.papers_path.name)
     for sub in (store.topics_dir, store.embeddings_dir):
@@ -98,6 +147,11 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
     done = st.session_state.setdefault(DONE_KEY, set())
     new = [f for f in files if f.file_id not in done]
     if not new:
+        return
+    full = _room(store, sum(len(f.getvalue()) for f in new))
+    if full:
+        done.update(f.file_id for f in new)
+        st.error(full)
         return
     with tempfile.TemporaryDirectory(prefix="papertrends-upload-") as tmp:
         paths = []
@@ -123,7 +177,7 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
     if len(report.problems):
         msg += f" Skipped {len(report.problems)} bad entries."
     if s.added and loader.has_topics(target):
-        msg += " New papers have no topic yet (listed without one)."
+        msg += " New papers have no topic yet: they count as “Not yet assigned”."
     st.session_state[NOTE_KEY] = msg
     st.rerun()
 
@@ -134,7 +188,8 @@ def _assign(store: Store) -> None:
         from analysis.topics import fit as topics  # heavy: loads the embedder
 
         try:
-            counts = topics.assign_new(store, progress=lambda d, t, m: status.write(m))
+            with store.lock(timeout=LOCK_WAIT_SECONDS):
+                counts = topics.assign_new(store, progress=lambda d, t, m: status.write(m))
         except InputError as err:
             status.update(label="Could not assign topics", state="error")
             st.error(str(err))
@@ -154,7 +209,7 @@ def _fetch(store: Store) -> None:
                          text=f"{done}/{total} days · {md_escape(message)}")
 
         try:
-            summary = fetch(store, progress=progress)
+            summary = fetch(store, progress=progress, lock_timeout=LOCK_WAIT_SECONDS)
         except InputError as err:
             status.update(label="Update failed", state="error")
             st.error(str(err))

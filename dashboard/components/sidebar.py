@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from analysis.filters import Filters
-from analysis.names import BASES, PERIODS
+from analysis.names import BASES, OUTLIER, PERIODS, UNASSIGNED
 from dashboard import state
 from dashboard.loader import Loaded
 from dashboard.text import md_escape
@@ -94,14 +94,14 @@ def _unlisted_note(loaded: Loaded, basis: str) -> None:
 
 
 def _topic_options(loaded: Loaded) -> list[int]:
-    """Topic ids, largest first, the outliers last."""
+    """Topic ids, largest first, then the outliers and (if any) the papers not yet assigned."""
     if not loaded.has_topics:
         return []
     table = loaded.topics
     if "size" in table.columns:
         table = table.sort(["size", "topic"], descending=[True, False])
-    ids = [t for t in table.get_column("topic").to_list() if t != -1]
-    return ids + [-1]
+    ids = [t for t in table.get_column("topic").to_list() if t >= 0]
+    return ids + [OUTLIER] + ([UNASSIGNED] if loaded.unassigned else [])
 
 
 def _reset() -> None:

@@ -1,22 +1,18 @@
 """End to end in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-`papertrends serve` runs on a free loopback port as a subprocess. The test opens each page,
-changes the date range in the sidebar, clicks a bar and sees the papers behind it, opens a paper,
-and reloads the copied URL to the same view. Screenshots go to test-output/screenshots/ and the
-overview one is copied to docs/overview.png (the README shows it) when
-PAPERTRENDS_UPDATE_SCREENSHOT=1 is set. A second server on a store
-with a hostile paper checks that its text shows literally and no script runs.
+`papertrends serve` runs on a free loopback port as a subprocess (tests/support/server.py).
+The test opens each page, changes the date range in the sidebar, clicks a bar and sees the
+papers behind it, opens a paper, and reloads the copied URL to the same view. Screenshots go to
+test-output/screenshots/ and the overview one is copied to docs/overview.png (the README shows
+it) when PAPERTRENDS_UPDATE_SCREENSHOT=1 is set. A second server on a store with a hostile paper
+checks that its text shows literally and no script runs.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +21,7 @@ import pytest
 
 from tests.support.hostile import hostile_store as make_hostile_store
 from tests.support.paths import REPO
+from tests.support.server import serve as serve_store
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,43 +35,14 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(store: Path) -> Iterator[str]:
-    """`papertrends serve --store STORE` on a free loopback port; yields its base URL."""
-    port = free_port()
-    env = dict(os.environ, PAPERTRENDS_NO_FIT="1", HF_HUB_OFFLINE="1")
-    log = open(REPO / "test-output" / f"serve-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis.cli", "serve", "--store", str(store), "--port",
-         str(port), "--address", "127.0.0.1"], cwd=REPO, env=env, stdout=log,
-        stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, "the server exited; see test-output/serve-*.log"
-            assert time.monotonic() < deadline, "the server did not come up in 60 s"
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """`papertrends serve --store STORE` on a free loopback port; yields its base URL.
+
+    tests/support/server.py stops it with SIGTERM and asserts nothing is left listening.
+    """
+    with serve_store(store) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

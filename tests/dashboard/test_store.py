@@ -159,6 +159,9 @@ def test_update_data_fetches_new_days_with_progress(tmp_path, monkeypatch):
     with HFServer() as server:
         monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
         at = run()
+        assert not [b for b in at.button if b.key == "update_data"]  # not without the flag
+        monkeypatch.setenv("PAPERTRENDS_ALLOW_UPDATES", "1")  # papertrends serve --allow-updates
+        at = run()
         at.button(key="update_data").click().run(timeout=300)
         assert not at.exception, [e.message for e in at.exception]
         assert not at.error, [e.value for e in at.error]
@@ -207,3 +210,17 @@ def test_uploaded_papers_get_topics_without_a_refit(monkeypatch):
     assert {"2612.99001", "2612.99002"} <= set(assigned["paper_id"])
     original = read_assignments(Store(REPO / "data"))
     assert "2612.99001" not in set(original["paper_id"])
+
+
+def test_uploads_are_capped_for_the_whole_server(store, monkeypatch):
+    monkeypatch.setenv("PAPERTRENDS_UPLOAD_LIMIT_MB", "0.01")  # 10 kB for every session together
+    at = run()
+    data = (DAILY / "2024-05-27.json").read_bytes()
+    at.file_uploader(key="upload").upload("2024-05-27.json", data, "application/json").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1
+    assert errors[0].startswith("No room for these files: uploads on this server hold")
+    assert "papertrends ingest FILE" in errors[0]
+    assert "_session_store" not in at.session_state
+    assert Store(store.root).read_papers().height == 11

@@ -32,8 +32,9 @@ def test_a_broken_topic_model_does_not_lose_the_fetched_papers(tmp_path, hf_api)
     summary = fetch(store, FIRST, LAST, endpoint=hf_api.endpoint, policy=FAST)
     assert summary.exit_code == 0
     assert store.read_papers().height == 71
-    assert summary.topics.startswith("topic assignment failed (")
-    assert "papertrends assign" in summary.topics
+    assert summary.topics.startswith("papers not given topics: ")
+    assert str(store.topics_dir / "meta.json") in summary.topics
+    assert f"papertrends fit --store {store.root}" in summary.topics
     assert "\n" not in summary.topics
 
 

@@ -164,12 +164,52 @@ def test_raw_dir_option(store, hf_api, tmp_path):
     assert store.read_papers().height == 71
 
 
-def test_one_fetch_per_store_at_a_time(store, hf_api):
-    from analysis.fetch.update import _store_lock
+def test_a_second_writer_waits_for_the_store_lock(store, hf_api):
+    import threading
+    import time
 
-    with _store_lock(store), pytest.raises(InputError, match="another fetch is already running"):
-        run_fetch(store, hf_api)
-    assert run_fetch(store, hf_api).papers_new == 71
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with store.lock():
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    held.wait(10)
+    told: list[str] = []
+    threading.Timer(1.0, release.set).start()
+    t0 = time.monotonic()
+    summary = run_fetch(store, hf_api, on_wait=told.append)
+    waited = time.monotonic() - t0
+    thread.join(10)
+    assert waited >= 0.9  # it waited for the other writer instead of failing or interleaving
+    assert summary.papers_new == 71
+    assert len(told) == 1
+    assert told[0].startswith("held by pid ")
+
+
+def test_a_busy_store_is_one_clear_error_after_the_timeout(store, hf_api):
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with store.lock():
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    held.wait(10)
+    try:
+        with pytest.raises(InputError, match="the store is busy"):
+            run_fetch(store, hf_api, lock_timeout=0.3)
+    finally:
+        release.set()
+        thread.join(10)
+    assert not store.exists()
 
 
 def test_days_left_unrecorded_by_a_killed_run_are_planned_again():

@@ -183,3 +183,20 @@ def test_light_modules_do_not_import_heavy_libraries():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPO)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_fit_mends_damaged_topics_and_a_damaged_cache(fitted, tmp_path, capsys):
+    """The fix `check` names for damaged topic files (`fit`) and cache (`fit --force`) works."""
+    from tests.support.stores import cut_in_half
+
+    store = copy_store(fitted[0], tmp_path / "s")
+    cut_in_half(art.path_of(store, art.META))
+    cut_in_half(store.embeddings_path("fast"))
+    assert main(["check", "--store", str(store.root)]) == 2
+    capsys.readouterr()
+    assert main(["fit", "--store", str(store.root), "--embedder", "fast", "--seed", "1",
+                 "--force"]) == 0
+    out, err = capsys.readouterr()
+    assert "fitted:" in out
+    assert main(["check", "--store", str(store.root)]) == 0, capsys.readouterr()
+    assert art.read_assignments(store).height == fitted[0].read_papers().height
