@@ -1,4 +1,4 @@
-"""The word index gives keyword trends exactly the counts of the matching rule, and stays current."""
+"""The word index gives keyword trends exactly the rule's counts, and stays current."""
 
 from __future__ import annotations
 
