@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
@@ -53,8 +54,15 @@ class Filters:
         """The Polars duration string of the period (for group_by_dynamic / date.truncate)."""
         return PERIODS[self.period]
 
-    def describe(self) -> str:
-        """One line for chart captions and report provenance."""
+    def describe(self, topic_names: Mapping[int, str] | None = None, *,
+                 period: bool = True) -> str:
+        """One line for chart captions and report provenance.
+
+        Args:
+            topic_names: topic id -> label; picked topics are named by label when given (the
+                caption of a chart), by id otherwise.
+            period: name the period size (left out for charts that do not use it).
+        """
         if self.start and self.end:
             span = f"{self.basis} {self.start} to {self.end}"
         elif self.start:
@@ -63,8 +71,11 @@ class Filters:
             span = f"{self.basis} up to {self.end}"
         else:
             span = f"all {self.basis} dates"
-        parts = [span, f"per {self.period}"]
-        if self.topics:
+        parts = [span] + ([f"per {self.period}"] if period else [])
+        if self.topics and topic_names is not None:
+            names = [topic_names.get(t, f"topic {t}") for t in self.topics]
+            parts.append(("topic " if len(names) == 1 else "topics ") + "; ".join(names))
+        elif self.topics:
             parts.append("topics " + ", ".join(map(str, self.topics)))
         if self.min_upvotes is not None:
             parts.append(f"upvotes >= {self.min_upvotes}")

@@ -36,6 +36,8 @@ MIME: dict[str, str] = {"png": "image/png", "svg": "image/svg+xml", "html": "tex
 
 #: The name of the point selection on every chart (``st.altair_chart(selection_mode=...)``).
 SELECTION = "pick"
+#: The name of the date brush on the time charts (drag across the time axis to set the range).
+BRUSH = "span"
 
 #: Embedding backends: the real MiniLM, a static model distilled from it, and MiniLM exported to
 #: OpenVINO int8 (about three times faster on a CPU; needs the extra ``scale``).

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
+from analysis import trends
 from analysis.filters import Filters
 from analysis.store import Store
 from analysis.views import registry as views
@@ -36,12 +37,28 @@ class Context:
     def view(self, name: str, *, filters: Filters | None = None, **options) -> views.View:
         """The named view under the current filters, or under ``filters`` when given.
 
-        Views are cached per data version, filters and options.
+        Views are cached per data version, the filters they use and options.
         """
         frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
                               for k, v in options.items()))
-        return _view(self.loaded.root, self.loaded.stamp, name, filters or self.filters, frozen,
+        used = views.relevant(name, filters or self.filters)  # e.g. no period for the map
+        return _view(self.loaded.root, self.loaded.stamp, name, used, frozen,
                      _loaded=self.loaded)
+
+
+    def topic_counts(self) -> pl.DataFrame:
+        """Papers per period and topic under the current filters (no chart is drawn from it).
+
+        ``trends.topic_frequency``: the headline counts and the top topics need only numbers.
+        """
+        return _topic_counts(self.loaded.root, self.loaded.stamp, self.filters,
+                             _loaded=self.loaded)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _topic_counts(root: str, stamp: tuple, filters: Filters, *,
+                  _loaded: Loaded) -> pl.DataFrame:
+    return trends.topic_frequency(_loaded.lf, filters)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

@@ -13,6 +13,7 @@ modification times, so an open dashboard shows new data on its next rerun, witho
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 
@@ -21,7 +22,14 @@ import streamlit as st
 
 from analysis import trends
 from analysis.health import Health, require
-from analysis.names import OUTLIER, OUTLIER_LABEL, UNASSIGNED, UNASSIGNED_LABEL
+from analysis.names import (
+    OTHER_TOPICS,
+    OTHER_TOPICS_LABEL,
+    OUTLIER,
+    OUTLIER_LABEL,
+    UNASSIGNED,
+    UNASSIGNED_LABEL,
+)
 from analysis.store import Store, default_store_dir
 from analysis.topics import artifacts
 
@@ -59,14 +67,15 @@ class Loaded:
         """True when a topic model is loaded (the topic table has rows)."""
         return self.topics.height > 0
 
-    @property
+    @functools.cached_property
     def lf(self) -> pl.LazyFrame:
-        """The paper frame, lazily."""
+        """The paper frame, lazily (one object, so what the views learn about it is kept)."""
         return self.frame.lazy()
 
     def labels(self) -> dict[int, str]:
-        """Topic id -> readable label (the outliers as 'Outliers')."""
-        out = {OUTLIER: OUTLIER_LABEL, UNASSIGNED: UNASSIGNED_LABEL}
+        """Topic id -> readable label (the outliers and the bands of a topic trend included)."""
+        out = {OUTLIER: OUTLIER_LABEL, UNASSIGNED: UNASSIGNED_LABEL,
+               OTHER_TOPICS: OTHER_TOPICS_LABEL}
         if self.has_topics:
             out.update(dict(self.topics.select("topic", "label").iter_rows()))
         return out

@@ -24,6 +24,7 @@ from analysis.names import BASES, DEFAULT_BASIS, DEFAULT_PERIOD, PERIODS, SELECT
 LAST = "_qp_last"  # the query string this session wrote last
 LAST_PAGE = "_qp_page"  # the page of the previous run
 RESTORED = "_qp_restored"  # True in a run whose state came from the URL
+RANGE_SET = "_qp_range_set"  # the date range was set by the page (a brush): the date input follows
 SHADOW = "_qp_shadow"  # last known value of every parameter (widget state of pages not shown
 # is dropped by Streamlit; this brings it back when the page is shown again)
 
@@ -103,11 +104,13 @@ BASIS = Param("basis", DEFAULT_BASIS, values=BASES)
 TOPIC = Param("topic", [], _int, str, multi=True)
 MIN_UP = Param("min_upvotes", 0, _int, str)
 PERIOD = Param("period", DEFAULT_PERIOD, values=tuple(PERIODS))
+# What the trend charts count (topics and keywords alike): the share of a period, or papers.
+MEASURE = Param("measure", "share", values=("share", "count"))
 # Shared drill-down state: an open paper, a picked chart mark.
 PAPER = Param("paper", "")
 PICK = Param(SELECTION, "")
 #: The parameters every page shares.
-SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, MIN_UP, PERIOD, PAPER, PICK)
+SHARED: tuple[Param, ...] = (FROM, TO, BASIS, TOPIC, MIN_UP, PERIOD, MEASURE, PAPER, PICK)
 
 #: The parameters of this app, by name: set by :func:`install`.
 PARAMS: dict[str, Param] = {}
@@ -189,6 +192,13 @@ def get(param: Param) -> Any:
 def put(param: Param, value: Any) -> None:
     """Set a non-widget parameter (e.g. the open paper); it reaches the URL at :func:`save`."""
     st.session_state[param.key] = value
+
+
+def set_range(start: dt.date | None, end: dt.date | None) -> None:
+    """Set the date range from the page (e.g. a brush on a chart); the sidebar input follows."""
+    put(FROM, start)
+    put(TO, end)
+    st.session_state[RANGE_SET] = True
 
 
 def save(page: str) -> None:

@@ -26,6 +26,8 @@ from dashboard.app_pages import keywords, overview, papers, topics, upvotes
 from dashboard.components import data_panel, listing, sidebar
 
 HERE = Path(__file__).parent
+#: The tab's icon, a file of the app (a Material icon would be fetched from Google's servers).
+FAVICON = HERE / "favicon.png"
 #: (page module, title, icon, url path); the module's file is what Streamlit runs.
 PAGES = (
     (overview, "Overview", ":material/dashboard:", "overview"),
@@ -38,6 +40,12 @@ CSS = """<style>
 mark { background: #fde68a; padding: 0 .1em; border-radius: 2px; }
 .paper-abstract { line-height: 1.55; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+/* topic chips in the sidebar show their whole label, on as many lines as it needs */
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] {
+  max-width: 100%; height: auto; }
+[data-testid="stSidebar"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span {
+  max-width: none; white-space: normal; overflow: visible; text-overflow: clip;
+  line-height: 1.3; padding: 2px 0; }
 </style>"""
 
 
@@ -60,8 +68,7 @@ def banners(store, loaded: loader.Loaded) -> None:
 
 def main() -> None:
     """One run of the app: store, filters, navigation, then the chosen page."""
-    st.set_page_config(page_title="papertrends", page_icon=":material/trending_up:",
-                       layout="wide")
+    st.set_page_config(page_title="papertrends", page_icon=str(FAVICON), layout="wide")
     st.markdown(CSS, unsafe_allow_html=True)
     state.install(state.SHARED + tuple(p for module, *_ in PAGES for p in module.PARAMS))
     pages = [st.Page(page_file(m), title=t, icon=i, url_path=u, default=(u == "overview"))

@@ -140,13 +140,14 @@ def cmd_papers(args: argparse.Namespace) -> int:
 
 
 def summarise(store: Store) -> dict:
-    """Papers, listing and published spans, counts per source, upvote quartiles of a store."""
+    """Papers, listing and published spans, listing days, counts per source, upvote quartiles."""
     lf = store.scan_papers()
     row = lf.select(
         papers=pl.len(),
         first_date=pl.col("listed").min(),
         last_date=pl.col("listed").max(),
         unlisted=pl.col("listed").null_count(),
+        listing_days=pl.col("listed").drop_nulls().n_unique(),
         pub_first=pl.col("published").min(),
         pub_last=pl.col("published").max(),
         pub_nulls=pl.col("published").null_count(),
@@ -165,6 +166,7 @@ def summarise(store: Store) -> dict:
         "first_date": iso(row["first_date"]),
         "last_date": iso(row["last_date"]),
         "unlisted": row["unlisted"],
+        "listing_days": row["listing_days"],
         "published": {"first": iso(row["pub_first"]), "last": iso(row["pub_last"]),
                       "nulls": row["pub_nulls"]},
         "sources": {s or "unknown": n for s, n in sources.iter_rows()},

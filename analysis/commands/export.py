@@ -16,7 +16,7 @@ from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, TOPIC_VIEWS, VIEW_NAMES
 from analysis.schema import InputError
 from analysis.views import render as export
 from analysis.views import report as reports
-from analysis.views.registry import build_view, build_views
+from analysis.views.registry import MEASURES, build_view, build_views
 
 
 def _count(text: str) -> int:
@@ -53,11 +53,12 @@ def _view_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", choices=TEXT_FIELDS, default="both",
                    help="where keyword-trend looks for the phrases (default: both)")
     p.add_argument("--regex", action="store_true", help="take each --phrase as a regex")
-    p.add_argument("--measure", choices=("share", "count"), default="share",
-                   help="topic-trend: share of papers (default) or paper counts")
+    p.add_argument("--measure", choices=MEASURES, default="share",
+                   help="topic-trend and keyword-trend: share of papers (default) or counts")
     p.add_argument("--lines", action="store_true", help="topic-trend: lines instead of areas")
     p.add_argument("--top", type=_count, default=10, metavar="N",
-                   help="topic-trend: the N largest topics plus outliers (0: all; default 10)")
+                   help="topic-trend: the N largest topics one by one, the rest in grey bands "
+                   "(0: all; default 10)")
 
 
 def _options(args: argparse.Namespace) -> dict:

@@ -1,4 +1,4 @@
-"""Command: serve - start the dashboard (``streamlit run dashboard/streamlit_app.py``).
+"""Command: serve - start the dashboard (``streamlit run dashboard/server.py``).
 
 The process replaces itself with Streamlit (``os.execve``): SIGTERM or Ctrl-C reach the server
 itself, so when it stops nothing is left listening. It listens on 127.0.0.1 unless ``--address``
@@ -22,7 +22,7 @@ from analysis.store import (
     writable_store,
 )
 
-APP = ROOT / "dashboard" / "streamlit_app.py"
+APP = ROOT / "dashboard" / "server.py"  # Streamlit's own server (st.App), see there
 DEFAULT_ADDRESS = "127.0.0.1"
 
 

@@ -26,6 +26,7 @@ from analysis.trends import (
     upvote_null_count,
     upvote_stats,
 )
+from analysis.views.registry import MEASURES
 
 
 def _positive(text: str) -> int:
@@ -41,6 +42,19 @@ def _positive(text: str) -> int:
 def _field_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--field", choices=TEXT_FIELDS, default="both",
                    help="match in the title, the abstract or both (default)")
+
+
+def _measure_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--measure", choices=MEASURES, default=None,
+                   help="print only the share (with its 95%% interval) or only the count "
+                   "(default: both)")
+
+
+def _measured(df, measure: str | None):
+    """The columns of one measure (the period total stays): share and interval, or count."""
+    drop = {"share": ("count",), "count": ("share", "ci_low", "ci_high", "small")}.get(
+        measure or "", ())
+    return df.drop([c for c in drop if c in df.columns])
 
 
 def _common(p: argparse.ArgumentParser, func) -> None:
@@ -59,11 +73,13 @@ def register(sub) -> None:
     p.add_argument("phrases", nargs="+", metavar="PHRASE")
     p.add_argument("--regex", action="store_true", help="take each PHRASE as a regular expression")
     _field_arg(p)
+    _measure_arg(p)
     _common(p, cmd_trend)
 
     p = sub.add_parser("topic-trend", help="papers per period and topic, with shares",
                        description="Per period and topic: papers, all papers of the period, "
                        "share and its 95%% Wilson interval; the outlier topic -1 included.")
+    _measure_arg(p)
     _common(p, cmd_topic_trend)
 
     p = sub.add_parser("upvotes", help="upvote distribution, or statistics per topic/period",
@@ -116,9 +132,9 @@ def cmd_trend(args: argparse.Namespace) -> int:
     frame = _frame(args)
     df = keyword_trend(frame, args.phrases, filters_from(args), field=args.field,
                        regex=args.regex, index=phrase_index.load(args.store_opened))
-    if args.json:
+    if args.json and "small" in df.columns:
         df = df.drop("small")
-    emit(df, args)
+    emit(_measured(df, args.measure), args)
     return 0
 
 
@@ -133,7 +149,8 @@ def cmd_topic_trend(args: argparse.Namespace) -> int:
     df = topic_frequency(frame, filters_from(args))
     df = df.select("topic", "label", "period", "count", "total", "share", "ci_low", "ci_high",
                    "small")
-    emit(df.drop("small") if args.json else df, args)
+    df = df.drop("small") if args.json else df
+    emit(_measured(df, args.measure), args)
     return 0
 
 

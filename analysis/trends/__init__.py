@@ -16,7 +16,9 @@ from __future__ import annotations
 from analysis.trends.frame import OUTLIER_LABEL, paper_frame, papers_per_period, period_axis
 from analysis.trends.keywords import (
     FIELDS,
+    MAX_PHRASES,
     SMALL_PERIOD,
+    check_phrases,
     keyword_trend,
     match_expr,
     match_papers,
@@ -34,8 +36,8 @@ from analysis.trends.upvotes import (
 )
 
 __all__ = [
-    "EMERGING_METHOD", "FIELDS", "OUTLIER_LABEL", "RISING_METHOD", "SMALL_PERIOD",
-    "emerging_topics", "keyword_trend", "log_bins", "match_expr", "match_papers",
+    "EMERGING_METHOD", "FIELDS", "MAX_PHRASES", "OUTLIER_LABEL", "RISING_METHOD", "SMALL_PERIOD",
+    "check_phrases", "emerging_topics", "keyword_trend", "log_bins", "match_expr", "match_papers",
     "paper_frame", "papers_per_period", "period_axis", "phrase_pattern", "rising_phrases",
     "top_papers", "topic_frequency", "upvote_distribution", "upvote_null_count",
     "upvote_stats", "wilson",

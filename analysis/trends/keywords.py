@@ -35,6 +35,15 @@ _SEP_CHARS = r"\s\-\u2010\u2011\u2012\u2013"
 _SEP = f"[{_SEP_CHARS}]+"
 _SPLIT = re.compile(f"[{_SEP_CHARS}]+")
 MAX_PHRASE_LEN = 500
+#: At most this many phrases in one query (without a word index, each is one more pass
+#: over the text).
+MAX_PHRASES = 10
+#: A regular expression may be at most this long, and repeat a piece at most this many times
+#: (``x{n}``): the regex engine runs in linear time, but counted repeats multiply the size of
+#: its automaton - on the bundled abstracts ``\w{100}`` takes 1.5 s against 5 ms for a word.
+MAX_REGEX_LEN = 200
+MAX_REPEAT = 20
+_REPEAT = re.compile(r"(?<!\\)\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 
 
 def _word_pattern(word: str) -> str:
@@ -64,6 +73,7 @@ def phrase_pattern(phrase: str, regex: bool = False) -> str:
     if len(text) > MAX_PHRASE_LEN:
         raise InputError(f"phrase longer than {MAX_PHRASE_LEN} characters", field="phrase")
     if regex:
+        check_regex(text)
         pattern = f"(?i){text}"
         try:
             pl.select(pl.lit("x").str.contains(pattern))
@@ -85,6 +95,35 @@ def phrase_pattern(phrase: str, regex: bool = False) -> str:
     left = r"\b" if re.match(r"\w", words[0]) else ""
     right = r"\b" if re.search(r"\w$", words[-1]) else ""
     return f"{left}{body}{right}"
+
+
+def check_regex(text: str) -> None:
+    """Check that a regular expression is short and cheap enough to run over every paper.
+
+    Raises:
+        InputError: longer than ``MAX_REGEX_LEN``, or a counted repeat above ``MAX_REPEAT``.
+    """
+    if len(text) > MAX_REGEX_LEN:
+        raise InputError(f"regular expression longer than {MAX_REGEX_LEN} characters "
+                         f"({len(text):,}): {text[:40]!r}...", field="phrase",
+                         hint="shorten it, or split it into several phrases")
+    for m in _REPEAT.finditer(text):
+        counts = [int(g) for g in m.groups() if g]
+        if any(c > MAX_REPEAT for c in counts):
+            raise InputError(f"regular expression {text!r} repeats a piece {max(counts):,} "
+                             f"times ({m.group(0)}); at most {MAX_REPEAT} are allowed",
+                             field="phrase", hint="use + or * instead of a large count")
+
+
+def check_phrases(phrases: Sequence[str]) -> None:
+    """Check the number of phrases in one query.
+
+    Raises:
+        InputError: more than ``MAX_PHRASES`` phrases.
+    """
+    if len(phrases) > MAX_PHRASES:
+        raise InputError(f"at most {MAX_PHRASES} phrases per query, not {len(phrases):,}",
+                         field="phrase", hint="drop some, or look at them in several queries")
 
 
 def match_expr(phrase: str, field: str = "both", regex: bool = False) -> pl.Expr:
@@ -149,6 +188,7 @@ def _phrase_list(phrases: Sequence[str] | str) -> list[str]:
             out.append(p)
     if not out:
         raise InputError("no phrase given", field="phrase", hint='e.g. trend "diffusion"')
+    check_phrases(out)
     return out
 
 

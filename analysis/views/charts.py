@@ -3,66 +3,69 @@
 Every builder takes the frame a view plots plus a title and a caption (filters and data span),
 so an exported image stands on its own. Charts that the dashboard drills down from carry a point
 selection named ``pick`` (see ``PICK``); each builder's docstring names the fields it holds. The
-dashboard reads it with ``st.altair_chart(chart, on_select="rerun", selection_mode="pick")``;
-temporal fields (``period``) arrive as epoch milliseconds (UTC midnight of the period start).
+time charts also carry the date brush ``BRUSH`` (drag across the time axis). The dashboard reads
+them with ``st.altair_chart(chart, on_select="rerun", selection_mode=[...])``; temporal fields
+(``period``) arrive as epoch milliseconds (UTC midnight of the period start).
 
+Tooltips and axes name every field in words and format every date (:mod:`analysis.views.axes`).
 Paper text (titles, labels, phrases) only ever travels as data fields, tooltips and scale domains,
 never inside a Vega expression.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import altair as alt
 import polars as pl
 
-from analysis.names import SELECTION, UNASSIGNED
+from analysis.names import BRUSH, SELECTION
+from analysis.views.axes import (
+    MAX_TICKS,
+    brush,
+    hollow_when_incomplete,
+    incomplete_tip,
+    period_end,
+    period_ticks,
+    period_tip,
+    period_x,
+    with_coverage,
+)
+from analysis.views.colours import (
+    OUTLIER_COLOUR,
+    PALETTE,
+    PHRASE_PALETTE,
+    UNASSIGNED_COLOUR,
+    colour_of,
+    topic_scale,
+)
+
+__all__ = [
+    "BRUSH", "HEIGHT", "MAX_TICKS", "OUTLIER_COLOUR", "PALETTE", "PICK", "UNASSIGNED_COLOUR",
+    "WIDTH", "emerging",
+    "keyword_trend", "papers_per_period", "period_ticks", "plot_data", "rising", "titled",
+    "topic_colour", "topic_scale", "topic_trend", "upvote_distribution",
+    "upvotes_by_period", "upvotes_by_topic",
+]
 
 #: Name of the point selection that the dashboard drills down from.
 PICK = SELECTION
 WIDTH = 640
 HEIGHT = 320
-OUTLIER_COLOUR = "#b0b0b0"
-#: Papers the topic model has not placed yet (UNASSIGNED): a pale sand band, unlike any topic.
-UNASSIGNED_COLOUR = "#e6d8b8"
-#: A fixed colour per topic id (id modulo the length); the outlier topic -1 is always grey
-#: (no grey in the palette, so no topic looks like the outliers).
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#1f77b4", "#17becf", "#bcbd22", "#8c564b", "#d62728", "#2ca02c", "#9467bd",
-    "#393b79", "#e377c2", "#aec7e8", "#ffbb78",
-    # category20b: 40 colours in all, so the ~37 topics of the bundled corpus rarely share one
-    "#5254a3", "#637939", "#8ca252", "#b5cf6b", "#8c6d31", "#bd9e39", "#e7ba52", "#843c39",
-    "#ad494a", "#d6616b", "#e7969c", "#7b4173", "#a55194", "#ce6dbd", "#de9ed6", "#6b6ecf",
-    "#9c9ede", "#cedb9c", "#e7cb94", "#17a2b8",
-)
-#: Colours for keyword phrases, in the order the phrases are given.
-PHRASE_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+#: Legends list every entry (no "…and N more"), labels never cut.
+LEGEND: dict[str, Any] = {"symbolLimit": 0, "labelLimit": 0}
 
 
-def topic_colour(topic: int | None) -> str:
+def topic_colour(topic: int | None, colours: Mapping[int, str] | None = None) -> str:
     """The colour of a topic id, the same in every chart (outliers and no topic: grey)."""
-    if topic == UNASSIGNED:
-        return UNASSIGNED_COLOUR
-    if topic is None or topic < 0:
-        return OUTLIER_COLOUR
-    return PALETTE[topic % len(PALETTE)]
-
-
-def topic_scale(df: pl.DataFrame, field: str = "label") -> alt.Scale:
-    """A colour scale mapping each topic's ``field`` value to that topic's fixed colour."""
-    pairs = df.select("topic", field).unique().sort("topic").rows() if df.height else []
-    seen: dict[str, str] = {}
-    for topic, name in pairs:
-        seen.setdefault(str(name), topic_colour(topic))
-    return alt.Scale(domain=list(seen), range=list(seen.values()))
+    return colour_of(topic, colours)
 
 
 def titled(title: str, caption: str) -> alt.TitleParams:
     """Chart title with the caption (one subtitle line per caption line) under it."""
     return alt.TitleParams(text=title, subtitle=caption.split("\n"), anchor="start",
-                           fontSize=15, subtitleColor="#555", subtitleFontSize=11)
+                           fontSize=15, subtitleColor="#555", subtitleFontSize=11, limit=0)
 
 
 def plot_data(df: pl.DataFrame) -> pl.DataFrame:
@@ -71,160 +74,159 @@ def plot_data(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(dates).dt.strftime("%Y-%m-%d")) if dates else df
 
 
-#: Tick steps for a period axis, finest first: (Vega time unit, step, label format).
-_TICKS = (
-    ("week", 1, "%d %b"), ("week", 2, "%d %b"), ("month", 1, "%b %Y"), ("month", 2, "%b %Y"),
-    ("month", 3, "%b %Y"), ("month", 6, "%b %Y"), ("year", 1, "%Y"), ("year", 2, "%Y"),
-    ("year", 5, "%Y"), ("year", 10, "%Y"),
-)
-#: Days in one step of each unit (roughly), to count ticks; and the finest tick per period.
-_UNIT_DAYS = {"week": 7, "month": 30.44, "year": 365.25}
-_FINEST = {"week": 0, "month": 2, "quarter": 4, "year": 6}
-MAX_TICKS = 12
-
-
-def period_ticks(df: pl.DataFrame, period: str = "month") -> tuple[str, int, str]:
-    """(time unit, step, label format) for a period axis: one label per tick, at most ~12.
-
-    Ticks are never finer than the period itself (a monthly chart never gets weekly ticks, so
-    no label repeats), and the step grows until the frame's span holds at most ``MAX_TICKS``.
-    """
-    first = _FINEST[period]
-    dates = df.get_column("period") if "period" in df.columns else pl.Series([], dtype=pl.Date)
-    dates = dates.cast(pl.Date, strict=False).drop_nulls()
-    if dates.len() == 0:
-        return _TICKS[first]
-    start, end = _date_span(dates)
-    span = (end - start).days
-    for unit, step, fmt in _TICKS[first:]:
-        if span / (_UNIT_DAYS[unit] * step) + 1 <= MAX_TICKS:
-            return unit, step, fmt
-    return _TICKS[-1]
-
-
-def _date_span(dates: pl.Series) -> tuple[dt.date, dt.date]:
-    """The first and last day of a Date series that holds at least one day."""
-    first, last = dates.min(), dates.max()
-    assert isinstance(first, dt.date)
-    assert isinstance(last, dt.date)
-    return first, last
-
-
-def _period_x(df: pl.DataFrame, period: str = "month", title: str = "period") -> alt.X:
-    unit, step, fmt = period_ticks(df, period)
-    ticks: dict = {"tickCount": {"interval": unit, "step": step}}
-    if unit == "week" and "period" in df.columns and df.height:
-        # Vega's weeks start on Sunday, the periods on Monday: tick the period starts themselves
-        first, last = _date_span(df.get_column("period"))
-        days = pl.date_range(first, last, f"{7 * step}d", eager=True)
-        ticks = {"values": [{"year": d.year, "month": d.month, "date": d.day, "utc": True}
-                            for d in days]}
-    return alt.X("period:T", title=title, scale=alt.Scale(type="utc"),
-                 axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, **ticks))
-
-
-def _ranked_y(field: str, by: str, label_limit: int = 300) -> alt.Y:
+def _ranked_y(field: str, by: str) -> alt.Y:
     """A nominal y axis listing ``field`` values by ``by``, largest first, untitled."""
     return alt.Y(f"{field}:N", title=None, sort=alt.EncodingSortField(by, order="descending"),
-                 axis=alt.Axis(labelLimit=label_limit))
+                 axis=alt.Axis(labelLimit=0))
 
 
 def _pick(*fields: str) -> alt.Parameter:
     return alt.selection_point(name=PICK, fields=list(fields))
 
 
-def _lit(pick: alt.Parameter) -> alt.typing.ChannelOpacity:
-    return alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3))
+def _lit(pick: alt.Parameter) -> alt.OpacityValue:
+    """Picked marks full, the others faint (a typed channel: Altair need not infer one)."""
+    return alt.OpacityValue(**alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3)))
 
 
-#: Period name -> (Vega time unit, step) for the end of a period's bar.
-_STEPS = {"week": ("week", 1), "month": ("month", 1), "quarter": ("month", 3), "year": ("year", 1)}
+#: Natural size: the plot is WIDTH x HEIGHT, and title, axes and legends come on top of it
+#: (in the dashboard as in every export; Streamlit keeps a chart's own autosize).
+AUTOSIZE = alt.AutoSizeParams(type="pad", contains="padding")
+#: Room around a chart, so the title never touches the edge (Streamlit sets no padding).
+PADDING = {"top": 10, "left": 5, "right": 5, "bottom": 5}
+
+
+def sized(chart, title: str, caption: str, height: int | None = HEIGHT,
+           width: int = WIDTH):
+    """The chart with its title, caption, size, autosize and padding.
+
+    They are set directly on the chart just built (no copy): ``properties()`` checks each value
+    against the schema again and copies a layered chart, which costs more than building it
+    (exports are validated as a whole when saved).
+    """
+    out = chart
+    out.title = titled(title, caption)
+    out.autosize = AUTOSIZE
+    out.padding = PADDING
+    out.width = width
+    if height:
+        out.height = height
+    return out
 
 
 def papers_per_period(df: pl.DataFrame, title: str, caption: str,
                       period: str = "month") -> alt.Chart:
-    """Bars of papers per period, each as wide as its period. Selection ``pick``: ``period``."""
-    pick = _pick("period")
-    unit, step = _STEPS[period]
-    return alt.Chart(plot_data(df)).transform_calculate(
-        period_end=f"utcOffset('{unit}', toDate(datum.period), {step})",
-    ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.5).encode(
-        x=_period_x(df, period), x2="period_end:T",
-        y=alt.Y("count:Q", title="papers"), y2=alt.datum(0),
-        opacity=_lit(pick),
-        tooltip=[alt.Tooltip("period:N", title="period from"),
-                 alt.Tooltip("count:Q", title="papers")],
-    ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
+    """Bars of papers per period, each as wide as its period; incomplete periods hollow.
+
+    Selection ``pick``: ``period``. Drag across the axis for the date brush.
+    """
+    pick, span = _pick("period"), brush()
+    chart = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
+        period_end=period_end(period),
+    ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.8).encode(
+        x=period_x(df, period), x2=alt.X2("period_end"),
+        y=alt.Y("count:Q", title="papers"), y2=alt.Y2Datum(0),
+        opacity=_lit(pick), **hollow_when_incomplete(df, outline=PALETTE[0]),
+        tooltip=[period_tip(period), alt.Tooltip("count:Q", title="papers", format=","),
+                 *incomplete_tip(df)],
+    ).add_params(pick, span)
+    return sized(chart, title, caption)
+
+
+def _order() -> str:
+    """Stack position: topics by id, then other topics, outliers, not yet assigned (on top)."""
+    return ("datum.topic >= 0 ? datum.topic : datum.topic == -3 ? 1000000 "
+            ": 1000000 - datum.topic")
 
 
 def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "share",
-                stacked: bool = True, period: str = "month") -> alt.Chart:
-    """Topic count or share per period, stacked areas or lines; outliers (-1) in grey.
+                stacked: bool = True, period: str = "month",
+                colours: Mapping[int, str] | None = None) -> alt.Chart:
+    """Topic count or share per period, as stacked bars or lines; every paper in some band.
 
-    Selection ``pick``: fields ``topic`` (click an area or line).
+    The bands that are no single topic (other topics, outliers, not yet assigned) are greys on
+    top of the stack, so stacked shares add up to 100%.
+
+    Selection ``pick``: fields ``topic``, ``period`` (click a bar segment or a point).
     """
-    pick = _pick("topic")
-    y_title = "share of papers" if measure == "share" else "papers"
-    base = alt.Chart(plot_data(df))
-    mark = base.mark_area() if stacked else base.mark_line(point=True)
-    return mark.encode(
-        x=_period_x(df, period),
-        y=alt.Y(f"{measure}:Q", title=y_title, stack="zero" if stacked else None,
-                axis=alt.Axis(format=".0%" if measure == "share" else "d")),
-        color=alt.Color("label:N", title="topic", scale=topic_scale(df),
-                        legend=alt.Legend(labelLimit=260, symbolLimit=40)),
-        order=alt.Order("topic:Q"),
-        opacity=_lit(pick),
-        tooltip=["period:N", "topic:Q", "label:N", "count:Q", "total:Q",
-                 alt.Tooltip("share:Q", format=".1%")],
-    ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
+    pick, span = _pick("topic", "period"), brush()
+    share = measure == "share"
+    y_axis: dict[str, Any] = {"title": "share of papers" if share else "papers",
+              "axis": alt.Axis(format=".0%" if share else ",d"),
+              "scale": alt.Scale(domain=[0, 1]) if share and stacked else alt.Undefined}
+    legend = alt.Legend(title="topic", **LEGEND)
+    base = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
+        stack=_order()).encode(
+        x=period_x(df, period),
+        color=alt.Color("label:N", scale=topic_scale(df, colours), legend=legend,
+                        sort=alt.EncodingSortField("stack")),
+        tooltip=[period_tip(period), alt.Tooltip("label:N", title="topic"),
+                 alt.Tooltip("count:Q", title="papers", format=","),
+                 alt.Tooltip("total:Q", title="papers in period", format=","),
+                 alt.Tooltip("share:Q", title="share", format=".1%"), *incomplete_tip(df)],
+    )
+    if stacked:  # stacked here, not by Vega-Lite: bars with x2 are not stacked reliably
+        chart = base.transform_calculate(period_end=period_end(period)).transform_stack(
+            stack=measure, groupby=["period"], as_=["low", "high"],
+            sort=[alt.SortField("stack", order="ascending")],
+        ).mark_bar(stroke="white", strokeWidth=0.3).encode(
+            x2=alt.X2("period_end"), y=alt.Y("low:Q", **y_axis),
+            y2=alt.Y2("high"), opacity=_lit(pick), **hollow_when_incomplete(df),
+        ).add_params(pick, span)
+        return sized(chart, title, caption)
+    y = alt.Y(f"{measure}:Q", **y_axis)
+    points = base.mark_point(filled=True, size=30).encode(y=y, opacity=_lit(pick))
+    lines = _trend_lines(base, df, y)
+    return sized(alt.layer(*lines, points.add_params(pick, span)), title, caption)
 
 
-def topic_map(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
-    """Papers on the 2-D topic map, coloured by topic; titles only in tooltips.
+def _trend_lines(base: alt.Chart, df: pl.DataFrame, y: alt.Y, **mark) -> list[alt.Chart]:
+    """A line through every period, solid over complete periods and dashed to incomplete ones."""
+    solid = base.mark_line(invalid="break-paths-show-domains", **mark).encode(y=y)
+    if "incomplete" not in df.columns or not df.get_column("incomplete").any():
+        return [solid]
+    dashed = base.mark_line(strokeDash=[4, 3], invalid="break-paths-show-domains",
+                            **mark).encode(y=y)
+    return [dashed, solid.transform_filter("!datum.incomplete")]
 
-    Selection ``pick``: fields ``paper_id``.
+
+def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "month",
+                  measure: str = "share") -> alt.Chart:
+    """Papers matching each phrase per period: share with its 95% Wilson band, or count.
+
+    Periods with few papers (``small``) are drawn as hollow points on the share chart; the line
+    to an incomplete period is dashed. Selection ``pick``: fields ``phrase``, ``period`` (on the
+    points).
     """
-    pick = _pick("paper_id")
-    return alt.Chart(plot_data(df)).mark_circle(size=14).encode(
-        x=alt.X("x:Q", axis=None, scale=alt.Scale(zero=False)),
-        y=alt.Y("y:Q", axis=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("label:N", title="topic", scale=topic_scale(df),
-                        legend=alt.Legend(labelLimit=260, symbolLimit=40)),
-        opacity=alt.when(pick).then(alt.value(0.85)).otherwise(alt.value(0.25)),
-        tooltip=[alt.Tooltip("title:N", title="title"), "paper_id:N", "label:N", "date:N",
-                 "upvotes:Q"],
-    ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=480)
-
-
-def keyword_trend(df: pl.DataFrame, title: str, caption: str,
-                  period: str = "month") -> alt.Chart:
-    """Share of papers matching each phrase per period, with its 95% Wilson band.
-
-    Periods with few papers (``small``) are drawn as hollow points. Selection ``pick``: fields
-    ``phrase``, ``period`` (on the points).
-    """
-    pick = _pick("phrase", "period")
+    pick, span = _pick("phrase", "period"), brush()
+    share = measure == "share"
     phrases = df.get_column("phrase").unique(maintain_order=True).to_list() if df.height else []
     scale = alt.Scale(domain=phrases,
                       range=[PHRASE_PALETTE[i % len(PHRASE_PALETTE)] for i in range(len(phrases))])
-    colour = alt.Color("phrase:N", scale=scale, legend=alt.Legend(symbolOpacity=1, labelLimit=300))
-    base = alt.Chart(plot_data(df)).encode(x=_period_x(df, period), color=colour)
-    band = base.mark_area(opacity=0.18).encode(y=alt.Y("ci_low:Q", title="share of papers",
-                                                       axis=alt.Axis(format=".1%")), y2="ci_high:Q")
-    line = base.mark_line().encode(y="share:Q")
+    colour = alt.Color("phrase:N", scale=scale, legend=alt.Legend(symbolOpacity=1, **LEGEND))
+    base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period),
+                                                              color=colour)
+    y = alt.Y(f"{measure}:Q", title="share of papers" if share else "papers",
+              axis=alt.Axis(format=".1%" if share else ",d"))
+    fill = (alt.when(alt.datum.small).then(alt.value("white"))
+            .otherwise(alt.Fill("phrase:N", scale=scale)) if share
+            else alt.Fill("phrase:N", scale=scale))
     points = base.mark_point(size=45, filled=True).encode(
-        y="share:Q",
-        fill=alt.when(alt.datum.small).then(alt.value("white"))
-        .otherwise(alt.Fill("phrase:N", scale=scale)),
-        opacity=_lit(pick),
-        tooltip=["phrase:N", alt.Tooltip("period:N", title="period from"), "count:Q", "total:Q",
-                 alt.Tooltip("share:Q", format=".2%"), alt.Tooltip("ci_low:Q", format=".2%"),
-                 alt.Tooltip("ci_high:Q", format=".2%"),
-                 alt.Tooltip("small:N", title="few papers")],
-    ).add_params(pick)
-    return (band + line + points).properties(title=titled(title, caption), width=WIDTH,
-                                             height=HEIGHT)
+        y=y, fill=fill, opacity=_lit(pick),
+        tooltip=[alt.Tooltip("phrase:N", title="phrase"), period_tip(period),
+                 alt.Tooltip("count:Q", title="matching papers", format=","),
+                 alt.Tooltip("total:Q", title="papers in period", format=","),
+                 alt.Tooltip("share:Q", title="share", format=".2%"),
+                 alt.Tooltip("ci_low:Q", title="95% interval from", format=".2%"),
+                 alt.Tooltip("ci_high:Q", title="95% interval to", format=".2%"),
+                 alt.Tooltip("small:N", title="few papers in period"), *incomplete_tip(df)],
+    ).add_params(pick, span)
+    layers = [*_trend_lines(base, df, alt.Y(f"{measure}:Q")), points]
+    if share:
+        band = base.mark_area(opacity=0.18, invalid="break-paths-show-domains").encode(
+            y=alt.Y("ci_low:Q", title="share of papers"), y2=alt.Y2("ci_high"))
+        layers.insert(0, band)
+    return sized(alt.layer(*layers), title, caption)
 
 
 def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
@@ -233,73 +235,94 @@ def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart
     Selection ``pick``: fields ``bin_low``, ``bin_high``.
     """
     pick = _pick("bin_low", "bin_high")
-    return alt.Chart(plot_data(df)).transform_filter("datum.count > 0").mark_bar(
+    chart = alt.Chart(plot_data(df)).transform_filter("datum.count > 0").mark_bar(
         color=PALETTE[0]).encode(
         x=alt.X("label:O", title="upvotes", sort=alt.EncodingSortField("bin_low"),
                 axis=alt.Axis(labelAngle=0), scale=alt.Scale(domain=df["label"].to_list())),
         y=alt.Y("count:Q", title="papers (log scale)",
                 scale=alt.Scale(type="log", domainMin=0.5, nice=False),
                 axis=alt.Axis(values=[1, 10, 100, 1_000, 10_000, 100_000], format=",d")),
-        y2=alt.datum(0.5),  # a log scale has no zero: bars start below 1
+        y2=alt.Y2Datum(0.5),  # a log scale has no zero: bars start below 1
         opacity=_lit(pick),
-        tooltip=[alt.Tooltip("label:N", title="upvotes"), alt.Tooltip("count:Q", title="papers")],
-    ).add_params(pick).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
+        tooltip=[alt.Tooltip("label:N", title="upvotes"),
+                 alt.Tooltip("count:Q", title="papers", format=",")],
+    ).add_params(pick)
+    return sized(chart, title, caption)
 
 
-def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
+def _stats_tips() -> list[alt.Tooltip]:
+    return [alt.Tooltip("n:Q", title="papers with a count", format=","),
+            alt.Tooltip("n_null:Q", title="papers without a count", format=","),
+            alt.Tooltip("median:Q", title="median"),
+            alt.Tooltip("q1:Q", title="lower quartile"),
+            alt.Tooltip("q3:Q", title="upper quartile"),
+            alt.Tooltip("p90:Q", title="90th percentile"),
+            alt.Tooltip("max:Q", title="most")]
+
+
+def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str,
+                     colours: Mapping[int, str] | None = None) -> alt.Chart:
     """Box per topic from precomputed quartiles: box q1-q3, white tick median, whisker to p90.
 
     Selection ``pick``: fields ``topic``.
     """
     pick = _pick("topic")
-    base = alt.Chart(plot_data(df)).encode(y=_ranked_y("label", "median", 260))
-    whisker = base.mark_rule(color="#666").encode(x="q1:Q", x2="p90:Q")
+    base = alt.Chart(plot_data(df)).encode(y=_ranked_y("label", "median"))
+    whisker = base.mark_rule(color="#666").encode(x=alt.X("q1:Q"), x2=alt.X2("p90"))
     box = base.mark_bar(size=12).encode(
         x=alt.X("q1:Q", title="upvotes (box: quartiles, line: median, whisker: 90th pct.)"),
-        x2="q3:Q", color=alt.Color("label:N", scale=topic_scale(df), legend=None),
+        x2=alt.X2("q3"), color=alt.Color("label:N", scale=topic_scale(df, colours), legend=None),
         opacity=_lit(pick),
-        tooltip=["topic:Q", "label:N", "n:Q", "n_null:Q", "median:Q", "q1:Q", "q3:Q", "p90:Q",
-                 "max:Q"],
+        tooltip=[alt.Tooltip("label:N", title="topic"), *_stats_tips()],
     ).add_params(pick)
-    median = base.mark_tick(color="white", thickness=2, size=12).encode(x="median:Q")
-    return (whisker + box + median).properties(title=titled(title, caption), width=WIDTH)
+    median = base.mark_tick(color="white", thickness=2, size=12).encode(x=alt.X("median:Q"))
+    return sized(alt.layer(whisker, box, median), title, caption, height=None)
 
 
 def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
                       period: str = "month") -> alt.Chart:
-    """Median upvotes per period with the q1-q3 band. Selection ``pick``: fields ``period``."""
-    pick = _pick("period")
-    base = alt.Chart(plot_data(df)).encode(x=_period_x(df, period))
-    band = base.mark_area(opacity=0.25, color=PALETTE[0]).encode(
-        y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2="q3:Q")
-    line = base.mark_line(color=PALETTE[0], point=True).encode(
-        y="median:Q", opacity=_lit(pick),
-        tooltip=[alt.Tooltip("period:N", title="period from"), "n:Q", "n_null:Q", "median:Q",
-                 "q1:Q", "q3:Q", "p90:Q", "max:Q"],
-    ).add_params(pick)
-    return (band + line).properties(title=titled(title, caption), width=WIDTH, height=HEIGHT)
+    """Median upvotes per period with the q1-q3 band; dashed to an incomplete period.
+
+    Selection ``pick``: fields ``period``.
+    """
+    pick, span = _pick("period"), brush()
+    base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period))
+    band = base.mark_area(opacity=0.25, color=PALETTE[0],
+                          invalid="break-paths-show-domains").encode(
+        y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)"), y2=alt.Y2("q3"))
+    points = base.mark_point(filled=True, size=40, color=PALETTE[0]).encode(
+        y=alt.Y("median:Q"), opacity=_lit(pick),
+        tooltip=[period_tip(period), *_stats_tips(), *incomplete_tip(df)],
+    ).add_params(pick, span)
+    lines = _trend_lines(base, df, alt.Y("median:Q"), color=PALETTE[0])
+    return sized(alt.layer(band, *lines, points), title, caption)
 
 
-def emerging(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
+def emerging(df: pl.DataFrame, title: str, caption: str,
+             colours: Mapping[int, str] | None = None) -> alt.Chart:
     """Bars of each topic's trend slope (change in log-odds of its share per period).
 
     Significant rises are drawn solid, the rest hollow. Selection ``pick``: fields ``topic``.
     """
     pick = _pick("topic")
-    scale = topic_scale(df)
-    return alt.Chart(plot_data(df)).mark_bar().encode(
+    scale = topic_scale(df, colours)
+    chart = alt.Chart(plot_data(df)).mark_bar().encode(
         x=alt.X("slope:Q", title="trend slope (log-odds of share per period)"),
         y=_ranked_y("label", "slope"),
         color=alt.Color("label:N", scale=scale, legend=None),
         stroke=alt.Stroke("label:N", scale=scale, legend=None),
-        fillOpacity=alt.when(alt.datum.significant).then(alt.value(1.0))
-        .otherwise(alt.value(0.25)),
+        fillOpacity=alt.FillOpacityValue(**alt.when(alt.datum.significant)
+                                         .then(alt.value(1.0)).otherwise(alt.value(0.25))),
         opacity=_lit(pick),
-        tooltip=["rank:Q", "topic:Q", "label:N", alt.Tooltip("slope:Q", format=".3f"),
-                 alt.Tooltip("p_value:Q", format=".2g"), "significant:N", "papers:Q",
-                 alt.Tooltip("first_share:Q", format=".2%"),
-                 alt.Tooltip("last_share:Q", format=".2%"), "method:N"],
-    ).add_params(pick).properties(title=titled(title, caption), width=WIDTH)
+        tooltip=[alt.Tooltip("rank:Q", title="rank"), alt.Tooltip("label:N", title="topic"),
+                 alt.Tooltip("slope:Q", title="slope", format=".3f"),
+                 alt.Tooltip("p_value:Q", title="p-value", format=".2g"),
+                 alt.Tooltip("significant:N", title="significant rise"),
+                 alt.Tooltip("papers:Q", title="papers in window", format=","),
+                 alt.Tooltip("first_share:Q", title="share, first half", format=".2%"),
+                 alt.Tooltip("last_share:Q", title="share, last half", format=".2%")],
+    ).add_params(pick)
+    return sized(chart, title, caption, height=None)
 
 
 def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
@@ -311,13 +334,16 @@ def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     base = alt.Chart(plot_data(df)).encode(y=_ranked_y("phrase", "g2"))
     rule = base.mark_rule(color="#999").encode(
         x=alt.X("baseline_share:Q", title="share of papers (grey: baseline, blue: recent)",
-                axis=alt.Axis(format=".0%")), x2="recent_share:Q")
-    old = base.mark_circle(size=60, color="#999").encode(x="baseline_share:Q")
+                axis=alt.Axis(format=".0%")), x2=alt.X2("recent_share"))
+    old = base.mark_circle(size=60, color="#999").encode(x=alt.X("baseline_share:Q"))
     new = base.mark_circle(size=80, color=PALETTE[0]).encode(
-        x="recent_share:Q", opacity=_lit(pick),
-        tooltip=["phrase:N", "recent_count:Q", "baseline_count:Q",
-                 alt.Tooltip("recent_share:Q", format=".2%"),
-                 alt.Tooltip("baseline_share:Q", format=".2%"), alt.Tooltip("g2:Q", format=".1f"),
-                 alt.Tooltip("p_value:Q", format=".2g")],
+        x=alt.X("recent_share:Q"), opacity=_lit(pick),
+        tooltip=[alt.Tooltip("phrase:N", title="phrase"),
+                 alt.Tooltip("recent_count:Q", title="papers, recent", format=","),
+                 alt.Tooltip("baseline_count:Q", title="papers, baseline", format=","),
+                 alt.Tooltip("recent_share:Q", title="share, recent", format=".2%"),
+                 alt.Tooltip("baseline_share:Q", title="share, baseline", format=".2%"),
+                 alt.Tooltip("g2:Q", title="G² (log-likelihood)", format=".1f"),
+                 alt.Tooltip("p_value:Q", title="p-value", format=".2g")],
     ).add_params(pick)
-    return (rule + old + new).properties(title=titled(title, caption), width=WIDTH)
+    return sized(alt.layer(rule, old, new), title, caption, height=None)

@@ -11,19 +11,30 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import altair as alt
 import polars as pl
 
 from analysis import trends
 from analysis.filters import Filters, apply
-from analysis.names import TOPIC_VIEWS
+from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
 from analysis.schema import InputError
-from analysis.views import charts
+from analysis.views import charts, colours, periods, topic_bands
+from analysis.views.topic_map import topic_map as topic_map_chart
+
+#: What a topic or keyword trend counts: the share of the period's papers, or papers.
+MEASURES = ("share", "count")
+#: Views that do not bucket papers by period (the period filter does not change them).
+PERIOD_FREE = frozenset({"topic-map", "upvote-distribution", "upvotes-by-topic", "rising"})
+#: Caption lines are wrapped at about this many characters (the chart is ~640 px wide).
+CAPTION_WIDTH = 110
 
 
 @dataclass(frozen=True)
@@ -76,14 +87,45 @@ def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
     return Scope(int(row[0]), row[1], row[2])
 
 
+def relevant(name: str, filters: Filters) -> Filters:
+    """The filters as a view uses them: the views that do not bucket by period ignore it.
+
+    A change of period then leaves those views as they were (the dashboard's cache keeps them).
+    """
+    if name in PERIOD_FREE and filters.period != DEFAULT_PERIOD:
+        return dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
+    return filters
+
+
 def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: pl.LazyFrame,
           filters: Filters, options: dict, extra: str = "", **chart_options) -> View:
     """Assemble a View: caption from filters (+ extra) and the data span, then the chart."""
     sc = scope(lf, filters)
-    first = filters.describe() + (f"; {extra}" if extra else "")
-    caption = f"{first}\n{sc.describe(filters)}"
+    lines = [filters.describe(_topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
+    lines += [e for e in extra.split("\n") if e]
+    caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
     chart = build_chart(data, title, caption, **chart_options)
     return View(name, title, caption, chart, data, filters, options, sc.papers, (sc.first, sc.last))
+
+
+def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:
+    """Caption text split at "; " into lines of at most about ``width`` characters."""
+    lines: list[str] = []
+    for part in text.split("; "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += "; " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def _topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | None:
+    """Topic id -> label of the picked topics (None when no topic is picked)."""
+    if not topics:
+        return None
+    rows = (lf.filter(pl.col("topic").is_in(list(topics))).select("topic", "topic_label")
+            .unique().collect().rows())
+    return {int(t): str(label) for t, label in rows if t is not None and label is not None}
 
 
 def _need_topics(lf: pl.LazyFrame) -> None:
@@ -93,83 +135,141 @@ def _need_topics(lf: pl.LazyFrame) -> None:
                          hint="run `papertrends fit --store DIR` first")
 
 
+#: (id of a paper frame, what) -> (weak reference to the frame, value): facts about the whole
+#: frame that no filter changes, worked out once per frame (the dashboard keeps its frame).
+_WHOLE: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
+
+
+def _whole(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
+    """``make()`` once per paper frame and ``what`` (forgotten with the frame)."""
+    key = (id(lf), what)
+    hit = _WHOLE.get(key)
+    if hit is None or hit[0]() is not lf:
+
+        def forget(_ref: weakref.ref, k: tuple[int, str] = key) -> None:
+            _WHOLE.pop(k, None)
+
+        hit = (weakref.ref(lf, forget), make())
+        _WHOLE[key] = hit
+    return hit[1]
+
+
+def _colours(lf: pl.LazyFrame) -> dict[int, str]:
+    """Every topic's colour, from all topics of the store (so it is the same in every view)."""
+    def make() -> dict[int, str]:
+        cols = ["topic"] + (["topic_group"] if "topic_group" in lf.collect_schema() else [])
+        table = lf.select(cols).unique().collect().rename({"topic_group": "group"}, strict=False)
+        return colours.topic_colours(table)
+
+    return _whole(lf, "colours", make)
+
+
+def _timed(data: pl.DataFrame, lf: pl.LazyFrame, filters: Filters) -> tuple[pl.DataFrame, str]:
+    """Empty periods as gaps in shares, incomplete periods marked; and the caption note."""
+    whole = _whole(lf, f"bounds-{filters.basis}", lambda: periods.bounds(lf, filters.basis))
+    return periods.mark_incomplete(periods.gaps(data), lf, filters, whole)
+
+
 def papers_per_period(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Papers per period (empty periods as zero)."""
-    data = trends.papers_per_period(lf, filters)
+    """Papers per period (empty periods as zero, incomplete periods marked)."""
+    data, note = _timed(trends.papers_per_period(lf, filters), lf, filters)
     return _view("papers-per-period", f"Papers per {filters.period}", charts.papers_per_period,
-                 data, lf, filters, {}, period=filters.period)
+                 data, lf, filters, {}, extra=note, period=filters.period)
 
 
 def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
-                stacked: bool = True, top: int = 10) -> View:
-    """Topic share (or count) per period: the ``top`` largest topics, outliers, not yet assigned.
+                stacked: bool = True, top: int = 10, bands: bool = True) -> View:
+    """Topic share (or count) per period: the largest topics, then one band for the rest.
+
+    Every paper of a period is in exactly one row, so stacked shares add up to 100%: the
+    ``top`` largest topics (or the picked ones), the outliers (-1), papers not yet assigned
+    (-2) and the other topics together (-3), each when it has papers.
 
     Args:
         lf: the paper frame.
-        filters: the common filters.
+        filters: the common filters; picked topics are shown one by one, the rest as a band.
         measure: ``share`` (of all papers in the period) or ``count``.
-        stacked: stacked areas (True) or one line per topic.
-        top: how many of the largest topics to show (0: all); the outliers (-1) and the papers
-            not yet assigned a topic (-2) are always shown.
+        stacked: stacked bars (True) or one line per topic.
+        top: without picked topics, how many of the largest to show one by one (0: all).
+        bands: add the bands for outliers, unassigned and other topics (False: the picked or
+            largest topics only, e.g. one topic's size over time).
 
     Raises:
         InputError: unknown measure, or the store has no topic model.
     """
-    if measure not in ("share", "count"):
-        raise InputError(f"measure must be 'share' or 'count', not {measure!r}")
+    if measure not in MEASURES:
+        raise InputError(f"measure must be 'share' or 'count', not {measure!r}",
+                         field="measure")
     _need_topics(lf)
-    freq = trends.topic_frequency(lf, filters)
-    if top:
-        sizes = freq.filter(pl.col("topic") >= 0).group_by("topic").agg(pl.col("count").sum())
-        keep = sizes.sort(["count", "topic"], descending=[True, False]).head(top)["topic"]
-        freq = freq.filter(pl.col("topic").is_in(keep.implode()) | (pl.col("topic") < 0))
-    data = freq.sort("period", "topic")
-    shown = f"largest {top} topics and outliers" if top else "all topics"
+    freq = trends.topic_frequency(lf, dataclasses.replace(filters, topics=()))
+    ids = topic_bands.shown_topics(freq, filters.topics, top)
+    data = topic_bands.with_bands(freq, ids, filters.topics, bands=bands)
+    data, note = _timed(data.sort("period", "topic"), lf, filters)
+    shown = ("" if filters.topics else f"largest {top} topics" if top else "all topics")
+    extra = "; ".join(p for p in (topic_bands.describe(data, shown) if bands else "", note) if p)
     what = "Share of papers" if measure == "share" else "Papers"
     return _view("topic-trend", f"{what} per topic per {filters.period}", charts.topic_trend,
-                 data, lf, filters, {"measure": measure, "stacked": stacked, "top": top},
-                 extra=shown, measure=measure, stacked=stacked, period=filters.period)
+                 data, lf, filters,
+                 {"measure": measure, "stacked": stacked, "top": top, "bands": bands},
+                 extra=extra, measure=measure, stacked=stacked, period=filters.period,
+                 colours=_colours(lf))
 
 
-def topic_map(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Every paper passing the filters on the 2-D topic map."""
+def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "") -> View:
+    """Every paper of the store on the 2-D topic map; those outside the filters greyed.
+
+    Args:
+        lf: the paper frame.
+        filters: the common filters (they grey papers out; the layout never changes).
+        search: words to look for in titles (case-insensitive, literal); the most upvoted
+            matches are marked on the map (``match``).
+    """
     _need_topics(lf)
-    data = (
-        apply(lf, filters)
-        .filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
-        .select("paper_id", "title", "date", "upvotes", "topic",
-                pl.col("topic_label").alias("label"), "x", "y")
-        .sort("topic", "paper_id").collect()
-    )
-    return _view("topic-map", "Topic map of papers", charts.topic_map, data, lf, filters, {})
+    data, extent, found = topic_bands.map_frame(lf, filters, search)
+    extra = ""
+    if search.strip():
+        marked = int((data.get_column("match") > 0).sum())
+        extra = (f"title search “{search.strip()}”: {found:,} papers"
+                 + (f", the {marked} most upvoted marked" if found > marked else " marked"))
+    return _view("topic-map", "Topic map of papers", topic_map_chart, data, lf, filters,
+                 {"search": search}, extra=extra, colours=_colours(lf), extent=extent)
 
 
 def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] = (),
-                  field: str = "both", regex: bool = False) -> View:
-    """Share of papers per period whose text mentions each phrase, with 95% Wilson bands.
+                  field: str = "both", regex: bool = False, measure: str = "share") -> View:
+    """Papers per period whose text mentions each phrase: share with 95% Wilson bands, or count.
 
     Args:
         lf: the paper frame.
         filters: the common filters.
-        phrases: the phrases (or regular expressions with ``regex``) to track; at least one.
+        phrases: the phrases (or regular expressions with ``regex``) to track; one to
+            ``trends.MAX_PHRASES``.
         field: ``title``, ``abstract`` or ``both``.
         regex: take each phrase as a regular expression.
+        measure: ``share`` of the period's papers, or ``count`` of papers.
 
     Raises:
-        InputError: no phrase given.
+        InputError: no phrase given, too many, or an unknown measure.
     """
     phrases = [p for p in phrases if p and p.strip()]
     if not phrases:
         raise InputError("keyword-trend needs at least one phrase",
                          hint="give one with --phrase 'training parameters'")
+    if measure not in MEASURES:
+        raise InputError(f"measure must be 'share' or 'count', not {measure!r}",
+                         field="measure")
     data = trends.keyword_trend(lf, phrases, filters, field=field, regex=regex)
+    data, note = _timed(data, lf, filters)
     where = {"both": "title or abstract"}.get(field, field)
     quoted = ", ".join(f"“{p}”" for p in phrases)
     title = f"Papers mentioning {quoted} per {filters.period}"
-    extra = f"{'regex' if regex else 'phrase'} in {where}; hollow points: few papers in period"
+    extra = f"{'regex' if regex else 'phrase'} in {where}"
+    if measure == "share":
+        extra += "; band: 95% interval; hollow points: few papers in period"
+    extra = "; ".join(p for p in (extra, note) if p)
     return _view("keyword-trend", title, charts.keyword_trend, data, lf, filters,
-                 {"phrases": list(phrases), "field": field, "regex": regex}, extra=extra,
-                 period=filters.period)
+                 {"phrases": list(phrases), "field": field, "regex": regex, "measure": measure},
+                 extra=extra, period=filters.period, measure=measure)
 
 
 def upvote_distribution(lf: pl.LazyFrame, filters: Filters) -> View:
@@ -185,14 +285,15 @@ def upvotes_by_topic(lf: pl.LazyFrame, filters: Filters) -> View:
     _need_topics(lf)
     data = trends.upvote_stats(lf, filters, by="topic")  # has ``label``, sorted by topic
     return _view("upvotes-by-topic", "Upvotes by topic", charts.upvotes_by_topic, data, lf,
-                 filters, {})
+                 filters, {}, colours=_colours(lf))
 
 
 def upvotes_by_period(lf: pl.LazyFrame, filters: Filters) -> View:
-    """Median upvotes per period with the quartile band."""
+    """Median upvotes per period with the quartile band (incomplete periods marked)."""
     data = trends.upvote_stats(lf, filters, by="period").sort("period")
+    data, note = _timed(data, lf, filters)
     return _view("upvotes-by-period", f"Upvotes per {filters.period}", charts.upvotes_by_period,
-                 data, lf, filters, {}, period=filters.period)
+                 data, lf, filters, {}, extra=note, period=filters.period)
 
 
 def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> View:
@@ -201,7 +302,7 @@ def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> 
     data = trends.emerging_topics(lf, filters, k=k).head(n)
     extra = f"binomial trend in topic share over the last {k} periods; hollow: not significant"
     return _view("emerging", "Emerging topics", charts.emerging, data, lf, filters,
-                 {"k": k, "n": n}, extra=extra)
+                 {"k": k, "n": n}, extra=extra, colours=_colours(lf))
 
 
 def rising(lf: pl.LazyFrame, filters: Filters, *, recent_months: int = 3,
@@ -246,7 +347,7 @@ def build_view(name: str, lf: pl.LazyFrame, filters: Filters, **options) -> View
         raise InputError(f"no view named {name!r}", hint="choose one of " + ", ".join(VIEWS))
     fn = VIEWS[name]
     accepted = inspect.signature(fn).parameters
-    return fn(lf, filters, **{k: v for k, v in options.items() if k in accepted})
+    return fn(lf, relevant(name, filters), **{k: v for k, v in options.items() if k in accepted})
 
 
 def build_views(lf: pl.LazyFrame, filters: Filters, names: Sequence[str] | None = None,

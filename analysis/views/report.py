@@ -26,6 +26,7 @@ from analysis.names import iso
 from analysis.schema import InputError
 from analysis.store import atomic_write_bytes, atomic_write_text
 from analysis.topics import artifacts
+from analysis.views.notes import model_text
 from analysis.views.registry import scope
 from analysis.views.render import file_name, to_csv, to_svg
 
@@ -212,26 +213,13 @@ def _provenance_html(prov: dict) -> str:
         ("date span", f"{span['basis']} {span['first']} to {span['last']}"),
         ("store", prov["store"]),
         ("corpus hash", prov["corpus_hash"]),
-        ("topic model", _model_text(meta, prov["corpus_hash"])),
+        ("topic model", model_text(meta, prov["corpus_hash"])),
         ("seed", prov["seed"]),
         ("packages", ", ".join(f"{k} {v}" for k, v in prov["packages"].items())),
         ("made at", prov["made_at"]),
     ]
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f"<section id='provenance'><h2>Provenance</h2><table>{body}</table></section>"
-
-
-def _model_text(meta: dict | None, corpus: str) -> str:
-    """The topic model in one readable line (all of it is in provenance.json)."""
-    if not meta:
-        return "none fitted"
-    typed = artifacts.TopicMeta.from_dict(meta)
-    same = typed.corpus_hash == corpus
-    parts = [typed.method, f"embedder {typed.embedder}", f"{typed.n_topics} topics",
-             f"fitted {typed.fitted_at or '?'}", f"on corpus {typed.corpus_hash or '?'}"
-             + (" (the current one)" if same else " (an earlier one: new papers placed later)"),
-             "settings: " + ", ".join(f"{k}={v}" for k, v in sorted(typed.settings.items()))]
-    return "; ".join(p for p in parts if p)
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}

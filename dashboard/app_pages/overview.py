@@ -21,7 +21,7 @@ def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
     first, last = per_period.span if per_period else (None, None)
     n_topics = "–"
     if ctx.loaded.has_topics and per_period is not None and per_period.papers:
-        freq = ctx.view("topic-trend", measure="count", top=0).data
+        freq = ctx.topic_counts()
         n_topics = str(freq.filter((pl.col("topic") >= 0) & (pl.col("count") > 0))
                        ["topic"].n_unique())
     papers = per_period.papers if per_period else 0
@@ -31,7 +31,7 @@ def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
 
 def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:
     """The largest topics under the filters (from the topic-trend view's data)."""
-    freq = ctx.view("topic-trend", measure="count", top=0).data
+    freq = ctx.topic_counts()
     return (freq.filter(pl.col("topic") >= 0).group_by("topic", "label")
             .agg(pl.col("count").sum().alias("papers"))
             .sort(["papers", "topic"], descending=[True, False]).head(n))
@@ -41,6 +41,7 @@ def render() -> None:
     """Draw the page: counts, papers per period, top and emerging topics, rising phrases."""
     ctx = context.get()
     st.title("Paper trends")
+    basics.data_note(ctx)
     per_period = charts.view(ctx, "papers-per-period")
     basics.metric_row(counts(ctx, per_period))
     pick = charts.chart(ctx, per_period, key="ov_per_period")
@@ -48,26 +49,22 @@ def render() -> None:
         return
     listing.drill_list(ctx, pick, key="ov_per_period")
     shown = [per_period]
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        st.subheader("Top topics")
-        if ctx.loaded.has_topics:
-            st.dataframe(top_topics(ctx), hide_index=True, width="stretch",
-                         column_config={"topic": None,
-                                        "label": st.column_config.TextColumn("topic", width=260),
-                                        "papers": st.column_config.NumberColumn("papers",
-                                                                                width=70)})
-        else:
-            basics.empty("This store has no topics yet: run `papertrends fit --store DIR`.")
-    with right:
-        st.subheader("Emerging topics")
-        if ctx.loaded.has_topics:
-            emerging = charts.view(ctx, "emerging")
-            shown.append(emerging)
-            epick = charts.chart(ctx, emerging, key="ov_emerging")
-            listing.drill_list(ctx, epick, key="ov_emerging")
-        else:
-            basics.empty("Emerging topics need a topic model: run `papertrends fit --store DIR`.")
+    st.subheader("Top topics")
+    if ctx.loaded.has_topics:
+        st.dataframe(top_topics(ctx), hide_index=True, width="stretch",
+                     column_config={"topic": None,
+                                    "label": st.column_config.TextColumn("topic", width="large"),
+                                    "papers": st.column_config.NumberColumn("papers")})
+    else:
+        basics.empty("This store has no topics yet: run `papertrends fit --store DIR`.")
+    st.subheader("Emerging topics")
+    if ctx.loaded.has_topics:
+        emerging = charts.view(ctx, "emerging")
+        shown.append(emerging)
+        epick = charts.chart(ctx, emerging, key="ov_emerging")
+        listing.drill_list(ctx, epick, key="ov_emerging")
+    else:
+        basics.empty("Emerging topics need a topic model: run `papertrends fit --store DIR`.")
     st.subheader("Rising phrases")
     rising = charts.view(ctx, "rising")
     shown.append(rising)

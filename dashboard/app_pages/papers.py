@@ -1,4 +1,4 @@
-"""Papers page: a searchable, sortable table of the filtered papers and one paper's detail."""
+"""Papers page: the filtered papers, searched and sorted (all of them), and one paper's detail."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dashboard.components import basics, drill, listing
 
 PAGE = "papers"
 SEARCH = state.text_param("search", "", PAGE)
-PARAMS: tuple[state.Param, ...] = (SEARCH,)
+SORT = state.text_param("sort", drill.DEFAULT_SORT, PAGE, values=tuple(drill.SORTS))
+PARAMS: tuple[state.Param, ...] = (SEARCH, SORT)
 
 
 def matching(ctx: context.Context, text: str):
@@ -20,13 +21,14 @@ def matching(ctx: context.Context, text: str):
     lf = ctx.lf
     if text.strip():
         lf = trends.match_papers(lf, text.strip(), field="both")
-    return drill.as_list(apply(lf, ctx.filters))
+    return drill.as_list(apply(lf, ctx.filters), ctx.filters.basis)
 
 
 def render() -> None:
     """Draw the page: the search box, the matching papers and the open paper's detail."""
     ctx = context.get()
     st.title("Papers")
+    basics.data_note(ctx)
     st.text_input("Search titles and abstracts", key=SEARCH.key,
                   placeholder="e.g. mixture of experts", icon=":material/search:")
     text = state.get(SEARCH) or ""
@@ -43,9 +45,8 @@ def render() -> None:
         else:
             basics.no_papers()
     else:
-        st.caption(f"{papers.height:,} papers · click a column header to sort, a row to open "
-                   "the paper")
-        listing.paper_list(ctx, papers, key="pp_table")
+        st.caption(f"{papers.height:,} papers · click a row to open the paper")
+        listing.paper_list(ctx, papers, key="pp_table", sort_key=SORT.key)
     listing.open_paper(ctx, pattern=pattern)
 
 

@@ -1,7 +1,9 @@
 """Topics page: topic frequency over time, the 2-D topic map, and one topic's detail.
 
-The frequency chart shows count or share, stacked or as lines, with the outliers visible; the
-detail gives the topic's label, words, size over time and most upvoted papers.
+The frequency chart shows count or share, stacked or as lines, every paper of a period in some
+band (outliers, other topics, not yet assigned in greys); the map keeps its layout under every
+filter and marks the papers a title search finds; the detail gives a topic's label, words, size
+over time and most upvoted papers (of the topics the sidebar keeps).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from dashboard import context, state, text
 from dashboard.components import basics, charts, drill, listing
 
 PAGE = "topics"
-MEASURE = state.text_param("measure", "share", PAGE, values=("share", "count"))
 LAYOUT = state.text_param("layout", "stacked", PAGE, values=("stacked", "lines"))
 TOPIC = state.int_param("t", None, PAGE)
+FIND = state.text_param("find", "", PAGE)
 SELECT = "topic_select"
-PARAMS: tuple[state.Param, ...] = (MEASURE, LAYOUT, TOPIC)
+PARAMS: tuple[state.Param, ...] = (LAYOUT, TOPIC, FIND)
 
 
 def outlier_share(freq: pl.DataFrame) -> float | None:
@@ -36,21 +38,22 @@ def render() -> None:
     """Draw the page: the topic trend, the topic map and one topic's detail."""
     ctx = context.get()
     st.title("Topics")
+    basics.data_note(ctx)
     if ctx.loaded.topic_problem:
         st.error(ctx.loaded.topic_problem, icon=":material/report:")
         return
     if not ctx.loaded.has_topics:
         basics.empty("This store has no topic model yet: run `papertrends fit --store DIR`, "
-                 "then reload.")
+                     "then reload.")
         return
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.segmented_control("Measure", ("share", "count"), key=MEASURE.key)
+    c1.segmented_control("Measure", ("share", "count"), key=state.MEASURE.key)
     c2.segmented_control("Layout", ("stacked", "lines"), key=LAYOUT.key)
-    measure = state.get(MEASURE) or "share"
+    measure = state.get(state.MEASURE) or "share"
     stacked = (state.get(LAYOUT) or "stacked") == "stacked"
     trend = charts.view(ctx, "topic-trend", measure=measure, stacked=stacked)
     if trend is not None and trend.data.height:
-        share = outlier_share(ctx.view("topic-trend", measure="count", top=0).data)
+        share = outlier_share(ctx.topic_counts())
         if share is not None:
             c3.metric(OUTLIER_LABEL, f"{share:.0%}",
                       help="Papers the topic model left unassigned, drawn in grey.")
@@ -58,25 +61,33 @@ def render() -> None:
     if pick is not None and st.session_state.get("_tp_applied") != pick.encode():
         st.session_state["_tp_applied"] = pick.encode()  # a newly picked topic opens its detail
         state.put(TOPIC, pick.values.get("topic"))
-    listing.drill_list(ctx, pick, key="tp_trend")
+    drawn = (trend.data.get_column("topic").unique().to_list()
+             if trend is not None and trend.data.height else [])
+    listing.drill_list(ctx, pick, key="tp_trend", drawn=drawn)
     st.subheader("Topic map")
-    tmap = charts.view(ctx, "topic-map")
+    st.text_input("Find papers on the map by title", key=FIND.key, icon=":material/search:",
+                  placeholder="e.g. diffusion transformer")
+    tmap = charts.view(ctx, "topic-map", search=state.get(FIND) or "")
     mpick = charts.chart(ctx, tmap, key="tp_map")
     if mpick is not None:
         listing.open_paper(ctx)
     else:
-        st.caption("Click a dot to open that paper.")
+        st.caption("Click a dot to open that paper; scroll to zoom, drag to pan, double-click "
+                   "to reset.")
     detail(ctx)
     charts.report(ctx, [trend, tmap], "papertrends topics")
 
 
 def detail(ctx: context.Context) -> None:
-    """One topic: label, words, its size over time, its most upvoted papers."""
+    """One topic of those the sidebar keeps: label, words, its size over time, top papers."""
     st.subheader("Topic detail")
     table = ctx.loaded.topics
     ids = [t for t in table.sort(["size", "topic"], descending=[True, False])
            .get_column("topic").to_list() if t >= 0]
+    if ctx.filters.topics:
+        ids = [t for t in ids if t in ctx.filters.topics]
     if not ids:
+        basics.empty("The sidebar keeps no topic with a detail (only the outliers).")
         return
     # the largest topic shows until one is chosen; only a choice reaches the URL
     topic = state.get(TOPIC) if state.get(TOPIC) in ids else ids[0]
@@ -89,7 +100,8 @@ def detail(ctx: context.Context) -> None:
     if words:
         st.caption("Words: " + text.md_escape(", ".join(words[:12])))
     one = dataclasses.replace(ctx.filters, topics=(topic,))
-    size = ctx.view("topic-trend", filters=one, measure="count", stacked=False, top=0)
+    size = ctx.view("topic-trend", filters=one, measure="count", stacked=False, top=0,
+                    bands=False)
     charts.chart(ctx, size, key="tp_size", drill_down=False)
     top = trends.top_papers(ctx.lf, one, n=10)
     st.markdown("**Most upvoted papers in this topic**")

@@ -20,6 +20,7 @@ def render() -> None:
     """Draw the page: distribution, upvotes by topic and by period, and the most upvoted papers."""
     ctx = context.get()
     st.title("Upvotes")
+    basics.data_note(ctx)
     dist = charts.view(ctx, "upvote-distribution")
     pick = charts.chart(ctx, dist, key="up_dist")
     if dist is None or not dist.papers:

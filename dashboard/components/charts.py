@@ -1,22 +1,30 @@
-"""A view on the page: its chart (with drill-down picks), its downloads, and the page's report.
+"""A view on the page: its chart (with drill-down picks and the date brush), downloads, reports.
 
 Every chart comes from :mod:`analysis.views` through :func:`view` (cached per data version and
-filters); clicks on its marks become a ``pick`` in the URL (see :mod:`dashboard.components.drill`).
+filters). A click on a mark becomes the ``pick`` in the URL, a drag across a time axis the date
+range (see :mod:`dashboard.components.drill`). Both are taken in the chart's ``on_select``
+callback, which Streamlit runs before the page: every list on the page then follows the one pick
+in the URL, and the other charts are drawn afresh (their old selection cleared).
 """
 
 from __future__ import annotations
 
+import functools
+
+import altair as alt
 import streamlit as st
 
-from analysis.names import EXPORT_FORMATS, MIME, SELECTION
+from analysis.names import BRUSH, EXPORT_FORMATS, MIME, SELECTION
 from analysis.schema import InputError
 from dashboard import state
-from dashboard.components import downloads, drill
+from dashboard.components import downloads, drill, vega
 from dashboard.components.basics import no_papers
 from dashboard.context import Context
 
 #: Download buttons under a chart: (label, format).
 BUTTONS = tuple(zip(("PNG 2x", "SVG", "HTML", "CSV"), EXPORT_FORMATS, strict=True))
+#: Session State: chart key -> generation (a new generation draws the chart with no selection).
+GENERATIONS = "_chart_generations"
 
 
 def view(ctx: Context, name: str, **options):
@@ -28,39 +36,83 @@ def view(ctx: Context, name: str, **options):
         return None
 
 
+def selections(v) -> list[str]:
+    """The selection parameters of a view's chart the page listens to (pick, date brush)."""
+    names = {str(p.name) for p in _params(v.chart)
+             if _given(getattr(p, "select", None)) and not _given(getattr(p, "bind", None))}
+    return [n for n in (SELECTION, BRUSH) if n in names]
+
+
+def _given(value) -> bool:
+    return value is not None and value is not alt.Undefined
+
+
+def _params(chart) -> list:
+    """The parameters of an Altair chart and of its layers (read from the objects, no to_dict)."""
+    found = list(chart.params) if _given(getattr(chart, "params", None)) else []
+    for layer in chart.layer if _given(getattr(chart, "layer", None)) else []:
+        found += _params(layer)
+    return found
+
+
+def _widget_key(key: str) -> str:
+    return f"{key}~{st.session_state.get(GENERATIONS, {}).get(key, 0)}"
+
+
+def _redraw_others(key: str) -> None:
+    """Give every other chart a new generation, so none keeps a stale selection on screen."""
+    gens = st.session_state.setdefault(GENERATIONS, {})
+    for other in list(gens):
+        if other != key:
+            gens[other] += 1
+
+
 def chart(ctx: Context, v, *, key: str, drill_down: bool = True) -> drill.Pick | None:
     """Show a view's chart, its downloads, and (when a mark is picked) the papers behind it.
 
     Returns:
-        The current pick for this chart (from a click, or from the URL), or None.
+        The current pick of this chart (the URL's, when it came from this view), or None.
     """
     if v is None:
         return None
     if v.papers == 0:
         no_papers()
         return None
-    if drill_down:
-        event = st.altair_chart(v.chart, on_select="rerun", selection_mode=SELECTION, key=key,
-                                width="stretch")
-        pick = _track_pick(v.name, key, event)
+    gens = st.session_state.setdefault(GENERATIONS, {})
+    if st.session_state.get(state.RESTORED):  # a URL from outside: no old selection stays
+        gens[key] = gens.get(key, 0) + 1
+    gens.setdefault(key, 0)
+    listen = selections(v) if drill_down else []
+    wkey = _widget_key(key)
+    spec = vega.spec_of(v)
+    if listen:
+        st.vega_lite_chart(spec, key=wkey, theme=None, width="content", selection_mode=listen,
+                           on_select=functools.partial(_selected, key, wkey, v.name,
+                                                       v.filters.period))
     else:
-        st.altair_chart(v.chart, key=key, width="stretch")
-        pick = None
+        st.vega_lite_chart(spec, key=wkey, theme=None, width="content")
     download_buttons(v, key)
-    return pick
-
-
-def _track_pick(view_name: str, key: str, event) -> drill.Pick | None:
-    """Keep the URL's pick in step with clicks on this chart; return this chart's pick."""
-    clicked = drill.from_event(view_name, event)
-    seen_key = f"_seen_{key}"
-    clicked_text = clicked.encode() if clicked else ""
-    if st.session_state.get(seen_key, "") != clicked_text:  # a click (or un-click) happened
-        st.session_state[seen_key] = clicked_text
-        state.put(state.PICK, clicked_text)
-        state.put(state.PAPER, str(clicked.values.get("paper_id", "")) if clicked else "")
     pick = drill.decode(state.get(state.PICK))
-    return pick if pick and pick.view == view_name else None
+    return pick if pick and pick.view == v.name else None
+
+
+def _selected(key: str, wkey: str, view_name: str, period: str) -> None:
+    """A chart's selection changed (a click or a drag): update the URL state before the page."""
+    event = st.session_state.get(wkey)
+    span = drill.span_from_event(event, period)
+    if span is not None:  # a drag across the time axis: it sets the date range
+        state.set_range(*span)
+        state.put(state.PICK, "")
+        gens = st.session_state.setdefault(GENERATIONS, {})
+        gens[key] = gens.get(key, 0) + 1  # drawn again without the brush, on the new range
+        return
+    clicked = drill.from_event(view_name, event)
+    current = drill.decode(state.get(state.PICK))
+    if clicked is None and current is not None and current.view != view_name:
+        return  # this chart lost its selection because another took the pick
+    state.put(state.PICK, clicked.encode() if clicked else "")
+    state.put(state.PAPER, str(clicked.values.get("paper_id", "")) if clicked else "")
+    _redraw_others(key)
 
 
 def download_buttons(v, key: str) -> None:

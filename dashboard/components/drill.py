@@ -9,17 +9,30 @@ shared and reopened.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
 
 from analysis import trends
 from analysis.filters import Filters, apply
-from analysis.names import SELECTION
+from analysis.names import BRUSH, OTHER_TOPICS, OUTLIER, PERIODS, SELECTION, UNASSIGNED
+from analysis.trends.frame import period_start
+from analysis.views.periods import next_start
 
 PICK = SELECTION
 #: Columns a paper list shows, in this order (those present).
 LIST_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic_label", "n_authors")
+#: How a paper list can be sorted: name -> (columns, descending), applied to the whole list.
+SORTS: dict[str, tuple[list[str], list[bool]]] = {
+    "upvotes": (["upvotes", "paper_id"], [True, False]),
+    "newest": (["date", "paper_id"], [True, False]),
+    "oldest": (["date", "paper_id"], [False, False]),
+    "title": (["title", "paper_id"], [False, False]),
+}
+DEFAULT_SORT = "upvotes"
+#: How each sort is named on the page.
+SORT_NAMES = {"upvotes": "most upvoted", "newest": "newest", "oldest": "oldest", "title": "title"}
 
 
 @dataclass(frozen=True)
@@ -104,8 +117,32 @@ def from_event(view: str, event: object) -> Pick | None:
     return Pick(view, values) if values else None
 
 
+def span_from_event(event: object, period: str = "month") -> tuple[dt.date, dt.date] | None:
+    """The date range a drag across a time axis chose: whole periods, first to last day.
+
+    None when the event holds no brush (a click, or the brush was cleared).
+    """
+    try:
+        span = event["selection"][BRUSH]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    if not span or period not in PERIODS:
+        return None
+    values = span.get("period") if isinstance(span, dict) else None
+    if not values or len(values) != 2:
+        return None
+    days = [_value("period", v) for v in values]
+    if not all(isinstance(d, dt.date) for d in days):
+        return None
+    first, last = sorted(days)  # type: ignore[type-var]
+    filters = Filters(period=period)  # type: ignore[arg-type]
+    start = period_start(first, filters)
+    end = next_start(period_start(last, filters), period) - dt.timedelta(days=1)
+    return start, end
+
+
 def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "both",
-               regex: bool = False) -> pl.DataFrame:
+               regex: bool = False, drawn: Sequence[int] = ()) -> pl.DataFrame:
     """The papers behind a picked mark, most upvoted first.
 
     Args:
@@ -115,6 +152,8 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
             (``bin_low``/``bin_high``) narrow the papers.
         field: where the keyword page looks for a picked ``phrase`` (title, abstract or both).
         regex: whether a picked ``phrase`` is a regular expression.
+        drawn: the topics a topic trend draws one by one; its "other topics" band (a picked
+            ``topic`` of ``OTHER_TOPICS``) holds the papers of every other topic.
 
     Returns:
         The list columns of those papers (see as_list).
@@ -122,13 +161,18 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     vals = pick.values
     if "phrase" in vals:
         lf = trends.match_papers(lf, str(vals["phrase"]), field=field, regex=regex)
-    if "topic" in vals and filters.topics and vals["topic"] not in filters.topics:
+    topic = vals.get("topic")
+    if topic is not None and topic >= OUTLIER and filters.topics and topic not in filters.topics:
         return empty_list(lf)
     out = apply(lf, replace(filters, topics=()) if "topic" in vals else filters)
     if "period" in vals:
         out = out.filter(pl.col("period") == vals["period"])
-    if "topic" in vals:
-        out = out.filter(pl.col("topic") == vals["topic"])
+    if topic == OTHER_TOPICS:
+        out = out.filter(pl.col("topic").is_not_null() & ~pl.col("topic").is_in(list(drawn)))
+    elif topic == UNASSIGNED:  # the store's own -2, or no topic at all
+        out = out.filter((pl.col("topic") == UNASSIGNED) | pl.col("topic").is_null())
+    elif topic is not None:
+        out = out.filter(pl.col("topic") == topic)
     if "paper_id" in vals:
         out = out.filter(pl.col("paper_id") == vals["paper_id"])
     if "bin_low" in vals:
@@ -138,20 +182,22 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     return as_list(out)
 
 
-def as_list(lf: pl.LazyFrame, basis: str = "listed") -> pl.DataFrame:
-    """A paper frame as a list to show: the list columns, most upvoted first.
+def as_list(lf: pl.LazyFrame, basis: str = "listed", sort: str = DEFAULT_SORT) -> pl.DataFrame:
+    """A paper frame as a list to show: the list columns, sorted over all of its papers.
 
     Args:
         lf: the papers; a frame without a ``date`` column takes it from ``basis``.
         basis: the filters' date basis (``listed`` or ``published``).
+        sort: one of :data:`SORTS` (the most upvoted first by default); papers without the
+            value sort last.
     """
     names = lf.collect_schema().names()
     if "date" not in names:
         lf = lf.with_columns(pl.col(basis).alias("date"))
         names = [*names, "date"]
     cols = [c for c in LIST_COLUMNS if c in names]
-    return lf.select(cols).sort(["upvotes", "paper_id"], descending=[True, False],
-                                nulls_last=True).collect()
+    by, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    return lf.select(cols).sort(by, descending=descending, nulls_last=True).collect()
 
 
 def empty_list(lf: pl.LazyFrame) -> pl.DataFrame:

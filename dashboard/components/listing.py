@@ -10,7 +10,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from analysis.names import MIME
 from analysis.schema import arxiv_url, hf_url
+from analysis.views.csv import safe_csv
 from dashboard import loader, state
 from dashboard.components import drill
 from dashboard.components.basics import empty, metric_row
@@ -20,14 +22,45 @@ from dashboard.text import escape, highlight, md_escape
 SHOWN = "_paper_shown"  # set once the open paper is drawn in this run
 
 
-def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "") -> None:
-    """A table of papers; choosing a row opens that paper's detail beneath it."""
+#: Rows a list shows on the page (sorting and the CSV cover all of its papers).
+LIST_ROWS = 500
+#: How a list's order is said under it.
+SORT_WORDS = {"upvotes": "most upvoted first", "newest": "newest first",
+              "oldest": "oldest first", "title": "by title"}
+#: Authors named in a paper's detail before the rest are folded away.
+AUTHORS_SHOWN = 12
+
+
+def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "",
+               sort_key: str | None = None) -> None:
+    """A table of papers, sorted over all of them; a row opens its detail; a CSV of them all.
+
+    Args:
+        ctx: the context of this run.
+        papers: every paper of the list (``drill.as_list`` columns).
+        key: the table's widget key.
+        caption: a line above the table.
+        sort_key: the widget key of the sort choice (a URL parameter's, on the Papers page);
+            by default ``<key>_sort``, kept for the session.
+    """
     if caption:
         st.caption(caption)
     if papers.height == 0:
         empty("No papers behind this mark under the current filters.")
         return
-    shown = papers.head(500)
+    sort_key = sort_key or f"{key}_sort"
+    if st.session_state.get(sort_key) not in drill.SORTS:
+        st.session_state[sort_key] = drill.DEFAULT_SORT
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.segmented_control(f"Sort all {papers.height:,} papers by", tuple(drill.SORTS),
+                           key=sort_key, format_func=drill.SORT_NAMES.get)
+    order = st.session_state.get(sort_key) or drill.DEFAULT_SORT
+    by, descending = drill.SORTS[order]
+    papers = papers.sort(by, descending=descending, nulls_last=True)
+    right.download_button(f"CSV of all {papers.height:,}", data=csv_maker(papers),
+                          file_name=f"papertrends-{key}-papers.csv", mime=MIME["csv"],
+                          key=f"{key}_csv", on_click="ignore", icon=":material/download:")
+    shown = papers.head(LIST_ROWS)
     event = st.dataframe(
         shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
         height=min(38 + 35 * shown.height, 360), width="stretch",
@@ -39,13 +72,19 @@ def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "
                        "n_authors": st.column_config.NumberColumn("authors", format="%d")},
     )
     if papers.height > shown.height:
-        st.caption(f"Showing the {shown.height} most upvoted of {papers.height:,} papers.")
+        st.caption(f"Showing the first {shown.height} of {papers.height:,} papers "
+                   f"({SORT_WORDS[order]}); the CSV holds them all.")
     rows = event.selection.rows if event is not None else []
     chosen = shown["paper_id"][rows[0]] if rows else ""
     seen_key = f"_seen_{key}"
     if st.session_state.get(seen_key, "") != chosen:
         st.session_state[seen_key] = chosen
         state.put(state.PAPER, chosen)
+
+
+def csv_maker(papers: pl.DataFrame):
+    """A callable making the CSV of a paper list (formula-looking cells neutralised)."""
+    return lambda: safe_csv(papers).encode("utf-8")
 
 
 def drill_list(ctx: Context, pick: drill.Pick | None, *, key: str, pattern: str | None = None,
@@ -88,15 +127,15 @@ def show(ctx: Context, paper_id: str, *, pattern: str | None = None) -> None:
         p = rows.row(0, named=True)
         st.markdown(f"<h3 class='paper-title'>{escape(p['title'])}</h3>",
                     unsafe_allow_html=True)
-        authors = ", ".join(p["authors"] or [])
-        if authors:
-            st.markdown(f"<p><b>Authors</b>: {escape(authors)}</p>", unsafe_allow_html=True)
+        _authors(p["authors"] or [])
         metric_row([
             ("Published", str(p["published"] or "–")),
             ("Listed", str(p["listed"] or "–")),
             ("Upvotes", "–" if p["upvotes"] is None else f"{p['upvotes']:,}"),
-            ("Topic", ctx.labels.get(p["topic"], "–") if p["topic"] is not None else "–"),
         ])
+        topic = ctx.labels.get(p["topic"], "–") if p["topic"] is not None else "not yet assigned"
+        st.markdown(f"<p class='paper-topic'><b>Topic</b>: {escape(topic)}</p>",
+                    unsafe_allow_html=True)
         if p.get("organization"):
             st.caption(f"Organization: {md_escape(p['organization'])}")
         st.markdown(f"<div class='paper-abstract'>{highlight(p['abstract'], pattern)}</div>",
@@ -110,6 +149,21 @@ def show(ctx: Context, paper_id: str, *, pattern: str | None = None) -> None:
         _similar(ctx, paper_id)
         st.button("Close paper", key="close_paper", icon=":material/close:",
                   on_click=state.put, args=(state.PAPER, ""))
+
+
+def _authors(names: list[str]) -> None:
+    """The authors; a long list names the first few and folds the rest into an expander."""
+    if not names:
+        return
+    if len(names) <= AUTHORS_SHOWN:
+        st.markdown(f"<p><b>Authors</b>: {escape(', '.join(names))}</p>", unsafe_allow_html=True)
+        return
+    first = escape(", ".join(names[:AUTHORS_SHOWN]))
+    st.markdown(f"<p><b>Authors</b>: {first} and {len(names) - AUTHORS_SHOWN:,} more</p>",
+                unsafe_allow_html=True)
+    with st.expander(f"All {len(names):,} authors"):
+        st.markdown(f"<p class='paper-authors'>{escape(', '.join(names))}</p>",
+                    unsafe_allow_html=True)
 
 
 def _similar(ctx: Context, paper_id: str) -> None:

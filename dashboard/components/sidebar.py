@@ -45,7 +45,8 @@ def filters(loaded: Loaded) -> Filters:
     wanted = (start or lo, end or hi)
     current = ss.get(DATES_KEY)
     # follow the URL, a new basis, or new data (an untouched end stays "first"/"last")
-    if ss.get(state.RESTORED) or not current or ss.get("_dates_bounds") != (basis, lo, hi):
+    if (ss.get(state.RESTORED) or ss.pop(state.RANGE_SET, False) or not current
+            or ss.get("_dates_bounds") != (basis, lo, hi)):
         ss[DATES_KEY] = wanted
     ss["_dates_bounds"] = (basis, lo, hi)
     picked = sb.date_input("Date range", min_value=lo, max_value=hi, key=DATES_KEY,

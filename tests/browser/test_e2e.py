@@ -1,48 +1,29 @@
 """End to end in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-`papertrends serve` runs on a free loopback port as a subprocess (tests/support/server.py).
-The test opens each page, changes the date range in the sidebar, clicks a bar and sees the
-papers behind it, opens a paper, and reloads the copied URL to the same view. Screenshots go to
-test-output/screenshots/ and the overview one is copied to docs/overview.png (the README shows
-it) when PAPERTRENDS_UPDATE_SCREENSHOT=1 is set. A second server on a store with a hostile paper
-checks that its text shows literally and no script runs.
+`papertrends serve` runs on a free loopback port as a subprocess (tests/support/server.py,
+through tests/support/browser.py). The test opens each page, changes the date range in the
+sidebar, clicks a bar and sees the papers behind it, opens a paper, and reloads the copied URL to
+the same view. Screenshots go to test-output/screenshots/ (those of every page at 1440x900,
+copied to docs/ on request, are taken in test_report_ready.py). A second server on a store with
+a hostile paper checks that its text shows literally and no script runs.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import ARGS, CHART, CHROMIUM, serve, settle
 from tests.support.hostile import hostile_store as make_hostile_store
 from tests.support.paths import REPO
-from tests.support.server import serve as serve_store
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-CHART = "[data-testid='stVegaLiteChart']"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason="needs Debian's chromium (make browser)"),
 ]
-
-
-@contextmanager
-def serve(store: Path) -> Iterator[str]:
-    """`papertrends serve --store STORE` on a free loopback port; yields its base URL.
-
-    tests/support/server.py stops it with SIGTERM and asserts nothing is left listening.
-    """
-    with serve_store(store) as server:
-        yield server.url
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +41,6 @@ def shots(output_dir) -> Path:
     d = output_dir / "screenshots"
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def settle(page, ms: int = 1200) -> None:
-    """Wait until Streamlit has finished its rerun (no running indicator), then a little more."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(ms)
 
 
 def metrics(page) -> list[str]:
@@ -96,10 +69,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
         settle(page)
         assert page.locator("h1").first.inner_text() == "Paper trends"
         before = metrics(page)[0]
-        page.screenshot(path=str(shots / "overview.png"), full_page=False)
-        if os.environ.get("PAPERTRENDS_UPDATE_SCREENSHOT"):  # refresh the README's picture
-            (REPO / "docs").mkdir(exist_ok=True)
-            shutil.copy(shots / "overview.png", REPO / "docs" / "overview.png")
+        page.screenshot(path=str(shots / "e2e-overview.png"), full_page=False)
         assert first_chart < 15, f"first chart after {first_chart:.1f} s"
 
         # every page renders a heading and no exception
@@ -110,7 +80,7 @@ def test_pages_filters_drill_down_and_url(browser, shots):
             page.locator("h1", has_text=heading).wait_for(timeout=60_000)
             settle(page)
             assert page.locator("[data-testid='stException']").count() == 0, path
-            page.screenshot(path=str(shots / f"{path}.png"), full_page=False)
+            page.screenshot(path=str(shots / f"e2e-{path}.png"), full_page=False)
         page.get_by_role("link", name="Overview").first.click()
         page.locator("h1", has_text="Paper trends").wait_for()
         settle(page)

@@ -89,7 +89,8 @@ def test_html_export_draws_offline(browser, store, tmp_path, name, output_dir):
         assert tip.locator("script, img").count() == 0  # ... never as elements
         assert page.evaluate("window.__pwned") is None
     if name == "papers-per-period":
-        assert page.locator("#vis svg g.role-mark.mark-rect path").count() == view.data.height
+        bars = "#vis svg g.role-mark.mark-rect:not([class*='brush']) path"  # not the brush
+        assert page.locator(bars).count() == view.data.height
     page.screenshot(path=str(output_dir / f"export-{name}.png"))
     assert blocked == [], blocked
     assert errors == [], errors

@@ -18,6 +18,7 @@ import pytest
 from analysis import trends
 from analysis.cli import main
 from analysis.filters import Filters
+from analysis.names import OTHER_TOPICS
 from analysis.views import render as export
 from analysis.views.registry import VIEWS, build_view
 from tests.support.export_store import build_store, png_size
@@ -56,8 +57,9 @@ def test_cli_filters_and_options_reach_the_data(store, tmp_path):
     view = build_view("topic-trend", trends.paper_frame(store), f, measure="count",
                       stacked=False)
     assert out.read_text(encoding="utf-8") == export.to_csv(view)
-    assert set(view.data["topic"].unique()) == {1, 4}
-    assert view.chart.to_dict()["mark"]["type"] == "line"
+    assert set(view.data["topic"].unique()) == {1, 4, OTHER_TOPICS}  # the rest in one band
+    marks = {layer["mark"]["type"] for layer in view.chart.to_dict()["layer"]}
+    assert marks == {"line", "point"}
 
 
 def test_cli_writes_png_svg_and_html(store, tmp_path):

@@ -138,3 +138,41 @@ def test_emerging_and_upvotes_by_topic_on_the_bundled_topics():
                                       & pl.col("topic").is_not_null()).collect()
     assert sum(r["n"] for r in stats) == dated["upvotes"].is_not_null().sum()
     assert sum(r["n_null"] for r in stats) == dated["upvotes"].is_null().sum()
+
+
+def test_measure_picks_the_columns_of_count_or_share():
+    count = run("trend", "diffusion", "--measure", "count", "--csv")
+    assert count.returncode == 0, count.stderr
+    assert count.stdout.splitlines()[0] == "phrase,period,count,total"
+    share = run("topic-trend", "--measure", "share", "--csv", "--period", "quarter")
+    assert share.returncode == 0, share.stderr
+    header = share.stdout.splitlines()[0].split(",")
+    assert "share" in header
+    assert "count" not in header
+    bad = run("trend", "diffusion", "--measure", "mean")
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("basis", ["listed", "published"])
+def test_exported_topic_trend_shares_sum_to_one_per_period(basis, tmp_path):
+    out = tmp_path / "shares.csv"
+    done = run("export", "topic-trend", "--format", "csv", "--out", str(out), "--basis", basis)
+    assert done.returncode == 0, done.stderr
+    rows = pl.read_csv(out)
+    sums = rows.group_by("period").agg(pl.col("share").sum(), pl.col("total").first())
+    full = sums.filter(pl.col("total") > 0)
+    assert full.height > 10
+    assert (full["share"] - 1).abs().max() <= 1e-9
+    # periods without a paper have no share at all (a gap), not 0%
+    empty = rows.filter(pl.col("total") == 0)
+    assert empty["share"].null_count() == empty.height
+    if basis == "published":
+        assert empty.height > 0
+
+
+def test_export_keyword_trend_counts():
+    done = run("export", "keyword-trend", "--phrase", "diffusion", "--measure", "count",
+               "--format", "csv", "--out", "-")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("phrase,period,count,total")

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.text import escape
 from tests.support.dashboard import APP, run
 from tests.support.paths import REPO
 
@@ -110,7 +111,7 @@ def test_paper_detail_shows_topic_and_similar_papers(table, topics):
     at.run()
     assert not at.exception
     label = topics.filter(pl.col("topic") == row["topic"])["label"].item()
-    assert any(m.label == "Topic" and m.value == label for m in at.metric)
+    assert any("paper-topic" in m.value and escape(label) in m.value for m in at.markdown)
     similar = [b for b in at.button if b.key and b.key.startswith("sim_")]
     assert similar, "similar papers are offered"
     similar[0].click().run()

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from analysis.filters import Filters
 from analysis.ingest import load_sources
 from analysis.schema import InputError
-from analysis.trends import keyword_trend, match_papers, papers_per_period, phrase_pattern
+from analysis.trends import (
+    MAX_PHRASES,
+    keyword_trend,
+    match_papers,
+    papers_per_period,
+    phrase_pattern,
+)
 from tests.support.keyword_oracle import contains_phrase, independent_counts, raw_papers
 from tests.support.paths import DAILY
 
@@ -170,3 +176,25 @@ def test_matching_agrees_with_plain_python(phrase, phrase_glue, text):
     df = pl.DataFrame({"title": [words], "abstract": [""]})
     got = match_papers(df, query, field="title").collect().height == 1
     assert got == contains_phrase(words, query), (query, words)
+
+
+def test_at_most_ten_phrases_in_one_query(frame):
+    ten = [f"word{i}" for i in range(MAX_PHRASES)]
+    assert keyword_trend(frame, ten, Filters())["phrase"].n_unique() == MAX_PHRASES
+    with pytest.raises(InputError) as info:
+        keyword_trend(frame, [f"word{i}" for i in range(1_500)], Filters())
+    assert "at most 10 phrases per query, not 1,500" in str(info.value)
+    assert "phrase" in str(info.value)
+
+
+@pytest.mark.parametrize(("pattern", "words"), [
+    ("a" * 201, "longer than 200 characters"),
+    (r"\w{100}", "repeats a piece 100 times"),
+    (r"x{3,500}", "repeats a piece 500 times"),
+])
+def test_long_or_costly_regexes_are_refused(frame, pattern, words):
+    with pytest.raises(InputError) as info:
+        keyword_trend(frame, [pattern], Filters(), regex=True)
+    assert words in str(info.value)
+    assert "\n" not in str(info.value)
+    assert phrase_pattern(r"\w{20}", regex=True)  # up to twenty repeats are fine

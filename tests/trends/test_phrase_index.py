@@ -14,11 +14,18 @@ from analysis.filters import Filters
 from analysis.store import Store
 from analysis.trends import keyword_trend, match_papers, paper_frame
 from analysis.trends import phrase_index as PI
+from analysis.trends.keywords import MAX_PHRASES
 
 PHRASES = ["reinforcement learning", "diffusion", "fine-tuning", "large language models",
            "LLMs", "training parameters", "agent", "benchmark", "mixture of experts",
            "state of the art", "vision-language", "text-to-image", "3D", "GPT-4o", "C++", "of",
            "naïve", "Mixture-of-Experts", "chain of thought"]
+
+
+def trend(lf, phrases, filters, **options) -> pl.DataFrame:
+    """keyword_trend of many phrases, asked in queries of at most MAX_PHRASES (the CLI's limit)."""
+    return pl.concat([keyword_trend(lf, phrases[i:i + MAX_PHRASES], filters, **options)
+                      for i in range(0, len(phrases), MAX_PHRASES)])
 
 
 @pytest.fixture
@@ -35,8 +42,8 @@ def test_index_counts_equal_the_regex_counts(store, field, period):
     assert index is not None
     lf = paper_frame(store)
     filters = Filters(period=period)
-    plain = keyword_trend(lf, PHRASES, filters, field=field)
-    indexed = keyword_trend(lf, PHRASES, filters, field=field, index=index)
+    plain = trend(lf, PHRASES, filters, field=field)
+    indexed = trend(lf, PHRASES, filters, field=field, index=index)
     assert indexed.equals(plain)
     assert plain["count"].sum() > 100  # the phrases do occur
 
@@ -68,8 +75,8 @@ def test_update_indexes_only_new_or_changed_papers(store):
     index = PI.load(store)
     assert index is not None
     lf = paper_frame(store)
-    assert keyword_trend(lf, PHRASES, Filters(), index=index).equals(
-        keyword_trend(lf, PHRASES, Filters()))
+    assert trend(lf, PHRASES, Filters(), index=index).equals(
+        trend(lf, PHRASES, Filters()))
 
 
 def test_many_updates_fold_into_one_part(store):
@@ -85,16 +92,16 @@ def test_many_updates_fold_into_one_part(store):
     index = PI.load(store)
     assert index is not None
     lf = paper_frame(store)
-    assert keyword_trend(lf, PHRASES, Filters(), index=index).equals(
-        keyword_trend(lf, PHRASES, Filters()))
+    assert trend(lf, PHRASES, Filters(), index=index).equals(
+        trend(lf, PHRASES, Filters()))
 
 
 def test_papers_the_index_does_not_hold_are_still_counted(store):
     papers = store.read_papers()
     index = PI.from_papers(papers.head(100))  # knows only the first hundred
     lf = paper_frame(store)
-    assert keyword_trend(lf, PHRASES, Filters(), index=index).equals(
-        keyword_trend(lf, PHRASES, Filters()))
+    assert trend(lf, PHRASES, Filters(), index=index).equals(
+        trend(lf, PHRASES, Filters()))
 
 
 def test_ingest_keeps_an_index_current(tmp_path, sample_store):
@@ -109,8 +116,8 @@ def test_ingest_keeps_an_index_current(tmp_path, sample_store):
     index = PI.load(store)
     assert index is not None  # current after the second ingest
     lf = paper_frame(store)
-    assert keyword_trend(lf, PHRASES, Filters(), index=index).equals(
-        keyword_trend(lf, PHRASES, Filters()))
+    assert trend(lf, PHRASES, Filters(), index=index).equals(
+        trend(lf, PHRASES, Filters()))
 
 
 # ---- property: the index and the regular expression agree on generated text ---------------------

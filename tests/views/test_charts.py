@@ -14,13 +14,13 @@ import pytest
 
 from analysis import trends
 from analysis.filters import Filters
-from analysis.views import charts
+from analysis.views import charts, topic_map
 from analysis.views.registry import VIEWS, build_view
 from tests.support.export_store import FORMULA_TITLE, SCRIPT_TITLE, build_store
 
 BUILDERS = {
     "papers-per-period": charts.papers_per_period, "topic-trend": charts.topic_trend,
-    "topic-map": charts.topic_map, "keyword-trend": charts.keyword_trend,
+    "topic-map": topic_map.topic_map, "keyword-trend": charts.keyword_trend,
     "upvote-distribution": charts.upvote_distribution, "upvotes-by-topic": charts.upvotes_by_topic,
     "upvotes-by-period": charts.upvotes_by_period, "emerging": charts.emerging,
     "rising": charts.rising,
@@ -128,7 +128,8 @@ def test_paper_text_never_enters_an_expression(views):
     spec = views["topic-map"].chart.to_dict()
     (rows,) = spec["datasets"].values()
     assert FORMULA_TITLE in {r["title"] for r in rows}
-    assert {"field": "title", "title": "title", "type": "nominal"} in spec["encoding"]["tooltip"]
+    tips = [t for layer in spec["layer"] for t in layer.get("encoding", {}).get("tooltip", [])]
+    assert {"field": "title", "title": "title", "type": "nominal"} in tips
 
 
 def test_plot_data_turns_dates_into_utc_days():

@@ -17,10 +17,18 @@ from polars.testing import assert_frame_equal
 from analysis import trends
 from analysis.filters import Filters
 from analysis.ingest import ingest
+from analysis.names import OTHER_TOPICS
 from analysis.schema import InputError
 from analysis.store import Store
 from analysis.views.charts import plot_data
-from analysis.views.registry import NEEDS_TOPICS, VIEWS, View, build_view, build_views
+from analysis.views.registry import (
+    NEEDS_TOPICS,
+    PERIOD_FREE,
+    VIEWS,
+    View,
+    build_view,
+    build_views,
+)
 from analysis.views.render import to_svg
 from tests.support.export_store import build_store
 from tests.support.paths import DAILY
@@ -72,7 +80,8 @@ def test_every_view_builds_with_title_caption_and_data(views, lf):
         assert view.data.height > 0, name
         assert view.papers == papers[0]
         assert view.span == (papers[1], papers[2])
-        assert FILTERS.describe() in view.caption
+        # the views that do not bucket by period do not mention it
+        assert FILTERS.describe(period=name not in PERIOD_FREE) in view.caption
         assert f"{papers[0]:,} papers, listed {papers[1]} to {papers[2]}" in view.caption
         title = view.chart.to_dict()["title"]
         assert title["text"] == view.title
@@ -87,7 +96,7 @@ def test_views_on_the_published_basis(lf):
         view = build_view(name, lf, f)
         assert (view.papers, *view.span) == papers, name
         assert f"{papers[0]:,} papers, published {papers[1]} to {papers[2]}" in view.caption
-    assert_frame_equal(build_view("papers-per-period", lf, f).data,
+    assert_frame_equal(build_view("papers-per-period", lf, f).data.drop("incomplete"),
                        trends.papers_per_period(lf, f))
 
 
@@ -99,10 +108,14 @@ def test_chart_plots_exactly_the_view_data(views):
 
 def test_view_data_comes_from_the_trend_functions(views, lf):
     f = FILTERS
-    assert_frame_equal(views["papers-per-period"].data, trends.papers_per_period(lf, f))
-    assert_frame_equal(views["keyword-trend"].data, trends.keyword_trend(lf, PHRASES, f))
+
+    def timed(view):  # the period views add ``incomplete`` (and gaps where no paper is)
+        return view.data.drop("incomplete")
+
+    assert_frame_equal(timed(views["papers-per-period"]), trends.papers_per_period(lf, f))
+    assert_frame_equal(timed(views["keyword-trend"]), trends.keyword_trend(lf, PHRASES, f))
     assert_frame_equal(views["upvote-distribution"].data, trends.upvote_distribution(lf, f))
-    assert_frame_equal(views["upvotes-by-period"].data,
+    assert_frame_equal(timed(views["upvotes-by-period"]),
                        trends.upvote_stats(lf, f, by="period").sort("period"))
     assert_frame_equal(views["upvotes-by-topic"].data.drop("label", strict=False),
                        trends.upvote_stats(lf, f, by="topic").sort("topic").drop(
@@ -111,7 +124,7 @@ def test_view_data_comes_from_the_trend_functions(views, lf):
     ranked = trends.rising_phrases(lf, f, limit=None).sort(["g2", "phrase"],
                                                            descending=[True, False])
     assert_frame_equal(views["rising"].data, ranked.head(20))
-    every = build_view("topic-trend", lf, f, top=0).data
+    every = timed(build_view("topic-trend", lf, f, top=0))
     assert_frame_equal(every, trends.topic_frequency(lf, f).sort("period", "topic"))
 
 
@@ -121,19 +134,25 @@ def test_topic_trend_keeps_the_largest_topics_and_the_outliers(lf):
              .sort(["count", "topic"], descending=[True, False]))
     view = build_view("topic-trend", lf, FILTERS, top=3, measure="count", stacked=False)
     shown = set(view.data["topic"].unique().to_list())
-    assert shown == set(sizes["topic"].head(3).to_list()) | {-1}
-    assert view.chart.to_dict()["mark"]["type"] == "line"
-    assert view.chart.to_dict()["encoding"]["y"]["field"] == "count"
+    # the three largest one by one, the outliers, and every other topic in one band
+    assert shown == set(sizes["topic"].head(3).to_list()) | {-1, OTHER_TOPICS}
+    layers = view.chart.to_dict()["layer"]
+    assert {layer["mark"]["type"] for layer in layers} == {"line", "point"}
+    assert {layer["encoding"]["y"]["field"] for layer in layers} == {"count"}
 
 
-def test_filters_reach_the_data(lf):
+def test_filters_grey_the_map_and_reach_the_other_data(lf):
     picked = Filters(topics=(1, 2), min_upvotes=5)
     data = build_view("topic-map", lf, picked).data
-    assert set(data["topic"].unique().to_list()) <= {1, 2}
-    assert data["upvotes"].min() >= 5
+    kept = data.filter(pl.col("shown"))
+    assert set(kept["topic"].unique().to_list()) <= {1, 2}
+    assert kept["upvotes"].min() >= 5
     expected = lf.filter(pl.col("topic").is_in([1, 2]) & (pl.col("upvotes") >= 5)
                          & pl.col("listed").is_not_null()).select(pl.len()).collect().item()
-    assert data.height == expected
+    assert kept.height == expected
+    # every paper stays on the map (greyed), so the layout never changes with the filters
+    placed = lf.filter(pl.col("x").is_not_null()).select(pl.len()).collect().item()
+    assert data.height == placed > kept.height
     dist = build_view("upvote-distribution", lf, Filters(min_upvotes=10)).data
     liked = lf.filter((pl.col("upvotes") >= 10) & pl.col("listed").is_not_null())
     assert dist["count"].sum() == liked.select(pl.len()).collect().item()

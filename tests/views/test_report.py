@@ -21,10 +21,12 @@ import pytest
 
 from analysis import trends
 from analysis.filters import Filters
+from analysis.views import notes
 from analysis.views import render as export
 from analysis.views import report as reports
 from analysis.views.registry import build_view, build_views
 from tests.support.export_store import SCRIPT_TITLE, SEED, build_store, png_size
+from tests.support.paths import REPO
 
 FILTERS = Filters(start=dt.date(2024, 8, 1), end=dt.date(2026, 2, 28), period="quarter",
                   min_upvotes=1)
@@ -173,3 +175,33 @@ def test_report_carries_the_settings_of_a_real_topic_fit(tmp_path):
     assert rep.provenance["topic_model"]["corpus_hash"] == store.corpus_hash()
     assert rep.provenance["topic_model"]["settings"] == meta["settings"]
     assert {v["name"] for v in rep.provenance["views"]} >= {"topic-map", "topic-trend"}
+
+
+def test_the_model_is_described_from_its_settings(store):
+    bundled = json.loads((REPO / "data" / "topics" / "meta.json").read_text())
+    steps = notes.model_steps(bundled["settings"])
+    settings = bundled["settings"]
+    assert f"PCA to {settings['pca_dims']} dimensions" in steps
+    assert (f"UMAP to {settings['umap_dims']} dimensions ({settings['neighbors']} neighbours, "
+            f"{settings['umap_epochs']} epochs)") in steps
+    assert f"Ward clustering into {settings['n_topics']} topics" in steps
+    line = notes.model_text(bundled, bundled["corpus_hash"])
+    assert line.startswith(steps)
+    assert "PCA-50 + Ward" not in line  # the words of the fit's method text, which left out UMAP
+    hdb = notes.model_steps({"umap_dims": 5, "clusterer": "hdbscan", "min_cluster_size": 15})
+    assert "HDBSCAN clustering (clusters of at least 15 papers, the rest outliers)" in hdb
+    assert "Ward" not in hdb
+
+
+def test_the_data_note_reads_the_store():
+    from analysis.commands.data import summarise
+    from analysis.store import Store
+
+    table = pl.read_parquet(REPO / "data" / "papers.parquet")
+    listed = table.filter(pl.col("listed").is_not_null())
+    note = notes.data_note(summarise(Store(REPO / "data")))
+    per_day = listed.height / listed["listed"].n_unique()
+    assert note.startswith(f"Data: {listed.height:,} papers from Hugging Face Daily Papers")
+    assert f"listed {listed['listed'].min()} to {listed['listed'].max()}" in note
+    assert f"~{per_day:.0f} a day" in note
+    assert "upvotes are snapshots, not final counts" in note

@@ -1,0 +1,111 @@
+"""Which periods of a time series the data covers only in part, and gaps for empty periods.
+
+A period is incomplete when the data (on the filters' date basis, within the date range) misses
+some of its days on which papers of that basis appear at all: the listing basis has papers on
+weekdays only, so a month whose data ends on its last Friday is complete, while the current
+month, or one cut by the date range, is not. Such periods are drawn hollow or dashed, and named in
+the caption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis.filters import Filters
+from analysis.views.axes import period_name
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The days the data covers: first and last day, and the weekdays (0 = Monday) with papers."""
+
+    first: dt.date | None
+    last: dt.date | None
+    weekdays: frozenset[int]
+
+
+def bounds(lf: pl.LazyFrame, basis: str) -> Coverage:
+    """The store's first and last day on a date basis, and the weekdays that have papers."""
+    col = pl.col(basis)
+    first, last, weekdays = lf.select(
+        col.min().alias("a"), col.max().alias("b"),
+        col.dt.weekday().unique().implode().alias("w")).collect().row(0)
+    return Coverage(first, last, frozenset(int(w) - 1 for w in (weekdays or []) if w is not None))
+
+
+def coverage(lf: pl.LazyFrame, filters: Filters, whole: Coverage | None = None) -> Coverage:
+    """The store's days on the filters' basis (``whole``, if known) cut to their date range."""
+    whole = whole or bounds(lf, filters.basis)
+    first, last = whole.first, whole.last
+    if first is not None and filters.start:
+        first = max(first, filters.start)
+    if last is not None and filters.end:
+        last = min(last, filters.end)
+    return Coverage(first, last, whole.weekdays)
+
+
+def next_start(start: dt.date, period: str) -> dt.date:
+    """The first day of the period after the one starting on ``start``."""
+    months = {"month": 1, "quarter": 3, "year": 12}.get(period)
+    if months is None:
+        return start + dt.timedelta(days=7)
+    m = start.month - 1 + months
+    return dt.date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def incomplete_periods(periods: list[dt.date], cov: Coverage, period: str) -> list[dt.date]:
+    """The periods (by first day) holding a paper day that the data does not cover."""
+    if cov.first is None or cov.last is None:
+        return list(periods)
+    out = []
+    for start in periods:
+        end = next_start(start, period) - dt.timedelta(days=1)
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        days = [d for d in days if d.weekday() in cov.weekdays] or days
+        if days[0] < cov.first or days[-1] > cov.last:
+            out.append(start)
+    return out
+
+
+def mark_incomplete(df: pl.DataFrame, lf: pl.LazyFrame, filters: Filters,
+                    whole: Coverage | None = None) -> tuple[pl.DataFrame, str]:
+    """Add ``incomplete`` (bool) to a frame with ``period``; and a caption note naming them.
+
+    ``whole`` is :func:`bounds` of ``lf`` on the filters' basis, when already known.
+    """
+    if df.height == 0 or "period" not in df.columns:
+        return df, ""
+    cov = coverage(lf, filters, whole)
+    periods = df.get_column("period").unique().sort().to_list()
+    gone = incomplete_periods(periods, cov, filters.period)
+    out = df.with_columns(pl.col("period").is_in(gone).alias("incomplete"))
+    return out, incomplete_note(gone, cov, filters.period)
+
+
+def incomplete_note(periods: list[dt.date], cov: Coverage, period: str) -> str:
+    """Caption words for the incomplete periods, e.g. ``incomplete (hollow): May 2026 (to ...)``."""
+    if not periods:
+        return ""
+    if len(periods) > 3:
+        return f"{len(periods)} incomplete periods drawn hollow/dashed"
+    named = []
+    for start in periods:
+        end = next_start(start, period) - dt.timedelta(days=1)
+        parts = []
+        if cov.first and start < cov.first <= end:
+            parts.append(f"from {cov.first}")
+        if cov.last and start <= cov.last < end:
+            parts.append(f"to {cov.last}")
+        named.append(period_name(start, period) + (f" (data {' '.join(parts)})" if parts else ""))
+    return "incomplete, drawn hollow/dashed: " + ", ".join(named)
+
+
+def gaps(df: pl.DataFrame, columns: tuple[str, ...] = ("share",)) -> pl.DataFrame:
+    """Null ``columns`` where the period has no paper at all (``total`` 0): a gap, not a zero."""
+    cols = [c for c in columns if c in df.columns]
+    if not cols or "total" not in df.columns:
+        return df
+    return df.with_columns(pl.when(pl.col("total") > 0).then(pl.col(c)).alias(c) for c in cols)

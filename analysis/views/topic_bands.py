@@ -1,0 +1,130 @@
+"""The data of the topic views: bands that make stacked shares whole, and the map's frame.
+
+A stacked share chart shows a few topics one by one; every other paper of the period still has
+to be somewhere, or the stack stops short of 100%. :func:`with_bands` puts it in one of three
+bands: the outliers (``OUTLIER``), papers the model has not seen yet (``UNASSIGNED``), and all
+other topics together (``OTHER_TOPICS``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import polars as pl
+
+from analysis.filters import Filters, apply
+from analysis.names import (
+    OTHER_TOPICS,
+    OTHER_TOPICS_LABEL,
+    OUTLIER,
+    UNASSIGNED,
+    UNASSIGNED_LABEL,
+)
+from analysis.trends.keywords import finish_share
+
+#: The map marks at most this many papers that match a title search (the most upvoted).
+MAX_MARKED = 12
+#: Their titles are written on the map when at most this many papers match.
+MAX_NAMED = 3
+
+
+def shown_topics(freq: pl.DataFrame, picked: Sequence[int], top: int) -> list[int]:
+    """The topic ids drawn one by one: the picked ones, else the ``top`` largest (0: all)."""
+    if picked:
+        return [t for t in picked if t >= 0]
+    sizes = (freq.filter(pl.col("topic") >= 0).group_by("topic").agg(pl.col("count").sum())
+             .sort(["count", "topic"], descending=[True, False]))
+    ids = sizes.get_column("topic").to_list()
+    return ids[:top] if top else ids
+
+
+def with_bands(freq: pl.DataFrame, ids: Sequence[int], picked: Sequence[int] = (), *,
+               bands: bool = True) -> pl.DataFrame:
+    """The rows of the shown topics, plus one row per period for each band that has papers.
+
+    Args:
+        freq: ``trends.topic_frequency`` over all topics (no topic filter).
+        ids: the topics drawn one by one.
+        picked: the topics the filters pick; the outliers are a band of their own only when
+            nothing is picked or they are picked.
+        bands: add the bands (outliers, not yet assigned, other topics).
+
+    Returns:
+        Columns of ``freq``; the counts of a period add up to its total when ``bands``.
+    """
+    keep = set(ids) | ({OUTLIER} if bands and (not picked or OUTLIER in picked) else set())
+    rows = freq.filter(pl.col("topic").is_in(list(keep)))
+    if not bands or freq.height == 0:
+        return rows
+    assigned = freq.filter(pl.col("topic") != UNASSIGNED)
+    totals = assigned.group_by("period").agg(pl.col("total").first(),
+                                             pl.col("count").sum().alias("topics"))
+    drawn = rows.group_by("period").agg(pl.col("count").sum().alias("drawn"))
+    other = totals.join(drawn, on="period", how="left").select(
+        "period", (pl.col("topics") - pl.col("drawn").fill_null(0)).alias("count"), "total")
+    if (freq.get_column("topic") == UNASSIGNED).any():  # given by topic_frequency
+        rows = pl.concat([rows, freq.filter(pl.col("topic") == UNASSIGNED)])
+        unassigned = other.head(0)
+    else:  # papers without a topic count in the total only: the rest of it
+        unassigned = totals.select("period", (pl.col("total") - pl.col("topics")).alias("count"),
+                                   "total")
+    schema = freq.schema
+    added = [band.select(pl.col("period").cast(schema["period"]),
+                         pl.lit(topic).cast(schema["topic"]).alias("topic"),
+                         pl.lit(label).alias("label"), pl.col("count").cast(schema["count"]),
+                         pl.col("total").cast(schema["total"]))
+             for band, topic, label in ((unassigned, UNASSIGNED, UNASSIGNED_LABEL),
+                                        (other, OTHER_TOPICS, OTHER_TOPICS_LABEL))
+             if band.height and band.get_column("count").sum() > 0]
+    if not added:
+        return rows
+    return pl.concat([rows, finish_share(pl.concat(added)).select(freq.columns)],
+                     how="vertical_relaxed")
+
+
+def describe(data: pl.DataFrame, shown: str) -> str:
+    """Caption words for the bands a topic trend holds, e.g. ``largest 10 topics; bands: ...``."""
+    present = set(data.get_column("topic").unique().to_list()) if data.height else set()
+    names = [name for band, name in ((OTHER_TOPICS, "other topics"), (OUTLIER, "outliers"),
+                                     (UNASSIGNED, "not yet assigned")) if band in present]
+    return "; ".join(p for p in (shown, "grey bands: " + ", ".join(names) if names else "") if p)
+
+
+def map_frame(lf: pl.LazyFrame, filters: Filters,
+              search: str = "") -> tuple[pl.DataFrame, tuple[float, ...], int]:
+    """Every paper with a map place, whether the filters keep it, and the search matches.
+
+    Returns:
+        (frame, extent, found): ``paper_id, title, date, upvotes, topic, label, x, y, shown,
+        match``; the ``(x_min, x_max, y_min, y_max)`` of the whole map; how many papers match
+        the search. ``match`` is 0 for papers not marked, 1 for the (at most ``MAX_MARKED``,
+        most upvoted) marked matches, 2 when their titles are written too (few matches).
+    """
+    placed = lf.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+    kept = apply(placed, filters).select("paper_id", pl.lit(True).alias("shown"))
+    frame = (
+        placed.select("paper_id", "title", pl.col(filters.basis).alias("date"), "upvotes",
+                      "topic", pl.col("topic_label").alias("label"), "x", "y")
+        .join(kept, on="paper_id", how="left")
+        .with_columns(pl.col("shown").fill_null(False))
+        .sort("topic", "paper_id").collect()
+    )
+    extent = tuple(float(v or 0.0) for v in frame.select(
+        pl.col("x").min().alias("x0"), pl.col("x").max().alias("x1"),
+        pl.col("y").min().alias("y0"), pl.col("y").max().alias("y1")).row(0))
+    words = search.strip().lower()
+    if not words:
+        return frame.with_columns(pl.lit(0, dtype=pl.Int8).alias("match")), extent, 0
+    hits = pl.col("title").fill_null("").str.to_lowercase().str.contains(words, literal=True)
+    found = frame.filter(hits & pl.col("shown"))
+    marked = (found.sort(["upvotes", "paper_id"], descending=[True, False], nulls_last=True)
+              .head(MAX_MARKED).get_column("paper_id"))
+    named = 2 if found.height <= MAX_NAMED else 1
+    match = pl.when(pl.col("paper_id").is_in(marked.implode())).then(named).otherwise(0)
+    return frame.with_columns(match.cast(pl.Int8).alias("match")), extent, found.height
+
+
+def one_topic(filters: Filters, topic: int) -> Filters:
+    """The filters narrowed to one topic (for that topic's size over time)."""
+    return dataclasses.replace(filters, topics=(topic,))
