@@ -52,6 +52,7 @@ from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_tit
 from analysis.sources import hf_api, parse
 from analysis.sources.hf_api import MonthListing
 from analysis.store import READ_ERRORS, Store
+from analysis.trends import phrase_index
 
 #: Lower rank wins when fields disagree (other sources, such as tables, rank 1).
 SOURCE_RANK = {"hf-daily-api": 0, "hf-month-api": 0, "hf-page-dump": 2}
@@ -335,6 +336,10 @@ def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
                          file=str(store.papers_path),
                          hint="check free space and permissions; the store was not changed",
                          ) from None
+    if phrase_index.read_meta(store) is not None:
+        phrase_index.update(store)
+    elif merged.height >= phrase_index.INDEX_FROM:
+        phrase_index.build(store)
     return True
 
 

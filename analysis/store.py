@@ -4,6 +4,7 @@ A store is a directory::
 
     papers.parquet          the canonical paper table
     embeddings/<backend>.parquet   per-paper embedding cache (text hash -> vector)
+    embeddings/<backend>.parts/    checkpoints of a running (or killed) embedding run
     topics/                 topic model artifacts (Parquet, JSON, safetensors; never pickle)
     raw/<kind>/...          what the table is built from: API responses kept by `fetch`
                             (raw/hf-daily/ days, raw/hf-month/ whole months), copies of
@@ -12,7 +13,9 @@ A store is a directory::
     listings.json           the size of each month's full list, where a source told it
     fetch-state.json        which days and months were fetched, which failed
     models/                 locally derived models (e.g. the distilled static embedder)
-    manifest.json           sha256 and size of every file above except fetch-state and models
+    index/                  the word index of keyword trends (derived, like models/; see
+                            trends.phrase_index: it is used only while it fits the table)
+    manifest.json           sha256 and size of every file above except fetch-state, models, index
     .lock                   the store lock: one writer at a time
 
 Where stores are: the bundled snapshot ``data/`` (read-only, verified by git), a user store in
@@ -164,6 +167,19 @@ class Store:
     def embeddings_path(self, backend: str) -> Path:
         """The embedding cache of one backend (``minilm``, ``fast``)."""
         return self.embeddings_dir / f"{backend}.parquet"
+
+    def embedding_parts_dir(self, backend: str) -> Path:
+        """Checkpoints of an embedding run not yet folded into the backend's cache file."""
+        return self.embeddings_dir / f"{backend}.parts"
+
+    @property
+    def phrase_index_dir(self) -> Path:
+        """Folder of the word index that keyword trends use on large stores."""
+        return self.root / "index"
+
+    def paper_files(self) -> list[Path]:
+        """The files that hold the paper table (none for an empty store)."""
+        return [self.papers_path] if self.papers_path.is_file() else []
 
     @property
     def topics_dir(self) -> Path:

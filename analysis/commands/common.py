@@ -12,9 +12,10 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.health import Health, require
-from analysis.names import BASES, PERIODS, UNASSIGNED, UNASSIGNED_LABEL
+from analysis.names import BASES, ENGINES, PERIODS, UNASSIGNED, UNASSIGNED_LABEL
 from analysis.schema import InputError
 from analysis.store import Store, writable_store
+from analysis.topics.engine import Engine
 from analysis.trends import paper_frame
 from analysis.views.csv import safe_csv
 
@@ -48,6 +49,29 @@ def say(args: argparse.Namespace, kind: str, message: str) -> None:
     """One line on stderr: ``papertrends <command>: <kind>: <message>``."""
     print(f"papertrends {args.command}: {kind}: {' '.join(message.split())}", file=sys.stderr,
           flush=True)
+
+
+def add_engine_args(p: argparse.ArgumentParser) -> None:
+    """Add --engine, --address and --batch-size: where and how missing embeddings are computed."""
+    g = p.add_argument_group("embedding engine")
+    g.add_argument("--engine", choices=ENGINES, default="local",
+                   help="compute missing embeddings here (local) or on a Ray cluster (ray; "
+                   "needs papertrends[scale])")
+    g.add_argument("--address", default=None,
+                   help="Ray cluster to join: auto, or ray://HOST:10001 (default: start a "
+                   "private one on this machine for the run)")
+    g.add_argument("--batch-size", type=int, default=None,
+                   help="texts per model call (default: 64 for minilm, 32 for minilm-openvino, "
+                   "1024 for fast)")
+
+
+def engine_from(args: argparse.Namespace) -> Engine:
+    """The Engine given by the options of :func:`add_engine_args`.
+
+    Raises:
+        InputError: the options do not fit together (e.g. --address without --engine ray).
+    """
+    return Engine(args.engine, args.address, args.batch_size)
 
 
 def add_filter_args(p: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""Commands: ingest (sources -> store), info (summary of a store), coverage (per month), papers."""
+"""Commands: ingest (sources -> store), info, coverage (per month), papers, index (word index)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from analysis.names import BASES, iso
 from analysis.schema import InputError
 from analysis.sources.tables import parse_mapping
 from analysis.store import Store
+from analysis.trends import phrase_index
 
 
 def register(sub) -> None:
@@ -75,6 +76,17 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=None, help="at most this many rows")
     add_output_args(p)
     p.set_defaults(func=cmd_papers)
+
+    p = sub.add_parser("index", help="build or update the word index of keyword trends",
+                       description="Keyword trends on a large store look phrases up in a word "
+                       "index instead of scanning every abstract once per phrase. Ingest and "
+                       "fetch keep an existing index current and make one from "
+                       f"{phrase_index.INDEX_FROM:,} papers on; this command makes or updates "
+                       "it for any store.")
+    add_store_arg(p)
+    p.add_argument("--rebuild", action="store_true", help="build it anew as one part")
+    p.add_argument("--json", action="store_true", help="print the index's meta as JSON")
+    p.set_defaults(func=cmd_index)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -216,3 +228,19 @@ def paper_list(frame: pl.LazyFrame, filters: Filters) -> pl.DataFrame:
     return (lf.select("paper_id", "title", "published", "listed", "upvotes", "topic")
             .sort([filters.basis, "paper_id"], descending=[True, False], nulls_last=True)
             .collect())
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """`papertrends index`: build (or update) the store's word index; returns 0."""
+    store = write_store(args)
+    with store.lock(on_wait=waiting(args)):
+        open_store(args)  # checked for damage
+        if args.rebuild or phrase_index.read_meta(store) is None:
+            meta = phrase_index.build(store)
+        else:
+            meta = phrase_index.update(store) or {}
+    if args.json:
+        print(json.dumps(meta, indent=1))
+    else:
+        print(phrase_index.describe(store))
+    return 0

@@ -10,7 +10,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from analysis.commands.common import add_store_arg, parse_date, waiting, write_store
+from analysis.commands.common import (
+    add_engine_args,
+    add_store_arg,
+    engine_from,
+    parse_date,
+    waiting,
+    write_store,
+)
 from analysis.fetch import PAGE_SIZE, fetch
 from analysis.fetch.client import RetryPolicy
 from analysis.names import Progress as ProgressCallback
@@ -65,6 +72,7 @@ def register(sub) -> None:
                    help="entries per request, the API's `limit` (default 50)")
     p.add_argument("--no-assign", action="store_true",
                    help="do not give papers topics (the next fetch or `assign` does)")
+    add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -88,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     kwargs = dict(endpoint=args.endpoint, refresh=args.refresh, since=args.since,
                   raw_dir=args.raw_dir, concurrency=args.concurrency, policy=policy,
                   page_size=args.page_size or PAGE_SIZE, assign=not args.no_assign,
-                  months=args.months, fill_gaps=args.fill_gaps)
+                  months=args.months, fill_gaps=args.fill_gaps, engine=engine_from(args))
     try:
         with _progress_bar(disabled=args.quiet) as progress:
             summary = fetch(store, args.start, args.end, progress=progress,

@@ -1,17 +1,20 @@
-"""Commands: fit (topic model), assign (no refit), topics (list + quality), topic-words."""
+"""Commands: embed, fit (topic model), assign (no refit), topics (list + quality), topic-words."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 
 import polars as pl
 
 from analysis.commands.common import (
+    add_engine_args,
     add_output_args,
     add_store_arg,
     emit,
+    engine_from,
     note_unassigned,
     open_store,
     say,
@@ -19,10 +22,11 @@ from analysis.commands.common import (
     write_store,
 )
 from analysis.health import require
-from analysis.names import EMBEDDERS, OUTLIER
+from analysis.names import DEFAULT_EMBEDDER, EMBEDDERS, OUTLIER
 from analysis.schema import InputError
 from analysis.store import Store
 from analysis.topics import artifacts as art
+from analysis.topics.vectors import read_cache
 from analysis.trends import paper_frame
 
 CLUSTERERS = ("hdbscan", "ward")  # analysis.topics.pipeline.CLUSTERERS (heavy to import)
@@ -30,13 +34,28 @@ CLUSTERERS = ("hdbscan", "ward")  # analysis.topics.pipeline.CLUSTERERS (heavy t
 
 def register(sub) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser("embed", help="compute the embeddings papers lack (here or on Ray)",
+                       description="Embed every paper of the store that has no cached vector yet "
+                       "and add the vectors to STORE/embeddings/BACKEND.parquet. A killed run "
+                       "resumes where its last checkpoint ended.")
+    add_store_arg(p, writes=True)
+    p.add_argument("--backend", "--embedder", dest="backend", choices=EMBEDDERS,
+                   default=DEFAULT_EMBEDDER,
+                   help="minilm: all-MiniLM-L6-v2 (PyTorch); minilm-openvino: the same model "
+                   "as OpenVINO int8 (~3x faster on a CPU); fast: static model distilled from it")
+    add_engine_args(p)
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=run_embed)
+
     p = sub.add_parser("fit", help="fit the topic model on every paper of the store",
                        description="Embed the papers (cached), cluster them into topics, label "
                        "them and write the topic artifacts into STORE/topics/. Also mends damaged "
                        "topic artifacts; with --force, a damaged embedding cache.")
     add_store_arg(p, writes=True)
-    p.add_argument("--embedder", choices=EMBEDDERS, default="minilm",
-                   help="minilm: all-MiniLM-L6-v2 (quality); fast: static model distilled from it")
+    p.add_argument("--embedder", "--backend", dest="embedder", choices=EMBEDDERS,
+                   default=DEFAULT_EMBEDDER,
+                   help="minilm: all-MiniLM-L6-v2 (quality); minilm-openvino: the same as "
+                   "OpenVINO int8 (~3x faster); fast: static model distilled from it")
     p.add_argument("--seed", type=int, default=42,
                    help="seed of the UMAP steps (clustering space and 2-D map)")
     p.add_argument("--clusterer", choices=CLUSTERERS, default="hdbscan",
@@ -55,6 +74,7 @@ def register(sub) -> None:
                    help="also fit plain BERTopic() on the same embeddings for the quality "
                    "report (about a minute more)")
     p.add_argument("--force", action="store_true", help="refit even if an identical fit exists")
+    add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the fit's meta as JSON")
     p.set_defaults(func=run_fit)
 
@@ -62,6 +82,7 @@ def register(sub) -> None:
                        description="Give papers added since the fit, or whose text changed since "
                        "they got a topic, a topic from the saved model (no refit).")
     add_store_arg(p, writes=True)
+    add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=run_assign)
 
@@ -95,6 +116,30 @@ def _progress(done: int, total: int, message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def run_embed(args: argparse.Namespace) -> int:
+    """`papertrends embed`: embed the papers that have no vector yet; returns 0."""
+    from analysis.topics.embedders import embed_missing
+
+    store = _write_store(args, needs=("papers",))
+    engine = engine_from(args)
+    with store.lock(on_wait=waiting(args)):
+        papers = store.read_papers().select("paper_id", "title", "abstract")
+        t0 = time.perf_counter()
+        n = embed_missing(store, papers, args.backend, engine=engine, progress=_progress)
+        seconds = time.perf_counter() - t0
+        cached = read_cache(store, args.backend).height
+    counts = {"backend": args.backend, "engine": engine.kind, "papers": papers.height,
+              "embedded": n, "cached": cached, "seconds": round(seconds, 2),
+              "docs_per_s": round(n / seconds, 1) if n and seconds > 0 else None}
+    if args.json:
+        print(json.dumps(counts, indent=1))
+    else:
+        rate = f", {counts['docs_per_s']} texts/s" if n else ""
+        print(f"embedded {n} new texts with {args.backend} on {engine.kind} in {seconds:.1f}s"
+              f"{rate}; {cached} vectors cached for {papers.height} papers")
+    return 0
+
+
 def run_fit(args: argparse.Namespace) -> int:
     """`papertrends fit`: fit (or reuse) the topic model and print its summary; returns 0.
 
@@ -107,7 +152,8 @@ def run_fit(args: argparse.Namespace) -> int:
         meta = fit(store, embedder=args.embedder, seed=args.seed, clusterer=args.clusterer,
                    min_cluster_size=args.min_cluster_size, min_samples=args.min_samples,
                    min_topic_size=args.min_topic_size, n_topics=args.n_topics,
-                   compare=args.compare, force=args.force, progress=_progress)
+                   compare=args.compare, force=args.force, progress=_progress,
+                   engine=engine_from(args))
     if args.json:
         print(json.dumps(meta, indent=1, default=str))
         return 0
@@ -136,7 +182,7 @@ def run_assign(args: argparse.Namespace) -> int:
 
     store = _write_store(args, needs=("papers", "topics", "embeddings"))
     with store.lock(on_wait=waiting(args)):
-        counts = assign_new(store, progress=_progress)
+        counts = assign_new(store, progress=_progress, engine=engine_from(args))
     if args.json:
         print(json.dumps(counts, indent=1))
     else:

@@ -18,6 +18,7 @@ from analysis.schema import InputError
 from analysis.trends import (
     emerging_topics,
     keyword_trend,
+    phrase_index,
     rising_phrases,
     top_papers,
     topic_frequency,
@@ -154,8 +155,9 @@ def _has_groups(args: argparse.Namespace, frame) -> None:
 
 def cmd_trend(args: argparse.Namespace) -> int:
     """`papertrends trend`: print the keyword trend of the phrases; returns 0."""
-    df = keyword_trend(_frame(args), args.phrases, filters_from(args), field=args.field,
-                       regex=args.regex)
+    frame = _frame(args)
+    df = keyword_trend(frame, args.phrases, filters_from(args), field=args.field,
+                       regex=args.regex, index=phrase_index.load(args.store_opened))
     if args.json and "small" in df.columns:
         df = df.drop("small")
     emit(_measured(df, args.measure), args)

@@ -47,6 +47,7 @@ from analysis.names import Progress
 from analysis.schema import InputError
 from analysis.store import Store
 from analysis.topics.artifacts import has_topics, pending
+from analysis.topics.engine import LOCAL, Engine
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 REFRESH_WINDOW = "14d"  # what --refresh re-fetches when no --from / --since is given
@@ -94,6 +95,7 @@ def fetch(
     policy: RetryPolicy | None = None,
     page_size: int = PAGE_SIZE,
     assign: bool = True,
+    engine: Engine = LOCAL,
     today: dt.date | None = None,
     months: str | list[str] | None = None,
     fill_gaps: bool = False,
@@ -119,6 +121,7 @@ def fetch(
         policy: timeouts and retries (see :class:`analysis.fetch.client.RetryPolicy`).
         page_size: the ``limit`` asked for per page.
         assign: give papers not yet assigned a topic one, when the store has a topic model.
+        engine: where their embeddings are computed (here, or on Ray).
         today: the current UTC date (for tests).
         months: ``"2023-07"``, ``"2023-07..2023-09"`` or a list of months: fetch these whole
             (``?month=``) instead of days.
@@ -183,7 +186,8 @@ def fetch(
                 if progress is not None:
                     progress(n, n, f"topics: {message.strip()}")
 
-            summary.topics = assign_topics(store, progress=say, new=summary.papers_new)
+            summary.topics = assign_topics(store, progress=say, new=summary.papers_new,
+                                           engine=engine)
     return summary
 
 
@@ -205,7 +209,8 @@ def _gap_note(months: list[str]) -> str:
             "fetching them whole")
 
 
-def assign_topics(store: Store, progress: Progress | None = None, new: int = 0) -> str:
+def assign_topics(store: Store, progress: Progress | None = None, new: int = 0,
+                  engine: Engine = LOCAL) -> str:
     """Give every paper not yet assigned a topic one (no refit).
 
     Returns:
@@ -226,7 +231,7 @@ def assign_topics(store: Store, progress: Progress | None = None, new: int = 0) 
             progress(0, 1, f"giving {waiting} paper(s) not yet assigned a topic one (no refit)")
         from analysis.topics.fit import assign_new
 
-        counts = assign_new(store, progress=progress)
+        counts = assign_new(store, progress=progress, engine=engine)
     except Exception as exc:  # a broken model must not lose the fetched papers
         detail = " ".join(str(exc).split())[:200]
         return (f"topic assignment failed ({type(exc).__name__}: {detail}); "

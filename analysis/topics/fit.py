@@ -39,7 +39,8 @@ from analysis.store import (
 from analysis.topics import artifacts as art
 from analysis.topics import hierarchy, labels, quality, tables
 from analysis.topics import pipeline as topic_fit
-from analysis.topics.embedders import Embedder, embed_papers, fast_model_dir, load_fast, minilm_path
+from analysis.topics.embedders import embed_papers, fast_model_dir, load_fast, minilm_path
+from analysis.topics.engine import LOCAL, Engine
 from analysis.topics.match import match_topics, nearest_topic, place_new
 from analysis.topics.vectors import check_backend, doc_texts, paper_vectors
 from analysis.topics.words import words_over_time
@@ -73,7 +74,8 @@ def _check(embedder: str, clusterer: str, sizes: dict) -> None:
 def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: str = "hdbscan",
         min_cluster_size: int | None = None, min_samples: int | None = None,
         min_topic_size: int | None = None, n_topics: int | None = None, compare: bool = False,
-        progress: Progress | None = None, force: bool = False) -> dict:
+        progress: Progress | None = None, force: bool = False,
+        engine: Engine = LOCAL) -> dict:
     """Fit topics on every paper of the store and write the artifacts into ``store.topics_dir``.
 
     An identical earlier fit (same corpus hash and settings) is reused unless ``force``. Topic ids
@@ -93,6 +95,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
         compare: also fit plain ``BERTopic()`` on the same embeddings for the quality report.
         progress: told about each stage.
         force: refit even if an identical fit exists.
+        engine: where missing embeddings are computed (here, or on a Ray cluster).
 
     Returns:
         The fit's meta (also written to topics/meta.json), with ``reused`` and ``timings``.
@@ -102,7 +105,7 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
     _check(embedder, clusterer, sizes)
     with store.lock():
         return _fit(store, embedder=embedder, seed=seed, clusterer=clusterer, sizes=sizes,
-                    compare=compare, progress=progress, force=force)
+                    compare=compare, progress=progress, force=force, engine=engine)
 
 
 def _previous_meta(store: Store) -> dict | None:
@@ -113,7 +116,7 @@ def _previous_meta(store: Store) -> dict | None:
 
 
 def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict, compare: bool,
-         progress: Progress | None, force: bool) -> dict:
+         progress: Progress | None, force: bool, engine: Engine) -> dict:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     papers = store.read_papers().select("paper_id", "title", "abstract", "published", "listed",
@@ -133,7 +136,7 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
         return {**old, "reused": True, "timings": {"total": time.perf_counter() - t0}}
     _say(progress, 0, f"embedding {papers.height} papers with {embedder} (cached ones are reused)")
     t = time.perf_counter()
-    emb = embed_papers(store, papers, embedder, progress=(lambda d, n, m: _say(
+    emb = embed_papers(store, papers, embedder, engine=engine, progress=(lambda d, n, m: _say(
         progress, 0, f"  {m}")) if progress else None, fresh_if_damaged=True)
     timings["embed"] = time.perf_counter() - t
 
@@ -196,7 +199,7 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
     meta = {
         "key": key, "corpus_hash": chash, "settings": settings.to_dict(),
         "seed": seed, "embedder": embedder, "method": _method(settings),
-        "embedding_model": minilm_path() if embedder == "minilm" else str(fast_model_dir(store)),
+        "embedding_model": str(fast_model_dir(store)) if embedder == "fast" else minilm_path(),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_papers": papers.height, "n_topics": len(ids), "n_assigned_after_fit": 0,
         "quality": report, "changes": changes, "model_topic_ids": {str(i): to_id[i] for i in inner},
@@ -276,7 +279,7 @@ def load_model(store: Store):
         raise InputError("no saved topic model", file=str(path),
                          hint=f"run `papertrends fit --store {store.root}`")
     backend = meta["settings"]["embedder"]
-    embedding = minilm_path() if backend == "minilm" else str(fast_model_dir(store))
+    embedding = str(fast_model_dir(store)) if backend == "fast" else minilm_path()
     if backend == "fast":
         load_fast(store)  # distil it here if this store has none yet
     return BERTopic.load(str(path), embedding_model=embedding)
@@ -311,7 +314,7 @@ def _npy(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
+def assign_new(store: Store, *, progress: Progress | None = None, engine: Engine = LOCAL) -> dict:
     """Give every paper not yet assigned a topic one, with probability and map position; no refit.
 
     "Not yet assigned" means what :func:`analysis.topics.artifacts.current_assignments` says:
@@ -343,7 +346,7 @@ def assign_new(store: Store, *, progress: Progress | None = None) -> dict:
             return {"assigned": 0, "outliers": 0, "unchanged": current.height, "by_topic": {},
                     "seconds": time.perf_counter() - t0}
         _say(progress, 0, f"embedding {new.height} papers not yet assigned with {backend}")
-        new_vecs = embed_papers(store, new, backend, embedder=Embedder(backend, store))
+        new_vecs = embed_papers(store, new, backend, engine=engine)
         ids, cents = art.read_topic_vectors(store)
         best, cos, near = nearest_topic(new_vecs, cents, _threshold(settings))
         prob = np.where(near, topic_fit.probabilities(new_vecs, cents)[1], 0.0)

@@ -79,16 +79,23 @@ def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def place_new(new_vecs: np.ndarray, fitted_vecs: np.ndarray, fitted_xy: np.ndarray,
-              k: int = 10) -> np.ndarray:
-    """2-D positions for new papers: similarity-weighted mean of the k nearest fitted papers."""
+              k: int = 10, block: int = 2048) -> np.ndarray:
+    """2-D positions for new papers: similarity-weighted mean of the k nearest fitted papers.
+
+    Works through the new papers ``block`` rows at a time, so a million of them never need a
+    million-by-corpus similarity matrix at once.
+    """
+    out = np.zeros((len(new_vecs), 2), dtype=np.float32)
     if len(new_vecs) == 0 or len(fitted_vecs) == 0:
-        return np.zeros((len(new_vecs), 2), dtype=np.float32)
+        return out
     k = min(k, len(fitted_vecs))
-    sims = new_vecs @ fitted_vecs.T
-    near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    w = np.clip(np.take_along_axis(sims, near, axis=1), 1e-6, None) ** 4
-    xy = (fitted_xy[near] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
-    return xy.astype(np.float32)
+    for start in range(0, len(new_vecs), block):
+        sims = new_vecs[start:start + block] @ fitted_vecs.T
+        near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        w = np.clip(np.take_along_axis(sims, near, axis=1), 1e-6, None) ** 4
+        xy = (fitted_xy[near] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+        out[start:start + block] = xy
+    return out
 
 
 def nearest_topic(vecs: np.ndarray, cents: np.ndarray, threshold: float

@@ -5,11 +5,20 @@ the densest statement of the topic, and MiniLM reads only the first 256 word pie
 
 The cache (``store.embeddings_path(backend)``) is a Parquet file with one row per distinct text:
 ``key`` (:func:`analysis.store.text_hash` of the text), ``paper_id`` (informational) and ``vector``
-(float16 bytes). Adding papers embeds only the texts not yet in the cache. Vectors have unit
-length. The models that fill the cache live in :mod:`analysis.topics.embedders` (HEAVY).
+(float16 bytes), sorted by key. Adding papers embeds only the texts not yet in the cache. Vectors
+have unit length. The models that fill the cache live in :mod:`analysis.topics.embedders` (HEAVY).
+
+While a run embeds, every checkpoint is a small part file in ``store.embedding_parts_dir(backend)``
+(O(checkpoint) bytes, not a rewrite of the cache); the run ends by folding the parts into the cache
+file (:class:`CacheWriter`). A killed run leaves its parts: they are read like the cache, so the
+next run embeds only what is still missing, and folds them in. The first vector stored for a text
+is kept and never recomputed, so everything read from a store's cache is reproducible even where a
+model's last float16 bit depends on batch make-up (MiniLM does; ``fast`` does not).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -50,24 +59,40 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
 
 # ---- the cache ----------------------------------------------------------------------------------
 CACHE_SCHEMA = {"key": pl.Utf8(), "paper_id": pl.Utf8(), "vector": pl.Binary()}
+CHECKPOINT_EVERY = 1024  # texts embedded between checkpoints (a long run can be resumed)
 #: What mends a damaged cache (``fit --force`` starts a new one and embeds every paper again).
 CACHE_FIX = "run `papertrends fit --force` on this store: it embeds every paper again"
 
 
 def read_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
-    """The cache table of a backend (empty if none).
+    """The cache table of a backend with the parts of an unfinished run (empty if none).
+
+    One row per key; a key in both keeps the cache file's row (the first vector stored).
 
     Args:
         store: the store.
-        backend: ``minilm`` or ``fast``.
-        fresh_if_damaged: start an empty cache instead of failing on a damaged file (``fit``).
+        backend: one of ``EMBEDDERS``.
+        fresh_if_damaged: leave out a damaged file instead of failing (``fit``).
 
     Raises:
-        InputError: the file is damaged (and ``fresh_if_damaged`` is not set).
+        InputError: a file is damaged (and ``fresh_if_damaged`` is not set).
     """
-    path = store.embeddings_path(backend)
-    if not path.is_file():
+    paths = [store.embeddings_path(backend), *cache_parts(store, backend)]
+    frames = [_read_cache_file(p, fresh_if_damaged) for p in paths if p.is_file()]
+    if not frames:
         return pl.DataFrame(schema=CACHE_SCHEMA)
+    if len(frames) == 1:
+        return frames[0]
+    return pl.concat(frames, how="vertical").unique("key", keep="first", maintain_order=True)
+
+
+def cache_parts(store: Store, backend: str) -> list[Path]:
+    """The part files of an unfinished embedding run, oldest first."""
+    folder = store.embedding_parts_dir(backend)
+    return sorted(folder.glob("[0-9]*.parquet")) if folder.is_dir() else []
+
+
+def _read_cache_file(path: Path, fresh_if_damaged: bool) -> pl.DataFrame:
     try:
         df = read_parquet(path)
     except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
@@ -90,14 +115,17 @@ def cache_keys(store: Store, backend: str) -> set[str] | None:
         InputError: the cache file is damaged.
     """
     path = store.embeddings_path(backend)
-    if not path.is_file():
+    parts = cache_parts(store, backend)
+    if not path.is_file() and not parts:
         return None
-    try:
-        keys = read_parquet(path, columns=["key"]).get_column("key")
-    except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
-                         file=str(path), hint=CACHE_FIX) from None
-    return set(keys.to_list())
+    keys: set[str] = set()
+    for file in [path, *parts] if path.is_file() else parts:
+        try:
+            keys.update(read_parquet(file, columns=["key"]).get_column("key").to_list())
+        except READ_ERRORS as exc:  # noqa: BLE001 - any unreadable file is bad input
+            raise InputError(f"unreadable embedding cache: {' '.join(str(exc).split())[:160]}",
+                             file=str(file), hint=CACHE_FIX) from None
+    return keys
 
 
 def vectors_of(cache: pl.DataFrame) -> np.ndarray:
@@ -130,6 +158,60 @@ def write_cache(store: Store, backend: str, frames: list[pl.DataFrame]) -> pl.Da
     df = pl.concat(frames, how="vertical").unique("key", keep="first").sort("key")
     with store.lock():
         store.write_parquet(store.embeddings_path(backend), df)
+    return df
+
+
+class CacheWriter:
+    """Adds rows to a backend's cache: a part file per checkpoint, folded in by :meth:`finish`.
+
+    The same rows give the same cache bytes whatever the checkpoints or the order they came in.
+    """
+
+    def __init__(self, store: Store, backend: str, every: int = CHECKPOINT_EVERY) -> None:
+        """Write a part whenever ``every`` rows are pending."""
+        self.store = store
+        self.backend = backend
+        self.every = max(1, every)
+        self.pending: list[pl.DataFrame] = []
+        self.n_pending = 0
+        self.written = 0
+
+    def add(self, rows: pl.DataFrame) -> bool:
+        """Add cache rows; returns True when that wrote a checkpoint."""
+        self.pending.append(rows)
+        self.n_pending += rows.height
+        if self.n_pending >= self.every:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        """Write the pending rows as the next part file (atomic)."""
+        if not self.pending:
+            return
+        rows = pl.concat(self.pending, how="vertical")
+        with self.store.lock():
+            parts = cache_parts(self.store, self.backend)
+            number = int(parts[-1].stem) + 1 if parts else 0
+            folder = self.store.embedding_parts_dir(self.backend)
+            self.store.write_parquet(folder / f"{number:06d}.parquet", rows)
+        self.written += rows.height
+        self.pending, self.n_pending = [], 0
+
+    def finish(self, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
+        """Flush, fold every part into the cache file (sorted by key) and drop the parts."""
+        self.flush()
+        return compact_cache(self.store, self.backend, fresh_if_damaged=fresh_if_damaged)
+
+
+def compact_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
+    """Fold the parts of an unfinished run into the cache file; returns the cache."""
+    with store.lock():
+        if not cache_parts(store, backend):
+            return read_cache(store, backend, fresh_if_damaged=fresh_if_damaged)
+        df = write_cache(store, backend, [read_cache(store, backend,
+                                                     fresh_if_damaged=fresh_if_damaged)])
+        store.remove(store.embedding_parts_dir(backend))
     return df
 
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
 from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
+from analysis.trends import phrase_index
 from analysis.trends.frame import axis_of, filtered
+from analysis.trends.phrase_index import PhraseIndex
 from analysis.trends.stats import wilson_exprs
 from analysis.trends.text import singular
 
@@ -32,7 +35,8 @@ _SEP_CHARS = r"\s\-\u2010\u2011\u2012\u2013"
 _SEP = f"[{_SEP_CHARS}]+"
 _SPLIT = re.compile(f"[{_SEP_CHARS}]+")
 MAX_PHRASE_LEN = 500
-#: At most this many phrases in one query (each is one more pass over the text).
+#: At most this many phrases in one query (without a word index, each is one more pass
+#: over the text).
 MAX_PHRASES = 10
 #: A regular expression may be at most this long, and repeat a piece at most this many times
 #: (``x{n}``): the regex engine runs in linear time, but counted repeats multiply the size of
@@ -194,6 +198,7 @@ def keyword_trend(
     filters: Filters,
     field: str = "both",
     regex: bool = False,
+    index: PhraseIndex | None = None,
 ) -> pl.DataFrame:
     """Per phrase and period: papers that match, all papers, share and its 95% Wilson interval.
 
@@ -203,6 +208,8 @@ def keyword_trend(
         filters: the common filters (the total of a period is the papers left by the filters).
         field: "title", "abstract" or "both".
         regex: take the phrases as regular expressions.
+        index: the store's word index (``phrase_index.load(store)``): plain phrases are then
+            looked up instead of scanned for, with the same counts.
 
     Returns:
         Columns ``phrase, period, count, total, share, ci_low, ci_high, small``; every period
@@ -220,21 +227,26 @@ def keyword_trend(
         pl.col("date").min().alias("first"),
         pl.col("date").max().alias("last"),
     )
-    # Several phrases: one scan with their alternation finds the candidate papers, and each
-    # phrase is then tested on those only (the text is scanned ~once instead of once a phrase).
-    combined = _any_pattern(patterns)
-    candidates = data.filter(_field_match(combined, field)) if combined else data
-    hits = candidates.group_by("period").agg(
-        _field_match(p, field).sum().cast(pl.Int64).alias(f"m{i}")
-        for i, p in enumerate(patterns)
-    )
-    totals_df, hits_df = pl.collect_all([totals, hits])
+    looked_up = {} if regex or index is None else _index_words(names)
+    scanned = [i for i in range(len(names)) if i not in looked_up]
+    queries = [totals]
+    if scanned:
+        # Several phrases: one scan with their alternation finds the candidate papers, and each
+        # phrase is then tested on those only (the text is scanned ~once instead of once a phrase).
+        combined = _any_pattern([patterns[i] for i in scanned])
+        candidates = data.filter(_field_match(combined, field)) if combined else data
+        queries.append(candidates.group_by("period").agg(
+            _field_match(patterns[i], field).sum().cast(pl.Int64).alias(f"m{i}")
+            for i in scanned))
+    totals_df, *hit_frames = pl.collect_all(queries)
+    if looked_up:
+        assert index is not None  # looked_up is empty without an index
+        hit_frames.append(_looked_up(data, index, looked_up, patterns, field))
     axis = axis_of(totals_df, filters)
-    wide = (
-        axis.join(totals_df.drop("first", "last"), on="period", how="left")
-        .join(hits_df, on="period", how="left")
-        .fill_null(0)
-    )
+    wide = axis.join(totals_df.drop("first", "last"), on="period", how="left")
+    for frame in hit_frames:
+        wide = wide.join(frame, on="period", how="left")
+    wide = wide.fill_null(0)
     if not names or wide.height == 0:
         return _empty_trend()
     long = pl.concat(
@@ -246,6 +258,52 @@ def keyword_trend(
     return finish_share(long).sort("phrase", "period", maintain_order=True).pipe(
         _order_phrases, names
     )
+
+
+def _index_words(names: list[str]) -> dict[int, list[str | None]]:
+    """Phrase number -> its words as the index looks them up, for the phrases it can answer."""
+    out = {}
+    for i, name in enumerate(names):
+        words = phrase_index.index_words([w for w in _SPLIT.split(name.strip()) if w])
+        if words is not None:
+            out[i] = words
+    return out
+
+
+def _looked_up(data: pl.LazyFrame, index: PhraseIndex, phrases: dict[int, list[str | None]],
+               patterns: list[str], field: str) -> pl.DataFrame:
+    """Per period, papers matching each phrase (columns m<i>), through the word index.
+
+    Papers the index does not hold, and the candidates of phrases with an unindexed word, are
+    tested with the phrase's regular expression, so the counts are exactly the rule's.
+    """
+    rows = data.select("paper_id", "period").collect()
+    doc = index.doc_of(rows.get_column("paper_id"))
+    known = doc >= 0
+    doc = np.where(known, doc, 0)
+    texts: pl.DataFrame | None = None
+    cols = {}
+    for i, words in phrases.items():
+        hit = index.documents(words, field)[doc] & known
+        confirm = ~known if None not in words else hit | ~known
+        if confirm.any():
+            if texts is None:
+                texts = _texts(data, rows.get_column("paper_id").filter(pl.Series(~known)))
+            ids = rows.get_column("paper_id").filter(pl.Series(confirm))
+            sub = texts if None not in words else _texts(data, ids)
+            matched = set(sub.filter(_field_match(patterns[i], field))
+                          .get_column("paper_id").to_list())
+            hit = np.where(confirm, rows.get_column("paper_id").is_in(list(matched)).to_numpy(),
+                           hit)
+        cols[f"m{i}"] = hit
+    return (rows.select("period").with_columns(pl.DataFrame(cols))
+            .group_by("period").agg(pl.col(c).sum().cast(pl.Int64) for c in cols))
+
+
+def _texts(data: pl.LazyFrame, ids: pl.Series) -> pl.DataFrame:
+    """paper_id, title and abstract of the given papers of a frame."""
+    return (data.filter(pl.col("paper_id").is_in(ids.implode()))
+            .select("paper_id", "title", "abstract").collect())
 
 
 def finish_share(df: pl.DataFrame) -> pl.DataFrame:
