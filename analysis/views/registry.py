@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import inspect
 import weakref
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from analysis.filters import Filters, apply
 from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
 from analysis.schema import InputError
 from analysis.views import charts, colours, periods, topic_bands
+from analysis.views import topic_map as map_chart
 from analysis.views.topic_map import topic_map as topic_map_chart
 
 #: What a topic or keyword trend counts: the share of the period's papers, or papers.
@@ -35,6 +37,13 @@ MEASURES = ("share", "count")
 PERIOD_FREE = frozenset({"topic-map", "upvote-distribution", "upvotes-by-topic", "rising"})
 #: Caption lines are wrapped at about this many characters (the chart is ~640 px wide).
 CAPTION_WIDTH = 110
+#: Chart builders whose Vega-Lite spec depends on the data only through one dataset and a few
+#: facts: builder -> (shape(frame, **chart options): those facts, plot(frame): the frame as the
+#: chart embeds it). The topic map plots every paper whatever the filters (they only grey papers
+#: out), so after the first filter change its spec is a template (see ``View.template``).
+TEMPLATES: dict[Callable, tuple[Callable, Callable]] = {
+    topic_map_chart: (map_chart.shape, map_chart.plot_frame),
+}
 
 
 @dataclass(frozen=True)
@@ -45,23 +54,36 @@ class View:
         name: the registry name (``topic-trend``, ...).
         title: the chart title.
         caption: filters and data span, one or two lines; also the chart's subtitle.
-        chart: the Altair chart.
         data: exactly the rows and values the chart plots (what CSV exports hold).
         filters: the filters the view was built with.
         options: the view options it was built with (phrases, measure, ...).
         papers: how many papers pass the filters.
         span: first and last date of those papers (None when there are none).
+        make_chart: builds the chart (:attr:`chart` calls it once, on first use).
+        template: for charts listed in :data:`TEMPLATES`, a key such that views with the same
+            key have the same Vega-Lite spec apart from their one dataset (``plotted()``) and
+            their title; None for the others. The dashboard reuses such specs (see
+            ``dashboard.components.vega``) without building the chart.
+        plotted: the frame exactly as the chart embeds it (with ``template``), else None.
     """
 
     name: str
     title: str
     caption: str
-    chart: alt.TopLevelMixin
     data: pl.DataFrame
     filters: Filters = field(default_factory=Filters)
     options: dict = field(default_factory=dict)
     papers: int = 0
     span: tuple[dt.date | None, dt.date | None] = (None, None)
+    make_chart: Callable[[], alt.TopLevelMixin] = field(default=alt.Chart, repr=False,
+                                                        compare=False)
+    template: tuple | None = None
+    plotted: Callable[[], pl.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def chart(self) -> alt.TopLevelMixin:
+        """The Altair chart, built on first use (a view drawn from a template never needs it)."""
+        return self.make_chart()
 
 
 @dataclass(frozen=True)
@@ -104,8 +126,14 @@ def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: 
     lines = [filters.describe(_topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
     lines += [e for e in extra.split("\n") if e]
     caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
-    chart = build_chart(data, title, caption, **chart_options)
-    return View(name, title, caption, chart, data, filters, options, sc.papers, (sc.first, sc.last))
+    template, plotted = None, None
+    if build_chart in TEMPLATES:
+        shape, plot = TEMPLATES[build_chart]
+        template = (name, build_chart.__qualname__, shape(data, **chart_options))
+        plotted = functools.partial(plot, data)
+    return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
+                make_chart=functools.partial(build_chart, data, title, caption, **chart_options),
+                template=template, plotted=plotted)
 
 
 def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:

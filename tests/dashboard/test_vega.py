@@ -1,0 +1,71 @@
+"""The specs the dashboard draws: a view drawn from a template has exactly the spec of its chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from analysis import trends
+from analysis.filters import Filters
+from analysis.store import Store
+from analysis.views import registry
+from dashboard.components import vega
+from tests.support.paths import REPO
+
+#: Filters that grey out different papers of the map (the spec differs in data and caption).
+MAP_FILTERS = [
+    Filters(),
+    Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30)),
+    Filters(min_upvotes=20),
+    Filters(topics=(0, 3)),
+    Filters(basis="published", min_upvotes=5),
+]
+
+
+def same_but_view_names(spec: dict) -> str:
+    """The spec as JSON, with Altair's view names (a hash of the chart and its data) made one."""
+    return re.sub(r"view_[0-9a-f]+_(\d+)", r"view_\1", json.dumps(spec, sort_keys=True,
+                                                                  default=repr))
+
+
+@pytest.fixture(scope="module")
+def lf():
+    return trends.paper_frame(Store(REPO / "data")).collect().lazy()
+
+
+@pytest.mark.parametrize("search", ["", "diffusion"])
+def test_a_map_from_its_template_is_the_spec_of_its_chart(lf, search):
+    vega._TEMPLATES.clear()
+    first = registry.build_view("topic-map", lf, MAP_FILTERS[0], search=search)
+    vega.spec_of(first)
+    assert first.template in vega._TEMPLATES
+    for filters in MAP_FILTERS[1:]:
+        view = registry.build_view("topic-map", lf, filters, search=search)
+        drawn = vega.spec_of(view)
+        assert "chart" not in view.__dict__  # drawn without building the Altair chart
+        assert same_but_view_names(drawn) == same_but_view_names(vega.to_spec(view.chart))
+    assert len(drawn["datasets"]) == 1
+
+
+def test_views_without_a_template_are_converted_from_their_chart(lf):
+    view = registry.build_view("topic-trend", lf, Filters(min_upvotes=3))
+    assert view.template is None
+    assert vega.spec_of(view) == vega.to_spec(view.chart)
+
+
+def test_a_template_whose_dataset_is_not_the_plotted_frame_is_not_kept(lf):
+    vega._TEMPLATES.clear()
+    view = registry.build_view("topic-map", lf, Filters(min_upvotes=7))
+    other = registry.build_view("topic-map", lf, Filters(min_upvotes=8))
+    vega._keep_template(view, vega.to_spec(other.chart))  # another frame than view's
+    assert view.template not in vega._TEMPLATES
+
+
+def test_the_page_listens_to_the_selections_of_the_spec(lf):
+    spec = vega.to_spec(registry.build_view("topic-map", lf, Filters()).chart)
+    assert vega.selections(spec) == {"pick"}  # the zoom is bound to the scales
+    spec = vega.to_spec(registry.build_view("papers-per-period", lf, Filters()).chart)
+    assert vega.selections(spec) == {"pick", "span"}
