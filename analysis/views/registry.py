@@ -27,8 +27,7 @@ from analysis import trends
 from analysis.filters import Filters, apply
 from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
 from analysis.schema import InputError
-from analysis.views import charts, colours, periods, topic_bands
-from analysis.views import topic_map as map_chart
+from analysis.views import charts, colours, periods, templates, topic_bands
 from analysis.views.topic_map import topic_map as topic_map_chart
 
 #: What a topic or keyword trend counts: the share of the period's papers, or papers.
@@ -37,13 +36,6 @@ MEASURES = ("share", "count")
 PERIOD_FREE = frozenset({"topic-map", "upvote-distribution", "upvotes-by-topic", "rising"})
 #: Caption lines are wrapped at about this many characters (the chart is ~640 px wide).
 CAPTION_WIDTH = 110
-#: Chart builders whose Vega-Lite spec depends on the data only through one dataset and a few
-#: facts: builder -> (shape(frame, **chart options): those facts, plot(frame): the frame as the
-#: chart embeds it). The topic map plots every paper whatever the filters (they only grey papers
-#: out), so after the first filter change its spec is a template (see ``View.template``).
-TEMPLATES: dict[Callable, tuple[Callable, Callable]] = {
-    topic_map_chart: (map_chart.shape, map_chart.plot_frame),
-}
 
 
 @dataclass(frozen=True)
@@ -60,9 +52,9 @@ class View:
         papers: how many papers pass the filters.
         span: first and last date of those papers (None when there are none).
         make_chart: builds the chart (:attr:`chart` calls it once, on first use).
-        template: for charts listed in :data:`TEMPLATES`, a key such that views with the same
-            key have the same Vega-Lite spec apart from their one dataset (``plotted()``) and
-            their title; None for the others. The dashboard reuses such specs (see
+        template: a key (:mod:`analysis.views.templates`) such that views with the same key
+            have the same Vega-Lite spec apart from their one dataset (``plotted()``) and
+            their title; None for charts without a template. The dashboard reuses such specs (see
             ``dashboard.components.vega``) without building the chart.
         plotted: the frame exactly as the chart embeds it (with ``template``), else None.
     """
@@ -126,11 +118,8 @@ def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: 
     lines = [filters.describe(_topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
     lines += [e for e in extra.split("\n") if e]
     caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
-    template, plotted = None, None
-    if build_chart in TEMPLATES:
-        shape, plot = TEMPLATES[build_chart]
-        template = (name, build_chart.__qualname__, shape(data, **chart_options))
-        plotted = functools.partial(plot, data)
+    template = templates.key(name, build_chart, data, **chart_options)
+    plotted = functools.partial(templates.plotted, build_chart, data) if template else None
     return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
                 make_chart=functools.partial(build_chart, data, title, caption, **chart_options),
                 template=template, plotted=plotted)

@@ -36,19 +36,6 @@ def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col("date").dt.strftime("%Y-%m-%d")) if "date" in df.columns else df
 
 
-def shape(df: pl.DataFrame, *, colours: Mapping[int, str] | None = None,
-          extent: Sequence[float] | None = None) -> tuple:
-    """What of the frame and options :func:`topic_map` draws other than its rows and title.
-
-    Two frames with the same shape give the same spec apart from the dataset and the title: the
-    columns and their types, the colour scale (topics and labels present, their colours) and the
-    extent.
-    """
-    scale = topic_scale(df, colours)
-    return (tuple((n, str(t)) for n, t in df.schema.items()), tuple(scale.domain),
-            tuple(scale.range), tuple(extent) if extent else None)
-
-
 def _scale(extent: Sequence[float] | None, axis: int) -> alt.Scale:
     if not extent:
         return alt.Scale(zero=False)

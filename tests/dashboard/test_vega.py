@@ -50,10 +50,44 @@ def test_a_map_from_its_template_is_the_spec_of_its_chart(lf, search):
     assert len(drawn["datasets"]) == 1
 
 
-def test_views_without_a_template_are_converted_from_their_chart(lf):
-    view = registry.build_view("topic-trend", lf, Filters(min_upvotes=3))
-    assert view.template is None
-    assert vega.spec_of(view) == vega.to_spec(view.chart)
+#: (view, options) as the pages draw them.
+DRAWN = [
+    ("papers-per-period", {}),
+    ("topic-trend", {"measure": "share", "stacked": True}),
+    ("topic-trend", {"measure": "count", "stacked": True}),
+    ("topic-trend", {"measure": "share", "stacked": False}),
+    ("topic-trend", {"measure": "count", "stacked": False, "top": 0, "bands": False}),
+    ("keyword-trend", {"phrases": ["diffusion", "agent"], "measure": "share"}),
+    ("keyword-trend", {"phrases": ["diffusion"], "measure": "count"}),
+    ("upvote-distribution", {}),
+    ("upvotes-by-topic", {}),
+    ("upvotes-by-period", {}),
+    ("emerging", {}),
+    ("rising", {}),
+]
+#: Filter changes like the sidebar's (the bench's): dates, period, minimum upvotes, basis.
+CHANGES = [
+    Filters(start=dt.date(2024, 6, 1) + dt.timedelta(days=17 * i),
+            end=dt.date(2024, 6, 1) + dt.timedelta(days=17 * i + 300),
+            period=("week", "month", "quarter", "year")[i % 4], min_upvotes=(i * 3) % 40,
+            basis=("listed", "published")[(i // 4) % 2])
+    for i in range(0, 40, 3)
+] + [Filters(), Filters(period="quarter"), Filters(period="quarter", min_upvotes=2),
+     Filters(topics=(1,), period="week"), Filters(topics=(1,), period="week", min_upvotes=1)]
+
+
+@pytest.mark.parametrize(("name", "options"), DRAWN,
+                         ids=[f"{n}-{'-'.join(map(str, o.values()))}" for n, o in DRAWN])
+def test_every_view_from_a_template_is_the_spec_of_its_chart(lf, name, options):
+    vega._TEMPLATES.clear()
+    reused = 0
+    for filters in CHANGES:
+        view = registry.build_view(name, lf, filters, **options)
+        reused += view.template in vega._TEMPLATES
+        drawn = vega.spec_of(view)
+        assert same_but_view_names(drawn) == same_but_view_names(vega.to_spec(view.chart)), \
+            filters
+    assert reused  # some filter changes kept the shape of the chart
 
 
 def test_a_template_whose_dataset_is_not_the_plotted_frame_is_not_kept(lf):
