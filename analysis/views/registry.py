@@ -218,7 +218,7 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
         raise InputError(f"measure must be 'share' or 'count', not {measure!r}",
                          field="measure")
     _need_topics(lf)
-    freq = trends.topic_frequency(lf, dataclasses.replace(filters, topics=()))
+    freq = topic_bands.frequency(lf, dataclasses.replace(filters, topics=()))
     ids = topic_bands.shown_topics(freq, filters.topics, top)
     data = topic_bands.with_bands(freq, ids, filters.topics, bands=bands)
     data, note = _timed(data.sort("period", "topic"), lf, filters)

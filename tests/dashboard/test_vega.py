@@ -103,3 +103,13 @@ def test_the_page_listens_to_the_selections_of_the_spec(lf):
     assert vega.selections(spec) == {"pick"}  # the zoom is bound to the scales
     spec = vega.to_spec(registry.build_view("papers-per-period", lf, Filters()).chart)
     assert vega.selections(spec) == {"pick", "span"}
+
+
+def test_the_topic_frequency_of_a_filter_change_is_computed_once(lf):
+    from analysis.views import topic_bands
+
+    filters = Filters(min_upvotes=4, period="quarter")
+    first = topic_bands.frequency(lf, filters)
+    assert topic_bands.frequency(lf, filters) is first  # the topic trend, then the counts
+    assert first.equals(trends.topic_frequency(lf, filters))
+    assert not topic_bands.frequency(lf, Filters(min_upvotes=5)).equals(first)
