@@ -146,7 +146,8 @@ def _topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | No
 
 
 def _need_topics(lf: pl.LazyFrame) -> None:
-    has = lf.select(pl.col("topic").is_not_null().any()).collect().item()
+    has = _whole(lf, "has-topics",
+                 lambda: lf.select(pl.col("topic").is_not_null().any()).collect().item())
     if not has:
         raise InputError("this store has no topic model yet, so this view cannot be drawn",
                          hint="run `papertrends fit --store DIR` first")
