@@ -27,7 +27,7 @@ from analysis import trends
 from analysis.filters import Filters, apply
 from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
 from analysis.schema import InputError
-from analysis.views import charts, colours, periods, templates, topic_bands
+from analysis.views import charts, colours, memo, periods, templates, topic_bands
 from analysis.views.topic_map import topic_map as topic_map_chart
 
 #: What a topic or keyword trend counts: the share of the period's papers, or papers.
@@ -94,11 +94,19 @@ class Scope:
 
 
 def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
-    """Paper count and first/last date of the papers passing the filters."""
-    row = apply(lf, filters).select(
-        pl.len().alias("n"), pl.col("date").min().alias("a"), pl.col("date").max().alias("b"),
-    ).collect().row(0)
-    return Scope(int(row[0]), row[1], row[2])
+    """Paper count and first/last date of the papers passing the filters.
+
+    The period does not change it: the views of one filter state share one (:mod:`.memo`).
+    """
+    def make() -> Scope:
+        row = apply(lf, filters).select(
+            pl.len().alias("n"), pl.col("date").min().alias("a"),
+            pl.col("date").max().alias("b"),
+        ).collect().row(0)
+        return Scope(int(row[0]), row[1], row[2])
+
+    same = dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
+    return memo.per_frame(lf, ("scope", same), make)
 
 
 def relevant(name: str, filters: Filters) -> Filters:

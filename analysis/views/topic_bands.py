@@ -9,7 +9,6 @@ other topics together (``OTHER_TOPICS``).
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from collections.abc import Sequence
 
 import polars as pl
@@ -24,27 +23,17 @@ from analysis.names import (
     UNASSIGNED_LABEL,
 )
 from analysis.trends.keywords import finish_share
-
-#: (id of a paper frame, filters) -> (weak reference to the frame, topic frequency): the last few.
-_FREQUENCY: dict[tuple[int, Filters], tuple[weakref.ref, pl.DataFrame]] = {}
-MAX_FREQUENCY = 16
+from analysis.views import memo
 
 
 def frequency(lf: pl.LazyFrame, filters: Filters) -> pl.DataFrame:
-    """``trends.topic_frequency``, kept for the last few filters of a frame.
+    """``trends.topic_frequency``, kept for the last few filters of a frame (:mod:`.memo`).
 
     A page asks for it more than once per filter change (the topic trend, one topic's size over
     time, the headline counts): the first computes it, the others reuse it.
     """
-    key = (id(lf), filters)
-    hit = _FREQUENCY.get(key)
-    if hit is not None and hit[0]() is lf:
-        return hit[1]
-    freq = trends.topic_frequency(lf, filters)
-    if len(_FREQUENCY) >= MAX_FREQUENCY:
-        _FREQUENCY.pop(next(iter(_FREQUENCY)), None)
-    _FREQUENCY[key] = (weakref.ref(lf), freq)
-    return freq
+    return memo.per_frame(lf, ("frequency", filters),
+                          lambda: trends.topic_frequency(lf, filters))
 
 
 #: The map marks at most this many papers that match a title search (the most upvoted).
