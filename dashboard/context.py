@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import altair as alt
 import polars as pl
 import streamlit as st
 
-from analysis import trends
 from analysis.filters import Filters
 from analysis.store import Store
 from analysis.views import registry as views
+from analysis.views import topic_bands
 from dashboard.loader import Loaded
 
 KEY = "_context"
+
+# Altair checks every object against the Vega-Lite schema as it is made (its "debug mode"), which
+# is most of the time a view's chart takes to build (20 ms of the 45 ms of a topics-page filter
+# change). The dashboard turns that off; the specs it draws are the views' own, whose exports are
+# validated as a whole when saved, and tests/views validates every view's spec.
+alt.utils.schemapi.disable_debug_mode()
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ class Context:
     def topic_counts(self) -> pl.DataFrame:
         """Papers per period and topic under the current filters (no chart is drawn from it).
 
-        ``trends.topic_frequency``: the headline counts and the top topics need only numbers.
+        ``trends.topic_frequency`` (through the views' copy, which the topic trend of the same
+        filters also uses): the headline counts and the top topics need only numbers.
         """
         return _topic_counts(self.loaded.root, self.loaded.stamp, self.filters,
                              _loaded=self.loaded)
@@ -65,7 +73,7 @@ class Context:
 @st.cache_resource(show_spinner=False, max_entries=256)
 def _topic_counts(root: str, stamp: tuple, filters: Filters, *,
                   _loaded: Loaded) -> pl.DataFrame:
-    return trends.topic_frequency(_loaded.lf, filters)
+    return topic_bands.frequency(_loaded.lf, filters)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import inspect
 import weakref
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from analysis.filters import Filters, apply
 from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
 from analysis.schema import InputError
 from analysis.trends import upvotes
-from analysis.views import charts, colours, periods, topic_bands
+from analysis.views import charts, colours, memo, periods, templates, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
 from analysis.views.topic_map import topic_map as topic_map_chart
 
@@ -48,23 +49,36 @@ class View:
         name: the registry name (``topic-trend``, ...).
         title: the chart title.
         caption: filters and data span, one or two lines; also the chart's subtitle.
-        chart: the Altair chart.
         data: exactly the rows and values the chart plots (what CSV exports hold).
         filters: the filters the view was built with.
         options: the view options it was built with (phrases, measure, ...).
         papers: how many papers pass the filters.
         span: first and last date of those papers (None when there are none).
+        make_chart: builds the chart (:attr:`chart` calls it once, on first use).
+        template: a key (:mod:`analysis.views.templates`) such that views with the same key
+            have the same Vega-Lite spec apart from their one dataset (``plotted()``) and
+            their title; None for charts without a template. The dashboard reuses such specs (see
+            ``dashboard.components.vega``) without building the chart.
+        plotted: the frame exactly as the chart embeds it (with ``template``), else None.
     """
 
     name: str
     title: str
     caption: str
-    chart: alt.TopLevelMixin
     data: pl.DataFrame
     filters: Filters = field(default_factory=Filters)
     options: dict = field(default_factory=dict)
     papers: int = 0
     span: tuple[dt.date | None, dt.date | None] = (None, None)
+    make_chart: Callable[[], alt.TopLevelMixin] = field(default=alt.Chart, repr=False,
+                                                        compare=False)
+    template: tuple | None = None
+    plotted: Callable[[], pl.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def chart(self) -> alt.TopLevelMixin:
+        """The Altair chart, built on first use (a view drawn from a template never needs it)."""
+        return self.make_chart()
 
 
 @dataclass(frozen=True)
@@ -83,11 +97,19 @@ class Scope:
 
 
 def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
-    """Paper count and first/last date of the papers passing the filters."""
-    row = apply(lf, filters).select(
-        pl.len().alias("n"), pl.col("date").min().alias("a"), pl.col("date").max().alias("b"),
-    ).collect().row(0)
-    return Scope(int(row[0]), row[1], row[2])
+    """Paper count and first/last date of the papers passing the filters.
+
+    The period does not change it: the views of one filter state share one (:mod:`.memo`).
+    """
+    def make() -> Scope:
+        row = apply(lf, filters).select(
+            pl.len().alias("n"), pl.col("date").min().alias("a"),
+            pl.col("date").max().alias("b"),
+        ).collect().row(0)
+        return Scope(int(row[0]), row[1], row[2])
+
+    same = dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
+    return memo.per_frame(lf, ("scope", same), make)
 
 
 def relevant(name: str, filters: Filters) -> Filters:
@@ -108,8 +130,11 @@ def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: 
     lines = [filters.describe(_topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
     lines += [e for e in (*extra.split("\n"), note) if e]
     caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
-    chart = build_chart(data, title, caption, **chart_options)
-    return View(name, title, caption, chart, data, filters, options, sc.papers, (sc.first, sc.last))
+    template = templates.key(name, build_chart, data, **chart_options)
+    plotted = functools.partial(templates.plotted, build_chart, data) if template else None
+    return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
+                make_chart=functools.partial(build_chart, data, title, caption, **chart_options),
+                template=template, plotted=plotted)
 
 
 def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:
@@ -133,11 +158,14 @@ def _topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | No
 
 
 def _need_topics(lf: pl.LazyFrame, level: str = "topic") -> None:
-    has = lf.select(pl.col("topic").is_not_null().any()).collect().item()
+    has = _whole(lf, "has-topics",
+                 lambda: lf.select(pl.col("topic").is_not_null().any()).collect().item())
     if not has:
         raise InputError("this store has no topic model yet, so this view cannot be drawn",
                          hint="run `papertrends fit --store DIR` first")
-    if level == "group" and not lf.select(pl.col("group").is_not_null().any()).collect().item():
+    if level == "group" and not _whole(
+            lf, "has-groups",
+            lambda: lf.select(pl.col("group").is_not_null().any()).collect().item()):
         raise InputError("this topic model has no topic groups", field="level",
                          hint="refit with `papertrends fit --store DIR --force` to add them")
 
@@ -228,7 +256,7 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
         raise InputError(f"level must be 'topic' or 'group', not {level!r}", field="level")
     _need_topics(lf, level)
     whole = dataclasses.replace(filters, topics=(), groups=())
-    freq = trends.topic_frequency(lf, whole, level=level).rename({level: "topic"})
+    freq = topic_bands.frequency(lf, whole, level=level).rename({level: "topic"})
     picked = _picked(lf, filters, level)
     ids = topic_bands.shown_topics(freq, picked, 0 if level == "group" else top)
     data = topic_bands.with_bands(freq, ids, picked, bands=bands)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from analysis import trends
 from analysis.filters import Filters, apply
 from analysis.names import (
     OTHER_TOPICS,
@@ -22,6 +23,18 @@ from analysis.names import (
     UNASSIGNED_LABEL,
 )
 from analysis.trends.keywords import finish_share
+from analysis.views import memo
+
+
+def frequency(lf: pl.LazyFrame, filters: Filters, level: str = "topic") -> pl.DataFrame:
+    """``trends.topic_frequency``, kept for the last few filters of a frame (:mod:`.memo`).
+
+    A page asks for it more than once per filter change (the topic trend, one topic's size over
+    time, the headline counts): the first computes it, the others reuse it.
+    """
+    return memo.per_frame(lf, ("frequency", filters, level),
+                          lambda: trends.topic_frequency(lf, filters, level=level))
+
 
 #: The map marks at most this many papers that match a title search (the most upvoted).
 MAX_MARKED = 12

@@ -31,7 +31,8 @@ HEIGHT = 600
 HIDDEN_COLOUR = "#dcdcdc"
 
 
-def _plot(df: pl.DataFrame) -> pl.DataFrame:
+def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """The map's frame as the chart embeds it (dates as ISO day strings)."""
     return df.with_columns(pl.col("date").dt.strftime("%Y-%m-%d")) if "date" in df.columns else df
 
 
@@ -62,7 +63,7 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     zoom = alt.selection_interval(name=ZOOM, bind="scales")
     x = alt.X("x:Q", axis=None, scale=_scale(extent, 0))
     y = alt.Y("y:Q", axis=None, scale=_scale(extent, 1))
-    base = alt.Chart(_plot(df)).encode(x=x, y=y)
+    base = alt.Chart(plot_frame(df)).encode(x=x, y=y)
     legend = alt.Legend(title="topic", orient="bottom", columns=2, symbolLimit=0, labelLimit=0,
                         columnPadding=24)
     hidden = base.transform_filter("!datum.shown").mark_circle(size=10, color=HIDDEN_COLOUR,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 
-import altair as alt
 import streamlit as st
 
 from analysis.names import BRUSH, EXPORT_FORMATS, MIME, SELECTION
@@ -36,23 +35,10 @@ def view(ctx: Context, name: str, **options):
         return None
 
 
-def selections(v) -> list[str]:
+def selections(spec: dict) -> list[str]:
     """The selection parameters of a view's chart the page listens to (pick, date brush)."""
-    names = {str(p.name) for p in _params(v.chart)
-             if _given(getattr(p, "select", None)) and not _given(getattr(p, "bind", None))}
+    names = vega.selections(spec)
     return [n for n in (SELECTION, BRUSH) if n in names]
-
-
-def _given(value) -> bool:
-    return value is not None and value is not alt.Undefined
-
-
-def _params(chart) -> list:
-    """The parameters of an Altair chart and of its layers (read from the objects, no to_dict)."""
-    found = list(chart.params) if _given(getattr(chart, "params", None)) else []
-    for layer in chart.layer if _given(getattr(chart, "layer", None)) else []:
-        found += _params(layer)
-    return found
 
 
 def _widget_key(key: str) -> str:
@@ -82,9 +68,9 @@ def chart(ctx: Context, v, *, key: str, drill_down: bool = True) -> drill.Pick |
     if st.session_state.get(state.RESTORED):  # a URL from outside: no old selection stays
         gens[key] = gens.get(key, 0) + 1
     gens.setdefault(key, 0)
-    listen = selections(v) if drill_down else []
-    wkey = _widget_key(key)
     spec = vega.spec_of(v)
+    listen = selections(spec) if drill_down else []
+    wkey = _widget_key(key)
     if listen:
         st.vega_lite_chart(spec, key=wkey, theme=None, width="content", selection_mode=listen,
                            on_select=functools.partial(_selected, key, wkey, v.name,

@@ -5,6 +5,12 @@ Vega-Lite schema each time (20-40 ms a chart). The views come from :mod:`analysi
 the same charts are validated whenever they are exported; here the spec is made once per cached
 view, without validation, with its data as Arrow bytes (as Streamlit sends it), and handed to
 ``st.vega_lite_chart``. A rerun that changes no filter then costs no chart conversion at all.
+
+Views whose chart has a template (``View.template``, e.g. the topic map: every paper, whatever
+the filters) are drawn from the spec of an earlier view with the same template key: only the
+dataset and the title are put in, and the Altair chart is never built (building and converting
+the map's six layers is most of a filter change on the Topics page). A template is kept only
+after checking that its one dataset is the view's ``plotted()`` frame and its title the view's.
 """
 
 from __future__ import annotations
@@ -18,22 +24,31 @@ import altair as alt
 import polars as pl
 import pyarrow as pa
 
+from analysis.views.charts import titled
+
 #: Altair's data transformers are global: one conversion at a time.
 _LOCK = threading.Lock()
 #: id(view) -> (weak reference to the view, its spec).
 _SPECS: dict[int, tuple[weakref.ref, dict]] = {}
+#: View.template -> a spec of that template (the last one made; a few per store and search).
+_TEMPLATES: dict[tuple, dict] = {}
+MAX_TEMPLATES = 32
 TRANSFORMER = "papertrends_arrow"
 
 
-def _arrow_dataset(data, datasets: dict[str, bytes]) -> dict[str, str]:
-    """Altair data transformer: the chart's frame as Arrow IPC bytes under a content name."""
-    frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
+def arrow_dataset(frame: pl.DataFrame) -> tuple[str, bytes]:
+    """A frame as Arrow IPC stream bytes, and its content name."""
     table = frame.to_arrow()
     sink = pa.BufferOutputStream()
     with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
         writer.write_table(table)
     raw = sink.getvalue().to_pybytes()
-    name = "data-" + hashlib.blake2b(raw, digest_size=16).hexdigest()
+    return "data-" + hashlib.blake2b(raw, digest_size=16).hexdigest(), raw
+
+
+def _arrow_dataset(data, datasets: dict[str, bytes]) -> dict[str, str]:
+    """Altair data transformer: the chart's frame as Arrow IPC bytes under a content name."""
+    name, raw = arrow_dataset(data if isinstance(data, pl.DataFrame) else pl.DataFrame(data))
     datasets[name] = raw
     return {"name": name}
 
@@ -50,15 +65,67 @@ def to_spec(chart: alt.TopLevelMixin) -> dict:
     return spec
 
 
+def _title(view) -> dict:
+    return titled(view.title, view.caption).to_dict(validate=False)
+
+
+def _renamed(node, old: str, new: str):
+    """The spec with every reference to dataset ``old`` made one to ``new``."""
+    if isinstance(node, dict):
+        return {k: _renamed(v, old, new) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed(v, old, new) for v in node]
+    return new if node == old else node
+
+
+def _from_template(view) -> dict | None:
+    """The view's spec from a template of the same key, or None (none yet, or no template)."""
+    spec = _TEMPLATES.get(view.template) if view.template is not None else None
+    if spec is None:
+        return None
+    (old,) = spec["datasets"]
+    name, raw = arrow_dataset(view.plotted())
+    out = _renamed({k: v for k, v in spec.items() if k not in ("datasets", "title")}, old, name)
+    out["title"] = _title(view)
+    out["datasets"] = {name: raw}
+    return out
+
+
+def _keep_template(view, spec: dict) -> None:
+    """Keep a view's spec as its template, once it is checked to differ only in data and title."""
+    if view.template is None or len(spec.get("datasets", {})) != 1:
+        return
+    if next(iter(spec["datasets"])) != arrow_dataset(view.plotted())[0]:
+        return  # the chart embeds some other frame: no template
+    if spec.get("title") != _title(view):
+        return
+    if len(_TEMPLATES) >= MAX_TEMPLATES:
+        _TEMPLATES.pop(next(iter(_TEMPLATES)))
+    _TEMPLATES[view.template] = spec
+
+
 def spec_of(view) -> dict:
     """The spec of a view's chart, made on its first use and kept as long as the view is."""
     key = id(view)
     hit = _SPECS.get(key)
     if hit is None or hit[0]() is not view:
-        spec = to_spec(view.chart)
+        spec = _from_template(view)
+        if spec is None:
+            spec = to_spec(view.chart)
+            _keep_template(view, spec)
         _SPECS[key] = (weakref.ref(view, lambda _ref, k=key: _SPECS.pop(k, None)), spec)
         hit = _SPECS[key]
     return fresh(hit[1])
+
+
+def selections(spec: dict) -> set[str]:
+    """Names of the spec's selection parameters not bound to an input (where the page listens)."""
+    found: set[str] = set()
+    for layer in [spec, *spec.get("layer", [])]:
+        for param in layer.get("params", []):
+            if "select" in param and "bind" not in param:
+                found.add(str(param["name"]))
+    return found
 
 
 def fresh(spec: dict) -> dict:

@@ -13,6 +13,7 @@ import sys
 import xml.etree.ElementTree as ET
 import zipfile
 
+import polars as pl
 import pytest
 
 from analysis import trends
@@ -161,3 +162,14 @@ def test_the_installed_command_runs(store, tmp_path):
     assert f"wrote {out}" in done.stdout
     view = build_view("emerging", trends.paper_frame(store), FILTERS)
     assert out.read_text(encoding="utf-8") == export.to_csv(view)
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter"])
+def test_cli_topic_trend_csv_shares_add_up_to_one_per_period(store, tmp_path, period):
+    out = tmp_path / "shares.csv"
+    assert run("export", "topic-trend", "--format", "csv", "--out", out, "--store", store.root,
+               "--period", period) == 0
+    sums = (pl.read_csv(out).group_by("period")
+            .agg(pl.col("share").sum(), pl.col("total").first()).filter(pl.col("total") > 0))
+    assert sums.height > 1
+    assert (sums["share"] - 1).abs().max() <= 1e-9

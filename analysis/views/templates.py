@@ -1,0 +1,87 @@
+"""Template keys: when two views' charts have the same Vega-Lite spec apart from data and title.
+
+A chart builder (``build(frame, title, caption, **options)``) reads its frame for two things: the
+rows it embeds as its one dataset, and a few facts that shape the spec (the columns, the period
+axis's ticks, the colour scale's topics and colours, the phrases, whether a period is
+incomplete). :func:`key` gathers those facts; views with equal keys differ only in the dataset
+(:func:`plotted`) and the title, so the dashboard converts one chart of a key to a spec and
+draws the others from it by putting their dataset and title in (``dashboard.components.vega``),
+without building their Altair charts. ``tests/dashboard/test_vega.py`` checks, for every view
+and many filters, that a spec drawn this way equals the one converted from the view's chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import polars as pl
+
+from analysis.views import charts, topic_map
+from analysis.views.axes import period_x
+from analysis.views.colours import topic_scale
+
+#: Chart builders with a template: builder -> (the frame as the chart embeds it, the facts of
+#: the frame its spec depends on besides the columns: see :func:`facts`).
+TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...]]] = {
+    charts.papers_per_period: (charts.plot_data, ("period", "incomplete")),
+    charts.topic_trend: (charts.plot_data, ("period", "topics", "incomplete")),
+    charts.keyword_trend: (charts.plot_data, ("period", "phrases", "incomplete")),
+    charts.upvote_distribution: (charts.plot_data, ("labels",)),
+    charts.upvotes_by_topic: (charts.plot_data, ("topics",)),
+    charts.upvotes_by_period: (charts.plot_data, ("period", "incomplete")),
+    charts.emerging: (charts.plot_data, ("topics",)),
+    charts.rising: (charts.plot_data, ()),
+    topic_map.topic_map: (topic_map.plot_frame, ("topics",)),
+}
+
+
+def _frozen(value):
+    """A hashable form of a chart option (mappings and sequences as sorted/plain tuples)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _column(df: pl.DataFrame, name: str) -> tuple:
+    """A column's distinct values in order of appearance (empty without that column)."""
+    if name not in df.columns:
+        return ()
+    return tuple(df.get_column(name).unique(maintain_order=True).to_list())
+
+
+def facts(df: pl.DataFrame, needs: tuple[str, ...] = (), **options) -> tuple:
+    """What of a frame and the chart options shapes a chart's spec, other than its rows.
+
+    Always the columns and their types, whether the frame is empty, and the options; then, as
+    ``needs`` says: ``period`` the period axis (its ticks follow the span), ``topics`` the
+    colour scale (topics present, their labels and colours), ``labels`` and ``phrases`` those
+    columns' values in order, ``incomplete`` whether some period is incomplete.
+    """
+    out: list = [tuple((n, str(t)) for n, t in df.schema.items()), df.height == 0,
+                 _frozen(options)]
+    if "period" in needs and "period" in df.columns:
+        out.append(repr(period_x(df, options.get("period", "month")).to_dict(validate=False)))
+    if "topics" in needs and "topic" in df.columns and "label" in df.columns:
+        scale = topic_scale(df, options.get("colours"))
+        out += [tuple(scale.domain), tuple(scale.range)]
+    if "labels" in needs:
+        out.append(_column(df, "label"))
+    if "phrases" in needs:
+        out.append(_column(df, "phrase"))
+    if "incomplete" in needs and "incomplete" in df.columns:
+        out.append(bool(df.get_column("incomplete").any()))
+    return tuple(out)
+
+
+def key(name: str, build: Callable, df: pl.DataFrame, **options) -> tuple | None:
+    """The template key of a view's chart, or None when its builder has no template."""
+    if build not in TEMPLATES:
+        return None
+    return (name, build.__qualname__, facts(df, TEMPLATES[build][1], **options))
+
+
+def plotted(build: Callable, df: pl.DataFrame) -> pl.DataFrame:
+    """The frame exactly as the chart of ``build`` embeds it."""
+    return TEMPLATES[build][0](df)

@@ -1,0 +1,115 @@
+"""The specs the dashboard draws: a view drawn from a template has exactly the spec of its chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from analysis import trends
+from analysis.filters import Filters
+from analysis.store import Store
+from analysis.views import registry
+from dashboard.components import vega
+from tests.support.paths import REPO
+
+#: Filters that grey out different papers of the map (the spec differs in data and caption).
+MAP_FILTERS = [
+    Filters(),
+    Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30)),
+    Filters(min_upvotes=20),
+    Filters(topics=(0, 3)),
+    Filters(basis="published", min_upvotes=5),
+]
+
+
+def same_but_view_names(spec: dict) -> str:
+    """The spec as JSON, with Altair's view names (a hash of the chart and its data) made one."""
+    return re.sub(r"view_[0-9a-f]+_(\d+)", r"view_\1", json.dumps(spec, sort_keys=True,
+                                                                  default=repr))
+
+
+@pytest.fixture(scope="module")
+def lf():
+    return trends.paper_frame(Store(REPO / "data")).collect().lazy()
+
+
+@pytest.mark.parametrize("search", ["", "diffusion"])
+def test_a_map_from_its_template_is_the_spec_of_its_chart(lf, search):
+    vega._TEMPLATES.clear()
+    first = registry.build_view("topic-map", lf, MAP_FILTERS[0], search=search)
+    vega.spec_of(first)
+    assert first.template in vega._TEMPLATES
+    for filters in MAP_FILTERS[1:]:
+        view = registry.build_view("topic-map", lf, filters, search=search)
+        drawn = vega.spec_of(view)
+        assert "chart" not in view.__dict__  # drawn without building the Altair chart
+        assert same_but_view_names(drawn) == same_but_view_names(vega.to_spec(view.chart))
+    assert len(drawn["datasets"]) == 1
+
+
+#: (view, options) as the pages draw them.
+DRAWN = [
+    ("papers-per-period", {}),
+    ("topic-trend", {"measure": "share", "stacked": True}),
+    ("topic-trend", {"measure": "count", "stacked": True}),
+    ("topic-trend", {"measure": "share", "stacked": False}),
+    ("topic-trend", {"measure": "count", "stacked": False, "top": 0, "bands": False}),
+    ("keyword-trend", {"phrases": ["diffusion", "agent"], "measure": "share"}),
+    ("keyword-trend", {"phrases": ["diffusion"], "measure": "count"}),
+    ("upvote-distribution", {}),
+    ("upvotes-by-topic", {}),
+    ("upvotes-by-period", {}),
+    ("emerging", {}),
+    ("rising", {}),
+]
+#: Filter changes like the sidebar's (the bench's): dates, period, minimum upvotes, basis.
+CHANGES = [
+    Filters(start=dt.date(2024, 6, 1) + dt.timedelta(days=17 * i),
+            end=dt.date(2024, 6, 1) + dt.timedelta(days=17 * i + 300),
+            period=("week", "month", "quarter", "year")[i % 4], min_upvotes=(i * 3) % 40,
+            basis=("listed", "published")[(i // 4) % 2])
+    for i in range(0, 40, 3)
+] + [Filters(), Filters(period="quarter"), Filters(period="quarter", min_upvotes=2),
+     Filters(topics=(1,), period="week"), Filters(topics=(1,), period="week", min_upvotes=1)]
+
+
+@pytest.mark.parametrize(("name", "options"), DRAWN,
+                         ids=[f"{n}-{'-'.join(map(str, o.values()))}" for n, o in DRAWN])
+def test_every_view_from_a_template_is_the_spec_of_its_chart(lf, name, options):
+    vega._TEMPLATES.clear()
+    reused = 0
+    for filters in CHANGES:
+        view = registry.build_view(name, lf, filters, **options)
+        reused += view.template in vega._TEMPLATES
+        drawn = vega.spec_of(view)
+        assert same_but_view_names(drawn) == same_but_view_names(vega.to_spec(view.chart)), \
+            filters
+    assert reused  # some filter changes kept the shape of the chart
+
+
+def test_a_template_whose_dataset_is_not_the_plotted_frame_is_not_kept(lf):
+    vega._TEMPLATES.clear()
+    view = registry.build_view("topic-map", lf, Filters(min_upvotes=7))
+    other = registry.build_view("topic-map", lf, Filters(min_upvotes=8))
+    vega._keep_template(view, vega.to_spec(other.chart))  # another frame than view's
+    assert view.template not in vega._TEMPLATES
+
+
+def test_the_page_listens_to_the_selections_of_the_spec(lf):
+    spec = vega.to_spec(registry.build_view("topic-map", lf, Filters()).chart)
+    assert vega.selections(spec) == {"pick"}  # the zoom is bound to the scales
+    spec = vega.to_spec(registry.build_view("papers-per-period", lf, Filters()).chart)
+    assert vega.selections(spec) == {"pick", "span"}
+
+
+def test_the_topic_frequency_of_a_filter_change_is_computed_once(lf):
+    from analysis.views import topic_bands
+
+    filters = Filters(min_upvotes=4, period="quarter")
+    first = topic_bands.frequency(lf, filters)
+    assert topic_bands.frequency(lf, filters) is first  # the topic trend, then the counts
+    assert first.equals(trends.topic_frequency(lf, filters))
+    assert not topic_bands.frequency(lf, Filters(min_upvotes=5)).equals(first)
