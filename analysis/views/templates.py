@@ -28,7 +28,7 @@ TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[st
     charts.keyword_trend: (charts.plot_data, ("period", "phrases", "incomplete")),
     charts.upvote_distribution: (charts.plot_data, ("labels",)),
     charts.upvotes_by_topic: (charts.plot_data, ("topics",)),
-    charts.upvotes_by_period: (charts.plot_data, ("period", "incomplete")),
+    charts.upvotes_by_period: (charts.plot_data, ("period", "incomplete", "counts")),
     charts.emerging: (charts.plot_data, ("topics",)),
     charts.rising: (charts.plot_data, ()),
     topic_map.topic_map: (topic_map.plot_frame, ("topics",)),
@@ -56,8 +56,8 @@ def facts(df: pl.DataFrame, needs: tuple[str, ...] = (), **options) -> tuple:
 
     Always the columns and their types, whether the frame is empty, and the options; then, as
     ``needs`` says: ``period`` the period axis (its ticks follow the span), ``topics`` the
-    colour scale (topics present, their labels and colours), ``labels`` and ``phrases`` those
-    columns' values in order, ``incomplete`` whether some period is incomplete.
+    colour scale (topics present, their labels and colours), ``labels``, ``phrases`` and ``counts``
+    those columns' values in order, ``incomplete`` whether some period is incomplete.
     """
     out: list = [tuple((n, str(t)) for n, t in df.schema.items()), df.height == 0,
                  _frozen(options)]
@@ -70,6 +70,8 @@ def facts(df: pl.DataFrame, needs: tuple[str, ...] = (), **options) -> tuple:
         out.append(_column(df, "label"))
     if "phrases" in needs:
         out.append(_column(df, "phrase"))
+    if "counts" in needs:  # early / matured upvote counts: the colour scale's domain
+        out.append(_column(df, "counts"))
     if "incomplete" in needs and "incomplete" in df.columns:
         out.append(bool(df.get_column("incomplete").any()))
     return tuple(out)

@@ -8,6 +8,7 @@ it, the date the words were computed on, so a row's paper count and its paper li
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import altair as alt
 import polars as pl
@@ -57,12 +58,12 @@ def topic_words_view(words: pl.DataFrame, *, topic: int, label: str, every: str,
                f"with the topic's global words; grey: fewer than 5 papers\n"
                f"{int(rows['count'].sum()):,} papers in {n} {every}s")
     title = f"Words over time: {label}"
-    chart = _grid(data, title, caption)
     first, last = rows["period"].min(), rows["period"].max()
     span = (first if isinstance(first, dt.date) else None,
             last if isinstance(last, dt.date) else None)
-    return View(NAME, title, caption, chart, data, filters, {"topic": topic, "every": every},
-                int(rows["count"].sum()), span)
+    return View(NAME, title, caption, data, filters, {"topic": topic, "every": every},
+                int(rows["count"].sum()), span,
+                make_chart=functools.partial(_grid, data, title, caption))
 
 
 def _grid(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
