@@ -54,6 +54,11 @@ def page_file(module) -> str:
     return str(HERE / "app_pages" / f"{module.__name__.rsplit('.', 1)[-1]}.py")
 
 
+def may_write(store) -> bool:
+    """Whether this session may write ``store``: its own upload store, or --allow-updates."""
+    return updates_allowed() or bool(st.session_state.get(loader.SESSION_STORE))
+
+
 def banners(store, loaded: loader.Loaded) -> None:
     """Damaged files left out, and papers not yet assigned a topic, above every page."""
     for line in loaded.problems:
@@ -61,7 +66,7 @@ def banners(store, loaded: loader.Loaded) -> None:
     if loaded.unassigned:
         fix = (f"`papertrends assign --store {store.root}` gives them one"
                + (" (or “Give … topics” in the sidebar's Data panel)."
-                  if updates_allowed() or st.session_state.get(loader.SESSION_STORE) else "."))
+                  if may_write(store) else "."))
         st.warning(f"{loaded.unassigned:,} papers are not yet assigned a topic: topic views count "
                    f"them as “{UNASSIGNED_LABEL}”. {fix}", icon=":material/pending:")
 
@@ -81,7 +86,13 @@ def main() -> None:
         st.error(str(err), icon=":material/report:")
         st.stop()
     if loader.needs_topics(store) and health.usable("topics"):
-        loader.fit_topics(store)
+        if may_write(store):
+            loader.fit_topics(store)
+        else:  # a shared store: the server was not started to write it
+            st.info(f"This store has no topic model yet, so the topic views are empty: "
+                    f"`papertrends fit --store {store.root}` fits one (or start the dashboard "
+                    f"with `papertrends serve --allow-updates` to fit it on its first start).",
+                    icon=":material/info:")
     loaded = loader.load(store, health)
     state.restore(page.url_path)
     nav = st.sidebar.container()

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.store import Store
+from analysis.store import ENV_ALLOW_UPDATES, Store
 from tests.support.dashboard import APP
 from tests.support.dashboard import run as open_app
 from tests.support.hostile import hostile_store
@@ -128,6 +128,7 @@ def test_first_start_fits_topics_with_progress_then_starts_warm(sample_store, tm
     monkeypatch.setenv("PAPERTRENDS_STORE", str(root))
     monkeypatch.delenv("PAPERTRENDS_NO_FIT", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv(ENV_ALLOW_UPDATES, "1")  # the server may write its store
     at = AppTest.from_file(APP, default_timeout=900).run()
     assert not at.exception, [e.message for e in at.exception]
     labels = [s.label for s in at.status]
@@ -141,6 +142,25 @@ def test_first_start_fits_topics_with_progress_then_starts_warm(sample_store, tm
     assert not again.exception
     assert not again.status, "the second start reuses the topics"
     assert next(m.value for m in again.metric if m.label == "Topics") == str(n_topics)
+
+
+def test_a_shared_store_without_topics_is_not_fitted_without_allow_updates(sample_store, tmp_path,
+                                                                           monkeypatch):
+    """Without --allow-updates the first start only says how to fit; it writes nothing."""
+    import shutil
+
+    root = tmp_path / "shared"
+    shutil.copytree(sample_store, root)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(root))
+    monkeypatch.delenv("PAPERTRENDS_NO_FIT", raising=False)
+    monkeypatch.delenv(ENV_ALLOW_UPDATES, raising=False)
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.status, "no fit was started"
+    hint = " ".join(i.value for i in at.info)
+    assert f"papertrends fit --store {root}" in hint
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 
 
 def test_update_data_fetches_new_days_with_progress(tmp_path, monkeypatch):
