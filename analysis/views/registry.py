@@ -12,197 +12,34 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import functools
 import inspect
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-import altair as alt
 import polars as pl
 
 from analysis import trends
 from analysis.coverage import partial_flags
-from analysis.filters import Filters, apply
-from analysis.names import DEFAULT_PERIOD, TOPIC_VIEWS
+from analysis.filters import Filters
+from analysis.names import TOPIC_VIEWS
 from analysis.schema import InputError
 from analysis.trends import upvotes
-from analysis.views import charts, colours, memo, periods, templates, topic_bands
+from analysis.views import charts, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
 from analysis.views.topic_map import topic_map as topic_map_chart
+from analysis.views.view import (
+    MEASURES,
+    PERIOD_FREE,
+    View,
+    colours_of,
+    make_view,
+    need_topics,
+    relevant,
+    scope,
+    timed,
+)
 
-#: What a topic or keyword trend counts: the share of the period's papers, or papers.
-MEASURES = ("share", "count")
-#: Views that do not bucket papers by period (the period filter does not change them).
-PERIOD_FREE = frozenset({"topic-map", "upvote-distribution", "upvotes-by-topic", "rising"})
-#: Caption lines are wrapped at about this many characters (the chart is ~640 px wide).
-CAPTION_WIDTH = 110
-
-
-@dataclass(frozen=True)
-class View:
-    """One chart and the frame it plots.
-
-    Attributes:
-        name: the registry name (``topic-trend``, ...).
-        title: the chart title.
-        caption: filters and data span, one or two lines; also the chart's subtitle.
-        data: exactly the rows and values the chart plots (what CSV exports hold).
-        filters: the filters the view was built with.
-        options: the view options it was built with (phrases, measure, ...).
-        papers: how many papers pass the filters.
-        span: first and last date of those papers (None when there are none).
-        make_chart: builds the chart (:attr:`chart` calls it once, on first use).
-        template: a key (:mod:`analysis.views.templates`) such that views with the same key
-            have the same Vega-Lite spec apart from their one dataset (``plotted()``) and
-            their title; None for charts without a template. The dashboard reuses such specs (see
-            ``dashboard.components.vega``) without building the chart.
-        plotted: the frame exactly as the chart embeds it (with ``template``), else None.
-    """
-
-    name: str
-    title: str
-    caption: str
-    data: pl.DataFrame
-    filters: Filters = field(default_factory=Filters)
-    options: dict = field(default_factory=dict)
-    papers: int = 0
-    span: tuple[dt.date | None, dt.date | None] = (None, None)
-    make_chart: Callable[[], alt.TopLevelMixin] = field(default=alt.Chart, repr=False,
-                                                        compare=False)
-    template: tuple | None = None
-    plotted: Callable[[], pl.DataFrame] | None = field(default=None, repr=False, compare=False)
-
-    @functools.cached_property
-    def chart(self) -> alt.TopLevelMixin:
-        """The Altair chart, built on first use (a view drawn from a template never needs it)."""
-        return self.make_chart()
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the filters select: paper count and date span, used in captions."""
-
-    papers: int
-    first: dt.date | None
-    last: dt.date | None
-
-    def describe(self, filters: Filters) -> str:
-        """The caption's second line: paper count and date span, or that no paper matches."""
-        if not self.papers:
-            return "no papers match these filters"
-        return f"{self.papers:,} papers, {filters.basis} {self.first} to {self.last}"
-
-
-def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
-    """Paper count and first/last date of the papers passing the filters.
-
-    The period does not change it: the views of one filter state share one (:mod:`.memo`).
-    """
-    def make() -> Scope:
-        row = apply(lf, filters).select(
-            pl.len().alias("n"), pl.col("date").min().alias("a"),
-            pl.col("date").max().alias("b"),
-        ).collect().row(0)
-        return Scope(int(row[0]), row[1], row[2])
-
-    same = dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
-    return memo.per_frame(lf, ("scope", same), make)
-
-
-def relevant(name: str, filters: Filters) -> Filters:
-    """The filters as a view uses them: the views that do not bucket by period ignore it.
-
-    A change of period then leaves those views as they were (the dashboard's cache keeps them).
-    """
-    if name in PERIOD_FREE and filters.period != DEFAULT_PERIOD:
-        return dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
-    return filters
-
-
-def _view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: pl.LazyFrame,
-          filters: Filters, options: dict, extra: str = "", note: str = "",
-          **chart_options) -> View:
-    """Assemble a View: caption from filters (+ extra), a note line, the data span; the chart."""
-    sc = scope(lf, filters)
-    lines = [filters.describe(_topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
-    lines += [e for e in (*extra.split("\n"), note) if e]
-    caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
-    template = templates.key(name, build_chart, data, **chart_options)
-    plotted = functools.partial(templates.plotted, build_chart, data) if template else None
-    return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
-                make_chart=functools.partial(build_chart, data, title, caption, **chart_options),
-                template=template, plotted=plotted)
-
-
-def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:
-    """Caption text split at "; " into lines of at most about ``width`` characters."""
-    lines: list[str] = []
-    for part in text.split("; "):
-        if lines and len(lines[-1]) + 2 + len(part) <= width:
-            lines[-1] += "; " + part
-        else:
-            lines.append(part)
-    return lines
-
-
-def _topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | None:
-    """Topic id -> label of the picked topics (None when no topic is picked)."""
-    if not topics:
-        return None
-    rows = (lf.filter(pl.col("topic").is_in(list(topics))).select("topic", "topic_label")
-            .unique().collect().rows())
-    return {int(t): str(label) for t, label in rows if t is not None and label is not None}
-
-
-def _need_topics(lf: pl.LazyFrame, level: str = "topic") -> None:
-    has = _whole(lf, "has-topics",
-                 lambda: lf.select(pl.col("topic").is_not_null().any()).collect().item())
-    if not has:
-        raise InputError("this store has no topic model yet, so this view cannot be drawn",
-                         hint="run `papertrends fit --store DIR` first")
-    if level == "group" and not _whole(
-            lf, "has-groups",
-            lambda: lf.select(pl.col("group").is_not_null().any()).collect().item()):
-        raise InputError("this topic model has no topic groups", field="level",
-                         hint="refit with `papertrends fit --store DIR --force` to add them")
-
-
-#: (id of a paper frame, what) -> (weak reference to the frame, value): facts about the whole
-#: frame that no filter changes, worked out once per frame (the dashboard keeps its frame).
-_WHOLE: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
-
-
-def _whole(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
-    """``make()`` once per paper frame and ``what`` (forgotten with the frame)."""
-    key = (id(lf), what)
-    hit = _WHOLE.get(key)
-    if hit is None or hit[0]() is not lf:
-
-        def forget(_ref: weakref.ref, k: tuple[int, str] = key) -> None:
-            _WHOLE.pop(k, None)
-
-        hit = (weakref.ref(lf, forget), make())
-        _WHOLE[key] = hit
-    return hit[1]
-
-
-def _colours(lf: pl.LazyFrame) -> dict[int, str]:
-    """Every topic's colour, from all topics of the store (so it is the same in every view)."""
-    def make() -> dict[int, str]:
-        cols = ["topic"] + (["group"] if "group" in lf.collect_schema() else [])
-        table = lf.select(cols).unique().collect()
-        return colours.topic_colours(table)
-
-    return _whole(lf, "colours", make)
-
-
-def _timed(data: pl.DataFrame, lf: pl.LazyFrame, filters: Filters) -> tuple[pl.DataFrame, str]:
-    """Empty periods as gaps in shares, incomplete periods marked; and the caption note."""
-    whole = _whole(lf, f"bounds-{filters.basis}", lambda: periods.bounds(lf, filters.basis))
-    return periods.mark_incomplete(periods.gaps(data), lf, filters, whole)
+__all__ = ["MEASURES", "NEEDS_TOPICS", "PERIOD_FREE", "VIEWS", "View", "build_view", "build_views",
+           "relevant", "scope"]
 
 
 def papers_per_period(lf: pl.LazyFrame, filters: Filters, *,
@@ -216,10 +53,10 @@ def papers_per_period(lf: pl.LazyFrame, filters: Filters, *,
             on the listed basis a period touching one has ``partial`` true (a hollow bar), as
             has a period the data covers only in part (``incomplete``).
     """
-    data, note = _timed(trends.papers_per_period(lf, filters), lf, filters)
+    data, note = timed(trends.papers_per_period(lf, filters), lf, filters)
     months = partial_in_range(data, filters, partial)
     data = data.with_columns(partial_flags(data["period"], filters.every, months))
-    return _view("papers-per-period", f"Papers per {filters.period}", charts.papers_per_period,
+    return make_view("papers-per-period", f"Papers per {filters.period}", charts.papers_per_period,
                  data, lf, filters, {}, extra=note,
                  note=coverage_note(data, filters, partial, True), period=filters.period)
 
@@ -254,13 +91,13 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
                          field="measure")
     if level not in trends.LEVELS:
         raise InputError(f"level must be 'topic' or 'group', not {level!r}", field="level")
-    _need_topics(lf, level)
+    need_topics(lf, level)
     whole = dataclasses.replace(filters, topics=(), groups=())
     freq = topic_bands.frequency(lf, whole, level=level).rename({level: "topic"})
     picked = _picked(lf, filters, level)
     ids = topic_bands.shown_topics(freq, picked, 0 if level == "group" else top)
     data = topic_bands.with_bands(freq, ids, picked, bands=bands)
-    data, note = _timed(data.sort("period", "topic"), lf, filters)
+    data, note = timed(data.sort("period", "topic"), lf, filters)
     if level == "group":
         data = data.rename({"topic": "group"})
         shown = "" if picked else "all topic groups"
@@ -269,13 +106,13 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
     bands_said = topic_bands.describe(data.rename({level: "topic"}), shown) if bands else ""
     extra = "; ".join(p for p in (bands_said, note) if p)
     what = "Share of papers" if measure == "share" else "Papers"
-    return _view("topic-trend", f"{what} per {level} per {filters.period}", charts.topic_trend,
+    return make_view("topic-trend", f"{what} per {level} per {filters.period}", charts.topic_trend,
                  data, lf, filters,
                  {"measure": measure, "stacked": stacked, "top": top, "bands": bands,
                   "level": level},
                  extra=extra, note=coverage_note(data, filters, partial, measure == "count"),
                  measure=measure, stacked=stacked, period=filters.period,
-                 colours=_colours(lf) if level == "topic" else None, key=level)
+                 colours=colours_of(lf) if level == "topic" else None, key=level)
 
 
 def _picked(lf: pl.LazyFrame, filters: Filters, level: str) -> tuple[int, ...]:
@@ -302,15 +139,15 @@ def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "") -> View:
         search: words to look for in titles (case-insensitive, literal); the most upvoted
             matches are marked on the map (``match``).
     """
-    _need_topics(lf)
+    need_topics(lf)
     data, extent, found = topic_bands.map_frame(lf, filters, search)
     extra = ""
     if search.strip():
         marked = int((data.get_column("match") > 0).sum())
         extra = (f"title search “{search.strip()}”: {found:,} papers"
                  + (f", the {marked} most upvoted marked" if found > marked else " marked"))
-    return _view("topic-map", "Topic map of papers", topic_map_chart, data, lf, filters,
-                 {"search": search}, extra=extra, colours=_colours(lf), extent=extent)
+    return make_view("topic-map", "Topic map of papers", topic_map_chart, data, lf, filters,
+                 {"search": search}, extra=extra, colours=colours_of(lf), extent=extent)
 
 
 def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] = (),
@@ -339,7 +176,7 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
         raise InputError(f"measure must be 'share' or 'count', not {measure!r}",
                          field="measure")
     data = trends.keyword_trend(lf, phrases, filters, field=field, regex=regex)
-    data, note = _timed(data, lf, filters)
+    data, note = timed(data, lf, filters)
     where = {"both": "title or abstract"}.get(field, field)
     quoted = ", ".join(f"“{p}”" for p in phrases)
     title = f"Papers mentioning {quoted} per {filters.period}"
@@ -347,7 +184,7 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
     if measure == "share":
         extra += "; band: 95% interval; hollow points: few papers in period"
     extra = "; ".join(p for p in (extra, note) if p)
-    return _view("keyword-trend", title, charts.keyword_trend, data, lf, filters,
+    return make_view("keyword-trend", title, charts.keyword_trend, data, lf, filters,
                  {"phrases": list(phrases), "field": field, "regex": regex, "measure": measure},
                  extra=extra, note=coverage_note(data, filters, partial, measure == "count"),
                  period=filters.period, measure=measure)
@@ -365,7 +202,7 @@ def upvote_distribution(lf: pl.LazyFrame, filters: Filters, *,
     data = trends.upvote_distribution(lf, filters, upvote_age=upvote_age)
     missing = trends.upvote_null_count(lf, filters, upvote_age=upvote_age)
     left = "an upvote count" if upvote_age is None else "a count that old"
-    return _view("upvote-distribution", "Upvote distribution", charts.upvote_distribution, data,
+    return make_view("upvote-distribution", "Upvote distribution", charts.upvote_distribution, data,
                  lf, filters, {"upvote_age": upvote_age},
                  extra=f"{missing:,} papers without {left} left out; "
                        + age_note(lf, filters, upvote_age))
@@ -374,11 +211,11 @@ def upvote_distribution(lf: pl.LazyFrame, filters: Filters, *,
 def upvotes_by_topic(lf: pl.LazyFrame, filters: Filters, *,
                      upvote_age: int | None = None) -> View:
     """Upvote quartiles per topic (only counts read ``upvote_age``+ days after listing)."""
-    _need_topics(lf)
+    need_topics(lf)
     data = trends.upvote_stats(lf, filters, by="topic", upvote_age=upvote_age)
-    return _view("upvotes-by-topic", "Upvotes by topic", charts.upvotes_by_topic, data, lf,
+    return make_view("upvotes-by-topic", "Upvotes by topic", charts.upvotes_by_topic, data, lf,
                  filters, {"upvote_age": upvote_age}, extra=age_note(lf, filters, upvote_age),
-                 colours=_colours(lf))
+                 colours=colours_of(lf))
 
 
 def upvotes_by_period(lf: pl.LazyFrame, filters: Filters, *,
@@ -390,21 +227,21 @@ def upvotes_by_period(lf: pl.LazyFrame, filters: Filters, *,
     """
     split = upvote_age if upvote_age is not None else upvotes.MATURE_DAYS
     data = trends.upvote_stats(lf, filters, by="period", upvote_age=upvote_age, split_at=split)
-    data, note = _timed(data, lf, filters)
+    data, note = timed(data, lf, filters)
     extra = "; ".join(p for p in (f"early: read < {split} days after listing",
                                   age_note(lf, filters, upvote_age), note) if p)
-    return _view("upvotes-by-period", f"Upvotes per {filters.period}", charts.upvotes_by_period,
+    return make_view("upvotes-by-period", f"Upvotes per {filters.period}", charts.upvotes_by_period,
                  data, lf, filters, {"upvote_age": upvote_age}, extra=extra,
                  period=filters.period)
 
 
 def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> View:
     """The ``n`` topics whose share grew fastest over the last ``k`` periods."""
-    _need_topics(lf)
+    need_topics(lf)
     data = trends.emerging_topics(lf, filters, k=k).head(n)
     extra = f"binomial trend in topic share over the last {k} periods; hollow: not significant"
-    return _view("emerging", "Emerging topics", charts.emerging, data, lf, filters,
-                 {"k": k, "n": n}, extra=extra, colours=_colours(lf))
+    return make_view("emerging", "Emerging topics", charts.emerging, data, lf, filters,
+                 {"k": k, "n": n}, extra=extra, colours=colours_of(lf))
 
 
 def rising(lf: pl.LazyFrame, filters: Filters, *, recent_months: int = 3,
@@ -418,7 +255,7 @@ def rising(lf: pl.LazyFrame, filters: Filters, *, recent_months: int = 3,
         w = data.row(0, named=True)
         extra = (f"recent {w['recent_start']} to {w['recent_end']} against baseline "
                  f"{w['baseline_start']} to {w['baseline_end']}")
-    return _view("rising", "Rising phrases", charts.rising, data, lf, filters,
+    return make_view("rising", "Rising phrases", charts.rising, data, lf, filters,
                  {"recent_months": recent_months, "baseline_months": baseline_months, "n": n},
                  extra=extra)
 

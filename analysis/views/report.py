@@ -27,8 +27,8 @@ from analysis.schema import InputError
 from analysis.store import atomic_write_bytes, atomic_write_text
 from analysis.topics import artifacts
 from analysis.views.notes import model_text
-from analysis.views.registry import scope
 from analysis.views.render import file_name, to_csv, to_svg
+from analysis.views.view import scope
 
 PACKAGES = ("papertrends", "polars", "altair", "vl-convert-python", "numpy", "scipy", "bertopic",
             "sentence-transformers", "umap-learn", "hdbscan", "scikit-learn", "model2vec",

@@ -16,7 +16,7 @@ import polars as pl
 from analysis.filters import Filters
 from analysis.names import PERIODS
 from analysis.views.charts import PICK, WIDTH, plot_data, sized
-from analysis.views.registry import View
+from analysis.views.view import View
 
 NAME = "topic-words"
 N_WORDS = 5
