@@ -1,7 +1,8 @@
 """Words about the data and the model, made from what the store says (never hard-coded numbers).
 
 :func:`data_note` is the one line every dashboard page shows under its title: where the papers
-come from, their span, papers per listing day, and that upvotes are snapshots.
+come from, their span, papers per listing day, and that upvote counts were read at different
+ages (the daily crawl on the listing day, the month archive months later).
 :func:`model_text` says how the topics were found, from the fit's own settings.
 """
 
@@ -19,14 +20,14 @@ SOURCE_NAMES = {
     "csv": "CSV files", "parquet": "Parquet files", "jsonl": "JSON Lines files",
     "json": "JSON files",
 }
-UPVOTE_CAVEAT = "upvotes are snapshots, not final counts"
+UPVOTE_CAVEAT = "upvotes read at different ages"
 
 
 def data_note(info: dict[str, Any]) -> str:
     """One line about the data of a store, from ``analysis.commands.data.summarise(store)``.
 
     For example "Data: 12,526 papers from Hugging Face Daily Papers + 44 from page copies ·
-    listed 2023-05-04 to 2026-05-29, ~16 a day · upvotes are snapshots, not final counts" (a
+    listed 2023-05-04 to 2026-05-29, ~16 a day · upvotes read at different ages" (a
     day: a day with a list). Each paper counts once, under the source of the reading that won
     the merge (``records``; the daily and the month lists are both Hugging Face Daily Papers);
     the sidebar's "About this data" has the counts per source and their licenses.

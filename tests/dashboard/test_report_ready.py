@@ -62,7 +62,7 @@ def test_every_page_says_where_the_data_comes_from(page, papers):
     assert f"{listed.height:,} papers from Hugging Face Daily Papers" in note
     assert f"listed {listed['listed'].min()} to {listed['listed'].max()}" in note
     assert f"~{listed.height / listed['listed'].n_unique():.0f} a day" in note
-    assert "upvotes are snapshots, not final counts" in note
+    assert "upvotes read at different ages" in note
     readme = (BUNDLED / "README.md").read_text(encoding="utf-8")
     assert any(m.value.strip() == readme.strip() for m in at.markdown), "About: data/README.md"
 

@@ -209,4 +209,4 @@ def test_the_data_note_reads_the_store():
     assert note.startswith(f"Data: {listed.height:,} papers from Hugging Face Daily Papers")
     assert f"listed {listed['listed'].min()} to {listed['listed'].max()}" in note
     assert f"~{per_day:.0f} a day" in note
-    assert "upvotes are snapshots, not final counts" in note
+    assert "upvotes read at different ages" in note
