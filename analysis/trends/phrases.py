@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -194,23 +195,51 @@ def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray, baseline_hashe
     A paper counts once per phrase; two papers with the same text both count. When no two
     papers share a text, only the phrases found in at least ``min_support`` texts can reach
     that support, so only they are counted. The counts are for the first ``len(result)``
-    phrases of ``index.keys``.
+    phrases of ``index.keys``. Only the phrases of the window's texts are read (the pairs by
+    text, :func:`_by_text`), not every pair of the corpus.
     """
     n = len(index.hashes)
     papers = [np.bincount(np.searchsorted(index.hashes, h), minlength=n)
               for h in (recent_hashes, baseline_hashes)]
     shared = max(int(x.max(initial=0)) for x in papers) > 1
     p = len(index.keys) if shared else int((index.texts_with >= min_support).sum())
-    pairs = int(index.texts_with[:p].sum())
-    text, phrase = index.pair_text[:pairs], index.pair_phrase[:pairs]
+    starts, phrase = _by_text(index, p)
     out = []
     for per_text in papers:
-        if shared:
-            counts = np.bincount(phrase, weights=per_text[text], minlength=p)
-        else:  # the usual case
-            counts = np.bincount(phrase[per_text.astype(bool)[text]], minlength=p)
-        out.append(counts.astype(np.int64))
+        texts = np.flatnonzero(per_text)
+        first, lengths = starts[texts], starts[texts + 1] - starts[texts]
+        # positions of every pair of these texts: each text's run first..first+length
+        at = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+        weights = np.repeat(per_text[texts], lengths) if shared else None
+        out.append(np.bincount(phrase[at], weights=weights, minlength=p).astype(np.int64))
     return out[0], out[1]
+
+
+_BY_TEXT: dict[tuple[int, int], tuple[weakref.ref, tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _by_text(index: PhraseIndex, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of the first ``p`` phrases ordered by text, made once per index and ``p``.
+
+    Returns:
+        (starts, phrase): text ``i``'s phrases are ``phrase[starts[i]:starts[i + 1]]``.
+    """
+    key = (id(index), p)
+    with _INDEX_LOCK:
+        hit = _BY_TEXT.get(key)
+        if hit is not None and hit[0]() is index:
+            return hit[1]
+    pairs = int(index.texts_with[:p].sum())  # the pairs of the first p phrases come first
+    text = index.pair_text[:pairs]
+    order = np.argsort(text, kind="stable")
+    starts = np.zeros(len(index.hashes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(text, minlength=len(index.hashes)), out=starts[1:])
+    value = (starts, index.pair_phrase[:pairs][order])
+    with _INDEX_LOCK:
+        for k in [k for k, (ref, _) in _BY_TEXT.items() if ref() is None]:
+            del _BY_TEXT[k]
+        _BY_TEXT[key] = (weakref.ref(index), value)
+    return value
 
 
 def _decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:

@@ -92,6 +92,8 @@ def emerging_topics(
     k: int = 6,
     min_size: int = 10,
     alpha: float = 0.05,
+    *,
+    freq: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Topics ranked by the growth of their share over the last ``k`` periods, with a test.
 
@@ -107,6 +109,8 @@ def emerging_topics(
         k: number of periods (at least 3).
         min_size: topics with fewer papers than this in the window are left out.
         alpha: significance level for the ``significant`` column.
+        freq: ``topic_frequency(lf, filters)`` when the caller has it already (the dashboard
+            keeps it per filters); computed here when None.
 
     Returns:
         Columns ``rank, topic, label, slope, p_value, significant, method, papers,
@@ -116,7 +120,8 @@ def emerging_topics(
     """
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
-    freq = topic_frequency(lf, filters)
+    if freq is None:
+        freq = topic_frequency(lf, filters)
     freq = freq.filter(pl.col("topic") >= 0)  # outliers and papers not yet assigned are no topic
     if freq.height == 0:
         return _empty_emerging()

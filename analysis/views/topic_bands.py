@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from analysis import trends
 from analysis.filters import Filters, apply
 from analysis.names import (
+    BASES,
     OTHER_TOPICS,
     OTHER_TOPICS_LABEL,
     OUTLIER,
@@ -114,18 +116,12 @@ def map_frame(lf: pl.LazyFrame, filters: Filters,
         the search. ``match`` is 0 for papers not marked, 1 for the (at most ``MAX_MARKED``,
         most upvoted) marked matches, 2 when their titles are written too (few matches).
     """
-    placed = lf.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
-    kept = apply(placed, filters).select("paper_id", pl.lit(True).alias("shown"))
-    frame = (
-        placed.select("paper_id", "title", pl.col(filters.basis).alias("date"), "upvotes",
-                      "topic", pl.col("topic_label").alias("label"), "x", "y")
-        .join(kept, on="paper_id", how="left")
-        .with_columns(pl.col("shown").fill_null(False))
-        .sort("topic", "paper_id").collect()
-    )
-    extent = tuple(float(v or 0.0) for v in frame.select(
-        pl.col("x").min().alias("x0"), pl.col("x").max().alias("x1"),
-        pl.col("y").min().alias("y0"), pl.col("y").max().alias("y1")).row(0))
+    placed, extent = memo.per_frame(lf, ("map", filters.basis),
+                                    lambda: _placed(lf, filters.basis))
+    rows = apply(placed.lazy(), filters).select("row").collect().get_column("row").to_numpy()
+    shown = np.zeros(placed.height, dtype=bool)
+    shown[rows] = True
+    frame = placed.select(_MAP_COLUMNS).with_columns(pl.Series("shown", shown))
     words = search.strip().lower()
     if not words:
         return frame.with_columns(pl.lit(0, dtype=pl.Int8).alias("match")), extent, 0
@@ -136,6 +132,30 @@ def map_frame(lf: pl.LazyFrame, filters: Filters,
     named = 2 if found.height <= MAX_NAMED else 1
     match = pl.when(pl.col("paper_id").is_in(marked.implode())).then(named).otherwise(0)
     return frame.with_columns(match.cast(pl.Int8).alias("match")), extent, found.height
+
+
+_MAP_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic", "label", "x", "y")
+
+
+def _placed(lf: pl.LazyFrame, basis: str) -> tuple[pl.DataFrame, tuple[float, ...]]:
+    """The papers with a map place in map order, the columns the filters read, and the extent.
+
+    The same under every filter of a basis (:func:`map_frame` keeps it per frame and basis);
+    ``row`` is the paper's position in this order.
+    """
+    names = lf.collect_schema().names()
+    frame = (
+        lf.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+        .select("paper_id", "title", pl.col(basis).alias("date"), "upvotes", "topic",
+                pl.col("topic_label").alias("label"), "x", "y",
+                *(c for c in dict.fromkeys(BASES + ("group",)) if c in names))
+        .sort("topic", "paper_id").collect()
+        .with_row_index("row")
+    )
+    extent = tuple(float(v or 0.0) for v in frame.select(
+        pl.col("x").min().alias("x0"), pl.col("x").max().alias("x1"),
+        pl.col("y").min().alias("y0"), pl.col("y").max().alias("y1")).row(0))
+    return frame, extent
 
 
 def one_topic(filters: Filters, topic: int) -> Filters:

@@ -147,3 +147,17 @@ def test_bad_arguments(frame):
     empty = rising_phrases(frame, Filters(start=dt.date(2020, 1, 1), end=dt.date(2020, 2, 1)))
     assert empty.height == 0
     assert "g2" in empty.columns
+
+
+def test_papers_with_the_same_text_each_count(frame):
+    """Two papers with one text both count (the counts of a doubled corpus double)."""
+    once = frame.collect()
+    twice = pl.concat([once, once.with_columns(pl.col("paper_id") + "-copy")]).lazy()
+    kw = {"recent_months": 6, "baseline_months": 12, "min_support": 3, "limit": None}
+    single = rising_phrases(frame, Filters(), **kw)
+    double = rising_phrases(twice, Filters(), **kw)
+    assert single.height > 20
+    assert double["recent_papers"][0] == 2 * single["recent_papers"][0]
+    got = dict(zip(double["phrase"], zip(double["recent_count"], double["baseline_count"])))
+    for r in single.iter_rows(named=True):
+        assert got[r["phrase"]] == (2 * r["recent_count"], 2 * r["baseline_count"]), r["phrase"]

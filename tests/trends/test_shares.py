@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from analysis.filters import Filters
 from analysis.ingest import load_sources
@@ -200,6 +201,17 @@ def test_emerging_topics_finds_the_growing_topic():
     # topic 3 has about 2 papers a month, below min_size over the window when raised
     strict = emerging_topics(synthetic_topics(), Filters(period="month"), k=6, min_size=30)
     assert 3 not in strict["topic"].to_list()
+
+
+def test_emerging_topics_uses_the_frequency_it_is_given():
+    lf, f = synthetic_topics(), Filters(period="month")
+    freq = topic_frequency(lf, f)
+    assert_frame_equal(emerging_topics(lf, f, freq=freq), emerging_topics(lf, f))
+    # it reads the counts given, not the frame: topic 2 made to grow overtakes topic 0
+    grown = freq.with_columns(
+        pl.when((pl.col("topic") == 2) & (pl.col("period") >= dt.date(2025, 10, 1)))
+        .then(pl.col("total")).otherwise(pl.col("count")).alias("count"))
+    assert emerging_topics(lf, f, freq=grown)["topic"][0] == 2
 
 
 def test_emerging_needs_three_periods():
