@@ -158,6 +158,7 @@ def test_papers_with_the_same_text_each_count(frame):
     double = rising_phrases(twice, Filters(), **kw)
     assert single.height > 20
     assert double["recent_papers"][0] == 2 * single["recent_papers"][0]
-    got = dict(zip(double["phrase"], zip(double["recent_count"], double["baseline_count"])))
+    got = {r["phrase"]: (r["recent_count"], r["baseline_count"])
+           for r in double.iter_rows(named=True)}
     for r in single.iter_rows(named=True):
         assert got[r["phrase"]] == (2 * r["recent_count"], 2 * r["baseline_count"]), r["phrase"]
