@@ -15,6 +15,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.names import PERIODS
+from analysis.views import templates
 from analysis.views.charts import PICK, WIDTH, plot_data, sized
 from analysis.views.view import View
 
@@ -61,9 +62,14 @@ def topic_words_view(words: pl.DataFrame, *, topic: int, label: str, every: str,
     first, last = rows["period"].min(), rows["period"].max()
     span = (first if isinstance(first, dt.date) else None,
             last if isinstance(last, dt.date) else None)
+    # the grid's spec depends on its rows only through their columns and how many periods
+    # there are (its height): views of one key share a spec (dashboard.components.vega)
+    template = (NAME, _grid.__qualname__, templates.facts(data),
+                data.get_column("period").n_unique())
     return View(NAME, title, caption, data, filters, {"topic": topic, "every": every},
                 int(rows["count"].sum()), span,
-                make_chart=functools.partial(_grid, data, title, caption))
+                make_chart=functools.partial(_grid, data, title, caption),
+                template=template, plotted=functools.partial(plot_data, data))
 
 
 def _grid(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:

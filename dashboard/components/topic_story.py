@@ -9,7 +9,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from analysis.filters import Filters
 from analysis.views import topic_words as tw
+from analysis.views.view import View
 from dashboard import loader, state
 from dashboard.components import charts, drill
 from dashboard.components.listing import paper_list
@@ -75,6 +77,18 @@ def representatives(ctx: Context, row: dict) -> None:
                   icon=":material/article:", on_click=state.put, args=(state.PAPER, pid))
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _words_view(root: str, stamp: tuple, every: str, topic: int, label: str,
+                filters: Filters) -> View:
+    """The words-by-period view, kept per store version, topic and filters.
+
+    Kept like the other views (``context._view``), so a rerun that changes nothing neither
+    rebuilds its chart nor converts it to a spec again (the spec is kept per view object).
+    """
+    data = loader.topic_words(root, stamp, every)
+    return tw.topic_words_view(data, topic=topic, label=label, every=every, filters=filters)
+
+
 def words(ctx: Context, topic: int, label: str) -> None:
     """The words-by-period grid; a clicked period lists the topic's papers of that period."""
     every = tw.word_period(ctx.filters.period)
@@ -83,7 +97,7 @@ def words(ctx: Context, topic: int, label: str) -> None:
         st.caption("This fit has no words over time; refit to add them.")
         return
     st.markdown(f"**Words over time** (per {every})")
-    view = tw.topic_words_view(data, topic=topic, label=label, every=every, filters=ctx.filters)
+    view = _words_view(ctx.loaded.root, ctx.loaded.stamp, every, topic, label, ctx.filters)
     pick = charts.chart(ctx, view, key=KEY)
     if pick is None or "period" not in pick.values:
         st.caption("Click a row to list the topic's papers of that period.")

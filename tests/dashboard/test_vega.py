@@ -90,6 +90,24 @@ def test_every_view_from_a_template_is_the_spec_of_its_chart(lf, name, options):
     assert reused  # some filter changes kept the shape of the chart
 
 
+@pytest.mark.parametrize("every", ["month", "quarter"])
+def test_a_topic_words_grid_from_its_template_is_the_spec_of_its_chart(every):
+    from analysis.topics.artifacts import read_topic_words
+    from analysis.views.topic_words import topic_words_view
+
+    words = read_topic_words(Store(REPO / "data"), every)
+    topic = int(words.get_column("topic").min())
+    vega._TEMPLATES.clear()
+    reused = 0
+    for filters in [*CHANGES, Filters(min_upvotes=3), Filters(basis="published")]:
+        view = topic_words_view(words, topic=topic, label="t", every=every, filters=filters)
+        reused += view.template in vega._TEMPLATES
+        drawn = vega.spec_of(view)
+        assert same_but_view_names(drawn) == same_but_view_names(vega.to_spec(view.chart)), \
+            filters
+    assert reused  # filters that keep the same periods share the spec
+
+
 def test_a_template_whose_dataset_is_not_the_plotted_frame_is_not_kept(lf):
     vega._TEMPLATES.clear()
     view = registry.build_view("topic-map", lf, Filters(min_upvotes=7))
