@@ -117,7 +117,8 @@ def detail(ctx: context.Context) -> None:
     # the largest topic shows until one is chosen; only a choice reaches the URL
     topic = state.get(TOPIC) if state.get(TOPIC) in ids else ids[0]
     st.session_state[SELECT] = topic
-    st.selectbox("Topic", ids, key=SELECT, format_func=lambda t: ctx.labels.get(t, str(t)),
+    labels = ctx.labels  # made once, not once per option
+    st.selectbox("Topic", ids, key=SELECT, format_func=lambda t: labels.get(t, str(t)),
                  on_change=lambda: state.put(TOPIC, st.session_state[SELECT]))
     row = table.filter(pl.col("topic") == topic).row(0, named=True)
     words = row.get("words") or []
