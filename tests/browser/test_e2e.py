@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ARGS, CHART, CHROMIUM, serve, settle
+from tests.support.browser import CHART, CHROMIUM, serve, settle
 from tests.support.hostile import hostile_store as make_hostile_store
 from tests.support.paths import REPO
 
@@ -24,23 +24,6 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason="needs Debian's chromium (make browser)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(output_dir) -> Path:
-    d = output_dir / "screenshots"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def metrics(page) -> list[str]:

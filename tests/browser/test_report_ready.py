@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 
 from analysis.names import OUTLIER, OUTLIER_LABEL
-from tests.support.browser import ARGS, CHART, CHROMIUM, VIEWPORT, drag, plot_box, serve, settle
+from tests.support.browser import CHART, CHROMIUM, VIEWPORT, drag, plot_box, serve, settle
 from tests.support.paths import REPO
 
 PAGES = (("", "overview", "Paper trends"), ("topics", "topics", "Topics"),
@@ -42,23 +42,6 @@ pytestmark = [
 def url():
     with serve(REPO / "data") as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(output_dir) -> Path:
-    d = output_dir / "screenshots"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 @pytest.fixture
