@@ -61,6 +61,24 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+@contextlib.contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """A fresh folder beside ``target`` to fill; on success it replaces ``target`` whole.
+
+    On an error (or a kill) ``target`` stays as it was and the half-filled folder is removed.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def json_bytes(obj: object) -> bytes:
     """An object as indented JSON (sorted keys, other values as text), as written to stores."""
     return (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from analysis.files import atomic_dir
 from analysis.names import Progress
 from analysis.store import Store, text_hash
 from analysis.topics import openvino
@@ -84,16 +83,8 @@ def ensure_fast(store: Store) -> Path:
         from model2vec.distill import distill
 
         model = distill(model_name=minilm_path(), pca_dims=256, device="cpu")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_dir(target) as tmp:
             model.save_pretrained(str(tmp))
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

