@@ -26,6 +26,7 @@ from analysis.names import DEFAULT_EMBEDDER, EMBEDDERS, OUTLIER
 from analysis.schema import InputError
 from analysis.store import Store
 from analysis.topics import artifacts as art
+from analysis.topics.sample import DEFAULT_SAMPLE, SAMPLE_FROM, parse_sample, sample_line
 from analysis.topics.vectors import read_cache
 from analysis.trends import paper_frame
 
@@ -74,6 +75,10 @@ def register(sub) -> None:
                    help="also fit plain BERTopic() on the same embeddings for the quality "
                    "report (about a minute more)")
     p.add_argument("--force", action="store_true", help="refit even if an identical fit exists")
+    p.add_argument("--sample", default=None, metavar="N|all",
+                   help="cluster a time-stratified sample of N papers and place the rest like "
+                   f"new papers (default: every paper up to {SAMPLE_FROM:,}, else a sample of "
+                   f"{DEFAULT_SAMPLE:,}; 0 or 'all': every paper)")
     add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the fit's meta as JSON")
     p.set_defaults(func=run_fit)
@@ -147,13 +152,14 @@ def run_fit(args: argparse.Namespace) -> int:
     """
     from analysis.topics.fit import fit
 
+    sample = parse_sample(args.sample)
     store = _write_store(args, needs=("papers",))
     with store.lock(on_wait=waiting(args)):
         meta = fit(store, embedder=args.embedder, seed=args.seed, clusterer=args.clusterer,
                    min_cluster_size=args.min_cluster_size, min_samples=args.min_samples,
                    min_topic_size=args.min_topic_size, n_topics=args.n_topics,
                    compare=args.compare, force=args.force, progress=_progress,
-                   engine=engine_from(args))
+                   engine=engine_from(args), sample=sample)
     if args.json:
         print(json.dumps(meta, indent=1, default=str))
         return 0
@@ -161,6 +167,8 @@ def run_fit(args: argparse.Namespace) -> int:
     what = "reused the identical earlier fit" if meta.get("reused") else "fitted"
     print(f"{what}: {meta['n_topics']} topics over {meta['n_papers']} papers in {store.root} "
           f"(embedder {meta['embedder']}, seed {meta['seed']}, corpus {meta['corpus_hash']})")
+    if meta.get("sample"):
+        print(sample_line(meta["sample"]))
     print(f"largest topic {q['largest_share']:.1%}, outliers {q['outlier_share']:.1%}, "
           f"diversity {q['diversity']:.3f}, NPMI coherence {q['coherence_npmi']:.3f}, "
           f"{q.get('groups', 0)} groups")
@@ -239,6 +247,7 @@ def topics_report(store) -> dict:
         "corpus_hash": meta.get("corpus_hash"),
         "fitted_at": meta.get("fitted_at"),
         "n_assigned_after_fit": meta.get("n_assigned_after_fit", 0),
+        "sample": meta.get("sample"),
         "status": dict(status.iter_rows()),
         "quality": q,
         "groups": groups.to_dicts(),
@@ -280,6 +289,8 @@ def run_topics(args: argparse.Namespace) -> int:
              if s.get("clusterer") == "hdbscan" else f"min topic size {s.get('min_topic_size')}")
     print(f"clusterer {s.get('clusterer', 'ward')} ({sizes}), embedder {s.get('embedder')}, "
           f"seed {s.get('seed')}, corpus {report['corpus_hash']}, fitted {report['fitted_at']}")
+    if report.get("sample"):
+        print(sample_line(report["sample"]))
     kw = (report["quality"].get("keywords") or {})
     if kw.get("lift"):
         print(f"ai_keywords check: {kw['same_topic_share']:.3f} of keyword pairs share a topic, "

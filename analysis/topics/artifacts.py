@@ -15,10 +15,11 @@ umap, sentence-transformers or bertopic. The artifacts live in ``store.topics_di
 
 A paper's ``status`` says how it got its topic: ``member`` (the clusterer put it there),
 ``reassigned`` (HDBSCAN left it out; its cosine to the nearest topic centroid reached the
-threshold), ``outlier`` (still no topic: -1), ``assigned`` (added after the fit, placed by the
-same nearest-centroid rule). ``prob`` is HDBSCAN's membership strength for members (0 for the
-rest), and a softmax over centroid cosines for Ward fits and papers assigned later; ``sim`` is the
-cosine to the centroid of the paper's topic (its nearest topic for outliers).
+threshold), ``outlier`` (still no topic: -1), ``assigned`` (added after the fit, or outside the
+sample of a sample fit, and placed by the same nearest-centroid rule). ``prob`` is HDBSCAN's
+membership strength for members (0 for the rest), and a softmax over centroid cosines for Ward
+fits and papers assigned later; ``sim`` is the cosine to the centroid of the paper's topic (its
+nearest topic for outliers).
 Files of older fits lack some of these columns; readers fill them with nulls.
 """
 
@@ -86,6 +87,8 @@ class TopicMeta:
         previous: the fit before this one (``fitted_at``, ``n_topics``, ``labels`` by id).
         n_assigned_after_fit: papers given a topic since, without a refit.
         assigned_at: when that last happened (None: never).
+        sample: for a fit clustered on a sample, ``n`` of ``of`` papers (the rest placed by the
+            nearest-centroid rule); empty for a fit of every paper.
     """
 
     method: str = ""
@@ -102,6 +105,7 @@ class TopicMeta:
     previous: dict[str, Any] = field(default_factory=dict)
     n_assigned_after_fit: int = 0
     assigned_at: str | None = None
+    sample: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TopicMeta:

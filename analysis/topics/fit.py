@@ -39,9 +39,10 @@ from analysis.store import (
 from analysis.topics import artifacts as art
 from analysis.topics import hierarchy, labels, quality, tables
 from analysis.topics import pipeline as topic_fit
+from analysis.topics import sample as sampling
 from analysis.topics.embedders import embed_papers, fast_model_dir, load_fast, minilm_path
 from analysis.topics.engine import LOCAL, Engine
-from analysis.topics.match import match_topics, nearest_topic, place_new
+from analysis.topics.match import match_topics, place, place_outliers
 from analysis.topics.vectors import check_backend, doc_texts, paper_vectors
 from analysis.topics.words import words_over_time
 
@@ -55,9 +56,10 @@ def _say(progress: Progress | None, done: int, text: str) -> None:
         progress(done, STAGES, text)
 
 
-def fit_key(corpus_hash: str, settings: topic_fit.Settings) -> str:
-    """Identifies a fit: the corpus hash plus every setting."""
-    blob = json.dumps({"corpus": corpus_hash, **settings.to_dict()}, sort_keys=True)
+def fit_key(corpus_hash: str, settings: topic_fit.Settings, sample: int | None = None) -> str:
+    """Identifies a fit: the corpus hash plus every setting (and the sample size, if any)."""
+    extra = {} if sample is None else {"sample": sample}
+    blob = json.dumps({"corpus": corpus_hash, **settings.to_dict(), **extra}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -75,8 +77,13 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
         min_cluster_size: int | None = None, min_samples: int | None = None,
         min_topic_size: int | None = None, n_topics: int | None = None, compare: bool = False,
         progress: Progress | None = None, force: bool = False,
-        engine: Engine = LOCAL) -> dict:
-    """Fit topics on every paper of the store and write the artifacts into ``store.topics_dir``.
+        engine: Engine = LOCAL, sample: int | None = None) -> dict:
+    """Fit topics on the papers of the store and write the artifacts into ``store.topics_dir``.
+
+    Above ``sample.SAMPLE_FROM`` papers (or when ``sample`` asks) UMAP and the clusterer run on a
+    time-stratified sample (see :mod:`analysis.topics.sample`) and every other paper is placed
+    like a paper added later (``match.place``); sizes, words over time, the keyword check and the
+    meta then describe every paper, and the meta's ``sample`` says how many were clustered.
 
     An identical earlier fit (same corpus hash and settings) is reused unless ``force``. Topic ids
     continue those of the previous fit where topics match (see match.match_topics). Damaged
@@ -96,6 +103,9 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
         progress: told about each stage.
         force: refit even if an identical fit exists.
         engine: where missing embeddings are computed (here, or on a Ray cluster).
+        sample: papers to cluster: None for the default (every paper up to
+            ``SAMPLE_FROM``, else ``DEFAULT_SAMPLE``), 0 for every paper, else N (every paper
+            when N reaches the corpus).
 
     Returns:
         The fit's meta (also written to topics/meta.json), with ``reused`` and ``timings``.
@@ -103,9 +113,13 @@ def fit(store: Store, *, embedder: str = "minilm", seed: int = 42, clusterer: st
     sizes = {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
              "min_topic_size": min_topic_size, "n_topics": n_topics}
     _check(embedder, clusterer, sizes)
+    if sample is not None and sample < 0:
+        raise InputError(f"the sample size must be 0 (all papers) or more, not {sample}",
+                         field="sample")
     with store.lock():
         return _fit(store, embedder=embedder, seed=seed, clusterer=clusterer, sizes=sizes,
-                    compare=compare, progress=progress, force=force, engine=engine)
+                    compare=compare, progress=progress, force=force, engine=engine,
+                    sample=sample)
 
 
 def _previous_meta(store: Store) -> dict | None:
@@ -116,7 +130,7 @@ def _previous_meta(store: Store) -> dict | None:
 
 
 def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict, compare: bool,
-         progress: Progress | None, force: bool, engine: Engine) -> dict:
+         progress: Progress | None, force: bool, engine: Engine, sample: int | None) -> dict:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     papers = store.read_papers().select("paper_id", "title", "abstract", "published", "listed",
@@ -124,10 +138,11 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
     if papers.height < 10:
         raise InputError(f"only {papers.height} papers in {store.papers_path}; need 10 or more",
                          hint="ingest more papers first")
+    n_sample = sampling.sample_size(sample, papers.height)
     settings = topic_fit.Settings(embedder=embedder, seed=seed, clusterer=clusterer, **{
-        k: v for k, v in sizes.items() if v is not None}).resolve(papers.height)
+        k: v for k, v in sizes.items() if v is not None}).resolve(n_sample or papers.height)
     chash = corpus_hash(papers)
-    key = fit_key(chash, settings)
+    key = fit_key(chash, settings, n_sample)
     previous = _previous_meta(store)
     old = None if force else previous
     if (old and old.get("key") == key and old.get("n_assigned_after_fit", 0) == 0
@@ -140,32 +155,46 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
         progress, 0, f"  {m}")) if progress else None, fresh_if_damaged=True)
     timings["embed"] = time.perf_counter() - t
 
-    _say(progress, 1, f"clustering with {settings.clusterer}")
-    t = time.perf_counter()
     docs = doc_texts(papers)
-    model, raw, probs = topic_fit.run(docs, emb, settings)
-    final, status, sim = _place_outliers(emb, raw, settings)
-    topic_fit.update_words(model, docs, final, emb)
+    kws = papers.get_column("keywords").to_list()
+    rows = None if n_sample is None else sampling.stratified_rows(papers, n_sample, seed)
+    part = (lambda xs: xs) if rows is None else (lambda xs: [xs[i] for i in rows])
+    fit_emb = emb if rows is None else emb[rows]
+    fit_docs = part(docs)
+    _say(progress, 1, f"clustering with {settings.clusterer}"
+         + ("" if rows is None else f" on a sample of {len(rows)} of {papers.height} papers"))
+    t = time.perf_counter()
+    model, raw, probs = topic_fit.run(fit_docs, fit_emb, settings)
+    final, status, sim = place_outliers(fit_emb, raw, settings.reassign_threshold)
+    topic_fit.update_words(model, fit_docs, final, fit_emb)
     timings["cluster"] = time.perf_counter() - t
     inner = sorted(int(i) for i in np.unique(final) if i >= 0)
-    cents = topic_fit.centroids(emb, final, inner)
+    cents = topic_fit.centroids(fit_emb, final, inner)
     prev_ids, prev_vecs = _previous(store)
     ids, changes = match_topics(prev_ids, prev_vecs, cents)
     to_id = dict(zip(inner, ids, strict=True)) | {OUTLIER: OUTLIER}
-    topic_col = np.array([to_id[int(i)] for i in final], dtype=np.int32)
     if probs is None:  # Ward: how clearly the paper's centroid is its nearest
-        probs = topic_fit.probabilities(emb, cents)[1]
+        probs = topic_fit.probabilities(fit_emb, cents)[1]
     prob = np.where(status == art.MEMBER, probs, 0.0).astype(np.float32)
 
     _say(progress, 2, "computing the 2-D map")
     t = time.perf_counter()
     xy = topic_fit.map_2d(model.umap_model, settings)
     timings["map"] = time.perf_counter() - t
+    if rows is not None:
+        _say(progress, 2, f"placing the other {papers.height - len(rows)} papers")
+        t = time.perf_counter()
+        whole = sampling.extend(rows, emb, {"topic": final, "status": status, "sim": sim,
+                                            "prob": prob, "xy": xy}, inner, cents,
+                                _threshold(settings.to_dict()))
+        final, status, sim, prob, xy = (whole[k] for k in ("topic", "status", "sim", "prob",
+                                                           "xy"))
+        timings["place_rest"] = time.perf_counter() - t
+    topic_col = np.array([to_id[int(i)] for i in final], dtype=np.int32)
 
     _say(progress, 3, "naming topics and groups, words over time, quality")
     t = time.perf_counter()
     words = {to_id[i]: topic_fit.topic_words(model, i) for i in inner}
-    kws = papers.get_column("keywords").to_list()
     phrases = labels.phrase_table(kws, docs)
     names = labels.make_labels(phrases, topic_col, fallback=words)
     counts = [int((topic_col == t).sum()) for t in ids]
@@ -181,13 +210,18 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
     over_time = words_over_time(model, docs, final, listed, published, to_id)
     timings["words_over_time"] = time.perf_counter() - t
     t = time.perf_counter()
-    coherence = quality.npmi_coherence([words[i] for i in ids], docs, model.vectorizer_model)
+    coherence = quality.npmi_coherence([words[i] for i in ids], fit_docs, model.vectorizer_model)
     report = quality.report(topic_col, [words[i] for i in ids], coherence)
-    report["compare"] = quality.compare(docs, emb, model, raw, topic_col, kws, settings,
-                                        plain=compare)
+    fit_topics = topic_col if rows is None else topic_col[rows]
+    report["compare"] = quality.compare(fit_docs, fit_emb, model, raw, fit_topics, part(kws),
+                                        settings, plain=compare)
     report["keywords"] = report["compare"][settings.clusterer]
+    if rows is not None:  # the comparison ran on the sample; the fit's own check on every paper
+        report["compare"]["on_sample"] = len(rows)
+        report["keywords"] = quality.keyword_check(topic_col, kws)
     report["status"] = {s: int((status == s).sum()) for s in
-                        (art.MEMBER, art.REASSIGNED, art.OUTLIER_STATUS)}
+                        (art.MEMBER, art.REASSIGNED, art.OUTLIER_STATUS)
+                        + (() if rows is None else (art.ASSIGNED,))}
     report["groups"] = len(set(groups.values()))
     report["label_problems"] = labels.label_problems(names)
     timings["quality"] = time.perf_counter() - t
@@ -198,13 +232,17 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
                                tables.lineage(ids, changes, first))
     meta = {
         "key": key, "corpus_hash": chash, "settings": settings.to_dict(),
-        "seed": seed, "embedder": embedder, "method": _method(settings),
+        "seed": seed, "embedder": embedder,
+        "method": _method(settings) + ("" if rows is None else sampling.method_note(
+            len(rows), papers.height)),
         "embedding_model": str(fast_model_dir(store)) if embedder == "fast" else minilm_path(),
         "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "n_papers": papers.height, "n_topics": len(ids), "n_assigned_after_fit": 0,
         "quality": report, "changes": changes, "model_topic_ids": {str(i): to_id[i] for i in inner},
         "previous": {} if first else _previous_summary(store, previous or {}),
     }
+    if rows is not None:
+        meta["sample"] = sampling.describe(len(rows), papers.height, seed)
     t = time.perf_counter()
     _write_fit(store, {
         art.ASSIGNMENTS: tables.assignments(pids, topic_col, prob, xy, status, sim),
@@ -221,29 +259,6 @@ def _method(s: topic_fit.Settings) -> str:
         return "PCA-50 + exact kNN + seeded UMAP-5, Ward, BERTopic c-TF-IDF, phrase labels"
     return ("PCA-50 + exact kNN + seeded UMAP-5, HDBSCAN leaf + nearest-centroid reassignment "
             f"(cosine >= {s.reassign_threshold}), BERTopic c-TF-IDF, phrase labels")
-
-
-def _place_outliers(emb: np.ndarray, raw: np.ndarray, settings: topic_fit.Settings
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(final topics, status, cosine to own or nearest centroid) after placing the outliers.
-
-    The outliers of HDBSCAN join their nearest topic where the cosine reaches the threshold
-    (``match.nearest_topic``, the rule ``assign_new`` uses for papers added later).
-    """
-    inner = sorted(int(i) for i in np.unique(raw) if i >= 0)
-    if not inner:
-        raise InputError("the clustering found no topic at all",
-                         hint="add papers, or use --clusterer ward")
-    cents = topic_fit.centroids(emb, raw, inner)
-    best, cos, near = nearest_topic(emb, cents, settings.reassign_threshold)
-    out = raw < 0
-    final = raw.copy()
-    final[out & near] = np.asarray(inner)[best[out & near]]
-    status = np.where(~out, art.MEMBER, np.where(near, art.REASSIGNED, art.OUTLIER_STATUS))
-    sim = cos.copy()  # for members: the cosine to their own topic's centroid
-    rows = np.flatnonzero(~out)
-    sim[rows] = np.einsum("ij,ij->i", emb[rows], cents[np.searchsorted(inner, raw[rows])])
-    return final, status, sim.astype(np.float32)
 
 
 def _previous(store: Store) -> tuple[np.ndarray, np.ndarray]:
@@ -348,21 +363,18 @@ def assign_new(store: Store, *, progress: Progress | None = None, engine: Engine
         _say(progress, 0, f"embedding {new.height} papers not yet assigned with {backend}")
         new_vecs = embed_papers(store, new, backend, engine=engine)
         ids, cents = art.read_topic_vectors(store)
-        best, cos, near = nearest_topic(new_vecs, cents, _threshold(settings))
-        prob = np.where(near, topic_fit.probabilities(new_vecs, cents)[1], 0.0)
         fitted = papers.join(current.select("paper_id", "x", "y"), on="paper_id", how="inner")
         fitted_vecs = paper_vectors(store, fitted, backend)
         ok = ~np.isnan(fitted_vecs).any(axis=1)
-        xy = place_new(new_vecs, fitted_vecs[ok], fitted.select("x", "y").to_numpy()[ok])
-        added = tables.assignments(new.get_column("paper_id").to_list(),
-                                   np.where(near, ids[best], OUTLIER).astype(np.int32),
-                                   prob.astype(np.float32), xy,
-                                   np.where(near, art.ASSIGNED, art.OUTLIER_STATUS), cos)
+        got = place(new_vecs, ids, cents, _threshold(settings), fitted_vecs[ok],
+                    fitted.select("x", "y").to_numpy()[ok])
+        added = tables.assignments(new.get_column("paper_id").to_list(), got["topic"],
+                                   got["prob"], got["xy"], got["status"], got["sim"])
         merged = pl.concat([current.select(list(art.ASSIGNMENT_SCHEMA)), added])
         art.write_assignments(store, fit_now, merged,
                               assigned_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     by_topic = added.group_by("topic").len("n").sort("topic")
-    return {"assigned": new.height, "outliers": int((~near).sum()),
+    return {"assigned": new.height, "outliers": int((got["topic"] == OUTLIER).sum()),
             "unchanged": current.height,
             "by_topic": {int(k): int(v) for k, v in by_topic.iter_rows()},
             "seconds": time.perf_counter() - t0}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.names import OUTLIER
+from analysis.schema import InputError
+from analysis.topics.artifacts import ASSIGNED, MEMBER, OUTLIER_STATUS, REASSIGNED
 from analysis.topics.vectors import normalise
 
 MATCH_THRESHOLD = 0.6  # centred cosine of topic centroids from which two topics are "the same"
@@ -122,3 +125,63 @@ def nearest_topic(vecs: np.ndarray, cents: np.ndarray, threshold: float
     best = np.argmax(sims, axis=1)
     cos = sims[np.arange(len(best)), best].astype(np.float32)
     return best, cos, cos >= threshold
+
+
+def place(vecs: np.ndarray, ids: np.ndarray, cents: np.ndarray, threshold: float,
+          placed_vecs: np.ndarray, placed_xy: np.ndarray) -> dict[str, np.ndarray]:
+    """Topic, probability, map position, status and cosine of papers the clustering did not see.
+
+    The one path for papers added after a fit (``assign``) and for the papers outside the sample
+    of a sample fit: the nearest centroid where the cosine reaches ``threshold``
+    (:func:`nearest_topic`), else an outlier; the probability is the softmax over centroid
+    cosines (0 for outliers); the position comes from the nearest placed papers
+    (:func:`place_new`).
+
+    Args:
+        vecs: unit-length embeddings of the papers to place.
+        ids: the topic id of each centroid row.
+        cents: unit-length topic centroids.
+        threshold: the cosine a paper needs to join its nearest topic.
+        placed_vecs: embeddings of papers that already have a map position...
+        placed_xy: ...and those positions.
+
+    Returns:
+        ``topic`` (int32, -1 for outliers), ``prob`` and ``sim`` (float32), ``xy`` and ``status``
+        (``assigned`` or ``outlier``).
+    """
+    from analysis.topics.pipeline import probabilities
+
+    best, cos, near = nearest_topic(vecs, cents, threshold)
+    prob = np.where(near, probabilities(vecs, cents)[1], 0.0) if len(vecs) else np.zeros(0)
+    return {"topic": np.where(near, np.asarray(ids)[best], OUTLIER).astype(np.int32),
+            "prob": prob.astype(np.float32), "sim": cos,
+            "xy": place_new(vecs, placed_vecs, placed_xy),
+            "status": np.where(near, ASSIGNED, OUTLIER_STATUS)}
+
+
+def place_outliers(emb: np.ndarray, raw: np.ndarray, threshold: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(final topics, status, cosine to own or nearest centroid) after placing the outliers.
+
+    The outliers of HDBSCAN join their nearest topic where the cosine reaches the threshold
+    (:func:`nearest_topic`, the rule ``assign`` uses for papers added later).
+
+    Raises:
+        InputError: the clustering found no topic.
+    """
+    from analysis.topics.pipeline import centroids
+
+    inner = sorted(int(i) for i in np.unique(raw) if i >= 0)
+    if not inner:
+        raise InputError("the clustering found no topic at all",
+                         hint="add papers, or use --clusterer ward")
+    cents = centroids(emb, raw, inner)
+    best, cos, near = nearest_topic(emb, cents, threshold)
+    out = raw < 0
+    final = raw.copy()
+    final[out & near] = np.asarray(inner)[best[out & near]]
+    status = np.where(~out, MEMBER, np.where(near, REASSIGNED, OUTLIER_STATUS))
+    sim = cos.copy()  # for members: the cosine to their own topic's centroid
+    rows = np.flatnonzero(~out)
+    sim[rows] = np.einsum("ij,ij->i", emb[rows], cents[np.searchsorted(inner, raw[rows])])
+    return final, status, sim.astype(np.float32)

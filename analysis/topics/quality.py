@@ -26,6 +26,8 @@ import numpy as np
 from scipy import sparse
 
 KW_MIN_PAPERS, KW_MAX_PAPERS = 3, 30
+#: Ward needs a distance matrix of N^2 / 2 floats: above this many papers it is left out.
+WARD_MAX = 30_000
 _PAREN = re.compile(r"\s*\([^)]*\)\s*")
 _SPACE = re.compile(r"\s+")
 
@@ -249,7 +251,8 @@ def compare(docs: list[str], emb: np.ndarray, model, raw: np.ndarray, final: np.
     Returns:
         ``pairs`` (counts of the keyword pairs) and one entry per method: the fit itself under
         its clusterer's name; for HDBSCAN also its labels before outliers were placed and Ward
-        with the same number of topics on the same UMAP vectors; ``plain_bertopic`` if asked.
+        with the same number of topics on the same UMAP vectors (up to ``WARD_MAX`` papers);
+        ``plain_bertopic`` if asked.
     """
     from analysis.topics.pipeline import WardTopics, vectorizer
 
@@ -258,6 +261,7 @@ def compare(docs: list[str], emb: np.ndarray, model, raw: np.ndarray, final: np.
     out: dict = {"pairs": pairs[2], settings.clusterer: corpus.judge(final, pairs)}
     if settings.clusterer == "hdbscan":
         out["hdbscan_before_reassignment"] = corpus.judge(raw, pairs)
+    if settings.clusterer == "hdbscan" and len(docs) <= WARD_MAX:
         k = out["hdbscan"]["n_topics"]
         ward = WardTopics(k, max(10, round(len(docs) / 400))).fit(model.umap_model.embedding_)
         assert ward.labels_ is not None  # fit() sets it
@@ -268,6 +272,15 @@ def compare(docs: list[str], emb: np.ndarray, model, raw: np.ndarray, final: np.
         labels, _ = BERTopic().fit_transform(docs, embeddings=emb)
         out["plain_bertopic"] = corpus.judge(np.asarray(labels, dtype=np.int64), pairs)
     return out
+
+
+def keyword_check(labels: np.ndarray, keywords: list[list[str] | None]) -> dict:
+    """Size summary and the ai_keywords lift of one labelling of every paper (no words, no NPMI).
+
+    What a sample fit reports for all its papers, beside ``compare`` run on the sample.
+    """
+    pairs = keyword_pairs(paper_keywords(keywords))
+    return {**partition_summary(labels), **keyword_lift(labels, pairs), "pairs": pairs[2]}
 
 
 def report(labels: np.ndarray, words: list[list[str]], coherence: float) -> dict:

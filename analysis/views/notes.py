@@ -92,5 +92,8 @@ def model_text(meta: dict | None, corpus: str) -> str:
              f"{typed.n_topics} topics", f"fitted {typed.fitted_at or '?'}",
              f"on corpus {typed.corpus_hash or '?'}"
              + (" (the current one)" if same else " (an earlier one: new papers placed later)"),
+             (f"clustered on a time-stratified sample of {typed.sample.get('n', 0):,} of "
+              f"{typed.sample.get('of', 0):,} papers, the rest placed by the nearest-centroid "
+              "rule") if typed.sample else "",
              "settings: " + ", ".join(f"{k}={v}" for k, v in sorted(typed.settings.items()))]
     return "; ".join(p for p in parts if p)
