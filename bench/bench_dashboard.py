@@ -165,7 +165,7 @@ def main() -> None:
     cpu_base = statistics.median([x for _, idle in CPU for x in idle])
     print(f"{'all, CPU':<10} {pct(cpu, 0.5) * 1000:8.0f} {pct(cpu, 0.95) * 1000:8.0f} "
           f"{max(cpu) * 1000:8.0f} {cpu_base * 1000:14.0f} {pct(cpu, 0.5) / cpu_base:7.1f} "
-          f"{pct(cpu, 0.95) / cpu_base:7.1f}   (process CPU time: what a busy machine changes least)")
+          f"{pct(cpu, 0.95) / cpu_base:7.1f}   (process CPU: what a busy machine changes least)")
     print(f"target p95 <= 300 ms: {'met' if p95 <= 0.3 else 'NOT met'}")
     print(f"target p95 <= 1.5x the no-change rerun ({p95 / base:.2f}x): "
           f"{'met' if p95 <= 1.5 * base else 'NOT met'}")

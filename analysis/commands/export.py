@@ -14,10 +14,10 @@ from analysis import coverage, trends
 from analysis.commands.common import add_filter_args, filters_from, open_frame
 from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, TOPIC_VIEWS, VIEW_NAMES
 from analysis.schema import InputError
+from analysis.trends import phrase_index
 from analysis.trends.upvotes import parse_age
 from analysis.views import render as export
 from analysis.views import report as reports
-from analysis.trends import phrase_index
 from analysis.views.registry import MEASURES, build_view, build_views
 
 
