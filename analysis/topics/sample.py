@@ -8,7 +8,11 @@ share of the store (largest remainder), and within a month takes the papers whos
 the paper id is smallest: the same store and seed give the same sample whatever the row order,
 and papers added later do not reshuffle the months they do not touch.
 
-The two figures were chosen on a 100k-paper store with ``bench/bench_sample_fit.py``.
+Measured with ``bench/bench_sample_fit.py`` on a 100k synthetic store (fast embedder, 2 shared
+cores): the full fit took 1,910 s and found 1,041 topics (HDBSCAN's sizes do not grow with the
+corpus); a sample of 25,000 took 397 s (4.8x faster) and found 106 topics, 10,000 took 235 s and
+found 39. The partitions differ in granularity, so their ARI to the full fit is low (0.08, 0.04):
+the defaults keep today's topic granularity, not the full fit's at 100k.
 """
 
 from __future__ import annotations
