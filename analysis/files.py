@@ -90,9 +90,13 @@ def atomic_write_json(path: Path, obj: object) -> None:
 
 
 def parquet_bytes(df: pl.DataFrame) -> bytes:
-    """A frame as Parquet bytes; the same frame always gives the same bytes."""
+    """A frame as Parquet bytes; the same frame always gives the same bytes.
+
+    The frame is made one chunk first: Polars cuts pages and row groups along chunks, so the
+    same rows in other chunks (a table read from a base and its deltas) would give other bytes.
+    """
     buf = io.BytesIO()
-    df.write_parquet(buf, compression="zstd", statistics=False)
+    df.rechunk().write_parquet(buf, compression="zstd", statistics=False)
     return buf.getvalue()
 
 
