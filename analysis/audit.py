@@ -25,7 +25,7 @@ from analysis.health import (
     short,
 )
 from analysis.schema import InputError, validate
-from analysis.store import READ_ERRORS, Store, corpus_hash
+from analysis.store import READ_ERRORS, Store, corpus_hash, read_parquet
 from analysis.table import DamagedFile
 from analysis.topics import artifacts as art
 

@@ -4,9 +4,10 @@ A problem names the file, says what is wrong and what mends it. ``damaged`` prob
 commands that need the file (exit 2, one message) and are warned about in one line by the others;
 notes (papers not yet assigned a topic, no manifest yet) never stop anything.
 
-Parts: ``papers`` (papers.parquet, and papers.d/: the listing and deltas of the table), ``topics`` (topics/: meta.json, assignments, topic table,
-topic vectors), ``embeddings`` (embeddings/*.parquet). The full check
-(:mod:`analysis.audit`) also reads every file in full and compares the artifacts with the table.
+Parts: ``papers`` (papers.parquet, and papers.d/: the listing and deltas of the table),
+``topics`` (topics/: meta.json, assignments, topic table, topic vectors), ``embeddings``
+(embeddings/*.parquet). The full check (:mod:`analysis.audit`) also reads every file in full and
+compares the artifacts with the table.
 """
 
 from __future__ import annotations

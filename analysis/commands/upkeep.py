@@ -1,5 +1,7 @@
-"""Commands: check (is the store sound? the monitoring probe), rebuild (mend it from raw/) and
-compact (fold the paper table's deltas into one file)."""
+"""Commands: check (is the store sound?), rebuild (mend it from raw/), compact (one file again).
+
+``check`` is the monitoring probe; ``compact`` folds the paper table's deltas into its base.
+"""
 
 from __future__ import annotations
 
