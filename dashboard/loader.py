@@ -123,7 +123,7 @@ def stamp(store: Store) -> tuple:
     if store.topics_dir.is_dir():
         paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
     if store.embeddings_dir.is_dir():  # which topics are current depends on the cache
-        paths += sorted(p for p in store.embeddings_dir.iterdir() if p.is_file())
+        paths += sorted(p for p in store.embeddings_dir.rglob("*") if p.is_file())
     out = []
     for p in paths:
         try:

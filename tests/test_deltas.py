@@ -288,3 +288,18 @@ def test_old_stores_without_deltas_read_as_before(tmp_path):
     assert store.paper_files() == [store.papers_path]
     assert parquet_bytes(store.read_papers()) == (BUNDLED / "papers.parquet").read_bytes()
     assert os.listdir(BUNDLED).count("papers.d") == 0
+
+
+@pytest.mark.slow
+def test_a_day_into_a_100k_store_writes_under_5_percent_of_the_table(tmp_path):
+    from bench.bench_append import day_fetch_figures
+    from bench.synthetic import read_source, synthetic_papers
+
+    store = _store(tmp_path, synthetic_papers(read_source(), 100_000))
+    phrase_index.build(store)  # as ingest makes one by itself from 50,000 papers on
+    table_before = store.papers_path.stat().st_size
+    fig = day_fetch_figures(store)  # a recorded real day of 23 papers, as fetch ingests it
+    assert "papers.parquet" not in fig["by_part"]  # the base is not rewritten
+    assert 0 < fig["table_written"] <= 0.05 * table_before
+    assert fig["all_written"] <= 0.05 * table_before  # raw copy, index part, manifest too
+    assert store.read_papers().height == 100_000 + len(ids_of("2026-01-16"))
