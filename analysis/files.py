@@ -115,6 +115,24 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
     return pl.read_parquet(io.BytesIO(path.read_bytes()), columns=columns)
 
 
+def text_hash(*parts: str | None) -> str:
+    """Stable short hash of some text parts (for caching per-paper embeddings)."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update((p or "").encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]
+
+
+def corpus_hash(papers: pl.DataFrame) -> str:
+    """Hash of the ids and texts of a paper table, independent of row order."""
+    rows = papers.select("paper_id", "title", "abstract").sort("paper_id")
+    h = hashlib.sha256()
+    for pid, title, abstract in rows.iter_rows():
+        h.update(text_hash(pid, title, abstract).encode())
+    return h.hexdigest()[:16]
+
+
 def file_sha256(path: Path) -> str | None:
     """The sha256 of a file's bytes (None when there is no such file)."""
     try:

@@ -40,7 +40,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import platformdirs
 import polars as pl
 
 from analysis.files import (
@@ -50,99 +49,44 @@ from analysis.files import (
     atomic_write_json,
     atomic_write_parquet,
     atomic_write_text,
+    corpus_hash,
     file_sha256,
     json_bytes,
     parquet_bytes,
     read_parquet,
+    text_hash,
 )
 from analysis.schema import SCHEMA, InputError, empty_table, validate
+from analysis.settings import (  # re-exported: the store is where the rest asks for paths
+    APP_NAME,
+    BUNDLED_STORE,
+    ENV_ALLOW_UPDATES,
+    ENV_STORE,
+    ENV_TIMING_LOG,
+    ENV_UPLOAD_LIMIT,
+    ROOT,
+    UPLOAD_LIMIT_MB,
+    default_store_dir,
+    explicit_store_dir,
+    sessions_dir,
+    updates_allowed,
+    upload_limit_bytes,
+    user_store_dir,
+)
 from analysis.table import DELTA_DIR, DELTA_SCHEMA, LISTING, Listing, changes, delta_name, due
 from analysis.table import read_table as _read_table
 
-__all__ = ["BUNDLED_STORE", "ENV_STORE", "READ_ERRORS", "Store", "atomic_write_bytes",
-           "atomic_write_json", "atomic_write_parquet", "atomic_write_text", "corpus_hash",
-           "default_store_dir", "file_sha256", "read_parquet", "text_hash", "user_store_dir",
-           "writable_store"]
+__all__ = ["APP_NAME", "BUNDLED_STORE", "ENV_ALLOW_UPDATES", "ENV_STORE", "ENV_TIMING_LOG",
+           "ENV_UPLOAD_LIMIT", "READ_ERRORS", "ROOT", "UPLOAD_LIMIT_MB", "Store",
+           "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "atomic_write_text",
+           "corpus_hash", "default_store_dir", "explicit_store_dir", "file_sha256",
+           "read_parquet", "sessions_dir", "text_hash", "updates_allowed", "upload_limit_bytes",
+           "user_store_dir", "writable_store"]
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_STORE = ROOT / "data"
-APP_NAME = "papertrends"
-#: Settings read from the environment (``papertrends serve`` sets the first two for the app).
-ENV_STORE = "PAPERTRENDS_STORE"
-ENV_ALLOW_UPDATES = "PAPERTRENDS_ALLOW_UPDATES"
-ENV_UPLOAD_LIMIT = "PAPERTRENDS_UPLOAD_LIMIT_MB"
-#: When set, the dashboard appends the seconds of every run to this file (bench/bench_load.py).
-ENV_TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
-#: All uploads of one dashboard server together (each session keeps its own, until it ends).
-UPLOAD_LIMIT_MB = 500
 #: Files the manifest covers (paths relative to the store; a trailing / covers a folder).
 TRACKED = ("papers.parquet", "papers.d/", "listings.json", "embeddings/", "topics/", "raw/")
 #: A store's ``raw/`` sub-folder for the table a user store started from.
 SNAPSHOT_DIR = "snapshot"
-
-
-# ---- settings ------------------------------------------------------------------------------------
-def user_store_dir() -> Path:
-    """The user's own store: ``<platform user data folder>/papertrends/store``."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "store"
-
-
-def default_store_dir() -> Path:
-    """The store commands read without --store.
-
-    ``$PAPERTRENDS_STORE``; else the user store once something was written to it; else the
-    bundled snapshot ``data/``.
-    """
-    env = os.environ.get(ENV_STORE)
-    if env:
-        return Path(env)
-    user = user_store_dir()
-    return user if (user / "papers.parquet").is_file() else BUNDLED_STORE
-
-
-def explicit_store_dir(root: str | os.PathLike[str] | None) -> Path | None:
-    """The store named by ``--store`` or ``$PAPERTRENDS_STORE`` (None: neither is given)."""
-    if root is not None:
-        return Path(root)
-    env = os.environ.get(ENV_STORE)
-    return Path(env) if env else None
-
-
-def updates_allowed() -> bool:
-    """Whether the dashboard may write its shared store (``papertrends serve --allow-updates``)."""
-    return os.environ.get(ENV_ALLOW_UPDATES, "") == "1"
-
-
-def upload_limit_bytes() -> int:
-    """The most bytes the uploads of all sessions of one server may hold at once."""
-    try:
-        mb = float(os.environ.get(ENV_UPLOAD_LIMIT) or UPLOAD_LIMIT_MB)
-    except ValueError:
-        mb = UPLOAD_LIMIT_MB
-    return int(mb * 1024 * 1024)
-
-
-def sessions_dir() -> Path:
-    """Where this server process keeps the private stores of its dashboard sessions."""
-    return Path(tempfile.gettempdir()) / f"papertrends-sessions-{os.getpid()}"
-
-
-def text_hash(*parts: str | None) -> str:
-    """Stable short hash of some text parts (for caching per-paper embeddings)."""
-    h = hashlib.sha256()
-    for p in parts:
-        h.update((p or "").encode("utf-8"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:32]
-
-
-def corpus_hash(papers: pl.DataFrame) -> str:
-    """Hash of the ids and texts of a paper table, independent of row order."""
-    rows = papers.select("paper_id", "title", "abstract").sort("paper_id")
-    h = hashlib.sha256()
-    for pid, title, abstract in rows.iter_rows():
-        h.update(text_hash(pid, title, abstract).encode())
-    return h.hexdigest()[:16]
 
 
 class Store:
