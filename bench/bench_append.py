@@ -21,6 +21,7 @@ unit vectors and topics: the sizes are real, the values do not matter here). The
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -185,8 +186,6 @@ def main() -> None:
               f"byte-identical before/after compaction and to the whole write: {same}")
     finally:
         if not args.keep:
-            import shutil
-
             shutil.rmtree(root, ignore_errors=True)
 
 
