@@ -122,11 +122,11 @@ def check(store: Store) -> Health:
 
 def stamp(store: Store) -> tuple:
     """(name, size, mtime) of the files that the loaded frame depends on."""
-    paths = [store.papers_path, store.listings_path, store.phrase_index_dir / "meta.json"]
+    paths = [*store.paper_files(), store.listings_path, store.phrase_index_dir / "meta.json"]
     if store.topics_dir.is_dir():
         paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
     if store.embeddings_dir.is_dir():  # which topics are current depends on the cache
-        paths += sorted(p for p in store.embeddings_dir.iterdir() if p.is_file())
+        paths += sorted(p for p in store.embeddings_dir.rglob("*") if p.is_file())
     out = []
     for p in paths:
         try:
