@@ -51,13 +51,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+import bench_embed  # noqa: E402
 import polars as pl  # noqa: E402
+from huggingface_hub import constants  # noqa: E402
 from synthetic import synthetic_papers  # noqa: E402
 
+from analysis.fetch import fetch  # noqa: E402
 from analysis.filters import Filters  # noqa: E402
 from analysis.ingest import ingest_frame  # noqa: E402
 from analysis.store import BUNDLED_STORE, Store  # noqa: E402
+from analysis.topics.vectors import doc_texts  # noqa: E402
 from analysis.trends import keyword_trend, paper_frame, phrase_index, topic_frequency  # noqa: E402
+from tests.support.hf_server import HFServer, ids_of  # noqa: E402
 
 DAY = "2026-01-16"
 PHRASES = ["reinforcement learning", "diffusion", "large language models", "agent", "benchmark",
@@ -114,11 +119,6 @@ def build(root: Path, table: pl.DataFrame, models: Path | None) -> tuple[Store, 
 
 def day_fetch(store: Store) -> tuple[float, dict[str, int], object]:
     """Fetch the recorded day into ``store`` from a loopback server: seconds, bytes, summary."""
-    from huggingface_hub import constants
-
-    from analysis.fetch import fetch
-    from tests.support.hf_server import HFServer
-
     before = files(store.root)
     day = dt.date.fromisoformat(DAY)
     offline, constants.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE, False  # loopback only
@@ -136,10 +136,6 @@ def day_fetch(store: Store) -> tuple[float, dict[str, int], object]:
 
 def rates(models: Store, n: int) -> dict[str, float]:
     """docs/s of minilm and minilm-openvino on n real papers (bench_embed's alternating chunks)."""
-    import bench_embed
-
-    from analysis.topics.vectors import doc_texts
-
     papers = Store(BUNDLED_STORE).read_papers().sample(n, seed=0, shuffle=True)
     return bench_embed.speed(models, doc_texts(papers), rounds=1)
 
@@ -161,7 +157,6 @@ def prepare(work: Path, args: argparse.Namespace, stages: set[int]) -> tuple[Sto
     """Stages 1-3: both stores built, embedded, given topics."""
     from analysis.topics import embedders as E
     from analysis.topics import fit as topics
-    from tests.support.hf_server import ids_of
 
     real = Store(BUNDLED_STORE).read_papers()
     small_table = real.filter(~pl.col("paper_id").is_in(list(ids_of(DAY))))
