@@ -58,8 +58,8 @@ from analysis.schema import SCHEMA, InputError, empty_table, upgrade, validate
 
 __all__ = ["BUNDLED_STORE", "ENV_STORE", "READ_ERRORS", "Store", "atomic_write_bytes",
            "atomic_write_json", "atomic_write_parquet", "atomic_write_text", "corpus_hash",
-           "default_store_dir", "file_sha256", "read_parquet", "text_hash", "user_store_dir",
-           "writable_store"]
+           "default_store_dir", "file_sha256", "map_points", "read_parquet", "text_hash",
+           "user_store_dir", "writable_store"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_STORE = ROOT / "data"
@@ -70,6 +70,9 @@ ENV_ALLOW_UPDATES = "PAPERTRENDS_ALLOW_UPDATES"
 ENV_UPLOAD_LIMIT = "PAPERTRENDS_UPLOAD_LIMIT_MB"
 #: When set, the dashboard appends the seconds of every run to this file (bench/bench_load.py).
 ENV_TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
+#: The most papers the topic map draws; a larger store draws a fixed sample of this many.
+ENV_MAP_POINTS = "PAPERTRENDS_MAP_POINTS"
+MAP_POINTS = 50_000
 #: All uploads of one dashboard server together (each session keeps its own, until it ends).
 UPLOAD_LIMIT_MB = 500
 #: Files the manifest covers (paths relative to the store; a trailing / covers a folder).
@@ -117,6 +120,14 @@ def upload_limit_bytes() -> int:
     except ValueError:
         mb = UPLOAD_LIMIT_MB
     return int(mb * 1024 * 1024)
+
+
+def map_points() -> int:
+    """The most papers the topic map draws (``$PAPERTRENDS_MAP_POINTS``, default 50,000)."""
+    try:
+        return max(1, int(os.environ.get(ENV_MAP_POINTS) or MAP_POINTS))
+    except ValueError:
+        return MAP_POINTS
 
 
 def sessions_dir() -> Path:

@@ -182,6 +182,29 @@ def whole_fact(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
     return hit[1]
 
 
+#: The seed of :func:`fixed_sample`'s order.
+SAMPLE_SEED = 15
+
+
+def fixed_sample(lf: pl.LazyFrame, n: int) -> tuple[pl.LazyFrame, int]:
+    """The frame itself when it holds at most ``n`` papers, else a fixed sample of ``n`` papers.
+
+    The sample is the ``n`` papers first in a seeded hash order of their ids: the same on every
+    call (one object per frame, so what is learnt about it is kept) and under every filter.
+
+    Returns:
+        (the frame or its sample, how many papers the whole frame holds).
+    """
+    def make() -> tuple[pl.LazyFrame, int]:
+        total = lf.select(pl.len()).collect().item()
+        if total <= n:
+            return lf, total
+        rank = pl.col("paper_id").hash(SAMPLE_SEED).rank("ordinal")
+        return lf.filter(rank <= n).collect().lazy(), total
+
+    return whole_fact(lf, f"sample-{n}", make)
+
+
 def colours_of(lf: pl.LazyFrame) -> dict[int, str]:
     """Every topic's colour, from all topics of the store (so it is the same in every view)."""
     def make() -> dict[int, str]:
