@@ -195,14 +195,15 @@ def fixed_sample(lf: pl.LazyFrame, n: int) -> tuple[pl.LazyFrame, int]:
     Returns:
         (the frame or its sample, how many papers the whole frame holds).
     """
-    def make() -> tuple[pl.LazyFrame, int]:
+    def make() -> tuple[pl.LazyFrame | None, int]:
         total = lf.select(pl.len()).collect().item()
-        if total <= n:
-            return lf, total
+        if total <= n:  # kept without the frame itself, which would never be forgotten
+            return None, total
         rank = pl.col("paper_id").hash(SAMPLE_SEED).rank("ordinal")
         return lf.filter(rank <= n).collect().lazy(), total
 
-    return whole_fact(lf, f"sample-{n}", make)
+    sample, total = whole_fact(lf, f"sample-{n}", make)
+    return (lf if sample is None else sample), total
 
 
 def colours_of(lf: pl.LazyFrame) -> dict[int, str]:
