@@ -80,7 +80,7 @@ def _topic_counts(root: str, stamp: tuple, filters: Filters, *,
 def _view(root: str, stamp: tuple, name: str, filters: Filters, options: tuple, *,
           _loaded: Loaded) -> views.View:
     opts = {k: list(v) if isinstance(v, tuple) else v for k, v in options}
-    return views.build_view(name, _loaded.lf, filters, **opts)
+    return views.build_view(name, _loaded.lf, filters, index=_loaded.index, **opts)
 
 
 def get() -> Context:

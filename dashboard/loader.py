@@ -33,6 +33,8 @@ from analysis.names import (
 from analysis.schema import InputError
 from analysis.store import Store, default_store_dir
 from analysis.topics import artifacts
+from analysis.trends import phrase_index
+from analysis.trends.phrase_index import PhraseIndex
 
 #: Below this many papers the dashboard does not fit topics by itself (too few to cluster).
 MIN_FIT = 200
@@ -58,6 +60,7 @@ class Loaded:
     coverage: pl.DataFrame = field(default_factory=pl.DataFrame)  # per month, see coverage.py
     partial: tuple[str, ...] = ()  # months the store holds only part of
     groups: pl.DataFrame = field(default_factory=pl.DataFrame)  # topic groups (may be empty)
+    index: PhraseIndex | None = None  # the store's word index, when it has a current one
 
     @property
     def unassigned(self) -> int:
@@ -128,7 +131,7 @@ def _check(root: str, stamp: tuple) -> Health:
 
 def stamp(store: Store) -> tuple:
     """(name, size, mtime) of the files that the loaded frame depends on."""
-    paths = [store.papers_path, store.listings_path]
+    paths = [store.papers_path, store.listings_path, store.phrase_index_dir / "meta.json"]
     if store.topics_dir.is_dir():
         paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
     if store.embeddings_dir.is_dir():  # which topics are current depends on the cache
@@ -169,7 +172,8 @@ def _load(root: str, stamp: tuple, problems: tuple[tuple[str, str], ...] = ()) -
     table = coverage.coverage_table(frame, listings)
     return Loaded(root=root, stamp=stamp, frame=frame, topics=topics, meta=meta,
                   problems=lines, topic_problem=topic_problem, coverage=table,
-                  partial=coverage.partial_months(table), groups=groups)
+                  partial=coverage.partial_months(table), groups=groups,
+                  index=phrase_index.load(store))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

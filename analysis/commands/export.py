@@ -14,6 +14,7 @@ from analysis import coverage, trends
 from analysis.commands.common import add_filter_args, filters_from, open_frame
 from analysis.names import EXPORT_FORMATS, TEXT_FIELDS, TOPIC_VIEWS, VIEW_NAMES
 from analysis.schema import InputError
+from analysis.trends import phrase_index
 from analysis.trends.upvotes import parse_age
 from analysis.views import render as export
 from analysis.views import report as reports
@@ -79,7 +80,8 @@ def _options(args: argparse.Namespace, store) -> dict:
     return {"phrases": list(args.phrase), "field": args.field, "regex": args.regex,
             "measure": args.measure, "stacked": not args.lines, "top": args.top,
             "upvote_age": args.upvote_age, "level": args.level,
-            "partial": coverage.partial_months(coverage.store_coverage(store))}
+            "partial": coverage.partial_months(coverage.store_coverage(store)),
+            "index": phrase_index.load(store) if args.phrase else None}
 
 
 def register(sub) -> None:

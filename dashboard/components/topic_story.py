@@ -80,10 +80,12 @@ def representatives(ctx: Context, row: dict) -> None:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _words_view(root: str, stamp: tuple, every: str, topic: int, label: str,
                 filters: Filters) -> View:
-    """The words-by-period view, kept per store version, topic and filters.
+    """The words-by-period view, kept per store version, topic and the filters it uses.
 
     Kept like the other views (``context._view``), so a rerun that changes nothing neither
     rebuilds its chart nor converts it to a spec again (the spec is kept per view object).
+    ``filters`` holds only the date range and the period: the words were counted by listing
+    day over all of a topic's papers, so the basis and the upvote floor leave the grid as it is.
     """
     data = loader.topic_words(root, stamp, every)
     return tw.topic_words_view(data, topic=topic, label=label, every=every, filters=filters)
@@ -97,7 +99,8 @@ def words(ctx: Context, topic: int, label: str) -> None:
         st.caption("This fit has no words over time; refit to add them.")
         return
     st.markdown(f"**Words over time** (per {every})")
-    view = _words_view(ctx.loaded.root, ctx.loaded.stamp, every, topic, label, ctx.filters)
+    used = Filters(start=ctx.filters.start, end=ctx.filters.end, period=every)
+    view = _words_view(ctx.loaded.root, ctx.loaded.stamp, every, topic, label, used)
     pick = charts.chart(ctx, view, key=KEY)
     if pick is None or "period" not in pick.values:
         st.caption("Click a row to list the topic's papers of that period.")

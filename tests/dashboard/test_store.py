@@ -244,3 +244,28 @@ def test_uploads_are_capped_for_the_whole_server(store, monkeypatch):
     assert "papertrends ingest FILE" in errors[0]
     assert "_session_store" not in at.session_state
     assert Store(store.root).read_papers().height == 11
+
+
+def test_the_keywords_page_looks_phrases_up_in_the_store_index(sample_store, tmp_path,
+                                                                 monkeypatch):
+    import shutil
+
+    from analysis.trends import phrase_index
+
+    shutil.copytree(sample_store, tmp_path / "s")
+    monkeypatch.setenv("PAPERTRENDS_STORE", str(tmp_path / "s"))
+    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
+    looked_up = []
+    documents = phrase_index.PhraseIndex.documents
+
+    def counted(self, words, field):
+        looked_up.append(tuple(words))
+        return documents(self, words, field)
+
+    monkeypatch.setattr(phrase_index.PhraseIndex, "documents", counted)
+    plain = run("keywords.py", q="diffusion, agent")
+    assert not looked_up  # no index yet: the phrases are scanned for
+    phrase_index.build(Store(tmp_path / "s"))
+    indexed = run("keywords.py", q="diffusion, agent")
+    assert sorted(looked_up) == [("agent",), ("diffusion",)]
+    assert [m.value for m in indexed.metric] == [m.value for m in plain.metric]

@@ -156,3 +156,34 @@ def test_index_agrees_with_plain_python(phrases, texts):
     queries = list(dict.fromkeys(" ".join(w) for w in phrases))
     assert keyword_trend(frame, queries, Filters(), field="title", index=index).equals(
         keyword_trend(frame, queries, Filters(), field="title"))
+
+
+def test_the_view_and_the_export_look_phrases_up_in_the_index(store, tmp_path, monkeypatch):
+    """The dashboard's keyword view and `export keyword-trend` use a store's index, same counts."""
+    from analysis.cli import main
+    from analysis.views.registry import build_view
+
+    PI.build(store)
+    looked_up = []
+    documents = PI.PhraseIndex.documents
+
+    def counted(self, words, field):
+        looked_up.append(tuple(words))
+        return documents(self, words, field)
+
+    monkeypatch.setattr(PI.PhraseIndex, "documents", counted)
+    lf = paper_frame(store)
+    phrases = ["diffusion", "large language models", "agent"]
+    plain = build_view("keyword-trend", lf, Filters(), phrases=phrases)
+    assert not looked_up
+    indexed = build_view("keyword-trend", lf, Filters(), phrases=phrases, index=PI.load(store))
+    assert indexed.data.equals(plain.data)
+    assert len(looked_up) == 3
+    out = tmp_path / "trend.csv"
+    assert main(["export", "keyword-trend", "--store", str(store.root), "--phrase", "diffusion",
+                 "--phrase", "agent", "--format", "csv", "--out", str(out)]) == 0
+    assert len(looked_up) == 5
+    rows = pl.read_csv(out)
+    want = plain.data.filter(pl.col("phrase").is_in(["diffusion", "agent"]))
+    assert rows.group_by("phrase").agg(pl.col("count").sum()).sort("phrase").rows() == \
+        want.group_by("phrase").agg(pl.col("count").sum()).sort("phrase").rows()
