@@ -22,6 +22,9 @@ ENV_UPLOAD_LIMIT = "PAPERTRENDS_UPLOAD_LIMIT_MB"
 ENV_TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
 #: All uploads of one dashboard server together (each session keeps its own, until it ends).
 UPLOAD_LIMIT_MB = 500
+#: The most papers the topic map draws; a larger store draws a fixed sample of this many.
+ENV_MAP_POINTS = "PAPERTRENDS_MAP_POINTS"
+MAP_POINTS = 50_000
 # ---- settings ------------------------------------------------------------------------------------
 def user_store_dir() -> Path:
     """The user's own store: ``<platform user data folder>/papertrends/store``."""
@@ -61,6 +64,14 @@ def upload_limit_bytes() -> int:
     except ValueError:
         mb = UPLOAD_LIMIT_MB
     return int(mb * 1024 * 1024)
+
+
+def map_points() -> int:
+    """The most papers the topic map draws (``$PAPERTRENDS_MAP_POINTS``, default 50,000)."""
+    try:
+        return max(1, int(os.environ.get(ENV_MAP_POINTS) or MAP_POINTS))
+    except ValueError:
+        return MAP_POINTS
 
 
 def sessions_dir() -> Path:

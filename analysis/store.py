@@ -61,13 +61,16 @@ from analysis.settings import (  # re-exported: the store is where the rest asks
     APP_NAME,
     BUNDLED_STORE,
     ENV_ALLOW_UPDATES,
+    ENV_MAP_POINTS,
     ENV_STORE,
     ENV_TIMING_LOG,
     ENV_UPLOAD_LIMIT,
+    MAP_POINTS,
     ROOT,
     UPLOAD_LIMIT_MB,
     default_store_dir,
     explicit_store_dir,
+    map_points,
     sessions_dir,
     updates_allowed,
     upload_limit_bytes,
@@ -76,10 +79,11 @@ from analysis.settings import (  # re-exported: the store is where the rest asks
 from analysis.table import DELTA_DIR, DELTA_SCHEMA, LISTING, Listing, changes, delta_name, due
 from analysis.table import read_table as _read_table
 
-__all__ = ["APP_NAME", "BUNDLED_STORE", "ENV_ALLOW_UPDATES", "ENV_STORE", "ENV_TIMING_LOG",
-           "ENV_UPLOAD_LIMIT", "READ_ERRORS", "ROOT", "UPLOAD_LIMIT_MB", "Store",
+__all__ = ["APP_NAME", "BUNDLED_STORE", "ENV_ALLOW_UPDATES", "ENV_MAP_POINTS", "ENV_STORE",
+           "ENV_TIMING_LOG", "ENV_UPLOAD_LIMIT", "MAP_POINTS", "READ_ERRORS", "ROOT",
+           "UPLOAD_LIMIT_MB", "Store",
            "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "atomic_write_text",
-           "corpus_hash", "default_store_dir", "explicit_store_dir", "file_sha256",
+           "corpus_hash", "default_store_dir", "explicit_store_dir", "file_sha256", "map_points",
            "read_parquet", "sessions_dir", "text_hash", "updates_allowed", "upload_limit_bytes",
            "user_store_dir", "writable_store"]
 
