@@ -24,8 +24,9 @@ from analysis.health import (
     rebuild_fix,
     short,
 )
-from analysis.schema import InputError, upgrade, validate
+from analysis.schema import InputError, validate
 from analysis.store import READ_ERRORS, Store, corpus_hash, read_parquet
+from analysis.table import DamagedFile
 from analysis.topics import artifacts as art
 
 _RAW_DAY = re.compile(r"^raw/hf-daily/(\d{4}-\d{2}-\d{2})(\.p\d+)?\.json$")
@@ -50,8 +51,11 @@ def check_store(store: Store) -> list[Problem]:
 def _deep_papers(store: Store) -> tuple[pl.DataFrame | None, list[Problem]]:
     fix = papers_fix(store)
     try:
-        papers = validate(upgrade(read_parquet(store.papers_path).lazy()).collect())
-    except READ_ERRORS as exc:  # noqa: BLE001 - damaged pages behind a good footer, bad values
+        papers = validate(store.read_papers())
+    except DamagedFile as exc:  # a base, listing or delta with damaged pages behind its footer
+        return None, [Problem("papers", str(exc.path),
+                              f"damaged: cannot be read in full ({exc.detail})", fix)]
+    except READ_ERRORS as exc:  # noqa: BLE001 - bad values
         return None, [Problem("papers", str(store.papers_path),
                               f"damaged: cannot be read in full ({short(exc)})", fix)]
     dups = papers.height - papers.get_column("paper_id").n_unique()

@@ -90,9 +90,13 @@ def atomic_write_json(path: Path, obj: object) -> None:
 
 
 def parquet_bytes(df: pl.DataFrame) -> bytes:
-    """A frame as Parquet bytes; the same frame always gives the same bytes."""
+    """A frame as Parquet bytes; the same frame always gives the same bytes.
+
+    The frame is made one chunk first: Polars cuts pages and row groups along chunks, so the
+    same rows in other chunks (a table read from a base and its deltas) would give other bytes.
+    """
     buf = io.BytesIO()
-    df.write_parquet(buf, compression="zstd", statistics=False)
+    df.rechunk().write_parquet(buf, compression="zstd", statistics=False)
     return buf.getvalue()
 
 
@@ -109,6 +113,24 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
     bytes are taken in one read instead.
     """
     return pl.read_parquet(io.BytesIO(path.read_bytes()), columns=columns)
+
+
+def text_hash(*parts: str | None) -> str:
+    """Stable short hash of some text parts (for caching per-paper embeddings)."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update((p or "").encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]
+
+
+def corpus_hash(papers: pl.DataFrame) -> str:
+    """Hash of the ids and texts of a paper table, independent of row order."""
+    rows = papers.select("paper_id", "title", "abstract").sort("paper_id")
+    h = hashlib.sha256()
+    for pid, title, abstract in rows.iter_rows():
+        h.update(text_hash(pid, title, abstract).encode())
+    return h.hexdigest()[:16]
 
 
 def file_sha256(path: Path) -> str | None:

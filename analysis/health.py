@@ -4,9 +4,10 @@ A problem names the file, says what is wrong and what mends it. ``damaged`` prob
 commands that need the file (exit 2, one message) and are warned about in one line by the others;
 notes (papers not yet assigned a topic, no manifest yet) never stop anything.
 
-Parts: ``papers`` (papers.parquet), ``topics`` (topics/: meta.json, assignments, topic table,
-topic vectors), ``embeddings`` (embeddings/*.parquet). The full check
-(:mod:`analysis.audit`) also reads every file in full and compares the artifacts with the table.
+Parts: ``papers`` (papers.parquet, and papers.d/: the listing and deltas of the table),
+``topics`` (topics/: meta.json, assignments, topic table, topic vectors), ``embeddings``
+(embeddings/*.parquet). The full check (:mod:`analysis.audit`) also reads every file in full and
+compares the artifacts with the table.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import polars as pl
 
 from analysis.schema import ADDED_LATER, SCHEMA, InputError
 from analysis.store import READ_ERRORS, Store, file_sha256
+from analysis.table import DELETED
 from analysis.topics import artifacts as art
 from analysis.topics.vectors import CACHE_SCHEMA
 
@@ -133,14 +135,31 @@ def parquet_problem(path: Path, columns: Iterable[str], part: str, fix: str,
 
 
 def check_papers(store: Store) -> list[Problem]:
-    """papers.parquet: readable, the canonical columns, the manifest's hash."""
+    """The paper table: base, listing and deltas readable, their columns, the manifest's hashes."""
     fix = papers_fix(store)
     if not store.papers_path.exists():
         return _missing(store, "papers.parquet", "papers", fix)
     columns = [c for c in SCHEMA if c not in ADDED_LATER]  # an older table upgrades on read
     bad = (parquet_problem(store.papers_path, columns, "papers", fix, "paper table")
            or hash_problem(store, store.papers_path, "papers", fix))
-    return [bad] if bad else []
+    out = [bad] if bad else []
+    if store.listing_path.is_file():
+        try:
+            store.listing()
+        except (OSError, ValueError) as exc:
+            return [*out, Problem("papers", str(store.listing_path),
+                                  f"damaged: not a listing of delta files ({short(exc)})", fix)]
+        bad = hash_problem(store, store.listing_path, "papers", fix)
+        out += [bad] if bad else []
+    for path in store.delta_paths():
+        if not path.is_file():
+            out.append(Problem("papers", str(path), "is missing (the delta listing names it)",
+                               fix))
+            continue
+        bad = (parquet_problem(path, [*columns, DELETED], "papers", fix, "delta of the paper "
+                               "table") or hash_problem(store, path, "papers", fix))
+        out += [bad] if bad else []
+    return out
 
 
 def check_topics(store: Store) -> list[Problem]:

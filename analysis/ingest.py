@@ -52,6 +52,7 @@ from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_tit
 from analysis.sources import hf_api, parse
 from analysis.sources.hf_api import MonthListing
 from analysis.store import READ_ERRORS, Store
+from analysis.table import DamagedFile
 from analysis.trends import phrase_index
 
 #: Lower rank wins when fields disagree (other sources, such as tables, rank 1).
@@ -326,11 +327,14 @@ def _stats(
 
 
 def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
-    """Replace the paper table atomically, unless nothing changed (then not even touched)."""
+    """Write the changed rows as a delta of the table, atomically (see Store.update_papers).
+
+    Nothing is touched when nothing changed.
+    """
     if store.exists() and merged.equals(old.sort("paper_id")):
         return False
     try:
-        store.write_papers(merged)
+        store.update_papers(old, merged)
     except OSError as exc:
         raise InputError(f"cannot write the store: {exc.strerror or exc}",
                          file=str(store.papers_path),
@@ -349,6 +353,9 @@ def read_existing(store: Store) -> pl.DataFrame:
         return validate(store.read_papers())
     except InputError:
         raise
+    except DamagedFile as exc:  # a damaged base, listing or delta
+        raise InputError(f"damaged: the store's paper table cannot be read ({exc.detail})",
+                         file=str(exc.path), hint=papers_fix(store)) from None
     except READ_ERRORS as exc:  # a damaged papers.parquet
         detail = " ".join(str(exc).split())[:160]
         raise InputError(f"damaged: the store's paper table cannot be read ({detail})",

@@ -25,7 +25,7 @@ from analysis.ingest import SKIP_PREFIXES, load_sources, merge
 from analysis.kept import source_options
 from analysis.names import Progress
 from analysis.schema import InputError
-from analysis.store import READ_ERRORS, Store, read_parquet
+from analysis.store import READ_ERRORS, Store
 from analysis.topics import artifacts as art
 
 
@@ -85,8 +85,7 @@ def rebuild(store: Store, progress: Progress | None = None) -> RebuildReport:
             raise InputError("nothing to rebuild from: the store keeps no files under raw/",
                              file=str(store.raw_root), hint=papers_fix(store))
         try:
-            old = read_parquet(store.papers_path, columns=["paper_id"]) \
-                if store.exists() else pl.DataFrame(schema={"paper_id": pl.Utf8()})
+            old = store.scan_papers().select("paper_id").collect()
             report.before = old.height
         except READ_ERRORS:  # noqa: BLE001 - a damaged table is what rebuild is for
             old = None

@@ -2,7 +2,8 @@
 
 A store is a directory::
 
-    papers.parquet          the canonical paper table
+    papers.parquet          the canonical paper table (its base, when deltas follow it)
+    papers.d/               deltas of the paper table and their listing (see analysis.table)
     embeddings/<backend>.parquet   per-paper embedding cache (text hash -> vector)
     embeddings/<backend>.parts/    checkpoints of a running (or killed) embedding run
     topics/                 topic model artifacts (Parquet, JSON, safetensors; never pickle)
@@ -39,7 +40,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import platformdirs
 import polars as pl
 
 from analysis.files import (
@@ -49,97 +49,48 @@ from analysis.files import (
     atomic_write_json,
     atomic_write_parquet,
     atomic_write_text,
+    corpus_hash,
     file_sha256,
     json_bytes,
     parquet_bytes,
     read_parquet,
+    text_hash,
 )
-from analysis.schema import SCHEMA, InputError, empty_table, upgrade, validate
+from analysis.schema import SCHEMA, InputError, empty_table, validate
+from analysis.settings import (  # re-exported: the store is where the rest asks for paths
+    APP_NAME,
+    BUNDLED_STORE,
+    ENV_ALLOW_UPDATES,
+    ENV_MAP_POINTS,
+    ENV_STORE,
+    ENV_TIMING_LOG,
+    ENV_UPLOAD_LIMIT,
+    MAP_POINTS,
+    ROOT,
+    UPLOAD_LIMIT_MB,
+    default_store_dir,
+    explicit_store_dir,
+    map_points,
+    sessions_dir,
+    updates_allowed,
+    upload_limit_bytes,
+    user_store_dir,
+)
+from analysis.table import DELTA_DIR, DELTA_SCHEMA, LISTING, Listing, changes, delta_name, due
+from analysis.table import read_table as _read_table
 
-__all__ = ["BUNDLED_STORE", "ENV_STORE", "READ_ERRORS", "Store", "atomic_write_bytes",
-           "atomic_write_json", "atomic_write_parquet", "atomic_write_text", "corpus_hash",
-           "default_store_dir", "file_sha256", "read_parquet", "text_hash", "user_store_dir",
-           "writable_store"]
+__all__ = ["APP_NAME", "BUNDLED_STORE", "ENV_ALLOW_UPDATES", "ENV_MAP_POINTS", "ENV_STORE",
+           "ENV_TIMING_LOG", "ENV_UPLOAD_LIMIT", "MAP_POINTS", "READ_ERRORS", "ROOT",
+           "UPLOAD_LIMIT_MB", "Store",
+           "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "atomic_write_text",
+           "corpus_hash", "default_store_dir", "explicit_store_dir", "file_sha256", "map_points",
+           "read_parquet", "sessions_dir", "text_hash", "updates_allowed", "upload_limit_bytes",
+           "user_store_dir", "writable_store"]
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_STORE = ROOT / "data"
-APP_NAME = "papertrends"
-#: Settings read from the environment (``papertrends serve`` sets the first two for the app).
-ENV_STORE = "PAPERTRENDS_STORE"
-ENV_ALLOW_UPDATES = "PAPERTRENDS_ALLOW_UPDATES"
-ENV_UPLOAD_LIMIT = "PAPERTRENDS_UPLOAD_LIMIT_MB"
-#: When set, the dashboard appends the seconds of every run to this file (bench/bench_load.py).
-ENV_TIMING_LOG = "PAPERTRENDS_TIMING_LOG"
-#: All uploads of one dashboard server together (each session keeps its own, until it ends).
-UPLOAD_LIMIT_MB = 500
 #: Files the manifest covers (paths relative to the store; a trailing / covers a folder).
-TRACKED = ("papers.parquet", "listings.json", "embeddings/", "topics/", "raw/")
+TRACKED = ("papers.parquet", "papers.d/", "listings.json", "embeddings/", "topics/", "raw/")
 #: A store's ``raw/`` sub-folder for the table a user store started from.
 SNAPSHOT_DIR = "snapshot"
-
-
-# ---- settings ------------------------------------------------------------------------------------
-def user_store_dir() -> Path:
-    """The user's own store: ``<platform user data folder>/papertrends/store``."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "store"
-
-
-def default_store_dir() -> Path:
-    """The store commands read without --store.
-
-    ``$PAPERTRENDS_STORE``; else the user store once something was written to it; else the
-    bundled snapshot ``data/``.
-    """
-    env = os.environ.get(ENV_STORE)
-    if env:
-        return Path(env)
-    user = user_store_dir()
-    return user if (user / "papers.parquet").is_file() else BUNDLED_STORE
-
-
-def explicit_store_dir(root: str | os.PathLike[str] | None) -> Path | None:
-    """The store named by ``--store`` or ``$PAPERTRENDS_STORE`` (None: neither is given)."""
-    if root is not None:
-        return Path(root)
-    env = os.environ.get(ENV_STORE)
-    return Path(env) if env else None
-
-
-def updates_allowed() -> bool:
-    """Whether the dashboard may write its shared store (``papertrends serve --allow-updates``)."""
-    return os.environ.get(ENV_ALLOW_UPDATES, "") == "1"
-
-
-def upload_limit_bytes() -> int:
-    """The most bytes the uploads of all sessions of one server may hold at once."""
-    try:
-        mb = float(os.environ.get(ENV_UPLOAD_LIMIT) or UPLOAD_LIMIT_MB)
-    except ValueError:
-        mb = UPLOAD_LIMIT_MB
-    return int(mb * 1024 * 1024)
-
-
-def sessions_dir() -> Path:
-    """Where this server process keeps the private stores of its dashboard sessions."""
-    return Path(tempfile.gettempdir()) / f"papertrends-sessions-{os.getpid()}"
-
-
-def text_hash(*parts: str | None) -> str:
-    """Stable short hash of some text parts (for caching per-paper embeddings)."""
-    h = hashlib.sha256()
-    for p in parts:
-        h.update((p or "").encode("utf-8"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:32]
-
-
-def corpus_hash(papers: pl.DataFrame) -> str:
-    """Hash of the ids and texts of a paper table, independent of row order."""
-    rows = papers.select("paper_id", "title", "abstract").sort("paper_id")
-    h = hashlib.sha256()
-    for pid, title, abstract in rows.iter_rows():
-        h.update(text_hash(pid, title, abstract).encode())
-    return h.hexdigest()[:16]
 
 
 class Store:
@@ -177,9 +128,40 @@ class Store:
         """Folder of the word index that keyword trends use on large stores."""
         return self.root / "index"
 
+    @property
+    def deltas_dir(self) -> Path:
+        """Folder of the paper table's delta files and their listing (``papers.d/``)."""
+        return self.root / DELTA_DIR
+
+    @property
+    def listing_path(self) -> Path:
+        """The listing of the deltas (``papers.d/deltas.json``)."""
+        return self.deltas_dir / LISTING
+
+    def listing(self) -> Listing | None:
+        """The listing of the deltas (None: the table is its base alone).
+
+        Raises:
+            ValueError: the listing is damaged.
+        """
+        if not self.listing_path.is_file():
+            return None
+        return Listing.parse(self.listing_path.read_bytes())
+
+    def delta_paths(self) -> list[Path]:
+        """The delta files the listing names, in the order they apply (none if it is damaged)."""
+        try:
+            listing = self.listing()
+        except (OSError, ValueError):
+            return []
+        return [self.deltas_dir / name for name in listing.deltas] if listing else []
+
     def paper_files(self) -> list[Path]:
-        """The files that hold the paper table (none for an empty store)."""
-        return [self.papers_path] if self.papers_path.is_file() else []
+        """The files that hold the paper table: the base, the listing, the deltas it names."""
+        if not self.papers_path.is_file():
+            return []
+        extra = [self.listing_path] if self.listing_path.is_file() else []
+        return [self.papers_path, *extra, *(p for p in self.delta_paths() if p.is_file())]
 
     @property
     def topics_dir(self) -> Path:
@@ -252,25 +234,83 @@ class Store:
     def scan_papers(self) -> pl.LazyFrame:
         """The paper table as a lazy frame (an empty frame if the store has none yet).
 
-        The file is read once, here: a lazy scan would open it again at ``collect`` time and,
-        if a writer replaced it in between, read the new file's pages with the old one's
-        footer. Read once, a reader sees the old table or the new one, never half of each.
+        The files are read once, here: a lazy scan would open them again at ``collect`` time
+        and, if a writer replaced one in between, read the new file's pages with the old one's
+        footer. Read once, and the listing of the deltas read before and after them (see
+        :mod:`analysis.table`), a reader sees the old table or the new one, never half of each.
         A table written before a column existed gets it (see :func:`analysis.schema.upgrade`).
+
+        Raises:
+            analysis.table.DamagedFile: a file of the table cannot be read (which one).
         """
-        if not self.exists():
-            return empty_table().lazy()
-        return upgrade(read_parquet(self.papers_path).lazy())
+        lf = _read_table(self.papers_path, self.deltas_dir) if self.exists() else None
+        return empty_table().lazy() if lf is None else lf
 
     def read_papers(self) -> pl.DataFrame:
-        """The paper table, in canonical schema."""
-        if not self.exists():
-            return empty_table()
-        return upgrade(read_parquet(self.papers_path).lazy()).collect().select(list(SCHEMA))
+        """The paper table, in canonical schema, sorted by paper_id (base with deltas applied)."""
+        return self.scan_papers().collect().select(list(SCHEMA))
 
     def write_papers(self, df: pl.DataFrame) -> None:
-        """Validate and write the paper table atomically, sorted by paper_id."""
+        """Validate and write the paper table whole and atomically, sorted by paper_id.
+
+        The base file is replaced first, then the deltas it now holds are dropped (the listing
+        first, so a reader never misses a change).
+        """
         df = validate(df).sort("paper_id")
         self.write_parquet(self.papers_path, df)
+        if self.deltas_dir.is_dir():
+            try:
+                generation = (self.listing() or Listing()).generation
+            except (OSError, ValueError):  # a damaged listing: above every delta on disk
+                generation = max([int(p.stem) for p in self.deltas_dir.glob("[0-9]*.parquet")]
+                                 or [0])
+            self.write_json(self.listing_path, Listing(generation + 1).to_json())
+            for path in sorted(self.deltas_dir.glob("*.parquet")):
+                self.remove(path)
+
+    def update_papers(self, old: pl.DataFrame, new: pl.DataFrame) -> bool:
+        """Make the table ``new``, where it is ``old`` now: a delta of the rows that changed.
+
+        The table is written whole instead (a compaction) for a store without a table, for the
+        bundled snapshot (one file in git), and when the deltas would pass the threshold of
+        :func:`analysis.table.due`. Hold the lock.
+
+        Returns:
+            True when only a delta was written.
+        """
+        if not self.exists() or self.is_bundled:
+            self.write_papers(new)
+            return False
+        delta = changes(old, new)
+        if delta.height == 0:
+            return True
+        data = parquet_bytes(delta.select(list(DELTA_SCHEMA)))
+        try:
+            listing = self.listing() or Listing()
+        except (OSError, ValueError):
+            listing = None
+        sizes = [p.stat().st_size for p in self.delta_paths() if p.is_file()] + [len(data)]
+        if listing is None or due(self.papers_path.stat().st_size, sizes):
+            self.write_papers(new)
+            return False
+        name = delta_name(listing.generation + 1)
+        self.write_bytes(self.deltas_dir / name, data)
+        self.write_json(self.listing_path,
+                        Listing(listing.generation + 1, [*listing.deltas, name]).to_json())
+        return True
+
+    def compact_papers(self) -> bool:
+        """Fold the deltas into the base (one file again, byte-identical to a whole write).
+
+        Returns:
+            False when there was nothing to fold.
+        """
+        with self.lock():
+            if not self.exists() or not self.deltas_dir.is_dir() or \
+                    not any(self.deltas_dir.glob("*.parquet")):
+                return False
+            self.write_papers(self.read_papers())
+        return True
 
     def corpus_hash(self) -> str:
         """The :func:`corpus_hash` of the store's paper table."""

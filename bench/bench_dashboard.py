@@ -1,4 +1,4 @@
-"""Time from a filter change to the finished rerun, on the bundled store (Streamlit AppTest).
+"""Time from a filter change to the finished rerun (Streamlit AppTest); at scale, also memory.
 
 For each page, 20 filter changes are made through the sidebar widgets (date range, period, basis,
 minimum upvotes; every state new, so no view comes from the cache) and each rerun is timed.
@@ -8,10 +8,21 @@ ms and p95 within 1.5x of the no-change rerun.
 
     .venv/bin/python bench/bench_dashboard.py [--changes 20] [--pages overview,topics,...]
     .venv/bin/python bench/bench_dashboard.py --browser   # also: start to first chart, Chromium
+    .venv/bin/python bench/bench_dashboard.py --store BIG [--rss]   # a large store beside it
 
 With ``--browser`` it also starts `papertrends serve` and times, in headless Chromium, the first
 page load of a fresh server (process start included) and later loads (warm caches) until the
 first chart is drawn; the target is a first chart within 5 s on a warm start.
+
+With ``--store BIG`` (e.g. a million papers from ``bench/dashboard_store.py``) the same filter
+changes run on the bundled store and then on BIG, in one process, and it prints both p95s and
+their ratio (target: BIG's p95 <= 3x the bundled one's). ``--rss`` then also starts a real
+`papertrends serve --store BIG` (a `streamlit run` server), opens one headless Chromium
+session, then four more (``--sessions 1,5`` says which counts; ``--compare SMALL`` replaces the
+bundled store) (each its own filter state, Overview then Topics), and prints the
+server's resident memory with 1 and with 5 sessions open (target: 5 sessions <= 1.5x one) and
+the cold start: process start to the first chart drawn. :func:`measure` gives the same figures
+as a dict (``bench/bench_scale.py`` calls it).
 """
 
 from __future__ import annotations
@@ -60,7 +71,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench_page(page: str, n: int) -> tuple[list[float], list[float]]:
-    """Time the reruns of one page in AppTest.
+    """Time the reruns of one page in AppTest (on the store of ``$PAPERTRENDS_STORE``).
 
     Args:
         page: The page name, e.g. ``"topics"``.
@@ -135,6 +146,182 @@ def first_chart_times(loads: int = 4) -> list[float]:
     return out
 
 
+def bench_store(store: str, n: int, pages: tuple[str, ...] = PAGES,
+                show: bool = True) -> tuple[list[float], list[float]]:
+    """The filter-change and no-change rerun seconds of every page on one store (printed).
+
+    Returns:
+        (every filter-change rerun, every no-change rerun), over all pages.
+    """
+    os.environ["PAPERTRENDS_STORE"] = store
+    everything: list[float] = []
+    idle_all: list[float] = []
+    if show:
+        print(f"store: {store}; {n} filter changes per page")
+        print(f"{'page':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'no-change p50':>14} "
+              f"{'p50/nc':>7} {'p95/nc':>7}")
+    for page in pages:
+        timed, idle = bench_page(page, n)
+        everything += timed
+        idle_all += idle
+        p50, p95, base = pct(timed, 0.5), pct(timed, 0.95), statistics.median(idle)
+        if show:
+            print(f"{page:<10} {p50 * 1000:8.0f} {p95 * 1000:8.0f} {max(timed) * 1000:8.0f} "
+                  f"{base * 1000:14.0f} {p50 / base:7.1f} {p95 / base:7.1f}")
+    p95, base = pct(everything, 0.95), statistics.median(idle_all)
+    cpu = [x for timed, _ in CPU[-len(pages):] for x in timed]
+    cpu_base = statistics.median([x for _, idle in CPU[-len(pages):] for x in idle])
+    if show:
+        print(f"{'all':<10} {pct(everything, 0.5) * 1000:8.0f} {p95 * 1000:8.0f} "
+              f"{max(everything) * 1000:8.0f} {base * 1000:14.0f} "
+              f"{pct(everything, 0.5) / base:7.1f} {p95 / base:7.1f}")
+        print(f"{'all, CPU':<10} {pct(cpu, 0.5) * 1000:8.0f} {pct(cpu, 0.95) * 1000:8.0f} "
+              f"{max(cpu) * 1000:8.0f} {cpu_base * 1000:14.0f} {pct(cpu, 0.5) / cpu_base:7.1f} "
+              f"{pct(cpu, 0.95) / cpu_base:7.1f}   (process CPU: what a busy machine changes "
+              "least)")
+    return everything, idle_all
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, in KiB (VmRSS from /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def session_url(base: str, i: int) -> str:
+    """Session ``i``'s own filter state (every session a different one)."""
+    start = dt.date(2019, 1, 1) + dt.timedelta(days=97 * i)
+    return (f"{base}?from={start}&to={start + dt.timedelta(days=700)}"
+            f"&min_upvotes={i % 5}&period={('month', 'quarter')[i % 2]}")
+
+
+def open_session(browser, base: str, i: int):
+    """A new Chromium page on session ``i``'s Overview, then its Topics page, fully drawn."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    for path in ("", "topics"):
+        url = session_url(base + path, i)
+        page.goto(url)
+        wait_drawn(page)
+    return page
+
+
+def wait_drawn(page, timeout: float = 300) -> None:
+    """Wait until the page shows a chart and the app has finished its run."""
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    while page.locator("[data-testid='stStatusWidget']").count():  # "Running..."
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not finish its run")
+        time.sleep(0.2)
+
+
+def settled_rss(pid: int, quiet: float = 8.0, limit: float = 90.0) -> int:
+    """The server's RSS (KiB) once it has stayed within 2% for ``quiet`` seconds.
+
+    Freed memory goes back to the system some seconds after a load (the allocators' decay), so
+    a reading right after the first page would count the load's temporary peak as the session's.
+    """
+    reads: list[tuple[float, int]] = []
+    deadline = time.monotonic() + limit
+    while True:
+        now = time.monotonic()
+        reads.append((now, rss_kib(pid)))
+        window = [r for t, r in reads if t >= now - quiet]
+        if (now - reads[0][0] >= quiet and max(window) <= 1.02 * min(window)) or now > deadline:
+            return window[-1]
+        time.sleep(0.5)
+
+
+def server_figures(store: str, sessions: tuple[int, ...] = (1, 5)) -> dict:
+    """Cold start and server RSS with each count of ``sessions`` browser sessions open.
+
+    Returns:
+        ``cold_start_s`` and ``rss_<n>_mib`` for each count ``n`` (real server, real Chromium).
+    """
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PAPERTRENDS_NO_FIT="1", HF_HUB_OFFLINE="1")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "analysis.cli", "serve", "--port", str(port),
+                             "--address", "127.0.0.1", "--store", store], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/"
+    out: dict = {}
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "_stcore/health", timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise SystemExit("the server did not come up") from None
+                time.sleep(0.1)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                first = browser.new_page(viewport={"width": 1400, "height": 1000})
+                first.goto(base)
+                first.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=600_000)
+                out["cold_start_s"] = time.perf_counter() - t0
+                first.close()
+                pages: list = []
+                for n in sorted(sessions):
+                    pages += [open_session(browser, base, i) for i in range(len(pages), n)]
+                    out[f"rss_{n}_mib"] = settled_rss(proc.pid) / 1024
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return out
+
+
+def measure(store: str, changes: int = 20, rss: bool = True, show: bool = True,
+            compare: str | None = None, sessions: tuple[int, ...] = (1, 5)) -> dict:
+    """Filter-change p95 on a small store and on ``store`` (one run), and its server figures.
+
+    Args:
+        store: the (large) store.
+        changes: filter changes per page.
+        rss: also start a real server on ``store`` for the cold start and the RSS figures.
+        show: print the per-page tables.
+        compare: the small store (default: the bundled ``data/``).
+        sessions: the session counts the RSS is read at (the ratio is last / first).
+
+    Returns:
+        ``p95_bundled_ms`` (of ``compare``), ``p95_store_ms``, ``ratio`` (target <= 3), the
+        same of process CPU (``cpu_*``); with ``rss`` also ``cold_start_s``, ``rss_<n>_mib``
+        and ``rss_ratio`` (target <= 1.5).
+    """
+    os.environ.setdefault("PAPERTRENDS_NO_FIT", "1")
+    small, _ = bench_store(compare or str(REPO / "data"), changes, show=show)
+    small_cpu = [x for timed, _ in CPU[-len(PAGES):] for x in timed]
+    big, _ = bench_store(store, changes, show=show)
+    big_cpu = [x for timed, _ in CPU[-len(PAGES):] for x in timed]
+    out = {"p95_bundled_ms": pct(small, 0.95) * 1000, "p95_store_ms": pct(big, 0.95) * 1000,
+           "cpu_p95_bundled_ms": pct(small_cpu, 0.95) * 1000,
+           "cpu_p95_store_ms": pct(big_cpu, 0.95) * 1000}
+    out["ratio"] = out["p95_store_ms"] / out["p95_bundled_ms"]
+    out["cpu_ratio"] = out["cpu_p95_store_ms"] / out["cpu_p95_bundled_ms"]
+    if rss:
+        out |= server_figures(store, sessions)
+        out["sessions"] = tuple(sorted(sessions))
+        first, last = out["sessions"][0], out["sessions"][-1]
+        out["rss_ratio"] = out[f"rss_{last}_mib"] / out[f"rss_{first}_mib"]
+    return out
+
+
 def main() -> None:
     """Parse the command line, run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -142,30 +329,35 @@ def main() -> None:
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--browser", action="store_true",
                         help="also time server start / page load to the first chart in Chromium")
+    parser.add_argument("--store", help="a (large) store to measure beside the bundled one")
+    parser.add_argument("--compare", help="with --store: the small store (default: data/)")
+    parser.add_argument("--rss", action="store_true",
+                        help="with --store: server RSS with 1 and 5 Chromium sessions, cold start")
+    parser.add_argument("--sessions", help="with --store: the session counts of the RSS "
+                        "figures, e.g. 1,5 (implies --rss)")
     args = parser.parse_args()
-    os.environ.setdefault("PAPERTRENDS_STORE", str(REPO / "data"))
     os.environ.setdefault("PAPERTRENDS_NO_FIT", "1")
-    everything: list[float] = []
-    print(f"store: {os.environ['PAPERTRENDS_STORE']}; {args.changes} filter changes per page")
-    print(f"{'page':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'no-change p50':>14} "
-          f"{'p50/nc':>7} {'p95/nc':>7}")
-    idle_all: list[float] = []
-    for page in args.pages.split(","):
-        timed, idle = bench_page(page, args.changes)
-        everything += timed
-        idle_all += idle
-        p50, p95, base = pct(timed, 0.5), pct(timed, 0.95), statistics.median(idle)
-        print(f"{page:<10} {p50 * 1000:8.0f} {p95 * 1000:8.0f} {max(timed) * 1000:8.0f} "
-              f"{base * 1000:14.0f} {p50 / base:7.1f} {p95 / base:7.1f}")
+    if args.store:
+        counts = tuple(int(x) for x in (args.sessions or "1,5").split(","))
+        rss = args.rss or bool(args.sessions)
+        got = measure(args.store, args.changes, rss=rss, compare=args.compare, sessions=counts)
+        small = args.compare or "bundled"
+        print(f"filter-change p95: {small} {got['p95_bundled_ms']:.0f} ms, {args.store} "
+              f"{got['p95_store_ms']:.0f} ms, ratio {got['ratio']:.2f} (target <= 3: "
+              f"{'met' if got['ratio'] <= 3 else 'NOT met'}); process CPU p95: "
+              f"{got['cpu_p95_bundled_ms']:.0f} ms and {got['cpu_p95_store_ms']:.0f} ms, ratio "
+              f"{got['cpu_ratio']:.2f}")
+        if rss:
+            print(f"cold start (process start to first chart): {got['cold_start_s']:.1f} s")
+            read = ", ".join(f"{n} session(s) {got[f'rss_{n}_mib']:.0f} MiB"
+                             for n in got["sessions"])
+            print(f"server RSS: {read}; ratio {got['rss_ratio']:.2f} (target <= 1.5: "
+                  f"{'met' if got['rss_ratio'] <= 1.5 else 'NOT met'})")
+        return
+    os.environ.setdefault("PAPERTRENDS_STORE", str(REPO / "data"))
+    everything, idle_all = bench_store(os.environ["PAPERTRENDS_STORE"], args.changes,
+                                       tuple(args.pages.split(",")))
     p95, base = pct(everything, 0.95), statistics.median(idle_all)
-    print(f"{'all':<10} {pct(everything, 0.5) * 1000:8.0f} {p95 * 1000:8.0f} "
-          f"{max(everything) * 1000:8.0f} {base * 1000:14.0f} "
-          f"{pct(everything, 0.5) / base:7.1f} {p95 / base:7.1f}")
-    cpu = [x for timed, _ in CPU for x in timed]
-    cpu_base = statistics.median([x for _, idle in CPU for x in idle])
-    print(f"{'all, CPU':<10} {pct(cpu, 0.5) * 1000:8.0f} {pct(cpu, 0.95) * 1000:8.0f} "
-          f"{max(cpu) * 1000:8.0f} {cpu_base * 1000:14.0f} {pct(cpu, 0.5) / cpu_base:7.1f} "
-          f"{pct(cpu, 0.95) / cpu_base:7.1f}   (process CPU: what a busy machine changes least)")
     print(f"target p95 <= 300 ms: {'met' if p95 <= 0.3 else 'NOT met'}")
     print(f"target p95 <= 1.5x the no-change rerun ({p95 / base:.2f}x): "
           f"{'met' if p95 <= 1.5 * base else 'NOT met'}")

@@ -49,15 +49,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
 import polars as pl  # noqa: E402
-from synthetic import synthetic_papers  # noqa: E402
+from huggingface_hub import constants  # noqa: E402
 
+from analysis.fetch import fetch  # noqa: E402
 from analysis.filters import Filters  # noqa: E402
 from analysis.ingest import ingest_frame  # noqa: E402
 from analysis.store import BUNDLED_STORE, Store  # noqa: E402
+from analysis.topics.vectors import doc_texts  # noqa: E402
 from analysis.trends import keyword_trend, paper_frame, phrase_index, topic_frequency  # noqa: E402
+from bench import bench_embed  # noqa: E402
+from bench.bench_append import files_now, table_bytes, written  # noqa: E402
+from bench.synthetic import synthetic_papers  # noqa: E402
+from tests.support.hf_server import HFServer, ids_of  # noqa: E402
 
 DAY = "2026-01-16"
 PHRASES = ["reinforcement learning", "diffusion", "large language models", "agent", "benchmark",
@@ -73,27 +78,6 @@ def timed(fn, repeat: int = 1):
         out = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), out
-
-
-def files(root: Path) -> dict[str, tuple[int, int]]:
-    """Every file under root: relative path -> (size, mtime_ns)."""
-    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in root.rglob("*") if p.is_file()}
-
-
-def written(before: dict, after: dict) -> dict[str, int]:
-    """Bytes of the files new or changed between two :func:`files` listings, per top folder."""
-    out: dict[str, int] = {}
-    for rel, (size, mtime) in after.items():
-        if before.get(rel) != (size, mtime):
-            top = rel.split("/", 1)[0]
-            out[top] = out.get(top, 0) + size
-    return out
-
-
-def table_bytes(store: Store) -> int:
-    """Bytes of the files holding the paper table."""
-    return sum(p.stat().st_size for p in store.paper_files())
 
 
 def line(name: str, small: float, big: float, unit: str = "s", note: str = "") -> None:
@@ -114,12 +98,7 @@ def build(root: Path, table: pl.DataFrame, models: Path | None) -> tuple[Store, 
 
 def day_fetch(store: Store) -> tuple[float, dict[str, int], object]:
     """Fetch the recorded day into ``store`` from a loopback server: seconds, bytes, summary."""
-    from huggingface_hub import constants
-
-    from analysis.fetch import fetch
-    from tests.support.hf_server import HFServer
-
-    before = files(store.root)
+    before = files_now(store.root)
     day = dt.date.fromisoformat(DAY)
     offline, constants.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE, False  # loopback only
     try:
@@ -131,15 +110,11 @@ def day_fetch(store: Store) -> tuple[float, dict[str, int], object]:
         constants.HF_HUB_OFFLINE = offline
     if not summary.ok:
         raise SystemExit("the day's fetch failed: " + "; ".join(summary.lines()))
-    return seconds, written(before, files(store.root)), summary
+    return seconds, written(before, files_now(store.root)), summary
 
 
 def rates(models: Store, n: int) -> dict[str, float]:
     """docs/s of minilm and minilm-openvino on n real papers (bench_embed's alternating chunks)."""
-    import bench_embed
-
-    from analysis.topics.vectors import doc_texts
-
     papers = Store(BUNDLED_STORE).read_papers().sample(n, seed=0, shuffle=True)
     return bench_embed.speed(models, doc_texts(papers), rounds=1)
 
@@ -161,7 +136,6 @@ def prepare(work: Path, args: argparse.Namespace, stages: set[int]) -> tuple[Sto
     """Stages 1-3: both stores built, embedded, given topics."""
     from analysis.topics import embedders as E
     from analysis.topics import fit as topics
-    from tests.support.hf_server import ids_of
 
     real = Store(BUNDLED_STORE).read_papers()
     small_table = real.filter(~pl.col("paper_id").is_in(list(ids_of(DAY))))

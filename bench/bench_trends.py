@@ -22,9 +22,6 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from synthetic import synthetic_papers  # noqa: E402
 
 from analysis.filters import Filters  # noqa: E402
 from analysis.store import Store  # noqa: E402
@@ -34,6 +31,7 @@ from analysis.trends import (  # noqa: E402
     rising_phrases,
     topic_frequency,
 )
+from bench.synthetic import synthetic_papers  # noqa: E402
 
 PHRASES = ["reinforcement learning", "diffusion"]
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from analysis.schema import SCHEMA, upgrade
+
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_PAPERS = ROOT / "data" / "papers.parquet"
 #: Copies of one paper land within this many days of its date, before the span is stretched.
@@ -36,8 +38,6 @@ VARIANTS = ("revisited", "extended", "study", "analysis", "approach", "evidence"
 
 def read_source(path: Path = BUNDLED_PAPERS) -> pl.DataFrame:
     """The real paper table the synthetic rows are drawn from (canonical schema)."""
-    from analysis.schema import SCHEMA, upgrade
-
     return upgrade(pl.scan_parquet(path)).collect().select(list(SCHEMA))
 
 

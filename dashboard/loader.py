@@ -116,17 +116,31 @@ def current_store() -> Store:
 
 
 def check(store: Store) -> Health:
-    """The store's quick check: raises InputError (one line) when the paper table is damaged."""
-    return require(store, needs=("papers",))
+    """The store's quick check: raises InputError (one line) when the paper table is damaged.
+
+    Kept per version of the store's files (:func:`stamp` and the manifest's): the check hashes
+    every file, which on a million papers takes longer than the rest of a rerun together.
+    """
+    return _check(str(store.root.resolve()), stamp(store) + _stats([store.manifest_path]))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _check(root: str, stamp: tuple) -> Health:
+    return require(Store(root), needs=("papers",))
 
 
 def stamp(store: Store) -> tuple:
     """(name, size, mtime) of the files that the loaded frame depends on."""
-    paths = [store.papers_path, store.listings_path, store.phrase_index_dir / "meta.json"]
+    paths = [*store.paper_files(), store.listings_path, store.phrase_index_dir / "meta.json"]
     if store.topics_dir.is_dir():
         paths += sorted(p for p in store.topics_dir.iterdir() if p.is_file())
     if store.embeddings_dir.is_dir():  # which topics are current depends on the cache
-        paths += sorted(p for p in store.embeddings_dir.iterdir() if p.is_file())
+        paths += sorted(p for p in store.embeddings_dir.rglob("*") if p.is_file())
+    return _stats(paths)
+
+
+def _stats(paths: list) -> tuple:
+    """(name, size, mtime) of those of ``paths`` that exist."""
     out = []
     for p in paths:
         try:

@@ -15,6 +15,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.files import parquet_bytes
 from analysis.ingest import ingest_frame
 from analysis.schema import Problems
 from analysis.sources import hf_api, page_dump
@@ -80,7 +81,11 @@ def test_any_batching_in_any_order_gives_the_same_bytes(tmp_path_factory, rnd: r
         rnd.shuffle(batch)
         ingest_frame(store, pl.concat(batch, how="vertical").sample(fraction=1.0, shuffle=True,
                                                                     seed=rnd.randint(0, 99)))
+    # read through the deltas the batches left, and folded into one file: the same bytes
+    assert parquet_bytes(store.read_papers()) == expected
+    store.compact_papers()
     assert store.papers_path.read_bytes() == expected
+    assert not list(store.deltas_dir.glob("*.parquet"))
 
 
 def test_the_latest_reading_wins_and_the_earliest_listing_stays(tmp_path):

@@ -1,4 +1,7 @@
-"""Commands: check (is the store sound? the monitoring probe) and rebuild (mend it from raw/)."""
+"""Commands: check (is the store sound?), rebuild (mend it from raw/), compact (one file again).
+
+``check`` is the monitoring probe; ``compact`` folds the paper table's deltas into its base.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import json
 
 from analysis.audit import check_store
 from analysis.commands.common import add_store_arg, say, waiting, write_store
+from analysis.health import require
 from analysis.rebuild import rebuild
 from analysis.store import Store
+from analysis.trends import phrase_index
 
 
 def register(sub) -> None:
@@ -34,6 +39,16 @@ def register(sub) -> None:
     add_store_arg(p, writes=True)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser(
+        "compact", help="fold the paper table's delta files into papers.parquet",
+        description="Ingest and fetch write only the papers they add or change, as delta files "
+        "under STORE/papers.d/, and fold them into STORE/papers.parquet by themselves once they "
+        "hold 10% of its bytes. This folds them now: papers.parquet becomes the whole table, "
+        "byte for byte the file a single write of the same papers gives. Readers see the same "
+        "table before and after.")
+    add_store_arg(p, writes=True)
+    p.set_defaults(func=cmd_compact)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -69,3 +84,18 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    """`papertrends compact`: fold the deltas into the base; returns 0."""
+    store = write_store(args)
+    with store.lock(on_wait=waiting(args)):
+        require(store, needs=("papers",))
+        n = len(store.delta_paths())
+        folded = store.compact_papers()
+        if folded and phrase_index.read_meta(store) is not None:
+            phrase_index.update(store)  # same papers, new files: the index is told so
+    size = store.papers_path.stat().st_size if store.exists() else 0
+    print(f"compacted {store.root}: {n} delta file(s) folded into papers.parquet "
+          f"({size:,} bytes)" if folded else f"{store.root}: nothing to compact")
+    return 0

@@ -10,8 +10,10 @@ have unit length. The models that fill the cache live in :mod:`analysis.topics.e
 
 While a run embeds, every checkpoint is a small part file in ``store.embedding_parts_dir(backend)``
 (O(checkpoint) bytes, not a rewrite of the cache); the run ends by folding the parts into the cache
-file (:class:`CacheWriter`). A killed run leaves its parts: they are read like the cache, so the
-next run embeds only what is still missing, and folds them in. The first vector stored for a text
+file (:class:`CacheWriter`) once they hold :data:`FOLD_SHARE` of its bytes (or more than
+:data:`FOLD_PARTS` files); until then they stay beside it, so a day's new papers on a large store
+write O(day), not the whole cache again. Parts are read like the cache, so a killed run's next
+run embeds only what is still missing. The first vector stored for a text
 is kept and never recomputed, so everything read from a store's cache is reproducible even where a
 model's last float16 bit depends on batch make-up (MiniLM does; ``fast`` does not).
 """
@@ -60,6 +62,10 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
 # ---- the cache ----------------------------------------------------------------------------------
 CACHE_SCHEMA = {"key": pl.Utf8(), "paper_id": pl.Utf8(), "vector": pl.Binary()}
 CHECKPOINT_EVERY = 1024  # texts embedded between checkpoints (a long run can be resumed)
+#: Parts are folded into the cache file once they hold this share of its bytes ...
+FOLD_SHARE = 0.10
+#: ... or once there are more than this many of them (the paper table's deltas use the same rule).
+FOLD_PARTS = 64
 #: What mends a damaged cache (``fit --force`` starts a new one and embeds every paper again).
 CACHE_FIX = "run `papertrends fit --force` on this store: it embeds every paper again"
 
@@ -199,15 +205,24 @@ class CacheWriter:
         self.pending, self.n_pending = [], 0
 
     def finish(self, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
-        """Flush, fold every part into the cache file (sorted by key) and drop the parts."""
+        """Flush, then fold the parts into the cache file when they are due (see compact_cache)."""
         self.flush()
         return compact_cache(self.store, self.backend, fresh_if_damaged=fresh_if_damaged)
 
 
-def compact_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False) -> pl.DataFrame:
-    """Fold the parts of an unfinished run into the cache file; returns the cache."""
+def compact_cache(store: Store, backend: str, *, fresh_if_damaged: bool = False,
+                  force: bool = False) -> pl.DataFrame:
+    """Fold the parts into the cache file once they are due (``force``: always); the cache.
+
+    ``fresh_if_damaged`` (``fit``) always folds: a damaged cache file is replaced then.
+    """
+    force = force or fresh_if_damaged
     with store.lock():
-        if not cache_parts(store, backend):
+        parts = cache_parts(store, backend)
+        path = store.embeddings_path(backend)
+        size = path.stat().st_size if path.is_file() else 0
+        small = sum(p.stat().st_size for p in parts) <= FOLD_SHARE * size
+        if not parts or (not force and small and len(parts) <= FOLD_PARTS):
             return read_cache(store, backend, fresh_if_damaged=fresh_if_damaged)
         df = write_cache(store, backend, [read_cache(store, backend,
                                                      fresh_if_damaged=fresh_if_damaged)])

@@ -22,6 +22,7 @@ from analysis.coverage import partial_flags
 from analysis.filters import Filters
 from analysis.names import TOPIC_VIEWS
 from analysis.schema import InputError
+from analysis.store import map_points
 from analysis.trends import upvotes
 from analysis.trends.phrase_index import PhraseIndex
 from analysis.views import charts, topic_bands
@@ -32,6 +33,7 @@ from analysis.views.view import (
     PERIOD_FREE,
     View,
     colours_of,
+    fixed_sample,
     make_view,
     need_topics,
     relevant,
@@ -131,24 +133,35 @@ def _picked(lf: pl.LazyFrame, filters: Filters, level: str) -> tuple[int, ...]:
     return tuple(sorted(int(v) for v in rows.get_column(key).drop_nulls().to_list()))
 
 
-def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "") -> View:
-    """Every paper of the store on the 2-D topic map; those outside the filters greyed.
+def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "",
+              points: int | None = None) -> View:
+    """Papers on the 2-D topic map; those outside the filters greyed.
 
     Args:
         lf: the paper frame.
         filters: the common filters (they grey papers out; the layout never changes).
         search: words to look for in titles (case-insensitive, literal); the most upvoted
             matches are marked on the map (``match``).
+        points: the most papers drawn (default ``analysis.store.map_points()``, 50,000); a
+            larger store draws a fixed sample of that many (the caption says so), the marked
+            search matches always among them.
     """
     need_topics(lf)
-    data, extent, found = topic_bands.map_frame(lf, filters, search)
-    extra = ""
+    points = map_points() if points is None else points
+    drawn = topic_bands.map_frame(lf, filters, search, points=points)
+    data, found = drawn.frame, drawn.found
+    notes = []
+    if drawn.sampled:
+        notes.append(f"drawn: a fixed sample of {points:,} of the {drawn.placed:,} papers "
+                     "(the same under every filter)")
     if search.strip():
         marked = int((data.get_column("match") > 0).sum())
-        extra = (f"title search “{search.strip()}”: {found:,} papers"
-                 + (f", the {marked} most upvoted marked" if found > marked else " marked"))
+        notes.append(f"title search “{search.strip()}”: {found:,} papers"
+                     + (f", the {marked} most upvoted marked" if found > marked else " marked"))
     return make_view("topic-map", "Topic map of papers", topic_map_chart, data, lf, filters,
-                 {"search": search}, extra=extra, colours=colours_of(lf), extent=extent)
+                 {"search": search, "points": points, "sampled": drawn.sampled},
+                 extra="; ".join(notes),
+                 colours=colours_of(lf), extent=drawn.extent)
 
 
 def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] = (),
@@ -249,17 +262,30 @@ def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> 
                  {"k": k, "n": n}, extra=extra, colours=colours_of(lf))
 
 
+#: Rising phrases index every distinct text once; above this many papers they are counted on
+#: a fixed sample of this many (indexing a million abstracts takes tens of GB and minutes).
+RISING_PAPERS = 25_000
+
+
 def rising(lf: pl.LazyFrame, filters: Filters, *, recent_months: int = 3,
-           baseline_months: int = 12, n: int = 20) -> View:
-    """The ``n`` phrases rising most in the recent window against the baseline (by G²)."""
+           baseline_months: int = 12, n: int = 20, sample: int = RISING_PAPERS) -> View:
+    """The ``n`` phrases rising most in the recent window against the baseline (by G²).
+
+    On a frame of more than ``sample`` papers, counted on a fixed sample of ``sample`` papers
+    (the same under every filter; the caption says so): the shares are estimates, the test
+    is the same test on fewer papers, and a picked phrase lists all its papers.
+    """
     # rising_phrases ranks ties in G² by phrase, so the top n are the same on every run.
-    data = trends.rising_phrases(lf, filters, recent_months=recent_months,
+    counted, total = fixed_sample(lf, sample)
+    data = trends.rising_phrases(counted, filters, recent_months=recent_months,
                                  baseline_months=baseline_months, limit=n)
     extra = f"last {recent_months} months against the {baseline_months} before"
     if data.height:
         w = data.row(0, named=True)
         extra = (f"recent {w['recent_start']} to {w['recent_end']} against baseline "
                  f"{w['baseline_start']} to {w['baseline_end']}")
+    if counted is not lf:
+        extra += f"; counted on a fixed sample of {sample:,} of the {total:,} papers"
     return make_view("rising", "Rising phrases", charts.rising, data, lf, filters,
                  {"recent_months": recent_months, "baseline_months": baseline_months, "n": n},
                  extra=extra)

@@ -106,42 +106,78 @@ def describe(data: pl.DataFrame, shown: str) -> str:
     return "; ".join(p for p in (shown, "grey bands: " + ", ".join(names) if names else "") if p)
 
 
-def map_frame(lf: pl.LazyFrame, filters: Filters,
-              search: str = "") -> tuple[pl.DataFrame, tuple[float, ...], int]:
-    """Every paper with a map place, whether the filters keep it, and the search matches.
+@dataclasses.dataclass(frozen=True)
+class MapFrame:
+    """What the topic map draws, and how much of the store that is.
 
-    Returns:
-        (frame, extent, found): ``paper_id, title, date, upvotes, topic, label, x, y, shown,
-        match``; the ``(x_min, x_max, y_min, y_max)`` of the whole map; how many papers match
-        the search. ``match`` is 0 for papers not marked, 1 for the (at most ``MAX_MARKED``,
-        most upvoted) marked matches, 2 when their titles are written too (few matches).
+    Attributes:
+        frame: ``paper_id, title, date, upvotes, topic, label, x, y, shown, match``: every
+            paper with a map place, or on a store above the cap a fixed sample of them (plus
+            the marked search matches).
+        extent: ``(x_min, x_max, y_min, y_max)`` of the whole map.
+        found: how many papers (of all, not only the drawn ones) match the search.
+        placed: how many papers have a map place (all of them, drawn or not).
+    """
+
+    frame: pl.DataFrame
+    extent: tuple[float, ...]
+    found: int
+    placed: int
+
+    @property
+    def sampled(self) -> bool:
+        """True when the map draws a sample, not every paper."""
+        return self.frame.height < self.placed
+
+
+def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
+              points: int | None = None) -> MapFrame:
+    """The papers the map draws, whether the filters keep them, and the search matches.
+
+    Up to ``points`` papers every paper is drawn; above, a fixed sample of ``points`` papers
+    (chosen by a seeded hash of the paper id: the same on every rerun and under every filter,
+    so the map never reshuffles), plus the marked matches of a search. ``match`` is 0 for papers
+    not marked, 1 for the (at most ``MAX_MARKED``, most upvoted, of all papers) marked matches,
+    2 when their titles are written too (few matches).
+
+    Args:
+        lf: the paper frame.
+        filters: the filters (papers outside them are drawn grey: ``shown`` false).
+        search: words to look for in titles (case-insensitive, literal).
+        points: the most papers drawn (None: every paper).
     """
     placed, extent = memo.per_frame(lf, ("map", filters.basis),
                                     lambda: _placed(lf, filters.basis))
     rows = apply(placed.lazy(), filters).select("row").collect().get_column("row").to_numpy()
     shown = np.zeros(placed.height, dtype=bool)
     shown[rows] = True
-    frame = placed.select(_MAP_COLUMNS).with_columns(pl.Series("shown", shown))
+    frame = placed.select(*_MAP_COLUMNS, "sample").with_columns(pl.Series("shown", shown))
+    drawn = (pl.col("sample") < points) if points is not None else pl.lit(True)
     words = search.strip().lower()
-    if not words:
-        return frame.with_columns(pl.lit(0, dtype=pl.Int8).alias("match")), extent, 0
-    hits = pl.col("title").fill_null("").str.to_lowercase().str.contains(words, literal=True)
-    found = frame.filter(hits & pl.col("shown"))
+    found = frame.head(0)
+    if words:
+        hits = pl.col("title").fill_null("").str.to_lowercase().str.contains(words, literal=True)
+        found = frame.filter(hits & pl.col("shown"))
     marked = (found.sort(["upvotes", "paper_id"], descending=[True, False], nulls_last=True)
               .head(MAX_MARKED).get_column("paper_id"))
     named = 2 if found.height <= MAX_NAMED else 1
     match = pl.when(pl.col("paper_id").is_in(marked.implode())).then(named).otherwise(0)
-    return frame.with_columns(match.cast(pl.Int8).alias("match")), extent, found.height
+    out = (frame.with_columns(match.cast(pl.Int8).alias("match"))
+           .filter(drawn | (pl.col("match") > 0)).drop("sample"))
+    return MapFrame(out, extent, found.height, placed.height)
 
 
 _MAP_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic", "label", "x", "y")
+#: The seed of the map's sample (see map_frame).
+SAMPLE_SEED = 15
 
 
 def _placed(lf: pl.LazyFrame, basis: str) -> tuple[pl.DataFrame, tuple[float, ...]]:
     """The papers with a map place in map order, the columns the filters read, and the extent.
 
     The same under every filter of a basis (:func:`map_frame` keeps it per frame and basis);
-    ``row`` is the paper's position in this order.
+    ``row`` is the paper's position in this order, ``sample`` its rank in the map's fixed
+    sample order (the first ``points`` are drawn on a large store).
     """
     names = lf.collect_schema().names()
     frame = (
@@ -149,7 +185,10 @@ def _placed(lf: pl.LazyFrame, basis: str) -> tuple[pl.DataFrame, tuple[float, ..
         .select("paper_id", "title", pl.col(basis).alias("date"), "upvotes", "topic",
                 pl.col("topic_label").alias("label"), "x", "y",
                 *(c for c in dict.fromkeys(BASES + ("group",)) if c in names))
-        .sort("topic", "paper_id").collect()
+        .sort("topic", "paper_id")
+        .with_columns(pl.col("paper_id").hash(SAMPLE_SEED).rank("ordinal").cast(pl.Int64)
+                      .sub(1).alias("sample"))
+        .collect()
         .with_row_index("row")
     )
     extent = tuple(float(v or 0.0) for v in frame.select(

@@ -182,6 +182,30 @@ def whole_fact(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
     return hit[1]
 
 
+#: The seed of :func:`fixed_sample`'s order.
+SAMPLE_SEED = 15
+
+
+def fixed_sample(lf: pl.LazyFrame, n: int) -> tuple[pl.LazyFrame, int]:
+    """The frame itself when it holds at most ``n`` papers, else a fixed sample of ``n`` papers.
+
+    The sample is the ``n`` papers first in a seeded hash order of their ids: the same on every
+    call (one object per frame, so what is learnt about it is kept) and under every filter.
+
+    Returns:
+        (the frame or its sample, how many papers the whole frame holds).
+    """
+    def make() -> tuple[pl.LazyFrame | None, int]:
+        total = lf.select(pl.len()).collect().item()
+        if total <= n:  # kept without the frame itself, which would never be forgotten
+            return None, total
+        rank = pl.col("paper_id").hash(SAMPLE_SEED).rank("ordinal")
+        return lf.filter(rank <= n).collect().lazy(), total
+
+    sample, total = whole_fact(lf, f"sample-{n}", make)
+    return (lf if sample is None else sample), total
+
+
 def colours_of(lf: pl.LazyFrame) -> dict[int, str]:
     """Every topic's colour, from all topics of the store (so it is the same in every view)."""
     def make() -> dict[int, str]:

@@ -17,11 +17,14 @@ PARAMS: tuple[state.Param, ...] = (SEARCH, SORT)
 
 
 def matching(ctx: context.Context, text: str):
-    """The filtered papers whose title or abstract holds the search words (all, if none)."""
+    """The filtered papers whose title or abstract holds the search words (all, if none).
+
+    A query not yet run: the page reads its count and its first rows (a top-k).
+    """
     lf = ctx.lf
     if text.strip():
         lf = trends.match_papers(lf, text.strip(), field="both")
-    return drill.as_list(apply(lf, ctx.filters), ctx.filters.basis)
+    return drill.list_frame(apply(lf, ctx.filters), ctx.filters.basis)
 
 
 def render() -> None:
@@ -35,17 +38,18 @@ def render() -> None:
     try:
         papers = matching(ctx, text)
         pattern = trends.phrase_pattern(text) if text.strip() else None
+        total = listing.count(papers)
     except InputError as err:
         st.error(str(err))
         return
-    if papers.height == 0:
+    if total == 0:
         if text.strip():
             basics.empty("No paper matches this search under the current filters: try fewer words "
                      "or widen the filters in the sidebar.")
         else:
             basics.no_papers()
     else:
-        st.caption(f"{papers.height:,} papers · click a row to open the paper")
+        st.caption(f"{total:,} papers · click a row to open the paper")
         listing.paper_list(ctx, papers, key="pp_table", sort_key=SORT.key)
     listing.open_paper(ctx, pattern=pattern)
 

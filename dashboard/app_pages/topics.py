@@ -92,12 +92,26 @@ def render() -> None:
     tmap = charts.view(ctx, "topic-map", search=state.get(FIND) or "")
     mpick = charts.chart(ctx, tmap, key="tp_map")
     if mpick is not None:
+        if tmap is not None and tmap.options.get("sampled"):
+            map_topic_list(ctx, mpick)
         listing.open_paper(ctx)
     else:
         st.caption("Click a dot to open that paper; scroll to zoom, drag to pan, double-click "
                    "to reset.")
     detail(ctx)
     charts.report(ctx, [trend, tmap], "papertrends topics")
+
+
+def map_topic_list(ctx: context.Context, pick: drill.Pick) -> None:
+    """Under a sampled map: every paper (not only the drawn ones) of the clicked paper's topic."""
+    pid = str(pick.values.get("paper_id", ""))
+    rows = ctx.loaded.frame.filter(pl.col("paper_id") == pid).select("topic")
+    if rows.height == 0 or rows.item() is None:
+        return
+    topic = drill.Pick("topic-map", {"topic": int(rows.item())})
+    st.caption("The map draws a sample of the papers; the list holds all papers of the clicked "
+               "paper's topic under the filters.")
+    listing.drill_list(ctx, topic, key="tp_map")
 
 
 def detail(ctx: context.Context) -> None:

@@ -24,7 +24,13 @@ from analysis.fetch import fetch
 from analysis.ingest import ingest
 from analysis.schema import InputError
 from analysis.sources.page_dump import MissingYear
-from analysis.store import Store, sessions_dir, updates_allowed, upload_limit_bytes
+from analysis.store import (
+    Store,
+    atomic_write_parquet,
+    sessions_dir,
+    updates_allowed,
+    upload_limit_bytes,
+)
 from dashboard import loader
 from dashboard.loader import Loaded
 from dashboard.text import md_escape
@@ -102,7 +108,7 @@ def _size(path: Path) -> int:
 
 
 def _copy_size(store: Store) -> int:
-    return sum(_size(p) for p in (store.papers_path, store.topics_dir, store.embeddings_dir))
+    return sum(_size(p) for p in (*store.paper_files(), store.topics_dir, store.embeddings_dir))
 
 
 def _room(store: Store, incoming: int) -> str | None:
@@ -126,7 +132,9 @@ def session_store(store: Store) -> Store:
     target = Path(_session_folder()) / "store"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    if store.exists():
+    if store.delta_paths():  # the table as one file (copying base and deltas could mix writes)
+        atomic_write_parquet(target / store.papers_path.name, store.read_papers())
+    elif store.exists():
         shutil.copy2(store.papers_path, target / store.papers_path.name)
     for extra in (store.listings_path, *store.root.glob("LICENSE*")):
         if extra.is_file():  # month list sizes (coverage) and the data's licenses

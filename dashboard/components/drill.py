@@ -148,7 +148,18 @@ def span_from_event(event: object, period: str = "month") -> tuple[dt.date, dt.d
 def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "both",
                regex: bool = False, drawn: Sequence[int] = (),
                upvote_age: int | None = None) -> pl.DataFrame:
-    """The papers behind a picked mark, most upvoted first.
+    """The papers behind a picked mark, most upvoted first (see :func:`papers_lazy`)."""
+    return papers_lazy(lf, filters, pick, field=field, regex=regex, drawn=drawn,
+                       upvote_age=upvote_age).collect()
+
+
+def papers_lazy(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "both",
+                regex: bool = False, drawn: Sequence[int] = (),
+                upvote_age: int | None = None) -> pl.LazyFrame:
+    """The papers behind a picked mark, most upvoted first, as a query not yet run.
+
+    A page shows the first rows and the count of such a list; only a CSV download reads it
+    whole, so a mark of a million papers never materialises them on a rerun.
 
     Args:
         lf: the paper frame (trends.paper_frame).
@@ -164,7 +175,7 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
             listing), so a picked bin lists the papers it counted.
 
     Returns:
-        The list columns of those papers (see as_list).
+        The list columns of those papers (see list_frame).
     """
     vals = pick.values
     if "phrase" in vals:
@@ -172,7 +183,7 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
     for key, kept in (("topic", filters.topics), ("group", filters.groups)):
         value = vals.get(key)
         if value is not None and value >= OUTLIER and kept and value not in kept:
-            return empty_list(lf)
+            return list_frame(lf.head(0))
     if "topic" in vals or "group" in vals:  # the trend draws every paper; the pick says which
         filters = replace(filters, topics=(), groups=())
     out = apply(lf, filters)
@@ -193,7 +204,7 @@ def papers_for(lf: pl.LazyFrame, filters: Filters, pick: Pick, *, field: str = "
         out = out.filter(pl.col("upvotes") >= vals["bin_low"])
     if "bin_high" in vals:
         out = out.filter(pl.col("upvotes") < vals["bin_high"])
-    return as_list(out)
+    return list_frame(out)
 
 
 def as_list(lf: pl.LazyFrame, basis: str = "listed", sort: str = DEFAULT_SORT) -> pl.DataFrame:
@@ -205,13 +216,19 @@ def as_list(lf: pl.LazyFrame, basis: str = "listed", sort: str = DEFAULT_SORT) -
         sort: one of :data:`SORTS` (the most upvoted first by default); papers without the
             value sort last.
     """
+    return list_frame(lf, basis, sort).collect()
+
+
+def list_frame(lf: pl.LazyFrame, basis: str = "listed", sort: str = DEFAULT_SORT
+               ) -> pl.LazyFrame:
+    """:func:`as_list` as a query not yet run (a page reads its head and its length only)."""
     names = lf.collect_schema().names()
     if "date" not in names:
         lf = lf.with_columns(pl.col(basis).alias("date"))
         names = [*names, "date"]
     cols = [c for c in LIST_COLUMNS if c in names]
     by, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
-    return lf.select(cols).sort(by, descending=descending, nulls_last=True).collect()
+    return lf.select(cols).sort(by, descending=descending, nulls_last=True)
 
 
 def empty_list(lf: pl.LazyFrame) -> pl.DataFrame:

@@ -31,13 +31,16 @@ SORT_WORDS = {"upvotes": "most upvoted first", "newest": "newest first",
 AUTHORS_SHOWN = 12
 
 
-def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "",
-               sort_key: str | None = None) -> None:
+def paper_list(ctx: Context, papers: pl.DataFrame | pl.LazyFrame, *, key: str,
+               caption: str = "", sort_key: str | None = None) -> None:
     """A table of papers, sorted over all of them; a row opens its detail; a CSV of them all.
+
+    Only the first :data:`LIST_ROWS` of the chosen order and the count are computed on a rerun
+    (a top-k over the shared frame); the CSV reads the whole list when it is downloaded.
 
     Args:
         ctx: the context of this run.
-        papers: every paper of the list (``drill.as_list`` columns).
+        papers: every paper of the list (``drill.list_frame`` columns), lazily or not.
         key: the table's widget key.
         caption: a line above the table.
         sort_key: the widget key of the sort choice (a URL parameter's, on the Papers page);
@@ -45,22 +48,24 @@ def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "
     """
     if caption:
         st.caption(caption)
-    if papers.height == 0:
+    papers = papers.lazy()
+    total = count(papers)
+    if total == 0:
         empty("No papers behind this mark under the current filters.")
         return
     sort_key = sort_key or f"{key}_sort"
     if st.session_state.get(sort_key) not in drill.SORTS:
         st.session_state[sort_key] = drill.DEFAULT_SORT
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    left.segmented_control(f"Sort all {papers.height:,} papers by", tuple(drill.SORTS),
+    left.segmented_control(f"Sort all {total:,} papers by", tuple(drill.SORTS),
                            key=sort_key, format_func=drill.SORT_NAMES.get)
     order = st.session_state.get(sort_key) or drill.DEFAULT_SORT
     by, descending = drill.SORTS[order]
     papers = papers.sort(by, descending=descending, nulls_last=True)
-    right.download_button(f"CSV of all {papers.height:,}", data=csv_maker(papers),
+    right.download_button(f"CSV of all {total:,}", data=csv_maker(papers),
                           file_name=f"papertrends-{key}-papers.csv", mime=MIME["csv"],
                           key=f"{key}_csv", on_click="ignore", icon=":material/download:")
-    shown = papers.head(LIST_ROWS)
+    shown = papers.head(LIST_ROWS).collect()
     event = st.dataframe(
         shown, key=key, on_select="rerun", selection_mode="single-row", hide_index=True,
         height=min(38 + 35 * shown.height, 360), width="stretch",
@@ -71,8 +76,8 @@ def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "
                        "upvotes": st.column_config.NumberColumn("upvotes", format="%d"),
                        "n_authors": st.column_config.NumberColumn("authors", format="%d")},
     )
-    if papers.height > shown.height:
-        st.caption(f"Showing the first {shown.height} of {papers.height:,} papers "
+    if total > shown.height:
+        st.caption(f"Showing the first {shown.height} of {total:,} papers "
                    f"({SORT_WORDS[order]}); the CSV holds them all.")
     rows = event.selection.rows if event is not None else []
     chosen = shown["paper_id"][rows[0]] if rows else ""
@@ -82,9 +87,19 @@ def paper_list(ctx: Context, papers: pl.DataFrame, *, key: str, caption: str = "
         state.put(state.PAPER, chosen)
 
 
-def csv_maker(papers: pl.DataFrame):
-    """A callable making the CSV of a paper list (formula-looking cells neutralised)."""
-    return lambda: safe_csv(papers).encode("utf-8")
+def count(papers: pl.DataFrame | pl.LazyFrame) -> int:
+    """How many papers a list holds (only the count is computed for a lazy list)."""
+    if isinstance(papers, pl.DataFrame):
+        return papers.height
+    return int(papers.select(pl.len()).collect().item())
+
+
+def csv_maker(papers: pl.DataFrame | pl.LazyFrame):
+    """A callable making the CSV of a paper list (formula-looking cells neutralised).
+
+    The list is read when the button is clicked, not on every rerun.
+    """
+    return lambda: safe_csv(papers.lazy().collect()).encode("utf-8")
 
 
 def drill_list(ctx: Context, pick: drill.Pick | None, *, key: str, pattern: str | None = None,
@@ -102,7 +117,7 @@ def drill_list(ctx: Context, pick: drill.Pick | None, *, key: str, pattern: str 
     if pick is None:
         st.caption("Click a mark in the chart to list the papers behind it.")
         return
-    papers = drill.papers_for(ctx.lf, ctx.filters, pick, **match)
+    papers = drill.papers_lazy(ctx.lf, ctx.filters, pick, **match)
     what = pick.describe(ctx.labels, ctx.group_labels)
     st.markdown(f"**Papers behind the mark** — {escape(what)}", unsafe_allow_html=True)
     paper_list(ctx, papers, key=f"{key}_list")

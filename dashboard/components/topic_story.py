@@ -106,6 +106,6 @@ def words(ctx: Context, topic: int, label: str) -> None:
         st.caption("Click a row to list the topic's papers of that period.")
         return
     period = pick.values["period"]
-    papers = drill.as_list(tw.papers_in_period(ctx.lf, topic, every, period), ctx.filters.basis)
+    papers = drill.list_frame(tw.papers_in_period(ctx.lf, topic, every, period), ctx.filters.basis)
     st.markdown(f"**Papers of this topic from the {every} starting {period}**")
     paper_list(ctx, papers, key=f"{KEY}_list")

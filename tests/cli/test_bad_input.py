@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from analysis.cli import main
+from analysis.store import Store
 from tests.support.paths import DAILY, PAGE_DUMP, REPO
 
 DAY = DAILY / "2025-06-25.json"
@@ -175,7 +176,7 @@ def test_partly_bad_file_loads_the_good_entries(store, tmp_path, capsys, name, f
     report = json.loads(out)
     assert report["skipped"] == 1
     assert report["loaded"] == len(entries) - 1
-    ids = set(pl.read_parquet(store / "papers.parquet")["paper_id"])
+    ids = set(Store(store).read_papers()["paper_id"])
     assert entries[1]["paper"]["id"] not in ids
     assert {e["paper"]["id"] for i, e in enumerate(entries) if i != 1} <= ids
 
@@ -193,7 +194,7 @@ def test_ragged_csv_rows_are_listed(store, tmp_path, capsys):
     assert code == 0
     assert "skipped 1 bad entry" in err
     assert "line 3" in err
-    ids = set(pl.read_parquet(store / "papers.parquet")["paper_id"])
+    ids = set(Store(store).read_papers()["paper_id"])
     assert {"2401.1", "2401.3"} <= ids
     assert "2401.2" not in ids
 
@@ -212,7 +213,7 @@ def test_five_megabyte_abstract_is_cut(store, tmp_path, capsys):
     assert code == 0
     assert "note:" in err
     assert "cut to 20,000" in err
-    papers = pl.read_parquet(store / "papers.parquet")
+    papers = Store(store).read_papers()
     abstract = papers.filter(pl.col("paper_id") == entries[0]["paper"]["id"])["abstract"][0]
     assert len(abstract) == 20_000
 
@@ -222,7 +223,7 @@ def test_nul_bytes_and_whitespace_are_cleaned(store, tmp_path, capsys):
     path.write_bytes(b"paper_id,title,abstract\n2401.9,\" A\x00 title \n with  gaps\",x\x00y\n")
     code, _, err = _ingest(capsys, store, str(path))
     assert code == 0, err
-    row = pl.read_parquet(store / "papers.parquet").filter(pl.col("paper_id") == "2401.9")
+    row = Store(store).read_papers().filter(pl.col("paper_id") == "2401.9")
     assert row["title"][0] == "A title with gaps"
     assert row["abstract"][0] == "xy"
 

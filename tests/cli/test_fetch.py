@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import polars as pl
-
 from analysis.store import Store
 from tests.support.cli import cli_env, run_cli
 from tests.support.hf_server import ALL_IDS, FETCH_DAYS, PAPER_DAYS, Fault, ids_of
@@ -157,7 +155,7 @@ def test_partial_failure_is_exit_0_and_listed(tmp_path, hf_api):
     assert "failures: 1 day(s); they are retried next run" in res.stdout
     assert "2026-01-19: 2026-01-19: " not in res.stdout
     assert "HTTP 503" in res.stdout
-    papers = pl.read_parquet(tmp_path / "s" / "papers.parquet")
+    papers = Store(tmp_path / "s").read_papers()
     assert set(papers["paper_id"]) == ALL_IDS - ids_of("2026-01-19")
 
 

@@ -140,19 +140,27 @@ def test_a_topic_refit_swap_is_never_seen_half_done(store):
 
 
 def test_a_second_cli_writer_waits_for_the_first(store, tmp_path):
+    # the first writer holds the lock until the second has said that it waits (however slowly
+    # this machine starts the second), then lets go
     with subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from analysis.store import Store\n"
-         "with Store(sys.argv[1]).lock():\n    print('held', flush=True); time.sleep(3)",
-         str(store.root)], cwd=REPO, stdout=subprocess.PIPE, text=True) as hold:
+        [sys.executable, "-c", "import sys; from analysis.store import Store\n"
+         "with Store(sys.argv[1]).lock():\n    print('held', flush=True); sys.stdin.readline()",
+         str(store.root)], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True) as hold:
         assert hold.stdout is not None
+        assert hold.stdin is not None
         assert hold.stdout.readline().strip() == "held"
-        t0 = time.monotonic()
-        run = subprocess.run([sys.executable, "-m", "analysis.cli", "ingest",
-                              str(FETCH_DAYS / "2026-01-15.json"), "--store", str(store.root)],
-                             cwd=REPO, capture_output=True, text=True, timeout=120)
-        waited = time.monotonic() - t0
+        with subprocess.Popen([sys.executable, "-m", "analysis.cli", "ingest",
+                               str(FETCH_DAYS / "2026-01-15.json"), "--store", str(store.root)],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as run:
+            assert run.stderr is not None
+            said = run.stderr.readline()
+            assert run.poll() is None  # still waiting
+            hold.stdin.write("go\n")
+            hold.stdin.flush()
+            out, rest = run.communicate(timeout=120)
         hold.wait(30)
-    assert run.returncode == 0, run.stderr
-    assert waited >= 1.5
-    assert f"waiting for the store lock (held by pid {hold.pid}:" in run.stderr
+    assert run.returncode == 0, said + rest
+    assert f"waiting for the store lock (held by pid {hold.pid}:" in said
     assert set(ids_of("2026-01-15")) <= set(store.read_papers()["paper_id"])
