@@ -28,6 +28,8 @@ from analysis.trends.keywords import (
     keyword_trend,
     match_expr,
     match_papers,
+    phrase_hits,
+    phrase_list,
     phrase_pattern,
 )
 from analysis.trends.phrases import RISING_METHOD, rising_phrases
@@ -44,8 +46,8 @@ from analysis.trends.upvotes import (
 __all__ = [
     "EMERGING_METHOD", "FIELDS", "LEVELS", "MAX_PHRASES", "OUTLIER_LABEL", "RISING_METHOD",
     "SMALL_PERIOD", "check_phrases", "emerging_topics", "keyword_trend", "log_bins", "match_expr",
-    "match_papers",
-    "paper_frame", "papers_per_period", "period_axis", "phrase_pattern", "rising_phrases",
+    "match_papers", "paper_frame", "papers_per_period", "period_axis", "phrase_hits", "phrase_list",
+    "phrase_pattern", "rising_phrases",
     "top_papers", "topic_frequency", "upvote_distribution", "upvote_null_count",
     "upvote_stats", "wilson",
 ]

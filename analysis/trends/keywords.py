@@ -178,7 +178,12 @@ def match_papers(
     return lf.lazy().filter(match_expr(phrase, field, regex))
 
 
-def _phrase_list(phrases: Sequence[str] | str) -> list[str]:
+def phrase_list(phrases: Sequence[str] | str) -> list[str]:
+    """The phrases stripped, blanks and repeats dropped, in order; each checked.
+
+    Raises:
+        InputError: no phrase left, too many, or a bad one.
+    """
     if isinstance(phrases, str):
         phrases = [phrases]
     out: list[str] = []
@@ -199,6 +204,7 @@ def keyword_trend(
     field: str = "both",
     regex: bool = False,
     index: PhraseIndex | None = None,
+    hits: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per phrase and period: papers that match, all papers, share and its 95% Wilson interval.
 
@@ -210,6 +216,10 @@ def keyword_trend(
         regex: take the phrases as regular expressions.
         index: the store's word index (``phrase_index.load(store)``): plain phrases are then
             looked up instead of scanned for, with the same counts.
+        hits: ``phrase_hits(lf, phrases, field, regex, index)`` when the caller keeps it (the
+            dashboard does, per frame): whether a paper matches does not depend on the filters,
+            so a filter change then only counts (joined by paper id). Without it the filtered
+            papers are matched.
 
     Returns:
         Columns ``phrase, period, count, total, share, ci_low, ci_high, small``; every period
@@ -218,36 +228,29 @@ def keyword_trend(
     Raises:
         InputError: an empty phrase or a bad regular expression (named in the message).
     """
-    names = _phrase_list(phrases)
+    names = phrase_list(phrases)
     check_field(field)
-    patterns = [phrase_pattern(p, regex) for p in names]  # validates every phrase first
-    data = filtered(lf, filters)
-    totals = data.group_by("period").agg(
+    for p in names:
+        phrase_pattern(p, regex)  # validates every phrase first
+    if hits is None:
+        data = filtered(lf, filters).select("period", "date", "paper_id", "title",
+                                            "abstract").collect()
+        hits = phrase_hits(data, names, field, regex, index)
+    else:
+        if hits.width != len(names) + 1:
+            raise ValueError("the hits given are not those of these phrases")
+        data = filtered(lf, filters).select("period", "date", "paper_id").collect()
+    data = data.join(hits, on="paper_id", how="left")
+    cols = [f"m{i}" for i in range(len(names))]
+    per_period = data.group_by("period").agg(
         pl.len().cast(pl.Int64).alias("total"),
         pl.col("date").min().alias("first"),
         pl.col("date").max().alias("last"),
+        *(pl.col(c).sum().cast(pl.Int64) for c in cols),
     )
-    looked_up = {} if regex or index is None else _index_words(names)
-    scanned = [i for i in range(len(names)) if i not in looked_up]
-    queries = [totals]
-    if scanned:
-        # Several phrases: one scan with their alternation finds the candidate papers, and each
-        # phrase is then tested on those only (the text is scanned ~once instead of once a phrase).
-        combined = _any_pattern([patterns[i] for i in scanned])
-        candidates = data.filter(_field_match(combined, field)) if combined else data
-        queries.append(candidates.group_by("period").agg(
-            _field_match(patterns[i], field).sum().cast(pl.Int64).alias(f"m{i}")
-            for i in scanned))
-    totals_df, *hit_frames = pl.collect_all(queries)
-    if looked_up:
-        assert index is not None  # looked_up is empty without an index
-        hit_frames.append(_looked_up(data, index, looked_up, patterns, field))
-    axis = axis_of(totals_df, filters)
-    wide = axis.join(totals_df.drop("first", "last"), on="period", how="left")
-    for frame in hit_frames:
-        wide = wide.join(frame, on="period", how="left")
-    wide = wide.fill_null(0)
-    if not names or wide.height == 0:
+    axis = axis_of(per_period, filters)
+    wide = axis.join(per_period.drop("first", "last"), on="period", how="left").fill_null(0)
+    if wide.height == 0:
         return _empty_trend()
     long = pl.concat(
         wide.select(
@@ -260,6 +263,39 @@ def keyword_trend(
     )
 
 
+def phrase_hits(lf: pl.LazyFrame | pl.DataFrame, phrases: Sequence[str], field: str = "both",
+                regex: bool = False, index: PhraseIndex | None = None) -> pl.DataFrame:
+    """Whether each paper matches each phrase: ``paper_id`` and Boolean columns ``m0, m1, ...``.
+
+    Plain phrases are looked up in ``index`` when given; the others are scanned for, all at
+    once: one pass with their alternation finds the candidate papers, and each phrase is then
+    tested on those only (the text is read about once, not once a phrase).
+    """
+    names = list(phrases)
+    patterns = [phrase_pattern(p, regex) for p in names]
+    rows = lf.lazy().select("paper_id", "title", "abstract").collect()
+    looked_up = {} if regex or index is None else _index_words(names)
+    scanned = [i for i in range(len(names)) if i not in looked_up]
+    cols: dict[str, np.ndarray] = {}
+    if scanned:
+        combined = _any_pattern([patterns[i] for i in scanned])
+        numbered = rows.with_row_index("_row")
+        candidates = numbered.filter(_field_match(combined, field)) if combined else numbered
+        found = candidates.select("_row", *(_field_match(patterns[i], field).alias(f"m{i}")
+                                            for i in scanned))
+        at = found.get_column("_row").to_numpy()
+        for i in scanned:
+            col = np.zeros(rows.height, dtype=bool)
+            col[at] = found.get_column(f"m{i}").to_numpy()
+            cols[f"m{i}"] = col
+    if looked_up:
+        assert index is not None  # looked_up is empty without an index
+        cols.update(_looked_up(rows, index, looked_up, patterns, field))
+    return rows.select("paper_id").hstack(
+        pl.DataFrame({f"m{i}": cols[f"m{i}"] for i in range(len(names))},
+                     schema={f"m{i}": pl.Boolean for i in range(len(names))}))
+
+
 def _index_words(names: list[str]) -> dict[int, list[str | None]]:
     """Phrase number -> its words as the index looks them up, for the phrases it can answer."""
     out = {}
@@ -270,40 +306,28 @@ def _index_words(names: list[str]) -> dict[int, list[str | None]]:
     return out
 
 
-def _looked_up(data: pl.LazyFrame, index: PhraseIndex, phrases: dict[int, list[str | None]],
-               patterns: list[str], field: str) -> pl.DataFrame:
-    """Per period, papers matching each phrase (columns m<i>), through the word index.
+def _looked_up(rows: pl.DataFrame, index: PhraseIndex, phrases: dict[int, list[str | None]],
+               patterns: list[str], field: str) -> dict[str, np.ndarray]:
+    """Whether each paper of ``rows`` matches each phrase (m<i>), through the word index.
 
     Papers the index does not hold, and the candidates of phrases with an unindexed word, are
-    tested with the phrase's regular expression, so the counts are exactly the rule's.
+    tested with the phrase's regular expression, so the answers are exactly the rule's.
     """
-    rows = data.select("paper_id", "period").collect()
-    doc = index.doc_of(rows.get_column("paper_id"))
+    ids = rows.get_column("paper_id")
+    doc = index.doc_of(ids)
     known = doc >= 0
     doc = np.where(known, doc, 0)
-    texts: pl.DataFrame | None = None
     cols = {}
     for i, words in phrases.items():
         hit = index.documents(words, field)[doc] & known
         confirm = ~known if None not in words else hit | ~known
         if confirm.any():
-            if texts is None:
-                texts = _texts(data, rows.get_column("paper_id").filter(pl.Series(~known)))
-            ids = rows.get_column("paper_id").filter(pl.Series(confirm))
-            sub = texts if None not in words else _texts(data, ids)
-            matched = set(sub.filter(_field_match(patterns[i], field))
-                          .get_column("paper_id").to_list())
-            hit = np.where(confirm, rows.get_column("paper_id").is_in(list(matched)).to_numpy(),
-                           hit)
+            sub = rows.filter(pl.Series(confirm))
+            matched = sub.select(_field_match(patterns[i], field)).to_series().to_numpy()
+            hit = hit.copy()
+            hit[np.flatnonzero(confirm)] = matched
         cols[f"m{i}"] = hit
-    return (rows.select("period").with_columns(pl.DataFrame(cols))
-            .group_by("period").agg(pl.col(c).sum().cast(pl.Int64) for c in cols))
-
-
-def _texts(data: pl.LazyFrame, ids: pl.Series) -> pl.DataFrame:
-    """paper_id, title and abstract of the given papers of a frame."""
-    return (data.filter(pl.col("paper_id").is_in(ids.implode()))
-            .select("paper_id", "title", "abstract").collect())
+    return cols
 
 
 def finish_share(df: pl.DataFrame) -> pl.DataFrame:

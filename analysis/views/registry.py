@@ -25,7 +25,7 @@ from analysis.schema import InputError
 from analysis.store import map_points
 from analysis.trends import upvotes
 from analysis.trends.phrase_index import PhraseIndex
-from analysis.views import charts, topic_bands
+from analysis.views import charts, memo, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
 from analysis.views.topic_map import topic_map as topic_map_chart
 from analysis.views.view import (
@@ -192,7 +192,11 @@ def keyword_trend(lf: pl.LazyFrame, filters: Filters, *, phrases: Sequence[str] 
     if measure not in MEASURES:
         raise InputError(f"measure must be 'share' or 'count', not {measure!r}",
                          field="measure")
-    data = trends.keyword_trend(lf, phrases, filters, field=field, regex=regex, index=index)
+    names = trends.phrase_list(phrases)
+    # whether a paper matches does not change with the filters: matched once per frame
+    hits = memo.per_frame(lf, ("phrase-hits", tuple(names), field, regex, id(index)),
+                          lambda: trends.phrase_hits(lf, names, field, regex, index))
+    data = trends.keyword_trend(lf, names, filters, field=field, regex=regex, hits=hits)
     data, note = timed(data, lf, filters)
     where = {"both": "title or abstract"}.get(field, field)
     quoted = ", ".join(f"“{p}”" for p in phrases)

@@ -17,6 +17,7 @@ from analysis.trends import (
     keyword_trend,
     match_papers,
     papers_per_period,
+    phrase_hits,
     phrase_pattern,
 )
 from tests.support.keyword_oracle import contains_phrase, independent_counts, raw_papers
@@ -65,6 +66,23 @@ def test_keyword_counts_match_independent_count(frame, papers, field, basis, per
     # the phrases do occur, so the comparison is not between zeros
     totals_found = got.group_by("phrase").agg(pl.col("count").sum())
     assert totals_found.filter(pl.col("count") > 0).height >= 5
+
+
+@pytest.mark.parametrize("field", ["both", "title"])
+def test_hits_kept_across_filter_changes_give_the_same_counts(frame, papers, field):
+    """The dashboard matches each paper once per phrase, then only counts per filter state."""
+    hits = phrase_hits(frame, PHRASES, field)
+    assert hits.height == frame.select(pl.len()).collect().item()
+    for filters in (Filters(), Filters(basis="published", period="quarter"),
+                    Filters(start=dt.date(2024, 6, 1), end=dt.date(2024, 9, 30), period="week",
+                            min_upvotes=5)):
+        kept = keyword_trend(frame, PHRASES, filters, field=field, hits=hits)
+        assert kept.equals(keyword_trend(frame, PHRASES, filters, field=field))
+    counts, _ = independent_counts(papers, "diffusion", field, "listed", "month")
+    got = keyword_trend(frame, PHRASES, Filters(), field=field, hits=hits)
+    mine = dict(got.filter(pl.col("phrase") == "diffusion").select("period", "count").iter_rows())
+    assert all(mine[k] == v for k, v in counts.items())
+    assert sum(counts.values()) > 10
 
 
 def test_periods_are_contiguous_first_days(frame):
