@@ -38,6 +38,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "dashboard" / "streamlit_app.py")
 PAGES = ("overview", "topics", "keywords", "upvotes", "papers")
@@ -128,9 +132,7 @@ def first_chart_times(loads: int = 4) -> list[float]:
             except OSError:
                 time.sleep(0.1)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for i in range(loads):
                 page = browser.new_page()
                 if i:
@@ -262,9 +264,7 @@ def server_figures(store: str, sessions: tuple[int, ...] = (1, 5)) -> dict:
                     raise SystemExit("the server did not come up") from None
                 time.sleep(0.1)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 first = browser.new_page(viewport={"width": 1400, "height": 1000})
                 first.goto(base)

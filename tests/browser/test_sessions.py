@@ -13,13 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.paths import DAILY
 from tests.support.server import serve
 from tests.support.stores import bundled_copy
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = [
     pytest.mark.browser,

@@ -19,12 +19,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.support.browser import ARGS, CHART, CHROMIUM
 from tests.support.paths import REPO
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-CHART = "[data-testid='stVegaLiteChart']"
 STORE = Path(os.environ.get("PAPERTRENDS_TEST_TOPIC_STORE") or REPO / "data")
 
 pytestmark = [

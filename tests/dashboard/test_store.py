@@ -16,6 +16,7 @@ from analysis.store import ENV_ALLOW_UPDATES, Store
 from tests.support.dashboard import APP
 from tests.support.dashboard import run as open_app
 from tests.support.hostile import hostile_store
+from tests.support.lookups import watch_lookups
 from tests.support.paths import DAILY, REPO
 
 
@@ -255,14 +256,7 @@ def test_the_keywords_page_looks_phrases_up_in_the_store_index(sample_store, tmp
     shutil.copytree(sample_store, tmp_path / "s")
     monkeypatch.setenv("PAPERTRENDS_STORE", str(tmp_path / "s"))
     monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
-    looked_up = []
-    documents = phrase_index.PhraseIndex.documents
-
-    def counted(self, words, field):
-        looked_up.append(tuple(words))
-        return documents(self, words, field)
-
-    monkeypatch.setattr(phrase_index.PhraseIndex, "documents", counted)
+    looked_up = watch_lookups(monkeypatch)
     plain = run("keywords.py", q="diffusion, agent")
     assert not looked_up  # no index yet: the phrases are scanned for
     phrase_index.build(Store(tmp_path / "s"))

@@ -15,6 +15,7 @@ from analysis.store import Store
 from analysis.trends import keyword_trend, match_papers, paper_frame
 from analysis.trends import phrase_index as PI
 from analysis.trends.keywords import MAX_PHRASES
+from tests.support.lookups import watch_lookups
 
 PHRASES = ["reinforcement learning", "diffusion", "fine-tuning", "large language models",
            "LLMs", "training parameters", "agent", "benchmark", "mixture of experts",
@@ -164,14 +165,7 @@ def test_the_view_and_the_export_look_phrases_up_in_the_index(store, tmp_path, m
     from analysis.views.registry import build_view
 
     PI.build(store)
-    looked_up = []
-    documents = PI.PhraseIndex.documents
-
-    def counted(self, words, field):
-        looked_up.append(tuple(words))
-        return documents(self, words, field)
-
-    monkeypatch.setattr(PI.PhraseIndex, "documents", counted)
+    looked_up = watch_lookups(monkeypatch)
     lf = paper_frame(store)
     phrases = ["diffusion", "large language models", "agent"]
     plain = build_view("keyword-trend", lf, Filters(), phrases=phrases)
