@@ -216,8 +216,8 @@ def fetches(small: Store, big: Store) -> None:
               f"the table's {table_bytes(store) / 1e6:.0f} MB; by folder: "
               + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sorted(w.items())), flush=True)
     papers_written = b_written.get("papers.parquet", 0) + b_written.get("papers.d", 0)
-    print(f"     big store, paper table files written: {papers_written / 1e6:.1f} MB = "
-          f"{papers_written / table_bytes(big):.1%} of the table (target <= 5%)", flush=True)
+    print(f"     big store, paper table files written: {papers_written:,} bytes = "
+          f"{papers_written / table_bytes(big):.4%} of the table (target <= 5%)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
