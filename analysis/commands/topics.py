@@ -33,6 +33,15 @@ from analysis.trends import paper_frame
 CLUSTERERS = ("hdbscan", "ward")  # analysis.topics.pipeline.CLUSTERERS (heavy to import)
 
 
+def add_embedder_arg(p, dest: str) -> None:
+    """``--embedder`` / ``--backend`` (one option, two names), stored as ``dest``."""
+    names = ("--backend", "--embedder") if dest == "backend" else ("--embedder", "--backend")
+    p.add_argument(*names, dest=dest, choices=EMBEDDERS, default=DEFAULT_EMBEDDER,
+                   help="minilm: all-MiniLM-L6-v2 (PyTorch, the quality model); "
+                   "minilm-openvino: the same model as OpenVINO int8 (~3x faster on a CPU); "
+                   "fast: static model distilled from it")
+
+
 def register(sub) -> None:
     """Add this module's commands to the parser."""
     p = sub.add_parser("embed", help="compute the embeddings papers lack (here or on Ray)",
@@ -40,10 +49,7 @@ def register(sub) -> None:
                        "and add the vectors to STORE/embeddings/BACKEND.parquet. A killed run "
                        "resumes where its last checkpoint ended.")
     add_store_arg(p, writes=True)
-    p.add_argument("--backend", "--embedder", dest="backend", choices=EMBEDDERS,
-                   default=DEFAULT_EMBEDDER,
-                   help="minilm: all-MiniLM-L6-v2 (PyTorch); minilm-openvino: the same model "
-                   "as OpenVINO int8 (~3x faster on a CPU); fast: static model distilled from it")
+    add_embedder_arg(p, "backend")
     add_engine_args(p)
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=run_embed)
@@ -53,10 +59,7 @@ def register(sub) -> None:
                        "them and write the topic artifacts into STORE/topics/. Also mends damaged "
                        "topic artifacts; with --force, a damaged embedding cache.")
     add_store_arg(p, writes=True)
-    p.add_argument("--embedder", "--backend", dest="embedder", choices=EMBEDDERS,
-                   default=DEFAULT_EMBEDDER,
-                   help="minilm: all-MiniLM-L6-v2 (quality); minilm-openvino: the same as "
-                   "OpenVINO int8 (~3x faster); fast: static model distilled from it")
+    add_embedder_arg(p, "embedder")
     p.add_argument("--seed", type=int, default=42,
                    help="seed of the UMAP steps (clustering space and 2-D map)")
     p.add_argument("--clusterer", choices=CLUSTERERS, default="hdbscan",
