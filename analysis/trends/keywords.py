@@ -232,13 +232,15 @@ def keyword_trend(
     check_field(field)
     for p in names:
         phrase_pattern(p, regex)  # validates every phrase first
-    chosen = filtered(lf, filters)
     if hits is None:
-        hits = phrase_hits(chosen, names, field, regex, index)
-    elif hits.width != len(names) + 1:
-        raise ValueError("the hits given are not those of these phrases")
-    data = chosen.select("period", "date", "paper_id").collect().join(hits, on="paper_id",
-                                                                      how="left")
+        data = filtered(lf, filters).select("period", "date", "paper_id", "title",
+                                            "abstract").collect()
+        hits = phrase_hits(data, names, field, regex, index)
+    else:
+        if hits.width != len(names) + 1:
+            raise ValueError("the hits given are not those of these phrases")
+        data = filtered(lf, filters).select("period", "date", "paper_id").collect()
+    data = data.join(hits, on="paper_id", how="left")
     cols = [f"m{i}" for i in range(len(names))]
     per_period = data.group_by("period").agg(
         pl.len().cast(pl.Int64).alias("total"),
@@ -265,31 +267,33 @@ def phrase_hits(lf: pl.LazyFrame | pl.DataFrame, phrases: Sequence[str], field: 
                 regex: bool = False, index: PhraseIndex | None = None) -> pl.DataFrame:
     """Whether each paper matches each phrase: ``paper_id`` and Boolean columns ``m0, m1, ...``.
 
-    Plain phrases are looked up in ``index`` when given (the text is read only for papers the
-    index cannot answer alone); the others are scanned for, all at once: one pass with their
-    alternation finds the candidate papers, and each phrase is then tested on those only (the
-    text is read about once, not once a phrase). Answers are keyed by paper id, never by row.
+    Plain phrases are looked up in ``index`` when given; the others are scanned for, all at
+    once: one pass with their alternation finds the candidate papers, and each phrase is then
+    tested on those only (the text is read about once, not once a phrase).
     """
     names = list(phrases)
     patterns = [phrase_pattern(p, regex) for p in names]
-    lf = lf.lazy()
-    ids = lf.select("paper_id").collect().get_column("paper_id")
+    rows = lf.lazy().select("paper_id", "title", "abstract").collect()
     looked_up = {} if regex or index is None else _index_words(names)
     scanned = [i for i in range(len(names)) if i not in looked_up]
-    cols: dict[str, np.ndarray | pl.Series] = {}
+    cols: dict[str, np.ndarray] = {}
     if scanned:
         combined = _any_pattern([patterns[i] for i in scanned])
-        candidates = lf.filter(_field_match(combined, field)) if combined else lf
-        found = candidates.select("paper_id", *(_field_match(patterns[i], field).alias(f"m{i}")
-                                                for i in scanned)).collect()
+        numbered = rows.with_row_index("_row")
+        candidates = numbered.filter(_field_match(combined, field)) if combined else numbered
+        found = candidates.select("_row", *(_field_match(patterns[i], field).alias(f"m{i}")
+                                            for i in scanned))
+        at = found.get_column("_row").to_numpy()
         for i in scanned:
-            matched = found.filter(pl.col(f"m{i}")).get_column("paper_id")
-            cols[f"m{i}"] = ids.is_in(matched.implode())
+            col = np.zeros(rows.height, dtype=bool)
+            col[at] = found.get_column(f"m{i}").to_numpy()
+            cols[f"m{i}"] = col
     if looked_up:
         assert index is not None  # looked_up is empty without an index
-        cols.update(_looked_up(lf, ids, index, looked_up, patterns, field))
-    return pl.DataFrame([ids, *(pl.Series(f"m{i}", cols[f"m{i}"], dtype=pl.Boolean)
-                                for i in range(len(names)))])
+        cols.update(_looked_up(rows, index, looked_up, patterns, field))
+    return rows.select("paper_id").hstack(
+        pl.DataFrame({f"m{i}": cols[f"m{i}"] for i in range(len(names))},
+                     schema={f"m{i}": pl.Boolean for i in range(len(names))}))
 
 
 def _index_words(names: list[str]) -> dict[int, list[str | None]]:
@@ -302,15 +306,14 @@ def _index_words(names: list[str]) -> dict[int, list[str | None]]:
     return out
 
 
-def _looked_up(lf: pl.LazyFrame, ids: pl.Series, index: PhraseIndex,
-               phrases: dict[int, list[str | None]], patterns: list[str],
-               field: str) -> dict[str, np.ndarray]:
-    """Whether each paper of ``ids`` matches each phrase (m<i>), through the word index.
+def _looked_up(rows: pl.DataFrame, index: PhraseIndex, phrases: dict[int, list[str | None]],
+               patterns: list[str], field: str) -> dict[str, np.ndarray]:
+    """Whether each paper of ``rows`` matches each phrase (m<i>), through the word index.
 
     Papers the index does not hold, and the candidates of phrases with an unindexed word, are
-    tested with the phrase's regular expression on their text (read from ``lf`` for those only),
-    so the answers are exactly the rule's.
+    tested with the phrase's regular expression, so the answers are exactly the rule's.
     """
+    ids = rows.get_column("paper_id")
     doc = index.doc_of(ids)
     known = doc >= 0
     doc = np.where(known, doc, 0)
@@ -319,11 +322,10 @@ def _looked_up(lf: pl.LazyFrame, ids: pl.Series, index: PhraseIndex,
         hit = index.documents(words, field)[doc] & known
         confirm = ~known if None not in words else hit | ~known
         if confirm.any():
-            asked = ids.filter(pl.Series(confirm))
-            matched = (lf.filter(pl.col("paper_id").is_in(asked.implode()))
-                       .filter(_field_match(patterns[i], field)).select("paper_id").collect())
-            hit = np.where(confirm, ids.is_in(matched.get_column("paper_id").implode())
-                           .to_numpy(), hit)
+            sub = rows.filter(pl.Series(confirm))
+            matched = sub.select(_field_match(patterns[i], field)).to_series().to_numpy()
+            hit = hit.copy()
+            hit[np.flatnonzero(confirm)] = matched
         cols[f"m{i}"] = hit
     return cols
 
