@@ -57,7 +57,9 @@ def test_uploads_are_removed_when_the_session_ends(tmp_path):
             assert (folder / "store" / "papers.parquet").is_file()
             assert store.read_papers().height == shared  # the shared store is untouched
             page.close()  # the visitor leaves: the session ends
-            wait_for(lambda: not folder.exists(), 30, "the session folder to be removed")
+            # usually within seconds; Streamlit may keep a disconnected session up to
+            # server.disconnectedSessionTTL (120 s) for a reconnect, so that is the bound
+            wait_for(lambda: not folder.exists(), 150, "the session folder to be removed")
         finally:
             browser.close()
     assert not sessions.exists()  # the server stopped: nothing of its sessions is left
