@@ -66,9 +66,10 @@ def register(sub) -> None:
                    help="hdbscan (default: topics found in the data, outliers kept honest) or "
                    "ward (a fixed number of topics, every paper in one)")
     p.add_argument("--min-cluster-size", type=_positive, default=None,
-                   help="hdbscan: smallest topic (default 20; smaller below 4,000 papers)")
+                   help="hdbscan: smallest topic (default 20 from 4,000 to 15,000 papers, in "
+                   "proportion to the corpus outside that range)")
     p.add_argument("--min-samples", type=_positive, default=None,
-                   help="hdbscan: density smoothing (default 30; smaller below 4,000 papers)")
+                   help="hdbscan: density smoothing (default 30, scaled like --min-cluster-size)")
     p.add_argument("--min-topic-size", type=_positive, default=None,
                    help="ward: smallest topic (default: max(10, papers/400))")
     p.add_argument("--n-topics", type=_positive, default=None,

@@ -7,7 +7,9 @@ The steps (measured on the bundled corpus and on the 12.5k-paper union store; se
    single-thread UMAP to 5 dimensions on that graph (min_dist 0): UMAP pulls topics apart;
 3. the clusterer (BERTopic's ``hdbscan_model``):
 
-   * ``hdbscan`` (default): HDBSCAN with leaf selection, min_cluster_size 20, min_samples 30.
+   * ``hdbscan`` (default): HDBSCAN with leaf selection, min_cluster_size 20, min_samples 30
+     (from 4,000 to 15,000 papers; in proportion to the corpus outside that range, see
+     :meth:`Settings.resolve`).
      ``eom`` selection collapses this corpus into a few giant topics; leaf finds 50-70 topics
      and leaves about half the papers out. Those outliers keep an honest ``outlier`` status and
      are then given the topic with the nearest centroid where their MiniLM cosine to it reaches
@@ -42,6 +44,22 @@ TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tu
 TEMPERATURE = 0.05  # softmax temperature over topic cosines, for a Ward / new paper probability
 #: Corpus size from which the HDBSCAN sizes stop growing (smaller corpora get smaller ones).
 FULL_SIZE = 4000
+#: Corpus size above which the HDBSCAN sizes grow again, in proportion to the corpus.
+GROW_FROM = 15_000
+MIN_CLUSTER_SIZE, MIN_SAMPLES = 20, 30
+
+
+def hdbscan_scale(n_docs: int) -> float:
+    """How much of the measured sizes (20 / 30) a corpus of n_docs papers gets.
+
+    Below FULL_SIZE papers less (small corpora); up to GROW_FROM exactly them (the range they
+    were measured on: 50-70 topics on the 8.5k and 12.5k stores); above, in proportion to the
+    corpus, so that a topic stays about the same share of it (at 100k papers a fixed 20 found
+    1,041 topics of 0.1 % each).
+    """
+    if n_docs < FULL_SIZE:
+        return n_docs / FULL_SIZE
+    return max(1.0, n_docs / GROW_FROM)
 
 
 @dataclass(frozen=True)
@@ -52,9 +70,10 @@ class Settings:
         embedder: the embedding backend (``minilm`` or ``fast``).
         seed: seeds both UMAP runs (clustering space and 2-D map).
         clusterer: ``hdbscan`` (default) or ``ward``.
-        min_cluster_size: HDBSCAN's smallest topic (default 20; smaller below 4,000 papers).
-        min_samples: HDBSCAN's density smoothing (default 30; above min_cluster_size is
-            steadier across seeds).
+        min_cluster_size: HDBSCAN's smallest topic (default 20; smaller below 4,000 papers,
+            larger above 15,000: see :func:`hdbscan_scale`).
+        min_samples: HDBSCAN's density smoothing (default 30, scaled the same way; above
+            min_cluster_size is steadier across seeds).
         reassign_threshold: an HDBSCAN outlier joins its nearest topic when its cosine to that
             topic's centroid reaches this.
         n_topics: Ward's number of clusters (default 0.4 * sqrt(papers), 5 to 60).
@@ -77,17 +96,26 @@ class Settings:
     umap_epochs: int = 1000
     version: int = VERSION
 
-    def resolve(self, n_docs: int) -> Settings:
-        """Fill in the derived sizes for a corpus of n_docs papers (only the clusterer's own)."""
+    def resolve(self, n_docs: int, of: int | None = None) -> Settings:
+        """Fill in the derived sizes for clustering n_docs papers (only the clusterer's own).
+
+        Args:
+            n_docs: the papers clustered.
+            of: the corpus they are a sample of (None: they are the corpus). HDBSCAN's derived
+                sizes are the corpus's, times the sample's share of it, so that a sample looks
+                for topics of the same share of the papers as a full fit would. Sizes given
+                explicitly are used as given.
+        """
         if self.clusterer == "ward":
             min_size = self.min_topic_size or max(10, round(n_docs / 400))
             n_topics = self.n_topics or min(60, max(5, round(0.4 * math.sqrt(n_docs))))
             n_topics = max(1, min(n_topics, n_docs // max(1, min_size)))
             return replace(self, n_topics=n_topics, min_topic_size=min_size,
                            min_cluster_size=None, min_samples=None)
-        scale = min(1.0, n_docs / FULL_SIZE)
-        mcs = self.min_cluster_size or max(5, round(20 * scale))
-        ms = self.min_samples or max(5, round(30 * scale))
+        corpus = of or n_docs
+        scale = hdbscan_scale(corpus) * n_docs / corpus
+        mcs = self.min_cluster_size or max(5, round(MIN_CLUSTER_SIZE * scale))
+        ms = self.min_samples or max(5, round(MIN_SAMPLES * scale))
         return replace(self, min_cluster_size=mcs, min_samples=ms, n_topics=None,
                        min_topic_size=None)
 

@@ -21,6 +21,19 @@ def test_settings_derive_sizes_from_the_corpus():
     assert 5 <= small.min_cluster_size < 20
     assert small.min_samples < 30
     assert Settings(min_cluster_size=40, min_samples=7).resolve(500).min_cluster_size == 40
+    assert (Settings().resolve(12_570).min_cluster_size, Settings().resolve(12_570).min_samples) \
+        == (20, 30)  # the bundled union store keeps the measured sizes
+
+
+def test_hdbscan_sizes_grow_with_the_corpus_and_a_sample_gets_its_share():
+    big = Settings().resolve(100_000)
+    assert (big.min_cluster_size, big.min_samples) == (133, 200)  # a topic: >= 1 in 750 papers
+    sample = Settings().resolve(25_000, of=100_000)
+    assert (sample.min_cluster_size, sample.min_samples) == (33, 50)  # a quarter of the corpus's
+    assert sample.min_cluster_size == Settings().resolve(25_000).min_cluster_size
+    # a sample of a small corpus is clustered with its share of the small corpus's sizes
+    assert Settings().resolve(2_000, of=8_000).min_cluster_size == 5
+    assert Settings(min_cluster_size=20).resolve(25_000, of=100_000).min_cluster_size == 20
     ward = Settings(clusterer="ward").resolve(8600)
     assert 20 <= ward.n_topics <= 80
     assert ward.min_topic_size == 22
