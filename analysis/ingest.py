@@ -4,6 +4,7 @@ Public API::
 
     load_sources(paths, *, reference_date=None, mapping=None, strict=False) -> LoadResult
     merge(old, new) -> (frame, MergeStats)
+    merge_all(old, new) -> (frame, MergeStats)   the same by folding every row (the oracle)
     ingest(store, paths, *, reference_date=None, mapping=None, strict=False) -> IngestReport
     ingest_frame(store, frame) -> IngestReport
 
@@ -48,11 +49,11 @@ from analysis import coverage
 from analysis.health import papers_fix, require
 from analysis.kept import keep_sources
 from analysis.names import iso
-from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_title, validate
+from analysis.schema import COLUMNS, SCHEMA, InputError, Problems, normalise_titles, validate
 from analysis.sources import hf_api, parse
 from analysis.sources.hf_api import MonthListing
 from analysis.store import READ_ERRORS, Store
-from analysis.table import DamagedFile
+from analysis.table import DamagedFile, changes
 from analysis.trends import phrase_index
 
 #: Lower rank wins when fields disagree (other sources, such as tables, rank 1).
@@ -234,15 +235,72 @@ def load_sources(
 def merge(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStats]:
     """Merge new readings into the table, deduplicating by paper id (rules: module docstring).
 
+    Only the old rows the new readings can change are folded again: those whose id a new
+    reading has (after the title rule), and those whose normalised title both a record known
+    only by its title and an arXiv record have (old or new). The other rows are kept as they
+    are, so a day's merge into a large table costs a pass over its ids and titles, not a fold
+    of every row; the result is the same as folding everything (tests/test_merge_rules.py).
+
     Returns:
         The merged table (canonical schema, sorted by paper_id) and the counts.
     """
+    done = merge_rows(old, new)
+    return done.table, done.stats
+
+
+@dataclass
+class Merged:
+    """A merge's result, with the old rows it folded again and what they became."""
+
+    table: pl.DataFrame
+    stats: MergeStats
+    before: pl.DataFrame
+    after: pl.DataFrame
+
+    def delta(self) -> pl.DataFrame:
+        """The change from the old table to the new one (:func:`analysis.table.changes`)."""
+        return changes(self.before, self.after)
+
+
+def merge_rows(old: pl.DataFrame, new: pl.DataFrame) -> Merged:
+    """:func:`merge`, keeping the rows it folded again (their delta is the table's)."""
+    old = validate(old.select(COLUMNS) if old.height else pl.DataFrame(schema=SCHEMA))
+    new = validate(new.select(COLUMNS) if new.height else pl.DataFrame(schema=SCHEMA))
+    touched = _touched(old, new)
+    part, rest = old.filter(touched), old.filter(~touched)
+    after, stats = merge_all(part, new)
+    stats.unchanged += rest.height
+    table = after
+    if rest.height:
+        table = pl.concat([rest, after], how="vertical").sort("paper_id")
+    return Merged(table, stats, part, after)
+
+
+def _touched(old: pl.DataFrame, new: pl.DataFrame) -> pl.Series:
+    """Which old rows a merge with ``new`` can change (see :func:`merge`)."""
+    if old.height == 0:
+        return pl.Series("touched", [], dtype=pl.Boolean)
+    keys = pl.concat([old.select("paper_id", "title"), new.select("paper_id", "title")])
+    keys = keys.with_columns(_nt=normalise_titles(keys.get_column("title")),
+                             _by_title=pl.col("paper_id").str.starts_with("title:"))
+    shared = (keys.group_by("_nt")
+              .agg(pl.col("_by_title").any().alias("t"), pl.col("_by_title").not_().any()
+                   .alias("a"))
+              .filter(pl.col("t") & pl.col("a")).get_column("_nt"))
+    targets = (keys.filter(~pl.col("_by_title") & pl.col("_nt").is_in(shared.implode()))
+               .get_column("paper_id"))
+    ids = pl.concat([new.get_column("paper_id"), targets]).unique()
+    old_nt = keys.get_column("_nt").head(old.height)
+    return (old.get_column("paper_id").is_in(ids.implode()) | old_nt.is_in(shared.implode())
+            ).alias("touched")
+
+
+def merge_all(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, MergeStats]:
+    """:func:`merge` by folding every row of both tables (what :func:`merge` must equal)."""
     old = validate(old.select(COLUMNS) if old.height else pl.DataFrame(schema=SCHEMA))
     new = validate(new.select(COLUMNS) if new.height else pl.DataFrame(schema=SCHEMA))
     both = pl.concat([old.with_columns(_new=pl.lit(0)), new.with_columns(_new=pl.lit(1))])
-    both = both.with_columns(
-        _nt=pl.col("title").map_elements(normalise_title, return_dtype=pl.Utf8),
-    )
+    both = both.with_columns(_nt=normalise_titles(both.get_column("title")))
     # papers known only by title take the arXiv id of a record with the same normalised title
     targets = (
         both.filter(~pl.col("paper_id").str.starts_with("title:"))
@@ -326,22 +384,23 @@ def _stats(
     )
 
 
-def _write(store: Store, old: pl.DataFrame, merged: pl.DataFrame) -> bool:
+def _write(store: Store, old: pl.DataFrame, done: Merged) -> bool:
     """Write the changed rows as a delta of the table, atomically (see Store.update_papers).
 
     Nothing is touched when nothing changed.
     """
-    if store.exists() and merged.equals(old.sort("paper_id")):
+    merged = done.table
+    if store.exists() and done.before.equals(done.after) and merged.height == old.height:
         return False
     try:
-        store.update_papers(old, merged)
+        store.update_papers(old, merged, delta=done.delta())
     except OSError as exc:
         raise InputError(f"cannot write the store: {exc.strerror or exc}",
                          file=str(store.papers_path),
                          hint="check free space and permissions; the store was not changed",
                          ) from None
     if phrase_index.read_meta(store) is not None:
-        phrase_index.update(store)
+        phrase_index.update(store, merged)
     elif merged.height >= phrase_index.INDEX_FROM:
         phrase_index.build(store)
     return True
@@ -394,8 +453,8 @@ def ingest_frame(store: Store, frame: pl.DataFrame) -> IngestReport:
     """Merge an already parsed canonical frame into the store atomically (used by fetch)."""
     with store.lock():
         old = read_existing(store)
-        merged, stats = merge(old, frame)
-        written = _write(store, old, merged)
+        done = merge_rows(old, frame)
+        written = _write(store, old, done)
     return IngestReport(store=str(store.root), files={}, loaded=frame.height,
-                        papers=merged.height, stats=stats, problems=Problems(), notes=[],
+                        papers=done.table.height, stats=done.stats, problems=Problems(), notes=[],
                         written=written)

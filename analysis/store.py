@@ -268,8 +268,12 @@ class Store:
             for path in sorted(self.deltas_dir.glob("*.parquet")):
                 self.remove(path)
 
-    def update_papers(self, old: pl.DataFrame, new: pl.DataFrame) -> bool:
+    def update_papers(self, old: pl.DataFrame, new: pl.DataFrame,
+                      delta: pl.DataFrame | None = None) -> bool:
         """Make the table ``new``, where it is ``old`` now: a delta of the rows that changed.
+
+        ``delta`` is ``changes(old, new)`` when the caller knows it already (a merge knows which
+        rows it touched); else it is computed here.
 
         The table is written whole instead (a compaction) for a store without a table, for the
         bundled snapshot (one file in git), and when the deltas would pass the threshold of
@@ -281,7 +285,7 @@ class Store:
         if not self.exists() or self.is_bundled:
             self.write_papers(new)
             return False
-        delta = changes(old, new)
+        delta = changes(old, new) if delta is None else delta
         if delta.height == 0:
             return True
         data = parquet_bytes(delta.select(list(DELTA_SCHEMA)))

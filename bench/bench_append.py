@@ -5,6 +5,7 @@ with its word index, an embedding cache of N vectors and topic assignments of N 
 unit vectors and topics: the sizes are real, the values do not matter here). Then, in one run:
 
 * the baseline: the whole table written once, as every fetch did before deltas (bytes, seconds);
+  and the day's merge (folding only the rows it touches) against folding every row;
 * one recorded real day (``tests/fixtures/fetch-days/2026-01-16.json``, 23 papers) ingested the
   way ``fetch`` does (``analysis.ingest.ingest``): the bytes of every file it created or changed,
   by part (table, raw copy, word index, manifest), and its time;
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from analysis.files import parquet_bytes  # noqa: E402
-from analysis.ingest import ingest, load_sources, merge  # noqa: E402
+from analysis.ingest import ingest, load_sources, merge, merge_all  # noqa: E402
 from analysis.store import Store  # noqa: E402
 from analysis.topics import artifacts as art  # noqa: E402
 from analysis.topics.vectors import CacheWriter, cache_rows, paper_keys  # noqa: E402
@@ -132,10 +133,18 @@ def main() -> None:
         # the baseline: what every fetch wrote before deltas, the merged table as one file
         t0 = time.perf_counter()
         merged, _ = merge(papers, day)
+        merge_s = time.perf_counter() - t0
         data = parquet_bytes(merged.sort("paper_id"))
         baseline_s = whole_s + time.perf_counter() - t0
         print(f"\nbaseline, whole table written: {len(data):,} bytes, {baseline_s:.1f} s "
               f"(merge + write)")
+        t0 = time.perf_counter()
+        folded, _ = merge_all(papers, day)
+        fold_s = time.perf_counter() - t0
+        print(f"the day's merge: {merge_s:.2f} s (folds the rows it touches) vs {fold_s:.2f} s "
+              f"(folds every row, as before) = {fold_s / merge_s:.1f}x; same table: "
+              f"{folded.equals(merged)}")
+        del folded
         del papers
         fig = day_fetch_figures(store)
         share = fig["table_written"] / base

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.files import parquet_bytes
-from analysis.ingest import ingest_frame
-from analysis.schema import Problems
+from analysis.ingest import ingest_frame, merge, merge_all
+from analysis.schema import Problems, normalise_title, normalise_titles
 from analysis.sources import hf_api, page_dump
 from analysis.store import Store
 from tests.support.paths import DAILY, FIXTURES, PAGE_DUMP, REFERENCE_DATE
@@ -110,3 +110,40 @@ def test_the_latest_reading_wins_and_the_earliest_listing_stays(tmp_path):
     # a paper only the crawler saw keeps its early-day count, read on its listing day
     only = papers.filter(pl.col("sources") == ["hf-daily-api"]).row(0, named=True)
     assert only["upvotes_at"] == dt.datetime.combine(only["listed"], dt.time(), dt.UTC)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_merging_only_the_touched_rows_equals_folding_every_row(rnd: random.Random):
+    units = list(UNITS)
+    rnd.shuffle(units)
+    cut = rnd.randrange(1, len(units))
+    old, _ = merge_all(pl.concat(units[:cut], how="vertical"), pl.DataFrame())
+    new = pl.concat(units[cut:], how="vertical")
+    got, stats = merge(old, new)
+    want, want_stats = merge_all(old, new)
+    assert parquet_bytes(got) == parquet_bytes(want)
+    assert stats == want_stats
+
+
+def test_merge_folds_old_rows_no_new_reading_names_when_their_titles_meet():
+    """A table not made by a merge (a title-only row beside the arXiv row of its title)."""
+    readings = pl.concat(UNITS, how="vertical")
+    arxiv = readings.filter(~pl.col("paper_id").str.starts_with("title:")).head(1)
+    twin = arxiv.with_columns(paper_id=pl.lit("title:0000000000000000"),
+                              title=pl.col("title").str.to_uppercase() + "!")
+    table = pl.concat([readings.filter(pl.col("paper_id") != arxiv["paper_id"][0]).unique(
+        "paper_id", keep="first").head(50), arxiv, twin], how="vertical")
+    new = readings.filter(pl.col("paper_id").is_in(readings["paper_id"].tail(3).implode()))
+    got, stats = merge(table, new)
+    want, want_stats = merge_all(table, new)
+    assert got.equals(want) and stats == want_stats
+    assert "title:0000000000000000" not in got["paper_id"].to_list()
+
+
+@given(st.lists(st.text(max_size=40), max_size=30))
+def test_titles_normalise_alike_in_polars_and_in_python(titles):
+    real = [t for u in UNITS for t in u["title"].head(5).to_list()]
+    series = pl.Series("title", [*titles, *real, None])
+    got = normalise_titles(series).to_list()
+    assert got == [*(normalise_title(t) for t in [*titles, *real]), None]

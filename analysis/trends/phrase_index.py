@@ -192,11 +192,12 @@ def live_docs(store: Store, parts: list[int]) -> pl.DataFrame:
     return pl.concat(frames).sort("doc").unique("paper_id", keep="last")
 
 
-def update(store: Store) -> dict | None:
+def update(store: Store, papers: pl.DataFrame | None = None) -> dict | None:
     """Index the papers added or changed since the index was made (a new part).
 
     Does nothing for a store without an index (None). Rebuilds when there are more than
-    :data:`MAX_PARTS` parts, or when the index was made by another version.
+    :data:`MAX_PARTS` parts, or when the index was made by another version. ``papers`` is the
+    store's table when the caller holds it already (it has just written it).
     """
     meta = read_meta(store)
     if meta is None:
@@ -205,7 +206,8 @@ def update(store: Store) -> dict | None:
             len(meta.get("parts", [])) >= MAX_PARTS:
         return build(store)
     parts = list(meta["parts"])
-    papers = store.read_papers().select("paper_id", "title", "abstract")
+    papers = (store.read_papers() if papers is None else papers).select("paper_id", "title",
+                                                                          "abstract")
     current = papers.select("paper_id", text_hashes())
     known = live_docs(store, parts)
     todo = current.join(known, on=["paper_id", "h"], how="anti")
