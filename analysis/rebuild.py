@@ -21,8 +21,9 @@ import polars as pl
 from analysis import coverage
 from analysis.audit import check_store
 from analysis.health import check_embeddings, check_topics, papers_fix
-from analysis.ingest import SKIP_PREFIXES, load_sources, merge
+from analysis.ingest import SKIP_PREFIXES, load_sources
 from analysis.kept import source_options
+from analysis.merge import merge
 from analysis.names import Progress
 from analysis.schema import InputError
 from analysis.store import READ_ERRORS, Store

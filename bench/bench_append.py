@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from analysis.files import parquet_bytes  # noqa: E402
-from analysis.ingest import ingest, load_sources, merge, merge_all  # noqa: E402
+from analysis.ingest import ingest, load_sources  # noqa: E402
+from analysis.merge import merge, merge_all  # noqa: E402
 from analysis.store import Store  # noqa: E402
 from analysis.topics import artifacts as art  # noqa: E402
 from analysis.topics.vectors import CacheWriter, cache_rows, paper_keys  # noqa: E402

@@ -19,7 +19,8 @@ from analysis import table
 from analysis.audit import check_store
 from analysis.cli import main
 from analysis.files import parquet_bytes
-from analysis.ingest import ingest, ingest_frame, load_sources, merge
+from analysis.ingest import ingest, ingest_frame, load_sources
+from analysis.merge import merge
 from analysis.rebuild import rebuild
 from analysis.schema import normalise_title
 from analysis.store import Store, create_user_store

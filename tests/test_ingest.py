@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from analysis.cli import main
-from analysis.ingest import ingest, ingest_frame, merge
+from analysis.ingest import ingest, ingest_frame
+from analysis.merge import merge
 from analysis.schema import Problems
 from analysis.sources import hf_api
 from analysis.sources.common import title_id

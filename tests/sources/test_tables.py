@@ -125,7 +125,7 @@ def test_arxiv_ids_are_normalised_so_they_deduplicate(tmp_path):
     )
     frame = load_sources([path]).frame
     assert set(frame["paper_id"]) == {"2404.07413"}
-    from analysis.ingest import merge
+    from analysis.merge import merge
 
     merged, stats = merge(frame.head(0), frame)
     assert merged.height == 1
