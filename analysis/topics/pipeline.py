@@ -27,6 +27,7 @@ Heavy libraries are imported inside the functions that use them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import warnings
@@ -300,12 +301,53 @@ def merge_small(X: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
 
 
 def vectorizer(n_docs: int):
-    """CountVectorizer for c-TF-IDF: English stop words, 1-2-grams, rare terms dropped."""
+    """CountVectorizer over papers: English stop words, 1-2-grams, rare terms dropped."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     return CountVectorizer(stop_words=sorted(TOPIC_STOP_WORDS), ngram_range=(1, 2),
                            token_pattern=TOKEN,
                            min_df=max(2, n_docs // 1000), max_df=0.5)
+
+
+@functools.cache
+def _per_topic_class():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    class PerTopicVectorizer(CountVectorizer):
+        """CountVectorizer whose ``min_df`` never passes what ``max_df`` allows.
+
+        c-TF-IDF counts one document per topic, so with few topics (a large
+        ``--min-cluster-size``) ``max_df`` of them can be fewer than ``min_df``, which
+        scikit-learn refuses: there ``min_df`` becomes that many for this call.
+        """
+
+        def fit_transform(self, raw_documents, y=None):
+            """Learn the vocabulary of the topic documents; their term counts."""
+            keep = self.min_df, self.max_df
+            docs = list(raw_documents)
+            most = self.max_df if isinstance(self.max_df, int) else self.max_df * len(docs)
+            if isinstance(self.min_df, int) and most < self.min_df:
+                self.min_df = max(1, int(most))
+                if most < 1:
+                    self.max_df = 1.0
+            try:
+                return super().fit_transform(docs, y)
+            finally:
+                self.min_df, self.max_df = keep
+
+    return PerTopicVectorizer
+
+
+def topic_vectorizer(n_docs: int):
+    """The c-TF-IDF vectorizer (one document per topic): a term in at least ``min_df`` topics.
+
+    ``min_df`` follows the corpus up to :data:`GROW_FROM` papers (1 per 1,000 papers, at least
+    2), then stays: above that the number of topics stays about the same (the HDBSCAN sizes
+    grow with the corpus), and at 100k papers 100 topics of 100 would drop every word.
+    """
+    return _per_topic_class()(stop_words=sorted(TOPIC_STOP_WORDS), ngram_range=(1, 2),
+                              token_pattern=TOKEN,
+                              min_df=max(2, min(n_docs, GROW_FROM) // 1000), max_df=0.5)
 
 
 def ctfidf_model():
@@ -324,7 +366,7 @@ def build_model(settings: Settings, n_docs: int):
     from bertopic import BERTopic
 
     return BERTopic(language=None, umap_model=PcaUmap(settings),
-                    hdbscan_model=clusterer(settings), vectorizer_model=vectorizer(n_docs),
+                    hdbscan_model=clusterer(settings), vectorizer_model=topic_vectorizer(n_docs),
                     ctfidf_model=ctfidf_model(), top_n_words=10,
                     calculate_probabilities=False, verbose=False)
 

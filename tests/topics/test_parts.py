@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from analysis.topics.match import match_topics, nearest_topic, place_new
-from analysis.topics.pipeline import Settings, merge_small, probabilities
+from analysis.topics.pipeline import Settings, merge_small, probabilities, topic_vectorizer
 from analysis.topics.quality import diversity, npmi_coherence, report
 from analysis.topics.tables import lineage
 from analysis.topics.vectors import normalise
@@ -130,3 +130,17 @@ def test_diversity_and_npmi_on_a_known_corpus():
     assert r["n_topics"] == 2
     assert r["outlier_share"] == 0.25
     assert r["largest_share"] == 0.5
+
+
+def test_the_topic_vectorizer_keeps_words_with_few_topics_and_at_scale():
+    assert topic_vectorizer(12_570).min_df == 12  # the bundled store: as measured
+    assert topic_vectorizer(100_000).min_df == 15  # not 100 topics of about 100
+    docs = ["video diffusion model video generation", "language model reasoning agent",
+            "video diffusion language model"]  # three topics: max_df 0.5 of them is 1.5
+    vec = topic_vectorizer(12_570)
+    counts = vec.fit_transform(docs)
+    assert counts.shape == (3, len(vec.vocabulary_))
+    assert "video generation" in vec.vocabulary_  # in one topic: kept
+    assert "video diffusion" not in vec.vocabulary_  # in two of three: above max_df
+    assert (vec.min_df, vec.max_df) == (12, 0.5)  # the settings stay as they were
+    assert topic_vectorizer(12_570).fit_transform(["one topic only"]).shape[0] == 1
