@@ -56,6 +56,14 @@ def words_over_time(model, docs: list[str], labels: np.ndarray, listed: list, pu
     Returns:
         Columns every, topic, period, count, words (top 5), small; sorted.
     """
+    # topics_over_time lines the model's c-TF-IDF rows up with the sorted topics it is given:
+    # papers of a topic the model lacks (outliers placed after a sample fit whose sample had
+    # none) would shift every row, and are left out (outliers are not in the result anyway)
+    known = np.isin(labels, np.array(sorted(model.topic_representations_), dtype=np.int64))
+    if not known.all():
+        keep = np.flatnonzero(known)
+        docs, labels = [docs[i] for i in keep], labels[keep]
+        listed, published = [listed[i] for i in keep], [published[i] for i in keep]
     frames = []
     for every in periods:
         starts = period_starts(listed, published, every)

@@ -273,3 +273,32 @@ def test_fit_mends_damaged_topics_and_a_damaged_cache(fitted, tmp_path, capsys):
     assert "fitted:" in out
     assert main(["check", "--store", str(store.root)]) == 0, capsys.readouterr()
     assert art.read_assignments(store).height == fitted[0].read_papers().height
+
+
+def test_words_over_time_leaves_out_papers_of_a_topic_the_model_lacks(fitted):
+    """A sample fit places outliers the sample never had: BERTopic must not shift its rows."""
+    import numpy as np
+
+    from analysis.topics.vectors import doc_texts
+    from analysis.topics.words import words_over_time
+
+    store, meta, _, _ = fitted
+    model = topics.load_model(store)
+    papers = store.read_papers()
+    to_id = {int(k): v for k, v in meta["model_topic_ids"].items()}
+    ours = dict(art.read_assignments(store).select("paper_id", "topic").iter_rows())
+    inner = {v: k for k, v in to_id.items()} | {-1: -1}
+    labels = np.array([inner[ours[p]] for p in papers["paper_id"]], dtype=np.int64)
+    unknown = max(model.topic_representations_) + 1  # e.g. -1 where the model has no outliers
+    odd = np.zeros(len(labels), dtype=bool)
+    odd[::7] = True
+    docs, listed, published = doc_texts(papers), papers["listed"].to_list(), \
+        papers["published"].to_list()
+    got = words_over_time(model, docs, np.where(odd, unknown, labels), listed, published,
+                          to_id | {unknown: 999})
+    keep = np.flatnonzero(~odd)
+    want = words_over_time(model, [docs[i] for i in keep], labels[keep],
+                           [listed[i] for i in keep], [published[i] for i in keep], to_id)
+    assert got.equals(want)
+    assert got.height > 0
+    assert 999 not in got["topic"].to_list()
