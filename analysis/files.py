@@ -172,11 +172,12 @@ class Ledger:
         key = os.path.abspath(self.root / LOCK)
         held = _held.__dict__.setdefault("locks", {})
         if key in held:
-            held[key][1] += 1
+            entry = held[key]
+            entry[1] += 1
             try:
                 yield
-            finally:
-                held[key][1] -= 1
+            finally:  # this entry's count: a Ctrl-C between entering and the block may leave
+                entry[1] -= 1  # this generator to be closed after the outer lock is gone
             return
         import fcntl
 
@@ -187,12 +188,13 @@ class Ledger:
         fh = open(self.root / LOCK, "a+")  # noqa: SIM115 - closed in finally
         try:
             self._acquire(fh, fcntl, timeout, on_wait)
-            held[key] = [fh, 1]
+            entry = held[key] = [fh, 1]
             try:
                 self.settle()
                 yield
             finally:
-                del held[key]
+                if held.get(key) is entry:  # never a later holder's entry
+                    del held[key]
                 with contextlib.suppress(OSError):
                     self.settle()
                 fcntl.flock(fh, fcntl.LOCK_UN)

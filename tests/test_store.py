@@ -126,3 +126,26 @@ def test_the_lock_is_reentrant_in_one_thread(tmp_path):
         store.write_papers(pl.DataFrame({"paper_id": ["x"], "title": ["T"]}))
     assert store.read_papers().height == 1
     assert os.path.exists(store.root / ".lock")
+
+
+def test_an_inner_lock_left_open_by_an_interrupt_closes_quietly(tmp_path):
+    """Ctrl-C right after an inner ``with store.lock()`` entered: the outer lock ends first.
+
+    The inner one is closed later (by garbage collection) and must neither raise nor touch a
+    later holder's lock.
+    """
+    from analysis import files
+
+    store = Store(tmp_path)
+    outer = store.lock()
+    outer.__enter__()
+    inner = store.lock()
+    inner.__enter__()  # its __exit__ never runs
+    outer.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+    key = os.path.abspath(tmp_path / ".lock")
+    with store.lock():
+        entry = files._held.locks[key]
+        inner.gen.close()  # what garbage collection does
+        assert files._held.locks.get(key) is entry
+        assert entry[1] == 1
+    assert key not in files._held.locks
