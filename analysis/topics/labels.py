@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from analysis.topics.pipeline import TOKEN
+from analysis.topics.vectorizers import TOKEN
 from analysis.topics.vectors import normalise
 from analysis.trends.text import TOPIC_STOP_WORDS, singular
 

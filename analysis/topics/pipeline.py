@@ -27,7 +27,6 @@ Heavy libraries are imported inside the functions that use them.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import math
 import warnings
@@ -35,18 +34,15 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from analysis.topics.vectorizers import GROW_FROM, ctfidf_model, topic_vectorizer
 from analysis.topics.vectors import normalise
-from analysis.trends.text import TOPIC_STOP_WORDS
 
 VERSION = 3
 PCA_DIMS = 50
 CLUSTERERS = ("hdbscan", "ward")
-TOKEN = r"(?u)\b[^\W_][\w\-]*[^\W_]\b"  # words of 2+ characters; keeps "fine-tuning", "3d"
 TEMPERATURE = 0.05  # softmax temperature over topic cosines, for a Ward / new paper probability
 #: Corpus size from which the HDBSCAN sizes stop growing (smaller corpora get smaller ones).
 FULL_SIZE = 4000
-#: Corpus size above which the HDBSCAN sizes grow again, in proportion to the corpus.
-GROW_FROM = 15_000
 MIN_CLUSTER_SIZE, MIN_SAMPLES = 20, 30
 
 
@@ -298,63 +294,6 @@ def merge_small(X: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
         labels[labels == small] = ids[int(np.argmax(sims))]
     _, labels = np.unique(labels, return_inverse=True)
     return labels
-
-
-def vectorizer(n_docs: int):
-    """CountVectorizer over papers: English stop words, 1-2-grams, rare terms dropped."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    return CountVectorizer(stop_words=sorted(TOPIC_STOP_WORDS), ngram_range=(1, 2),
-                           token_pattern=TOKEN,
-                           min_df=max(2, n_docs // 1000), max_df=0.5)
-
-
-@functools.cache
-def _per_topic_class():
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    class PerTopicVectorizer(CountVectorizer):
-        """CountVectorizer whose ``min_df`` never passes what ``max_df`` allows.
-
-        c-TF-IDF counts one document per topic, so with few topics (a large
-        ``--min-cluster-size``) ``max_df`` of them can be fewer than ``min_df``, which
-        scikit-learn refuses: there ``min_df`` becomes that many for this call.
-        """
-
-        def fit_transform(self, raw_documents, y=None):
-            """Learn the vocabulary of the topic documents; their term counts."""
-            keep = self.min_df, self.max_df
-            docs = list(raw_documents)
-            most = self.max_df if isinstance(self.max_df, int) else self.max_df * len(docs)
-            if isinstance(self.min_df, int) and most < self.min_df:
-                self.min_df = max(1, int(most))
-                if most < 1:
-                    self.max_df = 1.0
-            try:
-                return super().fit_transform(docs, y)
-            finally:
-                self.min_df, self.max_df = keep
-
-    return PerTopicVectorizer
-
-
-def topic_vectorizer(n_docs: int):
-    """The c-TF-IDF vectorizer (one document per topic): a term in at least ``min_df`` topics.
-
-    ``min_df`` follows the corpus up to :data:`GROW_FROM` papers (1 per 1,000 papers, at least
-    2), then stays: above that the number of topics stays about the same (the HDBSCAN sizes
-    grow with the corpus), and at 100k papers 100 topics of 100 would drop every word.
-    """
-    return _per_topic_class()(stop_words=sorted(TOPIC_STOP_WORDS), ngram_range=(1, 2),
-                              token_pattern=TOKEN,
-                              min_df=max(2, min(n_docs, GROW_FROM) // 1000), max_df=0.5)
-
-
-def ctfidf_model():
-    """BERTopic's c-TF-IDF weighting, with frequent words damped."""
-    from bertopic.vectorizers import ClassTfidfTransformer
-
-    return ClassTfidfTransformer(reduce_frequent_words=True)
 
 
 def build_model(settings: Settings, n_docs: int):

@@ -25,6 +25,8 @@ import re
 import numpy as np
 from scipy import sparse
 
+from analysis.topics.vectorizers import ctfidf_model, vectorizer
+
 KW_MIN_PAPERS, KW_MAX_PAPERS = 3, 30
 #: Ward needs a distance matrix of N^2 / 2 floats: above this many papers it is left out.
 WARD_MAX = 30_000
@@ -143,8 +145,6 @@ class Corpus:
 
     def topic_words(self, labels: np.ndarray, top_n: int = 10) -> dict[int, list[str]]:
         """Each topic's top c-TF-IDF terms (BERTopic's weighting; outliers a class of their own)."""
-        from analysis.topics.pipeline import ctfidf_model
-
         ids = np.unique(labels)
         onehot = sparse.csr_matrix((np.ones(len(labels)), (np.searchsorted(ids, labels),
                                                            np.arange(len(labels)))),
@@ -254,7 +254,7 @@ def compare(docs: list[str], emb: np.ndarray, model, raw: np.ndarray, final: np.
         with the same number of topics on the same UMAP vectors (up to ``WARD_MAX`` papers);
         ``plain_bertopic`` if asked.
     """
-    from analysis.topics.pipeline import WardTopics, vectorizer
+    from analysis.topics.pipeline import WardTopics
 
     pairs = keyword_pairs(paper_keywords(keywords))
     corpus = Corpus(docs, vectorizer(len(docs)))

@@ -6,9 +6,10 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from analysis.topics.match import match_topics, nearest_topic, place_new
-from analysis.topics.pipeline import Settings, merge_small, probabilities, topic_vectorizer
+from analysis.topics.pipeline import Settings, merge_small, probabilities
 from analysis.topics.quality import diversity, npmi_coherence, report
 from analysis.topics.tables import lineage
+from analysis.topics.vectorizers import topic_vectorizer
 from analysis.topics.vectors import normalise
 
 
