@@ -13,7 +13,11 @@ sizes (``--sizes``; 1 = fit's own 20 / 30 at this size), it prints:
 * for each sample and each factor on the sample's proportional sizes (``--factors``; 1 = what
   ``fit --sample`` uses: the corpus's sizes times the sample's share), the sample fit's topics
   and its ARI to the full fit, every other paper placed by the rule ``fit --sample`` uses
-  (:func:`analysis.topics.sample.extend`; outliers first placed as in ``fit``).
+  (:func:`analysis.topics.sample.extend`; outliers first placed as in ``fit``);
+* the alternative of clustering every paper in the sample's UMAP space: the other papers put
+  at the similarity-weighted mean position of their 10 nearest sample papers (the rule of the
+  2-D map, :func:`analysis.topics.match.place_new`, in the 5-D space), then HDBSCAN with the
+  full fit's sizes on all of them ("pooled").
 
 Labels are HDBSCAN's (leaf selection, as ``fit``) with outliers placed by the nearest-centroid
 rule; ARI counts the remaining outliers as one label. It needs no BERTopic: only the clustering
@@ -35,7 +39,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from analysis.store import Store  # noqa: E402
-from analysis.topics.match import place_outliers  # noqa: E402
+from analysis.topics.match import place_new, place_outliers  # noqa: E402
 from analysis.topics.pipeline import HdbscanTopics, PcaUmap, Settings, centroids  # noqa: E402
 from analysis.topics.sample import extend, stratified_rows  # noqa: E402
 from analysis.topics.vectors import paper_vectors  # noqa: E402
@@ -106,6 +110,12 @@ def main() -> int:
                                inner, cents, threshold)["topic"]
                 cells.append(f"x{factor:g}: {topics(part)} topics, ARI "
                              f"{adjusted_rand_score(ref, whole):.3f}")
+            pooled = np.empty((n, points.shape[1]), dtype=np.float32)
+            rest = np.setdiff1d(np.arange(n), rows)
+            pooled[rows], pooled[rest] = points, place_new(emb[rest], emb[rows], points)
+            pooled_labels = labels(pooled, emb, mcs, ms, threshold)
+            cells.append(f"pooled: {topics(pooled_labels)} topics, ARI "
+                         f"{adjusted_rand_score(ref, pooled_labels):.3f}")
             print(f"  sample {m:,}: " + "; ".join(cells), flush=True)
     return 0
 

@@ -83,12 +83,14 @@ def centred_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def place_new(new_vecs: np.ndarray, fitted_vecs: np.ndarray, fitted_xy: np.ndarray,
               k: int = 10, block: int = 2048) -> np.ndarray:
-    """2-D positions for new papers: similarity-weighted mean of the k nearest fitted papers.
+    """Map positions for new papers: similarity-weighted mean of the k nearest fitted papers.
 
-    Works through the new papers ``block`` rows at a time, so a million of them never need a
-    million-by-corpus similarity matrix at once.
+    The positions have as many columns as ``fitted_xy`` (2 for the map). Works through the new
+    papers ``block`` rows at a time, so a million of them never need a million-by-corpus
+    similarity matrix at once.
     """
-    out = np.zeros((len(new_vecs), 2), dtype=np.float32)
+    out = np.zeros((len(new_vecs), fitted_xy.shape[1] if fitted_xy.ndim == 2 else 2),
+                   dtype=np.float32)
     if len(new_vecs) == 0 or len(fitted_vecs) == 0:
         return out
     k = min(k, len(fitted_vecs))
