@@ -167,6 +167,7 @@ def _fit(store: Store, *, embedder: str, seed: int, clusterer: str, sizes: dict,
          + ("" if rows is None else f" on a sample of {len(rows)} of {papers.height} papers"))
     t = time.perf_counter()
     model, raw, probs = topic_fit.run(fit_docs, fit_emb, settings)
+    assert settings.reassign_threshold is not None  # resolve() sets it
     final, status, sim = place_outliers(fit_emb, raw, settings.reassign_threshold)
     topic_fit.update_words(model, fit_docs, final, fit_emb)
     timings["cluster"] = time.perf_counter() - t

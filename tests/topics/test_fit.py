@@ -17,6 +17,7 @@ from analysis.store import Store
 from analysis.topics import artifacts as art
 from analysis.topics import fit as topics
 from analysis.topics.labels import label_problems
+from analysis.topics.pipeline import REASSIGN_THRESHOLDS
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.slow
@@ -68,6 +69,8 @@ def test_fit_writes_complete_artifacts(fitted):
     assert set(status) <= {"member", "reassigned", "outlier"}
     assert status.get("outlier", 0) == a.filter(pl.col("topic") == -1).height
     threshold = meta["settings"]["reassign_threshold"]
+    assert threshold == REASSIGN_THRESHOLDS["fast"] == 0.82  # the fast model's own (MiniLM: 0.6)
+    assert status.get("outlier", 0) > 0, "at 0.6 the fast model's cosines placed every paper"
     placed = a.filter(pl.col("status") == "reassigned")
     assert (placed["sim"] >= threshold - 1e-6).all()
     assert (a.filter(pl.col("status") == "outlier")["sim"] < threshold).all()

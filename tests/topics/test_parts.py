@@ -26,6 +26,15 @@ def test_settings_derive_sizes_from_the_corpus():
         == (20, 30)  # the bundled union store keeps the measured sizes
 
 
+def test_the_outlier_threshold_is_the_embedders_own_unless_given():
+    assert Settings().resolve(8600).reassign_threshold == 0.6  # MiniLM: the bundled fit's
+    assert Settings(embedder="minilm-openvino").resolve(8600).reassign_threshold == 0.6
+    assert Settings(embedder="fast").resolve(8600).reassign_threshold == 0.82
+    assert Settings(embedder="fast", clusterer="ward").resolve(8600).reassign_threshold == 0.82
+    assert Settings(embedder="fast", reassign_threshold=0.5).resolve(8600).reassign_threshold \
+        == 0.5
+
+
 def test_hdbscan_sizes_grow_with_the_corpus_and_a_sample_gets_its_share():
     big = Settings().resolve(100_000)
     assert (big.min_cluster_size, big.min_samples) == (133, 200)  # a topic: >= 1 in 750 papers
