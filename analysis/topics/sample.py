@@ -8,8 +8,9 @@ share of the store (largest remainder), and within a month takes the papers whos
 the paper id is smallest: the same store and seed give the same sample whatever the row order,
 and papers added later do not reshuffle the months they do not touch.
 
-Measured with ``bench/bench_sample_fit.py`` on a 100k synthetic store (fast embedder, 2 shared
-cores, HDBSCAN sizes grown with the corpus: 133 / 200), in one run: the full fit took 757 s and
+Measured with ``bench/bench_sample_fit.py`` on a 100k synthetic store (fast embedder, with the
+outlier threshold of 0.6 it then had, 2 shared cores, HDBSCAN sizes grown with the corpus: 133 /
+200), in one run: the full fit took 757 s and
 found 68 topics (ai_keywords lift 21.1x); a second full fit with another seed agreed with it at
 ARI 0.546 only (its lift 20.4x). A sample of 25,000 took 260 s (2.9x faster), 56 topics, lift
 18.5x, ARI 0.369 to the full fit; a sample of 10,000 took 145 s (5.2x faster), 65 topics, lift
