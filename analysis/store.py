@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -56,7 +55,7 @@ from analysis.files import (
     read_parquet,
     text_hash,
 )
-from analysis.schema import SCHEMA, InputError, empty_table, validate
+from analysis.schema import SCHEMA, empty_table, validate
 from analysis.settings import (  # re-exported: the store is where the rest asks for paths
     APP_NAME,
     BUNDLED_STORE,
@@ -85,12 +84,10 @@ __all__ = ["APP_NAME", "BUNDLED_STORE", "ENV_ALLOW_UPDATES", "ENV_MAP_POINTS", "
            "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "atomic_write_text",
            "corpus_hash", "default_store_dir", "explicit_store_dir", "file_sha256", "map_points",
            "read_parquet", "sessions_dir", "text_hash", "updates_allowed", "upload_limit_bytes",
-           "user_store_dir", "writable_store"]
+           "user_store_dir"]
 
 #: Files the manifest covers (paths relative to the store; a trailing / covers a folder).
 TRACKED = ("papers.parquet", "papers.d/", "listings.json", "embeddings/", "topics/", "raw/")
-#: A store's ``raw/`` sub-folder for the table a user store started from.
-SNAPSHOT_DIR = "snapshot"
 
 
 class Store:
@@ -395,54 +392,3 @@ class Store:
     def record_all(self) -> None:
         """Write a fresh manifest from the files as they are now (``rebuild`` ends with this)."""
         self.ledger.record_all()
-
-
-# ---- the user store ------------------------------------------------------------------------------
-def writable_store(root: str | os.PathLike[str] | None = None) -> tuple[Store, bool]:
-    """The store a writing command uses, and whether it was created just now.
-
-    ``--store`` / ``$PAPERTRENDS_STORE`` when given; otherwise the user store, created on first
-    use as a copy of the bundled snapshot (its table also kept as ``raw/snapshot/``, the base
-    ``rebuild`` starts from). The git-tracked ``data/`` is never written without ``--store``.
-    """
-    explicit = explicit_store_dir(root)
-    if explicit is not None:
-        return Store(explicit), False
-    target = user_store_dir()
-    if (target / "papers.parquet").is_file():
-        return Store(target), False
-    return Store(create_user_store(target)), True
-
-
-def create_user_store(target: Path, snapshot: Path = BUNDLED_STORE) -> Path:
-    """Copy the snapshot into ``target`` (atomically: a folder renamed into place) and hash it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and any(target.iterdir()):
-        if (target / "papers.parquet").is_file():
-            return target
-        raise InputError("the user store folder exists but holds no paper table",
-                         file=str(target), hint="move it away, or name a store with --store")
-    tmp = Path(tempfile.mkdtemp(prefix=".store.", dir=target.parent))
-    try:
-        for path in sorted(snapshot.rglob("*")):
-            rel = path.relative_to(snapshot)
-            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-                dest = tmp / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, dest)
-        if (tmp / "papers.parquet").is_file():
-            base = tmp / "raw" / SNAPSHOT_DIR / "papers.parquet"
-            base.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(tmp / "papers.parquet", base)
-        Store(tmp).record_all()
-        os.chmod(tmp, 0o755)
-        with contextlib.suppress(FileNotFoundError, OSError):
-            target.rmdir()  # an empty folder left by hand
-        try:
-            os.replace(tmp, target)
-        except OSError:  # another process created it first: use theirs
-            if not (target / "papers.parquet").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target

@@ -23,8 +23,9 @@ from analysis.ingest import ingest, ingest_frame, load_sources
 from analysis.merge import merge
 from analysis.rebuild import rebuild
 from analysis.schema import normalise_title
-from analysis.store import Store, create_user_store
+from analysis.store import Store
 from analysis.trends import phrase_index
+from analysis.user_store import create_user_store
 from tests.support.cli import cli_env
 from tests.support.hf_server import ALL_IDS, PAPER_DAYS, ids_of
 from tests.support.paths import BUNDLED, FETCH_DAYS, PAGE_DUMP, REFERENCE_DATE, REPO

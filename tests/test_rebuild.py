@@ -10,8 +10,9 @@ import pytest
 
 from analysis.cli import main
 from analysis.ingest import ingest
-from analysis.store import Store, writable_store
+from analysis.store import Store
 from analysis.topics import artifacts as art
+from analysis.user_store import writable_store
 from tests.support.export_store import write_topics
 from tests.support.hf_server import ids_of, run_fetch
 from tests.support.paths import BUNDLED, PAGE_DUMP, REFERENCE_DATE

@@ -15,8 +15,8 @@ from analysis.store import (
     default_store_dir,
     file_sha256,
     user_store_dir,
-    writable_store,
 )
+from analysis.user_store import writable_store
 from tests.support.paths import BUNDLED
 
 

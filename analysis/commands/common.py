@@ -14,9 +14,10 @@ from analysis.filters import Filters
 from analysis.health import Health, require
 from analysis.names import BASES, ENGINES, PERIODS, UNASSIGNED, UNASSIGNED_LABEL
 from analysis.schema import InputError
-from analysis.store import Store, writable_store
+from analysis.store import Store
 from analysis.topics.engine import Engine
 from analysis.trends import paper_frame
+from analysis.user_store import writable_store
 from analysis.views.csv import safe_csv
 
 
@@ -158,7 +159,7 @@ def note_unassigned(args: argparse.Namespace, store: Store, frame: pl.LazyFrame)
 
 
 def write_store(args: argparse.Namespace) -> Store:
-    """The store a writing command uses (see ``analysis.store.writable_store``), said aloud."""
+    """The store a writing command uses (see ``analysis.user_store.writable_store``), said aloud."""
     store, created = writable_store(args.store)
     if created:
         say(args, "note", f"made your own store at {store.root} as a copy of the bundled data "

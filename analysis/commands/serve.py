@@ -19,8 +19,8 @@ from analysis.store import (
     Store,
     default_store_dir,
     explicit_store_dir,
-    writable_store,
 )
+from analysis.user_store import writable_store
 
 APP = ROOT / "dashboard" / "server.py"  # Streamlit's own server (st.App), see there
 DEFAULT_ADDRESS = "127.0.0.1"
