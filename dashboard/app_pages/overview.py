@@ -12,6 +12,7 @@ import streamlit as st
 
 from analysis import trends
 from analysis.coverage import UNKNOWN
+from analysis.views.charts import plot_data
 from analysis.views.coverage import coverage_strip, strip_data
 from dashboard import context
 from dashboard.components import basics, charts, listing, vega
@@ -50,8 +51,9 @@ def strip(ctx: context.Context, per_period) -> None:
         return
     first, last = per_period.span
     data = strip_data(table, first, last)
-    spec = _strip_spec(ctx.loaded.root, ctx.loaded.stamp, first, last, _data=data)
-    st.vega_lite_chart(vega.fresh(spec), key="ov_coverage", width="content", theme=None)
+    spec = vega.with_dataset(_strip_template(ctx.loaded.root, ctx.loaded.stamp, _table=table),
+                             plot_data(data))
+    st.vega_lite_chart(spec, key="ov_coverage", width="content", theme=None)
     partial = data.filter(pl.col("status") == "partial")["month"].to_list()
     if partial:
         st.caption(f"The store holds only part of the list in {len(partial)} month(s) "
@@ -60,14 +62,15 @@ def strip(ctx: context.Context, per_period) -> None:
                    "reason; `papertrends fetch --fill-gaps` fetches those months whole.")
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _strip_spec(root: str, stamp: tuple, first, last, *, _data: pl.DataFrame) -> dict:
-    """The strip's spec, made once per store version and date span.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _strip_template(root: str, stamp: tuple, *, _table: pl.DataFrame) -> dict:
+    """The strip's spec, made once per store version; each date span puts in its own months.
 
-    Building the chart and having ``st.altair_chart`` validate it took 35 ms of every rerun of
-    this page.
+    The spec depends on the months only through its one dataset (tests/dashboard/test_vega.py
+    checks it). Building the chart and having ``st.altair_chart`` validate it took 35 ms of
+    every rerun of this page.
     """
-    return vega.to_spec(coverage_strip(_data))
+    return vega.to_spec(coverage_strip(strip_data(_table)))
 
 
 def render() -> None:

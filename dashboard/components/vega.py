@@ -78,16 +78,28 @@ def _renamed(node, old: str, new: str):
     return new if node == old else node
 
 
+def with_dataset(spec: dict, frame: pl.DataFrame) -> dict:
+    """A spec with one dataset, that dataset replaced by ``frame`` (as the chart embeds it).
+
+    Raises:
+        ValueError: the spec does not have exactly one dataset.
+    """
+    if len(spec.get("datasets", {})) != 1:
+        raise ValueError("with_dataset needs a spec with exactly one dataset")
+    (old,) = spec["datasets"]
+    name, raw = arrow_dataset(frame)
+    out = _renamed({k: v for k, v in spec.items() if k != "datasets"}, old, name)
+    out["datasets"] = {name: raw}
+    return out
+
+
 def _from_template(view) -> dict | None:
     """The view's spec from a template of the same key, or None (none yet, or no template)."""
     spec = _TEMPLATES.get(view.template) if view.template is not None else None
     if spec is None:
         return None
-    (old,) = spec["datasets"]
-    name, raw = arrow_dataset(view.plotted())
-    out = _renamed({k: v for k, v in spec.items() if k not in ("datasets", "title")}, old, name)
+    out = with_dataset(spec, view.plotted())
     out["title"] = _title(view)
-    out["datasets"] = {name: raw}
     return out
 
 

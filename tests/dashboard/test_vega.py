@@ -131,3 +131,25 @@ def test_the_topic_frequency_of_a_filter_change_is_computed_once(lf):
     assert topic_bands.frequency(lf, filters) is first  # the topic trend, then the counts
     assert first.equals(trends.topic_frequency(lf, filters))
     assert not topic_bands.frequency(lf, Filters(min_upvotes=5)).equals(first)
+
+
+def test_the_coverage_strip_of_any_span_is_its_template_with_that_spans_months():
+    from analysis import coverage
+    from analysis.views.charts import plot_data
+    from analysis.views.coverage import coverage_strip, strip_data
+
+    store = Store(REPO / "data")
+    table = coverage.coverage_table(trends.paper_frame(store).collect(),
+                                    coverage.read_listings(store))
+    template = vega.to_spec(coverage_strip(strip_data(table)))
+    spans = [(None, None), (dt.date(2024, 6, 1), dt.date(2024, 12, 31)),
+             (dt.date(2025, 3, 15), dt.date(2025, 3, 20)), (dt.date(2026, 1, 1), None)]
+    for first, last in spans:
+        data = strip_data(table, first, last)
+        drawn = vega.with_dataset(template, plot_data(data))
+        assert same_but_view_names(drawn) == \
+            same_but_view_names(vega.to_spec(coverage_strip(data))), (first, last)
+        (rows,) = drawn["datasets"].values()
+        assert len(rows) > 0
+    with pytest.raises(ValueError, match="exactly one dataset"):
+        vega.with_dataset({"datasets": {}}, table)
