@@ -31,7 +31,7 @@ check: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check analysis dashboard tests bench
-	$(BIN)/mypy analysis
+	$(BIN)/mypy analysis dashboard
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/bench_trends.py

@@ -14,7 +14,7 @@ import altair as alt
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.names import PERIODS
+from analysis.names import PERIODS, Period
 from analysis.views import templates
 from analysis.views.charts import PICK, WIDTH, plot_data, sized
 from analysis.views.view import View
@@ -23,9 +23,14 @@ NAME = "topic-words"
 N_WORDS = 5
 
 
-def word_period(period: str) -> str:
+#: A view's period -> the period size words over time are kept for that is closest to it.
+WORD_PERIOD_OF: dict[str, Period] = {"week": "month", "month": "month", "quarter": "quarter",
+                                   "year": "year"}
+
+
+def word_period(period: str) -> Period:
     """The period size words over time are kept for that is closest to a view's period."""
-    return "month" if period == "week" else period
+    return WORD_PERIOD_OF[period]
 
 
 def topic_words_view(words: pl.DataFrame, *, topic: int, label: str, every: str,

@@ -30,10 +30,10 @@ PARAMS: tuple[state.Param, ...] = (LAYOUT, LEVEL, TOPIC, FIND)
 
 def outlier_share(freq: pl.DataFrame) -> float | None:
     """Share of the filtered papers that fall in no clear topic (-1), from topic-trend data."""
-    total = freq.unique("period").get_column("total").sum() if freq.height else 0
+    total = int(freq.unique("period").get_column("total").sum()) if freq.height else 0
     if not total:
         return None
-    return freq.filter(pl.col("topic") == -1).get_column("count").sum() / total
+    return int(freq.filter(pl.col("topic") == -1).get_column("count").sum()) / total
 
 
 def outlier_help(meta: dict) -> str:

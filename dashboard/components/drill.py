@@ -79,13 +79,13 @@ def _value(key: str, value: object) -> object:
             return None
     if key in ("topic", "group"):
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            return int(value) if isinstance(value, int | float | str) else None
+        except ValueError:
             return None
     if key in ("bin_low", "bin_high"):
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            return float(value) if isinstance(value, int | float | str) else None
+        except ValueError:
             return None
     return None if value is None else str(value)
 
@@ -135,10 +135,10 @@ def span_from_event(event: object, period: str = "month") -> tuple[dt.date, dt.d
     values = span.get("period") if isinstance(span, dict) else None
     if not values or len(values) != 2:
         return None
-    days = [_value("period", v) for v in values]
-    if not all(isinstance(d, dt.date) for d in days):
+    days = [d for d in (_value("period", v) for v in values) if isinstance(d, dt.date)]
+    if len(days) != 2:
         return None
-    first, last = sorted(days)  # type: ignore[type-var]
+    first, last = sorted(days)
     filters = Filters(period=period)  # type: ignore[arg-type]
     start = period_start(first, filters)
     end = next_start(period_start(last, filters), period) - dt.timedelta(days=1)

@@ -58,7 +58,7 @@ def paper_list(ctx: Context, papers: pl.DataFrame | pl.LazyFrame, *, key: str,
         st.session_state[sort_key] = drill.DEFAULT_SORT
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.segmented_control(f"Sort all {total:,} papers by", tuple(drill.SORTS),
-                           key=sort_key, format_func=drill.SORT_NAMES.get)
+                           key=sort_key, format_func=lambda k: drill.SORT_NAMES.get(k, k))
     order = st.session_state.get(sort_key) or drill.DEFAULT_SORT
     by, descending = drill.SORTS[order]
     papers = papers.sort(by, descending=descending, nulls_last=True)

@@ -24,7 +24,7 @@ def _bounds(loaded: Loaded, basis: str) -> tuple[dt.date, dt.date]:
     col = loaded.frame.get_column(basis) if loaded.frame.height else pl.Series([], dtype=pl.Date)
     lo, hi = col.min(), col.max()
     today = dt.date.today()
-    return (lo or today), (hi or today)
+    return (lo if isinstance(lo, dt.date) else today), (hi if isinstance(hi, dt.date) else today)
 
 
 def _clamp(day: dt.date | None, lo: dt.date, hi: dt.date) -> dt.date | None:

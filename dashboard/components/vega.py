@@ -16,6 +16,7 @@ after checking that its one dataset is the view's ``plotted()`` frame and its ti
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import threading
 import weakref
@@ -116,6 +117,11 @@ def _keep_template(view, spec: dict) -> None:
     _TEMPLATES[view.template] = spec
 
 
+def _forget(key: int, _ref: weakref.ref) -> None:
+    """A view was collected: drop its spec."""
+    _SPECS.pop(key, None)
+
+
 def spec_of(view) -> dict:
     """The spec of a view's chart, made on its first use and kept as long as the view is."""
     key = id(view)
@@ -125,7 +131,7 @@ def spec_of(view) -> dict:
         if spec is None:
             spec = to_spec(view.chart)
             _keep_template(view, spec)
-        _SPECS[key] = (weakref.ref(view, lambda _ref, k=key: _SPECS.pop(k, None)), spec)
+        _SPECS[key] = (weakref.ref(view, functools.partial(_forget, key)), spec)
         hit = _SPECS[key]
     return fresh(hit[1])
 
