@@ -20,7 +20,10 @@ itself almost as much. So the default is 10,000 (closer in lift, 0.985 of the fu
 0.876, and 1.8x faster than 25,000). The synthetic store holds ~8 near-copies of each real paper,
 so its neighbour graphs are unlike a real corpus's; on the real 12,570 papers (``--store data``)
 two full fits agree at ARI 0.792 and samples of 3,000 / 6,000 reach 0.324 / 0.408 (71 / 51
-topics against 41; lift 1.09 / 1.06 of the full fit's).
+topics against 41; lift 1.09 / 1.06 of the full fit's). With the fast model's own threshold
+(0.82) since: 100k, full fit 812 s, 68 topics, 1.6 % outliers, lift 21.3x; sample of 10,000 152 s
+(5.35x faster), 65 topics, 1.7 % outliers, lift 21.05x (0.990), ARI 0.354; real papers, samples of
+3,000 / 6,000 ARI 0.329 / 0.411 (two full fits: 0.792), lift 1.07 / 1.06 of the full fit's.
 
 Why no sample fit reaches ARI 0.7 (``bench/bench_sample_sizes.py``, the real 12,570 papers with
 MiniLM, the clustering alone): a sample's agreement grows with its share of the corpus and with
