@@ -4,7 +4,7 @@ For each page, 20 filter changes are made through the sidebar widgets (date rang
 minimum upvotes; every state new, so no view comes from the cache) and each rerun is timed.
 The baseline, in the same run, is a rerun with no change (all views cached). Prints p50 and p95
 per page and overall, and the ratio of the p95 to the no-change rerun; the targets are p95 <= 300
-ms and p95 within 1.5x of the no-change rerun.
+ms and, on every page, p95 within 1.5x of that page's no-change rerun.
 
     .venv/bin/python bench/bench_dashboard.py [--changes 20] [--pages overview,topics,...]
     .venv/bin/python bench/bench_dashboard.py --browser   # also: start to first chart, Chromium
@@ -47,6 +47,8 @@ APP = str(REPO / "dashboard" / "streamlit_app.py")
 PAGES = ("overview", "topics", "keywords", "upvotes", "papers")
 #: (filter-change, no-change) CPU seconds of the process per rerun, per page benched.
 CPU: list[tuple[list[float], list[float]]] = []
+#: Page -> its filter-change p95 over its no-change median, for the last store benched.
+RATIOS: dict[str, float] = {}
 
 
 def changes(n: int):
@@ -167,6 +169,7 @@ def bench_store(store: str, n: int, pages: tuple[str, ...] = PAGES,
         everything += timed
         idle_all += idle
         p50, p95, base = pct(timed, 0.5), pct(timed, 0.95), statistics.median(idle)
+        RATIOS[page] = p95 / base
         if show:
             print(f"{page:<10} {p50 * 1000:8.0f} {p95 * 1000:8.0f} {max(timed) * 1000:8.0f} "
                   f"{base * 1000:14.0f} {p50 / base:7.1f} {p95 / base:7.1f}")
@@ -359,8 +362,11 @@ def main() -> None:
                                        tuple(args.pages.split(",")))
     p95, base = pct(everything, 0.95), statistics.median(idle_all)
     print(f"target p95 <= 300 ms: {'met' if p95 <= 0.3 else 'NOT met'}")
-    print(f"target p95 <= 1.5x the no-change rerun ({p95 / base:.2f}x): "
-          f"{'met' if p95 <= 1.5 * base else 'NOT met'}")
+    worst = max(RATIOS, key=RATIOS.__getitem__)
+    print(f"target p95 <= 1.5x its page's no-change rerun: worst page {worst} "
+          f"({RATIOS[worst]:.2f}x): {'met' if RATIOS[worst] <= 1.5 else 'NOT met'}; all pages "
+          f"pooled (every page's changes against the median no-change rerun of all pages): "
+          f"{p95 / base:.2f}x")
     if args.browser:
         times = first_chart_times()
         warm = statistics.median(times[1:])
