@@ -39,8 +39,9 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
 from analysis.store import Store  # noqa: E402
+from analysis.topics.clusterers import HdbscanTopics  # noqa: E402
 from analysis.topics.match import place_new, place_outliers  # noqa: E402
-from analysis.topics.pipeline import HdbscanTopics, PcaUmap, Settings, centroids  # noqa: E402
+from analysis.topics.pipeline import PcaUmap, Settings, centroids  # noqa: E402
 from analysis.topics.sample import extend, stratified_rows  # noqa: E402
 from analysis.topics.vectors import paper_vectors  # noqa: E402
 

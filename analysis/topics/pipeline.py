@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from analysis.topics.clusterers import HdbscanTopics, WardTopics
 from analysis.topics.vectorizers import GROW_FROM, ctfidf_model, topic_vectorizer
 from analysis.topics.vectors import normalise
 
@@ -110,21 +111,21 @@ class Settings:
                 for topics of the same share of the papers as a full fit would. Sizes given
                 explicitly are used as given.
         """
-        if self.reassign_threshold is None:
+        threshold = self.reassign_threshold
+        if threshold is None:
             threshold = REASSIGN_THRESHOLDS.get(self.embedder, REASSIGN_THRESHOLDS["minilm"])
-            return replace(self, reassign_threshold=threshold).resolve(n_docs, of)
         if self.clusterer == "ward":
             min_size = self.min_topic_size or max(10, round(n_docs / 400))
             n_topics = self.n_topics or min(60, max(5, round(0.4 * math.sqrt(n_docs))))
             n_topics = max(1, min(n_topics, n_docs // max(1, min_size)))
             return replace(self, n_topics=n_topics, min_topic_size=min_size,
-                           min_cluster_size=None, min_samples=None)
+                           min_cluster_size=None, min_samples=None, reassign_threshold=threshold)
         corpus = of or n_docs
         scale = hdbscan_scale(corpus) * n_docs / corpus
         mcs = self.min_cluster_size or max(5, round(MIN_CLUSTER_SIZE * scale))
         ms = self.min_samples or max(5, round(MIN_SAMPLES * scale))
         return replace(self, min_cluster_size=mcs, min_samples=ms, n_topics=None,
-                       min_topic_size=None)
+                       min_topic_size=None, reassign_threshold=threshold)
 
     def to_dict(self) -> dict:
         """The settings as a plain dict (recorded in the fit's meta)."""
@@ -217,68 +218,6 @@ def run_umap(vectors: np.ndarray, knn: tuple[np.ndarray, np.ndarray], dims: int,
         return reducer.fit_transform(vectors).astype(np.float32)
 
 
-class HdbscanTopics:
-    """HDBSCAN with exact single-thread settings; ``labels_`` (-1 = outlier) and ``probabilities_``.
-
-    A wrapper rather than a bare ``hdbscan.HDBSCAN``: BERTopic then does not ask for prediction
-    data (membership vectors cost minutes and are not used). Deterministic for the same input.
-    """
-
-    def __init__(self, min_cluster_size: int, min_samples: int) -> None:
-        """Set the smallest topic and the density smoothing."""
-        self.min_cluster_size = min_cluster_size
-        self.min_samples = min_samples
-        self.labels_: np.ndarray | None = None
-        self.probabilities_: np.ndarray | None = None
-
-    def fit(self, X: np.ndarray, y=None) -> HdbscanTopics:  # noqa: N803
-        """Cluster the rows of X (leaf selection); ``y`` is ignored."""
-        import hdbscan
-
-        n = X.shape[0]
-        if n <= self.min_cluster_size:  # too few rows for two topics: one topic
-            self.labels_ = np.zeros(n, dtype=np.int64)
-            self.probabilities_ = np.ones(n, dtype=np.float32)
-            return self
-        model = hdbscan.HDBSCAN(min_cluster_size=self.min_cluster_size,
-                                min_samples=min(self.min_samples, n - 1), metric="euclidean",
-                                cluster_selection_method="leaf", core_dist_n_jobs=1,
-                                prediction_data=False)
-        model.fit(np.asarray(X, dtype=np.float64))
-        self.labels_ = model.labels_.astype(np.int64)
-        self.probabilities_ = model.probabilities_.astype(np.float32)
-        return self
-
-
-class WardTopics:
-    """Ward clustering into n clusters, then small clusters merged into their nearest neighbour.
-
-    Deterministic: the same vectors always give the same labels. Exposes ``labels_`` like the
-    clusterers BERTopic expects.
-    """
-
-    def __init__(self, n_clusters: int, min_size: int) -> None:
-        """Set the number of clusters and the smallest cluster kept on its own."""
-        self.n_clusters = n_clusters
-        self.min_size = min_size
-        self.labels_: np.ndarray | None = None
-
-    def fit(self, X: np.ndarray, y=None) -> WardTopics:  # noqa: N803
-        """Cluster the rows of X; ``labels_`` holds a cluster id per row.
-
-        When fewer than two clusters are possible, every row gets label 0. ``y`` is ignored.
-        """
-        from sklearn.cluster import AgglomerativeClustering
-
-        n = min(self.n_clusters, X.shape[0])
-        if n < 2:
-            self.labels_ = np.zeros(X.shape[0], dtype=np.int64)
-            return self
-        labels = AgglomerativeClustering(n_clusters=n, linkage="ward").fit(X).labels_
-        self.labels_ = merge_small(X, labels, self.min_size)
-        return self
-
-
 def clusterer(settings: Settings) -> HdbscanTopics | WardTopics:
     """The clusterer the (resolved) settings name."""
     if settings.clusterer == "ward":
@@ -288,22 +227,6 @@ def clusterer(settings: Settings) -> HdbscanTopics | WardTopics:
     assert settings.min_cluster_size is not None, "resolve() the settings first"
     assert settings.min_samples is not None, "resolve() the settings first"
     return HdbscanTopics(settings.min_cluster_size, settings.min_samples)
-
-
-def merge_small(X: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:  # noqa: N803
-    """Merge clusters below min_size, smallest first, into the cluster with the closest centroid."""
-    labels = labels.copy()
-    while True:
-        ids, counts = np.unique(labels, return_counts=True)
-        if len(ids) < 2 or counts.min() >= min_size:
-            break
-        small = ids[np.argmin(counts)]
-        cents = normalise(np.stack([X[labels == t].mean(0) for t in ids]))
-        sims = cents @ cents[ids == small][0]
-        sims[ids == small] = -np.inf
-        labels[labels == small] = ids[int(np.argmax(sims))]
-    _, labels = np.unique(labels, return_inverse=True)
-    return labels
 
 
 def build_model(settings: Settings, n_docs: int):

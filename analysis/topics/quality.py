@@ -25,6 +25,7 @@ import re
 import numpy as np
 from scipy import sparse
 
+from analysis.topics.clusterers import WardTopics
 from analysis.topics.vectorizers import ctfidf_model, vectorizer
 
 KW_MIN_PAPERS, KW_MAX_PAPERS = 3, 30
@@ -254,8 +255,6 @@ def compare(docs: list[str], emb: np.ndarray, model, raw: np.ndarray, final: np.
         with the same number of topics on the same UMAP vectors (up to ``WARD_MAX`` papers);
         ``plain_bertopic`` if asked.
     """
-    from analysis.topics.pipeline import WardTopics
-
     pairs = keyword_pairs(paper_keywords(keywords))
     corpus = Corpus(docs, vectorizer(len(docs)))
     out: dict = {"pairs": pairs[2], settings.clusterer: corpus.judge(final, pairs)}

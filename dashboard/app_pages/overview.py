@@ -51,9 +51,8 @@ def strip(ctx: context.Context, per_period) -> None:
         return
     first, last = per_period.span
     data = strip_data(table, first, last)
-    spec = vega.with_dataset(_strip_template(ctx.loaded.root, ctx.loaded.stamp, _table=table),
-                             plot_data(data))
-    st.vega_lite_chart(spec, key="ov_coverage", width="content", theme=None)
+    spec = _strip_spec(ctx.loaded.root, ctx.loaded.stamp, first, last, _table=table)
+    st.vega_lite_chart(vega.fresh(spec), key="ov_coverage", width="content", theme=None)
     partial = data.filter(pl.col("status") == "partial")["month"].to_list()
     if partial:
         st.caption(f"The store holds only part of the list in {len(partial)} month(s) "
@@ -71,6 +70,13 @@ def _strip_template(root: str, stamp: tuple, *, _table: pl.DataFrame) -> dict:
     every rerun of this page.
     """
     return vega.to_spec(coverage_strip(strip_data(_table)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _strip_spec(root: str, stamp: tuple, first, last, *, _table: pl.DataFrame) -> dict:
+    """The strip of one date span: the template with that span's months as its dataset."""
+    return vega.with_dataset(_strip_template(root, stamp, _table=_table),
+                             plot_data(strip_data(_table, first, last)))
 
 
 def render() -> None:

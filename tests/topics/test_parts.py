@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
+from analysis.topics.clusterers import merge_small
 from analysis.topics.match import match_topics, nearest_topic, place_new
-from analysis.topics.pipeline import Settings, merge_small, probabilities
+from analysis.topics.pipeline import Settings, probabilities
 from analysis.topics.quality import diversity, npmi_coherence, report
 from analysis.topics.tables import lineage
 from analysis.topics.vectorizers import topic_vectorizer
