@@ -52,7 +52,11 @@ RATIOS: dict[str, float] = {}
 
 
 def changes(n: int):
-    """N distinct filter changes: (widget kind, key, value)."""
+    """N filter changes, each to a state not seen before: (widget kind, key, value).
+
+    Every change changes its widget's value (a "change" to the value a widget already has
+    would be a no-change rerun, the baseline).
+    """
     out = []
     for i in range(n):
         kind = i % 4
@@ -60,11 +64,13 @@ def changes(n: int):
             start = dt.date(2024, 6, 1) + dt.timedelta(days=17 * i)
             out.append(("date_input", "w_dates", (start, start + dt.timedelta(days=300))))
         elif kind == 1:
-            out.append(("button_group", "w_period", ("week", "quarter", "month", "year")[i % 4]))
+            # i is 1, 5, 9, ...: each period change picks another period than the one before
+            out.append(("button_group", "w_period",
+                        ("week", "quarter", "month", "year")[(i // 4) % 4]))
         elif kind == 2:
             out.append(("number_input", "w_min_upvotes", (i * 3) % 40))
         else:
-            out.append(("button_group", "w_basis", ("listed", "published")[(i // 4) % 2]))
+            out.append(("button_group", "w_basis", ("published", "listed")[(i // 4) % 2]))
     return out
 
 
