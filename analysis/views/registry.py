@@ -160,7 +160,8 @@ def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "",
                      + (f", the {marked} most upvoted marked" if found > marked else " marked"))
     return make_view("topic-map", "Topic map of papers", topic_map_chart, data, lf, filters,
                  {"search": search, "points": points, "sampled": drawn.sampled},
-                 extra="; ".join(notes),
+                 extra="; ".join(notes), plot=drawn.plot,
+                 params={"keep": topic_bands.keep_param(filters)},
                  colours=colours_of(lf), extent=drawn.extent)
 
 

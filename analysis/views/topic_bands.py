@@ -25,7 +25,7 @@ from analysis.names import (
     UNASSIGNED_LABEL,
 )
 from analysis.trends.keywords import finish_share
-from analysis.views import memo
+from analysis.views import memo, topic_map
 
 
 def frequency(lf: pl.LazyFrame, filters: Filters, level: str = "topic") -> pl.DataFrame:
@@ -111,15 +111,20 @@ class MapFrame:
     """What the topic map draws, and how much of the store that is.
 
     Attributes:
-        frame: ``paper_id, title, date, upvotes, topic, label, x, y, shown, match``: every
-            paper with a map place, or on a store above the cap a fixed sample of them (plus
-            the marked search matches).
+        frame: ``paper_id, title, date, upvotes, topic, label, x, y, [group,] match, shown``:
+            every paper with a map place, or on a store above the cap a fixed sample of them
+            (plus the marked search matches); ``shown`` whether the filters keep it.
+        plot: ``frame`` without ``shown``, as the chart embeds it (dates as ISO days). The
+            same object under every filter of a basis and search marks, so its encoding can be
+            kept: the chart greys papers out itself, from the filters as a Vega parameter
+            (:func:`keep_param`).
         extent: ``(x_min, x_max, y_min, y_max)`` of the whole map.
         found: how many papers (of all, not only the drawn ones) match the search.
         placed: how many papers have a map place (all of them, drawn or not).
     """
 
     frame: pl.DataFrame
+    plot: pl.DataFrame
     extent: tuple[float, ...]
     found: int
     placed: int
@@ -128,6 +133,19 @@ class MapFrame:
     def sampled(self) -> bool:
         """True when the map draws a sample, not every paper."""
         return self.frame.height < self.placed
+
+
+def keep_param(filters: Filters) -> dict:
+    """The filters as the map's ``keep`` parameter (what its Vega expression reads).
+
+    ``from``/``to`` ISO days or None, ``min`` the upvote floor or None, ``topics`` and
+    ``groups`` lists (empty: all). The chart's expression (``topic_map.KEPT``) keeps the papers
+    :func:`analysis.filters.apply` keeps; tests/views/test_map_keep.py checks it paper by paper.
+    """
+    return {"from": filters.start.isoformat() if filters.start else None,
+            "to": filters.end.isoformat() if filters.end else None,
+            "min": filters.min_upvotes, "topics": list(filters.topics),
+            "groups": list(filters.groups)}
 
 
 def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
@@ -151,20 +169,34 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
     rows = apply(placed.lazy(), filters).select("row").collect().get_column("row").to_numpy()
     shown = np.zeros(placed.height, dtype=bool)
     shown[rows] = True
-    frame = placed.select(*_MAP_COLUMNS, "sample").with_columns(pl.Series("shown", shown))
-    drawn = (pl.col("sample") < points) if points is not None else pl.lit(True)
     words = search.strip().lower()
-    found = frame.head(0)
+    marked: tuple = ()
+    found = 0
     if words:
-        hits = pl.col("title").fill_null("").str.to_lowercase().str.contains(words, literal=True)
-        found = frame.filter(hits & pl.col("shown"))
-    marked = (found.sort(["upvotes", "paper_id"], descending=[True, False], nulls_last=True)
-              .head(MAX_MARKED).get_column("paper_id"))
-    named = 2 if found.height <= MAX_NAMED else 1
-    match = pl.when(pl.col("paper_id").is_in(marked.implode())).then(named).otherwise(0)
-    out = (frame.with_columns(match.cast(pl.Int8).alias("match"))
-           .filter(drawn | (pl.col("match") > 0)).drop("sample"))
-    return MapFrame(out, extent, found.height, placed.height)
+        hits = placed.filter(pl.col("title").fill_null("").str.to_lowercase()
+                             .str.contains(words, literal=True)
+                             & pl.Series(shown))
+        found = hits.height
+        marked = tuple(hits.sort(["upvotes", "paper_id"], descending=[True, False],
+                                 nulls_last=True).head(MAX_MARKED).get_column("paper_id"))
+    named = 2 if found <= MAX_NAMED else 1
+    base, at = memo.per_frame(lf, ("map-drawn", filters.basis, points, marked, named),
+                              lambda: _drawn(placed, points, marked, named))
+    frame = base.with_columns(pl.Series("shown", shown[at]))
+    plot = memo.per_frame(lf, ("map-plot", filters.basis, points, marked, named),
+                          lambda: topic_map.plot_frame(base))
+    return MapFrame(frame, plot, extent, found, placed.height)
+
+
+def _drawn(placed: pl.DataFrame, points: int | None, marked: tuple,
+           named: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """The drawn papers with their ``match``, and their rows in ``placed``."""
+    columns = [c for c in (*_MAP_COLUMNS, "group") if c in placed.columns]
+    match = (pl.when(pl.col("paper_id").is_in(list(marked))).then(named).otherwise(0)
+             .cast(pl.Int8).alias("match"))
+    drawn = (pl.col("sample") < points) if points is not None else pl.lit(True)
+    out = placed.with_columns(match).filter(drawn | (pl.col("match") > 0))
+    return out.select(*columns, "match"), out.get_column("row").to_numpy()
 
 
 _MAP_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic", "label", "x", "y")

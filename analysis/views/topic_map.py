@@ -31,8 +31,22 @@ HEIGHT = 600
 HIDDEN_COLOUR = "#dcdcdc"
 
 
+#: The map's parameter holding the filters (``topic_bands.keep_param``): the chart greys out
+#: the papers they leave out, so a filter change sends new parameter values, not new data.
+KEEP = "keep"
+#: A Vega expression true for a paper the filters keep, as ``analysis.filters.apply`` keeps it
+#: (no paper text in it: dates, upvotes and ids only).
+KEPT = ("isValid(datum.date)"
+        " && (keep.from == null || datum.date >= keep.from)"
+        " && (keep.to == null || datum.date <= keep.to)"
+        " && (keep.min == null || (isValid(datum.upvotes) && datum.upvotes >= keep.min))"
+        " && (length(keep.topics) == 0 || indexof(keep.topics, datum.topic) >= 0)"
+        " && (length(keep.groups) == 0 || indexof(keep.groups, datum.group) >= 0)")
+
+
 def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """The map's frame as the chart embeds it (dates as ISO day strings)."""
+    """The map's frame as the chart embeds it: ISO day strings, no ``shown`` (see KEEP)."""
+    df = df.drop("shown", strict=False)
     return df.with_columns(pl.col("date").dt.strftime("%Y-%m-%d")) if "date" in df.columns else df
 
 
@@ -46,8 +60,9 @@ def _scale(extent: Sequence[float] | None, axis: int) -> alt.Scale:
 
 def topic_map(df: pl.DataFrame, title: str, caption: str, *,
               colours: Mapping[int, str] | None = None,
-              extent: Sequence[float] | None = None) -> alt.TopLevelMixin:
-    """Papers on the 2-D topic map; papers outside the filters (``shown`` false) in light grey.
+              extent: Sequence[float] | None = None,
+              keep: Mapping[str, Any] | None = None) -> alt.TopLevelMixin:
+    """Papers on the 2-D topic map; papers outside the filters in light grey.
 
     Args:
         df: one row per paper: ``paper_id, title, date, upvotes, topic, label, x, y, shown,
@@ -56,6 +71,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
         caption: the subtitle lines.
         colours: topic id -> colour (see :func:`analysis.views.colours.topic_colours`).
         extent: ``(x_min, x_max, y_min, y_max)`` of the whole map, so filters never rescale it.
+        keep: the filters as ``topic_bands.keep_param`` gives them (None: every paper kept);
+            the chart's ``keep`` parameter, which greys out the papers they leave out.
 
     Selection ``pick``: fields ``paper_id``.
     """
@@ -63,7 +80,9 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     zoom = alt.selection_interval(name=ZOOM, bind="scales")
     x = alt.X("x:Q", axis=None, scale=_scale(extent, 0))
     y = alt.Y("y:Q", axis=None, scale=_scale(extent, 1))
-    base = alt.Chart(plot_frame(df)).encode(x=x, y=y)
+    kept = alt.param(name=KEEP, value=dict(keep) if keep is not None else
+                     {"from": None, "to": None, "min": None, "topics": [], "groups": []})
+    base = alt.Chart(plot_frame(df)).transform_calculate(shown=KEPT).encode(x=x, y=y)
     legend = alt.Legend(title="topic", orient="bottom", columns=2, symbolLimit=0, labelLimit=0,
                         columnPadding=24)
     hidden = base.transform_filter("!datum.shown").mark_circle(size=10, color=HIDDEN_COLOUR,
@@ -93,5 +112,5 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     found_title = base.transform_filter("datum.match > 1").mark_text(
         align="left", dx=12, fontSize=11, fontWeight="bold", color="#111").encode(
         text=alt.Text("title:N"))
-    return sized(alt.layer(hidden, shown, halo, names, ring, found_title), title, caption,
-                 height=HEIGHT, width=WIDTH)
+    return sized(alt.layer(hidden, shown, halo, names, ring, found_title).add_params(kept),
+                 title, caption, height=HEIGHT, width=WIDTH)

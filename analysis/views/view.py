@@ -52,6 +52,9 @@ class View:
             their title; None for charts without a template. The dashboard reuses such specs (see
             ``dashboard.components.vega``) without building the chart.
         plotted: the frame exactly as the chart embeds it (with ``template``), else None.
+        params: values of the chart's top-level parameters that differ between views of one
+            template (e.g. the map's ``keep``: the filters it greys papers out by); a spec
+            drawn from a template gets these values put in.
     """
 
     name: str
@@ -66,6 +69,7 @@ class View:
                                                         compare=False)
     template: tuple | None = None
     plotted: Callable[[], pl.DataFrame] | None = field(default=None, repr=False, compare=False)
+    params: dict = field(default_factory=dict)
 
     @functools.cached_property
     def chart(self) -> alt.TopLevelMixin:
@@ -116,17 +120,30 @@ def relevant(name: str, filters: Filters) -> Filters:
 
 def make_view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, lf: pl.LazyFrame,
           filters: Filters, options: dict, extra: str = "", note: str = "",
+          plot: pl.DataFrame | None = None, params: dict | None = None,
           **chart_options) -> View:
-    """Assemble a View: caption from filters (+ extra), a note line, the data span; the chart."""
+    """Assemble a View: caption from filters (+ extra), a note line, the data span; the chart.
+
+    ``plot``: the frame as the chart embeds it, when the builder has it already (kept, so the
+    same object comes back for the same data: see ``MapFrame.plot``). ``params``: chart
+    parameter values passed to the builder but left out of the template key (View.params).
+    """
     sc = scope(lf, filters)
     lines = [filters.describe(topic_names(lf, filters.topics), period=name not in PERIOD_FREE)]
     lines += [e for e in (*extra.split("\n"), note) if e]
     caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
     template = templates.key(name, build_chart, data, **chart_options)
-    plotted = functools.partial(templates.plotted, build_chart, data) if template else None
+    plotted = (None if not template else functools.partial(_same, plot) if plot is not None
+               else functools.partial(templates.plotted, build_chart, data))
+    params = params or {}
     return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
-                make_chart=functools.partial(build_chart, data, title, caption, **chart_options),
-                template=template, plotted=plotted)
+                make_chart=functools.partial(build_chart, data, title, caption, **params,
+                                             **chart_options),
+                template=template, plotted=plotted, params=params)
+
+
+def _same(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame
 
 
 def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:

@@ -8,9 +8,12 @@ view, without validation, with its data as Arrow bytes (as Streamlit sends it), 
 
 Views whose chart has a template (``View.template``, e.g. the topic map: every paper, whatever
 the filters) are drawn from the spec of an earlier view with the same template key: only the
-dataset and the title are put in, and the Altair chart is never built (building and converting
-the map's six layers is most of a filter change on the Topics page). A template is kept only
-after checking that its one dataset is the view's ``plotted()`` frame and its title the view's.
+dataset, the title and the parameter values of ``View.params`` are put in, and the Altair chart
+is never built (building and converting the map's six layers is most of a filter change on the
+Topics page). A template is kept only after checking that its one dataset is the view's
+``plotted()`` frame and its title the view's. A dataset is encoded once per frame object: the
+map's frame is the same object under every filter (the filters reach it as its ``keep``
+parameter), so a filter change does not encode its papers again.
 """
 
 from __future__ import annotations
@@ -37,9 +40,29 @@ MAX_TEMPLATES = 32
 TRANSFORMER = "papertrends_arrow"
 
 
+#: id(frame) -> (weak reference to the frame, its Arrow dataset): a frame drawn again (the map's
+#: papers under another filter) is not encoded again.
+_ENCODED: dict[int, tuple[weakref.ref, tuple[str, bytes]]] = {}
+
+
+def encoded(frame: pl.DataFrame) -> tuple[str, bytes]:
+    """:func:`arrow_dataset` of a frame, made once while that frame object lives."""
+    key = id(frame)
+    hit = _ENCODED.get(key)
+    if hit is not None and hit[0]() is frame:
+        return hit[1]
+    value = arrow_dataset(frame)
+    _ENCODED[key] = (weakref.ref(frame, functools.partial(_drop_encoded, key)), value)
+    return value
+
+
+def _drop_encoded(key: int, _ref: weakref.ref) -> None:
+    _ENCODED.pop(key, None)
+
+
 def arrow_dataset(frame: pl.DataFrame) -> tuple[str, bytes]:
-    """A frame as Arrow IPC stream bytes, and its content name."""
-    table = frame.to_arrow()
+    """A frame as Arrow IPC stream bytes, and its content name (equal frames, equal bytes)."""
+    table = frame.rechunk().to_arrow()  # one chunk a column, however the frame was made
     sink = pa.BufferOutputStream()
     with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
         writer.write_table(table)
@@ -88,7 +111,7 @@ def with_dataset(spec: dict, frame: pl.DataFrame) -> dict:
     if len(spec.get("datasets", {})) != 1:
         raise ValueError("with_dataset needs a spec with exactly one dataset")
     (old,) = spec["datasets"]
-    name, raw = arrow_dataset(frame)
+    name, raw = encoded(frame)
     out = _renamed({k: v for k, v in spec.items() if k != "datasets"}, old, name)
     out["datasets"] = {name: raw}
     return out
@@ -101,6 +124,9 @@ def _from_template(view) -> dict | None:
         return None
     out = with_dataset(spec, view.plotted())
     out["title"] = _title(view)
+    for param in out.get("params", []):
+        if param.get("name") in view.params:
+            param["value"] = copy.deepcopy(view.params[param["name"]])
     return out
 
 
@@ -108,7 +134,7 @@ def _keep_template(view, spec: dict) -> None:
     """Keep a view's spec as its template, once it is checked to differ only in data and title."""
     if view.template is None or len(spec.get("datasets", {})) != 1:
         return
-    if next(iter(spec["datasets"])) != arrow_dataset(view.plotted())[0]:
+    if next(iter(spec["datasets"])) != encoded(view.plotted())[0]:
         return  # the chart embeds some other frame: no template
     if spec.get("title") != _title(view):
         return

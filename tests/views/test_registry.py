@@ -103,7 +103,9 @@ def test_views_on_the_published_basis(lf):
 
 def test_chart_plots_exactly_the_view_data(views):
     for name, view in views.items():
-        expected = json.loads(json.dumps(plot_data(view.data).to_dicts()))
+        # the map works out ``shown`` in Vega from its filters (tests/views/test_map_keep.py)
+        data = view.data.drop("shown") if name == "topic-map" else view.data
+        expected = json.loads(json.dumps(plot_data(data).to_dicts()))
         assert chart_rows(view.chart) == expected, name
 
 
