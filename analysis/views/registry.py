@@ -27,6 +27,7 @@ from analysis.trends import upvotes
 from analysis.trends.phrase_index import PhraseIndex
 from analysis.views import charts, memo, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
+from analysis.views.topic_map import KEEP, keep_param
 from analysis.views.topic_map import topic_map as topic_map_chart
 from analysis.views.view import (
     MEASURES,
@@ -161,7 +162,7 @@ def topic_map(lf: pl.LazyFrame, filters: Filters, *, search: str = "",
     return make_view("topic-map", "Topic map of papers", topic_map_chart, data, lf, filters,
                  {"search": search, "points": points, "sampled": drawn.sampled},
                  extra="; ".join(notes), plot=drawn.plot,
-                 params={"keep": topic_bands.keep_param(filters)},
+                 params={KEEP: keep_param(filters)},
                  colours=colours_of(lf), extent=drawn.extent)
 
 

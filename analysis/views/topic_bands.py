@@ -117,7 +117,7 @@ class MapFrame:
         plot: ``frame`` without ``shown``, as the chart embeds it (dates as ISO days). The
             same object under every filter of a basis and search marks, so its encoding can be
             kept: the chart greys papers out itself, from the filters as a Vega parameter
-            (:func:`keep_param`).
+            (``topic_map.keep_param``).
         extent: ``(x_min, x_max, y_min, y_max)`` of the whole map.
         found: how many papers (of all, not only the drawn ones) match the search.
         placed: how many papers have a map place (all of them, drawn or not).
@@ -133,19 +133,6 @@ class MapFrame:
     def sampled(self) -> bool:
         """True when the map draws a sample, not every paper."""
         return self.frame.height < self.placed
-
-
-def keep_param(filters: Filters) -> dict:
-    """The filters as the map's ``keep`` parameter (what its Vega expression reads).
-
-    ``from``/``to`` ISO days or None, ``min`` the upvote floor or None, ``topics`` and
-    ``groups`` lists (empty: all). The chart's expression (``topic_map.KEPT``) keeps the papers
-    :func:`analysis.filters.apply` keeps; tests/views/test_map_keep.py checks it paper by paper.
-    """
-    return {"from": filters.start.isoformat() if filters.start else None,
-            "to": filters.end.isoformat() if filters.end else None,
-            "min": filters.min_upvotes, "topics": list(filters.topics),
-            "groups": list(filters.groups)}
 
 
 def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
@@ -180,23 +167,22 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
         marked = tuple(hits.sort(["upvotes", "paper_id"], descending=[True, False],
                                  nulls_last=True).head(MAX_MARKED).get_column("paper_id"))
     named = 2 if found <= MAX_NAMED else 1
-    base, at = memo.per_frame(lf, ("map-drawn", filters.basis, points, marked, named),
-                              lambda: _drawn(placed, points, marked, named))
+    base, at, plot = memo.per_frame(lf, ("map-drawn", filters.basis, points, marked, named),
+                                    lambda: _drawn(placed, points, marked, named))
     frame = base.with_columns(pl.Series("shown", shown[at]))
-    plot = memo.per_frame(lf, ("map-plot", filters.basis, points, marked, named),
-                          lambda: topic_map.plot_frame(base))
     return MapFrame(frame, plot, extent, found, placed.height)
 
 
 def _drawn(placed: pl.DataFrame, points: int | None, marked: tuple,
-           named: int) -> tuple[pl.DataFrame, np.ndarray]:
-    """The drawn papers with their ``match``, and their rows in ``placed``."""
+           named: int) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """The drawn papers with ``match``, their rows in ``placed``, and ``MapFrame.plot``."""
     columns = [c for c in (*_MAP_COLUMNS, "group") if c in placed.columns]
     match = (pl.when(pl.col("paper_id").is_in(list(marked))).then(named).otherwise(0)
              .cast(pl.Int8).alias("match"))
     drawn = (pl.col("sample") < points) if points is not None else pl.lit(True)
     out = placed.with_columns(match).filter(drawn | (pl.col("match") > 0))
-    return out.select(*columns, "match"), out.get_column("row").to_numpy()
+    base = out.select(*columns, "match")
+    return base, out.get_column("row").to_numpy(), topic_map.plot_frame(base)
 
 
 _MAP_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic", "label", "x", "y")

@@ -16,6 +16,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from analysis.filters import Filters
 from analysis.names import SELECTION
 from analysis.views.charts import sized
 from analysis.views.colours import topic_scale
@@ -31,7 +32,7 @@ HEIGHT = 600
 HIDDEN_COLOUR = "#dcdcdc"
 
 
-#: The map's parameter holding the filters (``topic_bands.keep_param``): the chart greys out
+#: The map's parameter holding the filters (:func:`keep_param`): the chart greys out
 #: the papers they leave out, so a filter change sends new parameter values, not new data.
 KEEP = "keep"
 #: A Vega expression true for a paper the filters keep, as ``analysis.filters.apply`` keeps it
@@ -42,6 +43,19 @@ KEPT = ("isValid(datum.date)"
         " && (keep.min == null || (isValid(datum.upvotes) && datum.upvotes >= keep.min))"
         " && (length(keep.topics) == 0 || indexof(keep.topics, datum.topic) >= 0)"
         " && (length(keep.groups) == 0 || indexof(keep.groups, datum.group) >= 0)")
+
+
+def keep_param(filters: Filters) -> dict:
+    """The filters as the map's ``keep`` parameter (what :data:`KEPT` reads).
+
+    ``from``/``to`` ISO days or None, ``min`` the upvote floor or None, ``topics`` and
+    ``groups`` lists (empty: all). :data:`KEPT` keeps the papers
+    :func:`analysis.filters.apply` keeps; tests/views/test_map_keep.py checks it paper by paper.
+    """
+    return {"from": filters.start.isoformat() if filters.start else None,
+            "to": filters.end.isoformat() if filters.end else None,
+            "min": filters.min_upvotes, "topics": list(filters.topics),
+            "groups": list(filters.groups)}
 
 
 def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
@@ -71,7 +85,7 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
         caption: the subtitle lines.
         colours: topic id -> colour (see :func:`analysis.views.colours.topic_colours`).
         extent: ``(x_min, x_max, y_min, y_max)`` of the whole map, so filters never rescale it.
-        keep: the filters as ``topic_bands.keep_param`` gives them (None: every paper kept);
+        keep: the filters as :func:`keep_param` gives them (None: every paper kept);
             the chart's ``keep`` parameter, which greys out the papers they leave out.
 
     Selection ``pick``: fields ``paper_id``.
@@ -80,8 +94,7 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     zoom = alt.selection_interval(name=ZOOM, bind="scales")
     x = alt.X("x:Q", axis=None, scale=_scale(extent, 0))
     y = alt.Y("y:Q", axis=None, scale=_scale(extent, 1))
-    kept = alt.param(name=KEEP, value=dict(keep) if keep is not None else
-                     {"from": None, "to": None, "min": None, "topics": [], "groups": []})
+    kept = alt.param(name=KEEP, value=dict(keep if keep is not None else keep_param(Filters())))
     base = alt.Chart(plot_frame(df)).transform_calculate(shown=KEPT).encode(x=x, y=y)
     legend = alt.Legend(title="topic", orient="bottom", columns=2, symbolLimit=0, labelLimit=0,
                         columnPadding=24)

@@ -133,17 +133,17 @@ def make_view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, 
     lines += [e for e in (*extra.split("\n"), note) if e]
     caption = "\n".join([*wrap("; ".join(lines)), sc.describe(filters)])
     template = templates.key(name, build_chart, data, **chart_options)
-    plotted = (None if not template else functools.partial(_same, plot) if plot is not None
-               else functools.partial(templates.plotted, build_chart, data))
+    plotted: Callable[[], pl.DataFrame] | None = None
+    if template and plot is not None:
+        def plotted() -> pl.DataFrame:
+            return plot
+    elif template:
+        plotted = functools.partial(templates.plotted, build_chart, data)
     params = params or {}
     return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
                 make_chart=functools.partial(build_chart, data, title, caption, **params,
                                              **chart_options),
                 template=template, plotted=plotted, params=params)
-
-
-def _same(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame
 
 
 def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:

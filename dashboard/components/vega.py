@@ -23,6 +23,8 @@ import functools
 import hashlib
 import threading
 import weakref
+from collections.abc import Callable
+from typing import TypeVar
 
 import altair as alt
 import polars as pl
@@ -38,26 +40,33 @@ _SPECS: dict[int, tuple[weakref.ref, dict]] = {}
 _TEMPLATES: dict[tuple, dict] = {}
 MAX_TEMPLATES = 32
 TRANSFORMER = "papertrends_arrow"
-
-
 #: id(frame) -> (weak reference to the frame, its Arrow dataset): a frame drawn again (the map's
 #: papers under another filter) is not encoded again.
 _ENCODED: dict[int, tuple[weakref.ref, tuple[str, bytes]]] = {}
+T = TypeVar("T")
+
+
+def per_object(table: dict, obj, make: Callable[[], T]) -> T:
+    """``make()``, kept in ``table`` while ``obj`` lives.
+
+    Keyed by identity (views and frames have no hash); the entry goes when ``obj`` is collected.
+    """
+    key = id(obj)
+    hit = table.get(key)
+    if hit is not None and hit[0]() is obj:
+        return hit[1]
+    value = make()
+    table[key] = (weakref.ref(obj, functools.partial(_drop, table, key)), value)
+    return value
+
+
+def _drop(table: dict, key: int, _ref: weakref.ref) -> None:
+    table.pop(key, None)
 
 
 def encoded(frame: pl.DataFrame) -> tuple[str, bytes]:
     """:func:`arrow_dataset` of a frame, made once while that frame object lives."""
-    key = id(frame)
-    hit = _ENCODED.get(key)
-    if hit is not None and hit[0]() is frame:
-        return hit[1]
-    value = arrow_dataset(frame)
-    _ENCODED[key] = (weakref.ref(frame, functools.partial(_drop_encoded, key)), value)
-    return value
-
-
-def _drop_encoded(key: int, _ref: weakref.ref) -> None:
-    _ENCODED.pop(key, None)
+    return per_object(_ENCODED, frame, functools.partial(arrow_dataset, frame))
 
 
 def arrow_dataset(frame: pl.DataFrame) -> tuple[str, bytes]:
@@ -143,23 +152,17 @@ def _keep_template(view, spec: dict) -> None:
     _TEMPLATES[view.template] = spec
 
 
-def _forget(key: int, _ref: weakref.ref) -> None:
-    """A view was collected: drop its spec."""
-    _SPECS.pop(key, None)
-
-
 def spec_of(view) -> dict:
     """The spec of a view's chart, made on its first use and kept as long as the view is."""
-    key = id(view)
-    hit = _SPECS.get(key)
-    if hit is None or hit[0]() is not view:
-        spec = _from_template(view)
-        if spec is None:
-            spec = to_spec(view.chart)
-            _keep_template(view, spec)
-        _SPECS[key] = (weakref.ref(view, functools.partial(_forget, key)), spec)
-        hit = _SPECS[key]
-    return fresh(hit[1])
+    return fresh(per_object(_SPECS, view, functools.partial(_make_spec, view)))
+
+
+def _make_spec(view) -> dict:
+    spec = _from_template(view)
+    if spec is None:
+        spec = to_spec(view.chart)
+        _keep_template(view, spec)
+    return spec
 
 
 def selections(spec: dict) -> set[str]:

@@ -41,18 +41,16 @@ def lf():
     return trends.paper_frame(Store(REPO / "data")).collect().lazy()
 
 
-def symbols(scenegraph, out=None) -> list[int]:
-    """How many items each named symbol mark of the rendered scene holds, in layer order."""
-    out = [] if out is None else out
+def marks(scenegraph, marktype: str):
+    """The items of each named mark of one type in a rendered scene, in layer order."""
     if isinstance(scenegraph, dict):
-        if scenegraph.get("marktype") == "symbol" and scenegraph.get("name"):
-            out.append(len(scenegraph.get("items", [])))
+        if scenegraph.get("marktype") == marktype and scenegraph.get("name"):
+            yield scenegraph.get("items", [])
         for value in scenegraph.values():
-            symbols(value, out)
+            yield from marks(value, marktype)
     elif isinstance(scenegraph, list):
         for value in scenegraph:
-            symbols(value, out)
-    return out
+            yield from marks(value, marktype)
 
 
 @pytest.mark.parametrize("filters", CASES, ids=lambda f: f.describe() or "all")
@@ -61,7 +59,8 @@ def test_the_rendered_map_greys_exactly_the_papers_the_filters_leave_out(lf, fil
     spec = view.chart.to_dict()
     (keep,) = [p for p in spec["params"] if p["name"] == topic_map.KEEP]
     assert keep["value"]["min"] == filters.min_upvotes
-    hidden, shown = symbols(vlc.vegalite_to_scenegraph(spec))[:2]  # the grey layer first
+    # the grey layer is drawn first, then the coloured one
+    hidden, shown = [len(items) for items in marks(vlc.vegalite_to_scenegraph(spec), "symbol")][:2]
     kept = int(view.data["shown"].sum())
     assert shown == kept
     assert hidden == view.data.height - kept
@@ -82,21 +81,10 @@ def test_paper_by_paper_the_expression_keeps_what_apply_keeps(lf, filters):
                       {"filter": "datum.shown"}],
         "mark": "text", "encoding": {"text": {"field": "paper_id", "type": "nominal"}},
     }
-    texts = [item["text"] for name, items in _items(vlc.vegalite_to_scenegraph(ids))
-             for item in items if name == "marks"]
+    texts = [item["text"] for items in marks(vlc.vegalite_to_scenegraph(ids), "text")
+             for item in items]
     assert set(texts) == set(view.data.filter(pl.col("shown"))["paper_id"])
     assert len(texts) == int(view.data["shown"].sum())
-
-
-def _items(scenegraph):
-    if isinstance(scenegraph, dict):
-        if scenegraph.get("marktype") == "text" and scenegraph.get("name"):
-            yield scenegraph["name"], scenegraph.get("items", [])
-        for value in scenegraph.values():
-            yield from _items(value)
-    elif isinstance(scenegraph, list):
-        for value in scenegraph:
-            yield from _items(value)
 
 
 def test_a_filter_change_draws_the_same_frame_object(lf):
