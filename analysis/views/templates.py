@@ -1,18 +1,22 @@
 """Template keys: when two views' charts have the same Vega-Lite spec apart from data and title.
 
-A chart builder (``build(frame, title, caption, **options)``) reads its frame for two things: the
-rows it embeds as its one dataset, and a few facts that shape the spec (the columns, the period
-axis's ticks, the colour scale's topics and colours, the phrases, whether a period is
-incomplete). :func:`key` gathers those facts; views with equal keys differ only in the dataset
-(:func:`plotted`) and the title, so the dashboard converts one chart of a key to a spec and
-draws the others from it by putting their dataset and title in (``dashboard.components.vega``),
-without building their Altair charts. ``tests/dashboard/test_vega.py`` checks, for every view
-and many filters, that a spec drawn this way equals the one converted from the view's chart.
+A chart builder (``build(frame, title, caption, **options)``) reads its frame for three things:
+the rows it embeds as its one dataset, a few facts that shape the spec (the columns, the phrases,
+whether a period is incomplete), and a few parts of the spec that follow the rows (:func:`slots`:
+the period axis, whose ticks follow the span, and the colour scale of the topics present).
+:func:`key` gathers the facts; views with equal keys differ only in the dataset
+(:func:`plotted`), the title and their slots, so the dashboard converts one chart of a key to a
+spec and draws the others from it by putting their dataset, title and slots in
+(``dashboard.components.vega``), without building their Altair charts. A filter change that
+moves the date range therefore keeps the template. ``tests/dashboard/test_vega.py`` checks, for
+every view and many filters, that a spec drawn this way equals the one converted from the view's
+chart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import polars as pl
 
@@ -21,17 +25,19 @@ from analysis.views.axes import period_x
 from analysis.views.colours import topic_scale
 
 #: Chart builders with a template: builder -> (the frame as the chart embeds it, the facts of
-#: the frame its spec depends on besides the columns: see :func:`facts`).
-TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...]]] = {
-    charts.papers_per_period: (charts.plot_data, ("period", "incomplete")),
-    charts.topic_trend: (charts.plot_data, ("period", "topics", "incomplete")),
-    charts.keyword_trend: (charts.plot_data, ("period", "phrases", "incomplete")),
-    charts.upvote_distribution: (charts.plot_data, ("labels",)),
-    charts.upvotes_by_topic: (charts.plot_data, ("topics",)),
-    charts.upvotes_by_period: (charts.plot_data, ("period", "incomplete", "counts")),
-    charts.emerging: (charts.plot_data, ("topics",)),
-    charts.rising: (charts.plot_data, ()),
-    topic_map.topic_map: (topic_map.plot_frame, ("topics",)),
+#: the frame its spec depends on besides the columns (see :func:`facts`), its slots (see
+#: :func:`slots`)).
+TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[str, ...],
+                                tuple[str, ...]]] = {
+    charts.papers_per_period: (charts.plot_data, ("incomplete",), ("axis",)),
+    charts.topic_trend: (charts.plot_data, ("incomplete",), ("axis", "colours")),
+    charts.keyword_trend: (charts.plot_data, ("phrases", "incomplete"), ("axis",)),
+    charts.upvote_distribution: (charts.plot_data, ("labels",), ()),
+    charts.upvotes_by_topic: (charts.plot_data, (), ("colours",)),
+    charts.upvotes_by_period: (charts.plot_data, ("incomplete", "counts"), ("axis",)),
+    charts.emerging: (charts.plot_data, (), ("colours",)),
+    charts.rising: (charts.plot_data, (), ()),
+    topic_map.topic_map: (topic_map.plot_frame, ("topics",), ()),
 }
 
 
@@ -55,14 +61,12 @@ def facts(df: pl.DataFrame, needs: tuple[str, ...] = (), **options) -> tuple:
     """What of a frame and the chart options shapes a chart's spec, other than its rows.
 
     Always the columns and their types, whether the frame is empty, and the options; then, as
-    ``needs`` says: ``period`` the period axis (its ticks follow the span), ``topics`` the
-    colour scale (topics present, their labels and colours), ``labels``, ``phrases`` and ``counts``
-    those columns' values in order, ``incomplete`` whether some period is incomplete.
+    ``needs`` says: ``topics`` the colour scale (topics present, their labels and colours),
+    ``labels``, ``phrases`` and ``counts`` those columns' values in order, ``incomplete`` whether
+    some period is incomplete.
     """
     out: list = [tuple((n, str(t)) for n, t in df.schema.items()), df.height == 0,
                  _frozen(options)]
-    if "period" in needs and "period" in df.columns:
-        out.append(repr(period_x(df, options.get("period", "month")).to_dict(validate=False)))
     if "topics" in needs and "topic" in df.columns and "label" in df.columns:
         scale = topic_scale(df, options.get("colours"))
         out += [tuple(scale.domain), tuple(scale.range)]
@@ -75,6 +79,25 @@ def facts(df: pl.DataFrame, needs: tuple[str, ...] = (), **options) -> tuple:
     if "incomplete" in needs and "incomplete" in df.columns:
         out.append(bool(df.get_column("incomplete").any()))
     return tuple(out)
+
+
+def slots(build: Callable, df: pl.DataFrame, **options) -> dict[str, Any]:
+    """The parts of a chart's spec that follow its rows, as the spec holds them (JSON values).
+
+    ``axis``: the x channel of the period axis (its ticks follow the span); ``colours``: the
+    colour scale of the topics (or groups: option ``key``) present. A spec drawn from a
+    template of the same key gets these in place of the template's own (the dashboard replaces
+    every part of the template's spec equal to the template's slot).
+    """
+    names = TEMPLATES[build][2] if build in TEMPLATES else ()
+    out: dict[str, Any] = {}
+    if "axis" in names and "period" in df.columns:
+        out["axis"] = period_x(df, options.get("period", "month")).to_dict(validate=False)
+    ident = options.get("key", "topic")
+    if "colours" in names and ident in df.columns and "label" in df.columns:
+        scale = topic_scale(df, options.get("colours"), key=ident)
+        out["colours"] = scale.to_dict(validate=False)
+    return out
 
 
 def key(name: str, build: Callable, df: pl.DataFrame, **options) -> tuple | None:

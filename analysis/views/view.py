@@ -21,7 +21,7 @@ import altair as alt
 import polars as pl
 
 from analysis.filters import Filters, apply
-from analysis.names import DEFAULT_PERIOD
+from analysis.names import DEFAULT_PERIOD, PERIODS
 from analysis.schema import InputError
 from analysis.views import colours, memo, periods, templates
 
@@ -55,6 +55,9 @@ class View:
         params: values of the chart's top-level parameters that differ between views of one
             template (e.g. the map's ``keep``: the filters it greys papers out by); a spec
             drawn from a template gets these values put in.
+        slots: the parts of the spec that follow the rows (``templates.slots``: the period
+            axis, the topic colours); a spec drawn from a template gets these in place of the
+            template's own.
     """
 
     name: str
@@ -70,6 +73,7 @@ class View:
     template: tuple | None = None
     plotted: Callable[[], pl.DataFrame] | None = field(default=None, repr=False, compare=False)
     params: dict = field(default_factory=dict)
+    slots: dict = field(default_factory=dict)
 
     @functools.cached_property
     def chart(self) -> alt.TopLevelMixin:
@@ -143,7 +147,33 @@ def make_view(name: str, title: str, build_chart: Callable, data: pl.DataFrame, 
     return View(name, title, caption, data, filters, options, sc.papers, (sc.first, sc.last),
                 make_chart=functools.partial(build_chart, data, title, caption, **params,
                                              **chart_options),
-                template=template, plotted=plotted, params=params)
+                template=template, plotted=plotted, params=params,
+                slots=templates.slots(build_chart, data, **chart_options) if template else {})
+
+
+def other_periods(view: View) -> list[tuple[tuple, dict, Callable[[], Any]]]:
+    """The templates of the same view at the other period sizes: (key, slots, chart builder).
+
+    The same rows drawn with another period (its axis, tooltips and bar ends): a template for
+    the first filter change to that period, whose own rows then go into it like any other's.
+    Empty for views without a template or whose chart takes no period.
+    """
+    make = view.make_chart
+    if (view.template is None or not isinstance(make, functools.partial)
+            or "period" not in make.keywords):
+        return []
+    build, (data, *_) = make.func, make.args
+    options = {k: v for k, v in make.keywords.items() if k not in view.params}
+    out: list[tuple[tuple, dict, Callable[[], Any]]] = []
+    for period in PERIODS:
+        if period == options["period"]:
+            continue
+        other = {**options, "period": period}
+        key = templates.key(view.name, build, data, **other)
+        if key is not None:
+            out.append((key, templates.slots(build, data, **other),
+                        functools.partial(make, period=period)))
+    return out
 
 
 def wrap(text: str, width: int = CAPTION_WIDTH) -> list[str]:

@@ -8,10 +8,13 @@ view, without validation, with its data as Arrow bytes (as Streamlit sends it), 
 
 Views whose chart has a template (``View.template``, e.g. the topic map: every paper, whatever
 the filters) are drawn from the spec of an earlier view with the same template key: only the
-dataset, the title and the parameter values of ``View.params`` are put in, and the Altair chart
-is never built (building and converting the map's six layers is most of a filter change on the
-Topics page). A template is kept only after checking that its one dataset is the view's
-``plotted()`` frame and its title the view's. A dataset is encoded once per frame object: the
+dataset, the title, the parameter values of ``View.params`` and the slots of ``View.slots`` (the
+period axis, the topic colours) are put in, and the Altair chart is never built (building and
+converting the map's six layers is most of a filter change on the Topics page). A template is
+kept only after checking that its one dataset is the view's ``plotted()`` frame, its title the
+view's, and that each of its slots is in it. When a chart that takes a period gets its
+template, the templates of the other period sizes are made from the same rows, so the first
+change of period is drawn from a template too. A dataset is encoded once per frame object: the
 map's frame is the same object under every filter (the filters reach it as its ``keep``
 parameter), so a filter change does not encode its papers again.
 """
@@ -31,14 +34,15 @@ import polars as pl
 import pyarrow as pa
 
 from analysis.views.charts import titled
+from analysis.views.view import other_periods
 
 #: Altair's data transformers are global: one conversion at a time.
 _LOCK = threading.Lock()
 #: id(view) -> (weak reference to the view, its spec).
 _SPECS: dict[int, tuple[weakref.ref, dict]] = {}
-#: View.template -> a spec of that template (the last one made; a few per store and search).
-_TEMPLATES: dict[tuple, dict] = {}
-MAX_TEMPLATES = 32
+#: View.template -> (a spec of that template, that spec's slots); a few per store and search.
+_TEMPLATES: dict[tuple, tuple[dict, dict]] = {}
+MAX_TEMPLATES = 128
 TRANSFORMER = "papertrends_arrow"
 #: id(frame) -> (weak reference to the frame, its Arrow dataset): a frame drawn again (the map's
 #: papers under another filter) is not encoded again.
@@ -102,13 +106,27 @@ def _title(view) -> dict:
     return titled(view.title, view.caption).to_dict(validate=False)
 
 
-def _renamed(node, old: str, new: str):
-    """The spec with every reference to dataset ``old`` made one to ``new``."""
+def _replaced(node, pairs: list[tuple]):
+    """The spec with every part equal to an ``old`` of ``pairs`` (old, new) made that ``new``."""
+    for old, new in pairs:
+        if type(node) is type(old) and node == old:
+            return new
     if isinstance(node, dict):
-        return {k: _renamed(v, old, new) for k, v in node.items()}
+        return {k: _replaced(v, pairs) for k, v in node.items()}
     if isinstance(node, list):
-        return [_renamed(v, old, new) for v in node]
-    return new if node == old else node
+        return [_replaced(v, pairs) for v in node]
+    return node
+
+
+def _occurs(node, part) -> bool:
+    """Whether ``part`` is the spec or a part of it."""
+    if type(node) is type(part) and node == part:
+        return True
+    if isinstance(node, dict):
+        return any(_occurs(v, part) for v in node.values())
+    if isinstance(node, list):
+        return any(_occurs(v, part) for v in node)
+    return False
 
 
 def with_dataset(spec: dict, frame: pl.DataFrame) -> dict:
@@ -119,19 +137,26 @@ def with_dataset(spec: dict, frame: pl.DataFrame) -> dict:
     """
     if len(spec.get("datasets", {})) != 1:
         raise ValueError("with_dataset needs a spec with exactly one dataset")
+    return _filled(spec, frame, [])
+
+
+def _filled(spec: dict, frame: pl.DataFrame, pairs: list[tuple]) -> dict:
+    """The spec with ``frame`` as its one dataset and its other parts replaced as ``pairs`` say."""
     (old,) = spec["datasets"]
     name, raw = encoded(frame)
-    out = _renamed({k: v for k, v in spec.items() if k != "datasets"}, old, name)
+    out = _replaced({k: v for k, v in spec.items() if k != "datasets"}, [(old, name), *pairs])
     out["datasets"] = {name: raw}
     return out
 
 
 def _from_template(view) -> dict | None:
     """The view's spec from a template of the same key, or None (none yet, or no template)."""
-    spec = _TEMPLATES.get(view.template) if view.template is not None else None
-    if spec is None:
+    kept = _TEMPLATES.get(view.template) if view.template is not None else None
+    if kept is None:
         return None
-    out = with_dataset(spec, view.plotted())
+    spec, slots = kept
+    pairs = [(slots[k], view.slots[k]) for k in slots if slots[k] != view.slots.get(k)]
+    out = _filled(spec, view.plotted(), pairs)
     out["title"] = _title(view)
     for param in out.get("params", []):
         if param.get("name") in view.params:
@@ -139,17 +164,27 @@ def _from_template(view) -> dict | None:
     return out
 
 
-def _keep_template(view, spec: dict) -> None:
-    """Keep a view's spec as its template, once it is checked to differ only in data and title."""
-    if view.template is None or len(spec.get("datasets", {})) != 1:
-        return
+def _keep_template(view, spec: dict, key: tuple | None = None,
+                   slots: dict | None = None) -> bool:
+    """Keep a spec of the view as the template of ``key`` (default: the view's own).
+
+    Kept once it is checked to differ from others of its key only in data, title and slots;
+    returns whether it was kept.
+    """
+    key = view.template if key is None else key
+    slots = view.slots if slots is None else slots
+    if key is None or len(spec.get("datasets", {})) != 1:
+        return False
     if next(iter(spec["datasets"])) != encoded(view.plotted())[0]:
-        return  # the chart embeds some other frame: no template
+        return False  # the chart embeds some other frame: no template
     if spec.get("title") != _title(view):
-        return
+        return False
+    if not all(_occurs(spec, part) for part in slots.values()):
+        return False  # a slot that could not be put in
     if len(_TEMPLATES) >= MAX_TEMPLATES:
         _TEMPLATES.pop(next(iter(_TEMPLATES)))
-    _TEMPLATES[view.template] = spec
+    _TEMPLATES[key] = (spec, slots)
+    return True
 
 
 def spec_of(view) -> dict:
@@ -161,7 +196,10 @@ def _make_spec(view) -> dict:
     spec = _from_template(view)
     if spec is None:
         spec = to_spec(view.chart)
-        _keep_template(view, spec)
+        if _keep_template(view, spec):
+            for key, slots, make in other_periods(view):
+                if key not in _TEMPLATES:
+                    _keep_template(view, to_spec(make()), key, slots)
     return spec
 
 

@@ -90,6 +90,23 @@ def test_every_view_from_a_template_is_the_spec_of_its_chart(lf, name, options):
     assert reused  # some filter changes kept the shape of the chart
 
 
+@pytest.mark.parametrize(("name", "options"), DRAWN[:2] + DRAWN[5:6],
+                         ids=["papers-per-period", "topic-trend", "keyword-trend"])
+def test_a_new_date_range_or_period_is_drawn_from_a_template(lf, name, options):
+    # the first view of the time charts makes its template at every period size; later date
+    # ranges and periods put their own axis ticks and topic colours in (the test above checks
+    # the specs): only a view whose shape differs (some incomplete period or none) misses
+    vega._TEMPLATES.clear()
+    shapes: set[bool] = set()
+    for filters in CHANGES:
+        view = registry.build_view(name, lf, filters, **options)
+        shape = bool(view.data.get_column("incomplete").any())
+        assert (view.template in vega._TEMPLATES) == (shape in shapes), filters
+        shapes.add(shape)
+        vega.spec_of(view)
+    assert shapes == {True, False}
+
+
 @pytest.mark.parametrize("every", ["month", "quarter"])
 def test_a_topic_words_grid_from_its_template_is_the_spec_of_its_chart(every):
     from analysis.topics.artifacts import read_topic_words
