@@ -96,7 +96,7 @@ AUTOSIZE = alt.AutoSizeParams(type="pad", contains="padding")
 PADDING = {"top": 10, "left": 5, "right": 5, "bottom": 5}
 
 
-def sized(chart, title: str, caption: str, height: int | None = HEIGHT,
+def sized(chart, title: str, caption: str, height: int | alt.Step | None = HEIGHT,
            width: int = WIDTH):
     """The chart with its title, caption, size, autosize and padding.
 

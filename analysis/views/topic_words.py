@@ -67,10 +67,9 @@ def topic_words_view(words: pl.DataFrame, *, topic: int, label: str, every: str,
     first, last = rows["period"].min(), rows["period"].max()
     span = (first if isinstance(first, dt.date) else None,
             last if isinstance(last, dt.date) else None)
-    # the grid's spec depends on its rows only through their columns and how many periods
-    # there are (its height): views of one key share a spec (dashboard.components.vega)
-    template = (NAME, _grid.__qualname__, templates.facts(data),
-                data.get_column("period").n_unique())
+    # the grid's spec depends on its rows only through their columns (its height is a step per
+    # period): views of one key share a spec (dashboard.components.vega)
+    template = (NAME, _grid.__qualname__, templates.facts(data))
     return View(NAME, title, caption, data, filters, {"topic": topic, "every": every},
                 int(rows["count"].sum()), span,
                 make_chart=functools.partial(_grid, data, title, caption),
@@ -92,9 +91,8 @@ def _grid(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
         opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.35)),
     ).add_params(pick)
     text = base.mark_text(fontSize=11, limit=150).encode(text="word:N")
-    # one 24 px row per period; title, caption and axes come on top (charts.sized)
-    height = 24 * (df.get_column("period").n_unique() if df.height else 1)
-    return sized(cells + text, title, caption, height=height, width=WIDTH)
+    # one 24 px row per period (a Vega-Lite step); title, caption and axes come on top
+    return sized(cells + text, title, caption, height=alt.Step(24), width=WIDTH)
 
 
 def papers_in_period(lf: pl.LazyFrame, topic: int, every: str, period) -> pl.LazyFrame:
