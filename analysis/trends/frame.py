@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from analysis.filters import Filters, apply
 from analysis.names import OUTLIER, OUTLIER_LABEL, UNASSIGNED, UNASSIGNED_LABEL
 from analysis.topics import artifacts as topic_artifacts
+from analysis.trends import cube
 
 #: Topic columns paper_frame adds to the canonical ones.
 TOPIC_COLUMNS: dict[str, pl.DataType] = {
@@ -160,6 +162,9 @@ def _day(value: object) -> dt.date | None:
 def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """Papers per period, empty periods included as zero.
 
+    Counted over the frame's filter columns as arrays (:mod:`analysis.trends.cube`), without a
+    query: this runs on every filter change.
+
     Args:
         lf: the paper frame (``paper_frame(store)``).
         filters: the common filters.
@@ -168,15 +173,17 @@ def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.D
         Columns ``period`` (Date, first day), ``count`` (papers), ``with_upvotes`` (papers that
         show an upvote count) and ``upvotes`` (their sum), sorted by period.
     """
-    data = filtered(lf, filters)
-    counts = data.group_by("period").agg(
-        pl.len().cast(pl.Int64).alias("count"),
-        pl.col("upvotes").is_not_null().sum().cast(pl.Int64).alias("with_upvotes"),
-        pl.col("upvotes").sum().cast(pl.Int64).alias("upvotes"),
-    ).collect()
-    axis = axis_of(counts, filters, "period", "period")
-    return (
-        axis.join(counts, on="period", how="left")
-        .with_columns(pl.col("count", "with_upvotes", "upvotes").fill_null(0))
-        .sort("period")
+    keep = cube.mask(lf, filters)
+    first = cube.starts(lf, filters)[keep]
+    axis = (period_axis(cube.day_of(first.min()), cube.day_of(first.max()), filters)
+            if len(first) else period_axis(None, None, filters))
+    at = cube.positions(axis, first)
+    votes = cube.upvotes(lf)[keep]
+    shown = ~np.isnan(votes)
+    n = axis.height
+    return axis.with_columns(
+        pl.Series("count", np.bincount(at, minlength=n).astype(np.int64)),
+        pl.Series("with_upvotes", np.bincount(at[shown], minlength=n).astype(np.int64)),
+        pl.Series("upvotes", np.rint(np.bincount(at[shown], weights=votes[shown], minlength=n))
+                  .astype(np.int64)),
     )

@@ -16,7 +16,8 @@ import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.trends.frame import LEVELS, axis_of, filled_label, filtered
+from analysis.trends import cube, memo
+from analysis.trends.frame import LEVELS, filled_label, period_axis
 from analysis.trends.keywords import finish_share
 from analysis.trends.stats import logistic_trend
 
@@ -53,29 +54,42 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    everything = filtered(lf, dataclasses.replace(filters, topics=(), groups=()))
-    totals = everything.group_by("period").agg(
-        pl.len().cast(pl.Int64).alias("total"),
-        pl.col("date").min().alias("first"), pl.col("date").max().alias("last"),
-    )
-    picked = everything.filter(pl.col(level).is_not_null())
+    everything = cube.mask(lf, dataclasses.replace(filters, topics=(), groups=()))
+    key = cube.ids(lf, level)
+    picked = everything & (key != cube.NULL)
     if filters.topics:
-        picked = picked.filter(pl.col("topic").is_in(list(filters.topics)))
+        picked &= np.isin(cube.ids(lf, "topic"), list(filters.topics))
     if filters.groups:
-        picked = picked.filter(pl.col("group").is_in(list(filters.groups)))
-    counts = picked.group_by("period", level).agg(pl.len().cast(pl.Int64).alias("count"))
-    totals_df, counts_df, labels = pl.collect_all([totals, counts, _labels(picked, level)])
-    if labels.height == 0:
+        picked &= np.isin(cube.ids(lf, "group"), list(filters.groups))
+    present = np.unique(key[picked])
+    if not len(present):
         return _empty(level)
-    axis = axis_of(totals_df, filters)
-    grid = axis.join(labels.sort(level), how="cross")
-    out = (
-        grid.join(counts_df, on=["period", level], how="left")
-        .join(totals_df.select("period", "total"), on="period", how="left")
-        .with_columns(pl.col("count", "total").fill_null(0))
-        .select("period", level, "label", "count", "total")
-    )
-    return finish_share(out).sort(level, "period")
+    day = cube.days(lf, filters.basis)[everything]
+    axis = period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters)
+    first = cube.starts(lf, filters)
+    n, k = axis.height, len(present)
+    totals = np.bincount(cube.positions(axis, first[everything]), minlength=n)
+    cell = cube.positions(axis, first[picked]) * k + np.searchsorted(present, key[picked])
+    counts = np.bincount(cell, minlength=n * k).reshape(n, k)
+    names = _label_of(lf, level)
+    out = pl.DataFrame({
+        "period": pl.concat([axis.get_column("period")] * k),
+        level: pl.Series(np.repeat(present, n), dtype=pl.Int32),
+        "label": [names.get(int(t)) for t in present for _ in range(n)],
+        "count": pl.Series(counts.T.reshape(-1).astype(np.int64)),
+        "total": pl.Series(np.tile(totals, k).astype(np.int64)),
+    })
+    return finish_share(out)
+
+
+def _label_of(lf: pl.LazyFrame | pl.DataFrame, level: str) -> dict[int, str]:
+    """Topic (or group) id -> its label as the views show it, once per frame.
+
+    A label comes with its id (``paper_frame`` joins them), so the first label of an id in the
+    whole frame is the one of every subset of it.
+    """
+    return memo.whole(lf, f"labels-{level}", lambda: dict(
+        _labels(lf.lazy().filter(pl.col(level).is_not_null()), level).collect().iter_rows()))
 
 
 def _empty(level: str = "topic") -> pl.DataFrame:

@@ -23,9 +23,9 @@ from analysis.filters import Filters
 from analysis.names import TOPIC_VIEWS
 from analysis.schema import InputError
 from analysis.store import map_points
-from analysis.trends import upvotes
+from analysis.trends import memo, upvotes
 from analysis.trends.phrase_index import PhraseIndex
-from analysis.views import charts, memo, topic_bands
+from analysis.views import charts, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
 from analysis.views.topic_map import KEEP, keep_param
 from analysis.views.topic_map import topic_map as topic_map_chart

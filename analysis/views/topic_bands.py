@@ -24,8 +24,9 @@ from analysis.names import (
     UNASSIGNED,
     UNASSIGNED_LABEL,
 )
+from analysis.trends import memo
 from analysis.trends.keywords import finish_share
-from analysis.views import memo, topic_map
+from analysis.views import topic_map
 
 
 def frequency(lf: pl.LazyFrame, filters: Filters, level: str = "topic") -> pl.DataFrame:

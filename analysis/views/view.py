@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +19,11 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from analysis.filters import Filters, apply
+from analysis.filters import Filters
 from analysis.names import DEFAULT_PERIOD, PERIODS
 from analysis.schema import InputError
-from analysis.views import colours, memo, periods, templates
+from analysis.trends import cube, memo
+from analysis.views import colours, periods, templates
 
 #: What a topic or keyword trend counts: the share of the period's papers, or papers.
 MEASURES = ("share", "count")
@@ -102,11 +102,7 @@ def scope(lf: pl.LazyFrame, filters: Filters) -> Scope:
     The period does not change it: the views of one filter state share one (:mod:`.memo`).
     """
     def make() -> Scope:
-        row = apply(lf, filters).select(
-            pl.len().alias("n"), pl.col("date").min().alias("a"),
-            pl.col("date").max().alias("b"),
-        ).collect().row(0)
-        return Scope(int(row[0]), row[1], row[2])
+        return Scope(*cube.scope(lf, filters))
 
     same = dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
     return memo.per_frame(lf, ("scope", same), make)
@@ -198,35 +194,16 @@ def topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | Non
 
 def need_topics(lf: pl.LazyFrame, level: str = "topic") -> None:
     """Raise InputError when the frame has no topics (or, at the group level, no groups)."""
-    has = whole_fact(lf, "has-topics",
+    has = memo.whole(lf, "has-topics",
                  lambda: lf.select(pl.col("topic").is_not_null().any()).collect().item())
     if not has:
         raise InputError("this store has no topic model yet, so this view cannot be drawn",
                          hint="run `papertrends fit --store DIR` first")
-    if level == "group" and not whole_fact(
+    if level == "group" and not memo.whole(
             lf, "has-groups",
             lambda: lf.select(pl.col("group").is_not_null().any()).collect().item()):
         raise InputError("this topic model has no topic groups", field="level",
                          hint="refit with `papertrends fit --store DIR --force` to add them")
-
-
-#: (id of a paper frame, what) -> (weak reference to the frame, value): facts about the whole
-#: frame that no filter changes, worked out once per frame (the dashboard keeps its frame).
-_FACTS: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
-
-
-def whole_fact(lf: pl.LazyFrame, what: str, make: Callable[[], Any]) -> Any:
-    """``make()`` once per paper frame and ``what`` (forgotten with the frame)."""
-    key = (id(lf), what)
-    hit = _FACTS.get(key)
-    if hit is None or hit[0]() is not lf:
-
-        def forget(_ref: weakref.ref, k: tuple[int, str] = key) -> None:
-            _FACTS.pop(k, None)
-
-        hit = (weakref.ref(lf, forget), make())
-        _FACTS[key] = hit
-    return hit[1]
 
 
 #: The seed of :func:`fixed_sample`'s order.
@@ -249,7 +226,7 @@ def fixed_sample(lf: pl.LazyFrame, n: int) -> tuple[pl.LazyFrame, int]:
         rank = pl.col("paper_id").hash(SAMPLE_SEED).rank("ordinal")
         return lf.filter(rank <= n).collect().lazy(), total
 
-    sample, total = whole_fact(lf, f"sample-{n}", make)
+    sample, total = memo.whole(lf, f"sample-{n}", make)
     return (lf if sample is None else sample), total
 
 
@@ -260,10 +237,10 @@ def colours_of(lf: pl.LazyFrame) -> dict[int, str]:
         table = lf.select(cols).unique().collect()
         return colours.topic_colours(table)
 
-    return whole_fact(lf, "colours", make)
+    return memo.whole(lf, "colours", make)
 
 
 def timed(data: pl.DataFrame, lf: pl.LazyFrame, filters: Filters) -> tuple[pl.DataFrame, str]:
     """Empty periods as gaps in shares, incomplete periods marked; and the caption note."""
-    whole = whole_fact(lf, f"bounds-{filters.basis}", lambda: periods.bounds(lf, filters.basis))
+    whole = memo.whole(lf, f"bounds-{filters.basis}", lambda: periods.bounds(lf, filters.basis))
     return periods.mark_incomplete(periods.gaps(data), lf, filters, whole)

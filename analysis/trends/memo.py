@@ -1,5 +1,8 @@
 """Results worked out from a paper frame, kept while that frame lives (the dashboard keeps one).
 
+:func:`whole`: facts about the whole frame that no filter changes (e.g. its columns as arrays,
+every topic's colour), kept until the frame goes. :func:`per_frame`: results of one filter state.
+
 A page asks for some of them more than once per filter change (the topic frequency for the topic
 trend, one topic's size and the headline counts; the paper count and span of every view's
 caption): the first call computes, the others reuse. Keyed by the frame's identity and a
@@ -37,3 +40,22 @@ def per_frame(lf: pl.LazyFrame, key: Hashable, make: Callable[[], T]) -> T:
             _KEPT.pop(next(iter(_KEPT)))
         _KEPT[k] = (weakref.ref(lf), value)
     return value
+
+
+#: (id of a paper frame, what) -> (weak reference to the frame, value): facts about the whole
+#: frame that no filter changes, worked out once per frame.
+_FACTS: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
+
+
+def whole(lf: pl.LazyFrame | pl.DataFrame, what: str, make: Callable[[], T]) -> T:
+    """``make()`` once per paper frame and ``what`` (forgotten with the frame)."""
+    key = (id(lf), what)
+    hit = _FACTS.get(key)
+    if hit is None or hit[0]() is not lf:
+
+        def forget(_ref: weakref.ref, k: tuple[int, str] = key) -> None:
+            _FACTS.pop(k, None)
+
+        hit = (weakref.ref(lf, forget), make())
+        _FACTS[key] = hit
+    return hit[1]

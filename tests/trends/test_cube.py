@@ -1,0 +1,125 @@
+"""Counts over the filter columns as arrays equal the Polars queries over ``filters.apply``.
+
+The references below are the queries these functions ran before they counted over arrays: one
+``group_by`` over the filtered papers, joined onto the period axis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from analysis.filters import Filters, apply
+from analysis.store import Store
+from analysis.trends import cube, papers_per_period, topic_frequency
+from analysis.trends.frame import period_axis
+from analysis.trends.keywords import finish_share
+from analysis.trends.shares import _labels
+from analysis.views.view import scope
+from tests.support.paths import REPO
+
+D = dt.date
+#: Filter states: every period and basis, date ranges (one end, both, none, none inside the
+#: data), upvote floors (0 drops the papers without a count), topics (outliers and papers not yet
+#: assigned included), groups, and both.
+FILTERS = [
+    Filters(),
+    *(Filters(period=p, basis=b) for p in ("week", "month", "quarter", "year")
+      for b in ("listed", "published")),
+    Filters(start=D(2024, 6, 14), end=D(2025, 3, 2), period="week"),
+    Filters(start=D(2025, 1, 1), basis="published", period="quarter"),
+    Filters(end=D(2024, 12, 31), period="year", min_upvotes=3),
+    Filters(min_upvotes=0), Filters(min_upvotes=25, basis="published"),
+    Filters(topics=(0, 3, -1)), Filters(topics=(-2, 5), period="week"),
+    Filters(groups=(1,)), Filters(groups=(0, 2), topics=(4,), min_upvotes=1),
+    Filters(start=D(2030, 1, 1), end=D(2030, 6, 30)),  # no paper in range: zeros
+    Filters(start=D(2030, 1, 1)),  # no paper, one end open: no period at all
+]
+IDS = [f.describe() for f in FILTERS]
+
+
+@pytest.fixture(scope="module")
+def lf() -> pl.LazyFrame:
+    from analysis.trends import paper_frame
+
+    return paper_frame(Store(REPO / "data")).collect().lazy()
+
+
+def reference_papers_per_period(lf: pl.LazyFrame, filters: Filters) -> pl.DataFrame:
+    counts = apply(lf, filters).group_by("period").agg(
+        pl.len().cast(pl.Int64).alias("count"),
+        pl.col("upvotes").is_not_null().sum().cast(pl.Int64).alias("with_upvotes"),
+        pl.col("upvotes").sum().cast(pl.Int64).alias("upvotes"),
+    ).collect()
+    first, last = (counts["period"].min(), counts["period"].max()) if counts.height else (None,
+                                                                                        None)
+    axis = period_axis(first, last, filters)  # type: ignore[arg-type]
+    return (axis.join(counts, on="period", how="left")
+            .with_columns(pl.col("count", "with_upvotes", "upvotes").fill_null(0)).sort("period"))
+
+
+def reference_topic_frequency(lf: pl.LazyFrame, filters: Filters, level: str) -> pl.DataFrame:
+    everything = apply(lf, dataclasses.replace(filters, topics=(), groups=()))
+    totals = everything.group_by("period").agg(
+        pl.len().cast(pl.Int64).alias("total"), pl.col("date").min().alias("first"),
+        pl.col("date").max().alias("last")).collect()
+    picked = everything.filter(pl.col(level).is_not_null())
+    if filters.topics:
+        picked = picked.filter(pl.col("topic").is_in(list(filters.topics)))
+    if filters.groups:
+        picked = picked.filter(pl.col("group").is_in(list(filters.groups)))
+    counts = picked.group_by("period", level).agg(pl.len().cast(pl.Int64).alias("count"))
+    labels = _labels(picked, level).collect()
+    if labels.height == 0:
+        return labels
+    axis = period_axis(totals["first"].min(), totals["last"].max(), filters)  # type: ignore[arg-type]
+    out = (axis.join(labels.sort(level), how="cross")
+           .join(counts.collect(), on=["period", level], how="left")
+           .join(totals.select("period", "total"), on="period", how="left")
+           .with_columns(pl.col("count", "total").fill_null(0))
+           .select("period", level, "label", "count", "total"))
+    return finish_share(out).sort(level, "period")
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=IDS)
+def test_papers_per_period_is_the_group_by_over_the_filtered_papers(lf, filters):
+    got = papers_per_period(lf, filters)
+    assert_frame_equal(got, reference_papers_per_period(lf, filters))
+    if filters.start == D(2030, 1, 1) and filters.end:
+        assert got.height == 6  # Jan to Jun 2030
+        assert got["count"].sum() == 0
+
+
+@pytest.mark.parametrize("level", ["topic", "group"])
+@pytest.mark.parametrize("filters", FILTERS, ids=IDS)
+def test_topic_frequency_is_the_group_by_over_the_filtered_papers(lf, filters, level):
+    got = topic_frequency(lf, filters, level=level)
+    want = reference_topic_frequency(lf, filters, level)
+    if want.height == 0:
+        assert got.height == 0
+        return
+    assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=IDS)
+def test_the_scope_is_the_count_and_span_of_the_filtered_papers(lf, filters):
+    row = apply(lf, filters).select(pl.len(), pl.col("date").min().alias("first"),
+                                    pl.col("date").max().alias("last")).collect().row(0)
+    got = scope(lf, filters)
+    assert (got.papers, got.first, got.last) == row
+
+
+def test_the_arrays_of_a_lazy_scan_line_up(lf):
+    # a frame scanned and joined lazily may give its rows in another order on every collect:
+    # its columns are read in one query, so a paper's day and topic stay together
+    from analysis.trends import paper_frame
+
+    lazy = paper_frame(Store(REPO / "data"))
+    filters = Filters(period="quarter", min_upvotes=2)
+    assert_frame_equal(topic_frequency(lazy, filters),
+                       reference_topic_frequency(lf, filters, "topic"))
+    assert cube.columns(lazy) is cube.columns(lazy)  # read once per frame object
