@@ -112,8 +112,17 @@ def filled_label(name: str, key: str = "topic") -> pl.Expr:
 
 
 def period_start(day: dt.date, filters: Filters) -> dt.date:
-    """The first day of the period holding ``day`` (Monday for weeks)."""
-    return pl.Series([day]).dt.truncate(filters.every).item()
+    """The first day of the period holding ``day`` (Monday for weeks), as ``dt.truncate`` has it.
+
+    Worked out in Python: a one-value Polars series cost ~0.2 ms, twice per time view.
+    """
+    if filters.period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if filters.period == "month":
+        return day.replace(day=1)
+    if filters.period == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1)
 
 
 def period_axis(

@@ -24,7 +24,7 @@ from analysis.schema import InputError
 from analysis.trends import phrase_index
 from analysis.trends.frame import axis_of, filtered
 from analysis.trends.phrase_index import PhraseIndex
-from analysis.trends.stats import wilson_exprs
+from analysis.trends.stats import wilson_arrays
 from analysis.trends.text import singular
 
 FIELDS = TEXT_FIELDS
@@ -331,12 +331,20 @@ def _looked_up(rows: pl.DataFrame, index: PhraseIndex, phrases: dict[int, list[s
 
 
 def finish_share(df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``share``, ``ci_low``, ``ci_high`` and ``small`` to a frame with count and total."""
+    """Add ``share``, ``ci_low``, ``ci_high`` and ``small`` to a frame with count and total.
+
+    The share is 0 and the interval null where the total is 0. Worked out over arrays: one
+    Polars expression per column cost ~0.7 ms a call, on every filter change.
+    """
+    total = df.get_column("total").cast(pl.Float64).to_numpy()
+    count = df.get_column("count").cast(pl.Float64).to_numpy()
+    low, high = wilson_arrays(count, total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, count / total, 0.0)
     return df.with_columns(
-        pl.when(pl.col("total") > 0).then(pl.col("count") / pl.col("total")).otherwise(0.0)
-        .alias("share"),
-        *wilson_exprs(),
-        (pl.col("total") < SMALL_PERIOD).alias("small"),
+        pl.Series("share", share), pl.Series("ci_low", low, nan_to_null=True),
+        pl.Series("ci_high", high, nan_to_null=True),
+        pl.Series("small", total < SMALL_PERIOD),
     )
 
 

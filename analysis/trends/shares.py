@@ -139,37 +139,44 @@ def emerging_topics(
     freq = freq.filter(pl.col("topic") >= 0)  # outliers and papers not yet assigned are no topic
     if freq.height == 0:
         return _empty_emerging()
-    periods = freq["period"].unique().sort()
-    window = periods.tail(k)
-    freq = freq.filter(pl.col("period").is_in(window.implode()))
-    wide = freq.pivot(on="period", index=["topic", "label"], values="count", sort_columns=True)
-    wide = wide.sort("topic")
-    cols = [c for c in wide.columns if c not in ("topic", "label")]
-    counts = wide.select(cols).fill_null(0).to_numpy().astype(float)
-    totals_df = freq.unique("period").sort("period")
-    totals = totals_df["total"].to_numpy().astype(float)
+    # topics by period over arrays (a pivot and its joins cost ~0.3 ms an operation)
+    periods, at = np.unique(freq.get_column("period").to_physical().to_numpy(),
+                            return_inverse=True)
+    window = periods[-k:]
+    inside = at >= len(periods) - len(window)
+    col = at[inside] - (len(periods) - len(window))
+    ids, row = np.unique(freq.get_column("topic").to_numpy()[inside], return_inverse=True)
+    counts = np.zeros((len(ids), len(window)))
+    np.add.at(counts, (row, col), freq.get_column("count").to_numpy()[inside])
+    totals = np.zeros(len(window))
+    totals[col] = freq.get_column("total").to_numpy()[inside]
+    labels = dict(zip(freq.get_column("topic").to_list(), freq.get_column("label").to_list(),
+                      strict=True))
     papers = counts.sum(axis=1)
     keep = papers >= min_size
     if not keep.any():
         return _empty_emerging()
-    wide, counts, papers = wide.filter(pl.Series(keep)), counts[keep], papers[keep]
+    ids, counts, papers = ids[keep], counts[keep], papers[keep]
     fit = logistic_trend(counts, totals)
     half = len(totals) // 2
     first_share = counts[:, :half].sum(1) / max(totals[:half].sum(), 1)
     last_share = counts[:, -half:].sum(1) / max(totals[-half:].sum(), 1)
-    out = wide.select("topic", "label").with_columns(
-        pl.Series("slope", fit["slope"]),
-        pl.Series("p_value", fit["p_value"]),
-        pl.Series("significant", (fit["p_value"] < alpha) & (fit["slope"] > 0)),
-        pl.lit(EMERGING_METHOD).alias("method"),
-        pl.Series("papers", papers.astype(np.int64)),
-        pl.Series("first_share", first_share),
-        pl.Series("last_share", last_share),
-        pl.Series("share_change", last_share - first_share),
-        pl.lit(len(totals)).alias("periods"),
-        pl.lit(window.min()).alias("window_start"),
-        pl.lit(window.max()).alias("window_end"),
-    )
+    start, end = (pl.Series([window[0], window[-1]], dtype=pl.Int32).cast(pl.Date)).to_list()
+    out = pl.DataFrame({
+        "topic": pl.Series(ids, dtype=pl.Int32),
+        "label": pl.Series([labels[t] for t in ids.tolist()], dtype=pl.Utf8),
+        "slope": fit["slope"],
+        "p_value": fit["p_value"],
+        "significant": (fit["p_value"] < alpha) & (fit["slope"] > 0),
+        "method": EMERGING_METHOD,
+        "papers": papers.astype(np.int64),
+        "first_share": first_share,
+        "last_share": last_share,
+        "share_change": last_share - first_share,
+        "periods": pl.Series([len(totals)] * len(ids), dtype=pl.Int32),
+        "window_start": pl.Series([start] * len(ids), dtype=pl.Date),
+        "window_end": pl.Series([end] * len(ids), dtype=pl.Date),
+    })
     out = out.sort(["slope", "p_value"], descending=[True, False])
     return out.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
 

@@ -9,7 +9,6 @@ import math
 from statistics import NormalDist
 
 import numpy as np
-import polars as pl
 
 #: z for a two-sided 95% interval (the same value scipy uses: ndtri(0.975)).
 Z95 = NormalDist().inv_cdf(0.975)
@@ -35,21 +34,19 @@ def wilson(count: int, total: int, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, center - half), min(1.0, center + half))
 
 
-def wilson_exprs(count: str = "count", total: str = "total", z: float = Z95) -> list[pl.Expr]:
-    """Polars expressions for ``ci_low`` and ``ci_high`` (null where total is 0).
-
-    The same formula as :func:`wilson`, vectorised.
-    """
-    n = pl.col(total).cast(pl.Float64)
-    p = pl.col(count).cast(pl.Float64) / n
-    denom = 2 * (n + z * z)
-    center = (2 * n * p + z * z) / denom
-    half = z * (z * z + 4 * n * p * (1 - p)).sqrt() / denom
-    ok = pl.col(total) > 0
-    return [
-        pl.when(ok).then(pl.max_horizontal(center - half, pl.lit(0.0))).alias("ci_low"),
-        pl.when(ok).then(pl.min_horizontal(center + half, pl.lit(1.0))).alias("ci_high"),
-    ]
+def wilson_arrays(count: np.ndarray, total: np.ndarray,
+                  z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`wilson` over arrays: (low, high), NaN where the total is 0 (or missing)."""
+    n = np.asarray(total, dtype=float)
+    k = np.asarray(count, dtype=float)
+    ok = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 2 * (n + z * z)
+        center = (2 * n * p + z * z) / denom
+        half = z * np.sqrt(z * z + 4 * n * p * (1 - p)) / denom
+    return (np.where(ok, np.maximum(center - half, 0.0), np.nan),
+            np.where(ok, np.minimum(center + half, 1.0), np.nan))
 
 
 def chi2_sf_1(stat: np.ndarray) -> np.ndarray:

@@ -87,7 +87,8 @@ def topic_scale(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
     topics) last, which is also the legend's order. ``key``: the id column (``group`` for the
     topic groups, coloured by id).
     """
-    pairs = df.select(key, field).unique().rows() if df.height else []
+    pairs = set(zip(df.get_column(key).to_list(), df.get_column(field).to_list(),
+                    strict=True)) if df.height else set()
     seen: dict[str, str] = {}
     for topic, name in sorted(pairs, key=lambda p: stack_rank(p[0])):
         seen.setdefault(str(name), colour_of(topic, colours))

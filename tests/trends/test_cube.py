@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from analysis.filters import Filters, apply
 from analysis.store import Store
 from analysis.trends import cube, papers_per_period, topic_frequency
-from analysis.trends.frame import period_axis
+from analysis.trends.frame import period_axis, period_start
 from analysis.trends.keywords import finish_share
 from analysis.trends.shares import _labels
 from analysis.views.view import scope
@@ -123,3 +123,11 @@ def test_the_arrays_of_a_lazy_scan_line_up(lf):
     assert_frame_equal(topic_frequency(lazy, filters),
                        reference_topic_frequency(lf, filters, "topic"))
     assert cube.columns(lazy) is cube.columns(lazy)  # read once per frame object
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
+def test_a_period_starts_where_polars_truncates(period):
+    filters = Filters(period=period)
+    days = pl.date_range(D(2023, 12, 25), D(2026, 1, 10), "1d", eager=True)
+    want = days.dt.truncate(filters.every).to_list()
+    assert [period_start(d, filters) for d in days.to_list()] == want
