@@ -32,20 +32,29 @@ COLUMNS = {"listed": pl.Int32, "published": pl.Int32, "topic": pl.Int32, "group"
            "upvotes": pl.Float64}
 
 
-def columns(lf: pl.LazyFrame | pl.DataFrame) -> dict[str, np.ndarray]:
+#: One 64-bit hash of a paper's title and abstract (same text, same hash): the phrase index's key.
+TEXT_HASH = pl.struct("title", "abstract").hash()
+
+
+def columns(lf: pl.LazyFrame | pl.DataFrame, *, texts: bool = False) -> dict[str, np.ndarray]:
     """The frame's filter columns as arrays, read in one query (the rows of one collect line up).
 
     Days are days since 1970-01-01; a null day or id is :data:`NULL`, a null upvote count NaN.
-    Columns the frame lacks are left out.
+    Columns the frame lacks are left out. ``texts``: also ``text_hash`` (:data:`TEXT_HASH`),
+    read with its own copy of the other columns, so the rows line up whatever the frame.
     """
     def make() -> dict[str, np.ndarray]:
         frame = lf.lazy()
         there = [c for c in COLUMNS if c in frame.collect_schema().names()]
-        got = frame.select(pl.col(c).cast(COLUMNS[c]) for c in there).collect()
-        return {c: (got[c].fill_null(np.nan) if COLUMNS[c] == pl.Float64
-                    else got[c].fill_null(NULL)).to_numpy() for c in there}
+        got = frame.select(*(pl.col(c).cast(COLUMNS[c]) for c in there),
+                           *([TEXT_HASH.alias("text_hash")] if texts else [])).collect()
+        out = {c: (got[c].fill_null(np.nan) if COLUMNS[c] == pl.Float64
+                   else got[c].fill_null(NULL)).to_numpy() for c in there}
+        if texts:
+            out["text_hash"] = got["text_hash"].to_numpy()
+        return out
 
-    return memo.whole(lf, "filter-columns", make)
+    return memo.whole(lf, "filter-columns+texts" if texts else "filter-columns", make)
 
 
 def days(lf: pl.LazyFrame | pl.DataFrame, basis: str) -> np.ndarray:
@@ -87,20 +96,25 @@ def day_of(value: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(value))
 
 
-def mask(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> np.ndarray:
-    """The papers ``filters.apply`` keeps (a dated paper in range, topics, groups, upvotes)."""
-    day = days(lf, filters.basis)
+def mask(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+         arrays: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The papers ``filters.apply`` keeps (a dated paper in range, topics, groups, upvotes).
+
+    ``arrays``: the :func:`columns` to read (default: those without the text hashes).
+    """
+    cols = columns(lf) if arrays is None else arrays
+    day = cols[filters.basis]
     keep = day != NULL
     if filters.start:
         keep &= day >= ordinal(filters.start)
     if filters.end:
         keep &= day <= ordinal(filters.end)
     if filters.topics:
-        keep &= np.isin(ids(lf, "topic"), list(filters.topics))
+        keep &= np.isin(cols["topic"], list(filters.topics))
     if filters.groups:
-        keep &= np.isin(ids(lf, "group"), list(filters.groups))
+        keep &= np.isin(cols["group"], list(filters.groups))
     if filters.min_upvotes is not None:
-        keep &= upvotes(lf) >= filters.min_upvotes  # NaN (no count) is never kept
+        keep &= cols["upvotes"] >= filters.min_upvotes  # NaN (no count) is never kept
     return keep
 
 

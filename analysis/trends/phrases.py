@@ -29,7 +29,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.trends.frame import filtered
+from analysis.trends import cube
 from analysis.trends.keywords import check_field
 from analysis.trends.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
 from analysis.trends.text import ENGLISH_STOP_WORDS
@@ -91,7 +91,7 @@ _INDEX_CACHE_SIZE = 4
 
 def row_hashes(texts: pl.DataFrame) -> np.ndarray:
     """One 64-bit hash per row of a ``title, abstract`` frame (same text, same hash)."""
-    return texts.select("title", "abstract").hash_rows().to_numpy()
+    return texts.select(cube.TEXT_HASH).to_series().to_numpy()
 
 
 def phrase_index(texts: pl.DataFrame, field: str, max_words: int) -> PhraseIndex:
@@ -287,20 +287,20 @@ def rising_phrases(
         raise InputError("the windows must be at least one month long", field="months")
     if not 1 <= max_words <= 3:
         raise InputError("max_words must be 1, 2 or 3", field="max_words")
-    data = filtered(lf, filters)
-    end = filters.end or data.select(pl.col("date").max()).collect().item()
+    # the windows' papers over arrays (cube): their text hashes key the phrase index
+    arrays = cube.columns(lf, texts=True)
+    keep = cube.mask(lf, filters, arrays)
+    day = arrays[filters.basis]
+    end = filters.end or (cube.day_of(day[keep].max()) if keep.any() else None)
     if end is None:
         return _empty()
     w = windows(end, recent_months, baseline_months)
-    docs = (
-        data.filter(pl.col("date").is_between(w["baseline_start"], w["recent_end"]))
-        .select("title", "abstract", (pl.col("date") >= w["recent_start"]).alias("recent"))
-        .collect()
-    )
-    hashes = row_hashes(docs)
-    recent = docs["recent"].to_numpy()
+    inside = (keep & (day >= cube.ordinal(w["baseline_start"]))
+              & (day <= cube.ordinal(w["recent_end"])))
+    hashes = arrays["text_hash"][inside]
+    recent = day[inside] >= cube.ordinal(w["recent_start"])
     n1 = int(recent.sum())
-    n2 = docs.height - n1
+    n2 = len(hashes) - n1
     if n1 == 0 or n2 == 0:
         return _empty()
     index = _cached_index(hashes, field, max_words)
@@ -309,32 +309,26 @@ def rising_phrases(
         index = phrase_index(corpus, field, max_words)
     recent_count, baseline_count = _phrase_counts(index, hashes[recent], hashes[~recent],
                                                   min_support)
-    keep = (recent_count >= min_support) & (recent_count * n2 > baseline_count * n1)
-    if not keep.any():
+    rising = (recent_count >= min_support) & (recent_count * n2 > baseline_count * n1)
+    if not rising.any():
         return _empty()
-    counts = pl.DataFrame({"key": index.keys[:len(keep)][keep],
-                           "recent_count": recent_count[keep],
-                           "baseline_count": baseline_count[keep]})
-    counts = counts.with_columns(
-        (pl.col("recent_count") / n1).alias("recent_share"),
-        (pl.col("baseline_count") / n2).alias("baseline_share"),
-    )
-    g2 = g2_two_by_two(counts["recent_count"].to_numpy(), n1,
-                       counts["baseline_count"].to_numpy(), n2)
+    keys = index.keys[:len(rising)][rising]
+    rc, bc = recent_count[rising], baseline_count[rising]
+    g2 = g2_two_by_two(rc, n1, bc, n2)
     p = chi2_sf_1(g2)
-    out = counts.with_columns(
-        pl.Series("g2", g2), pl.Series("p_value", p), pl.Series("q_value", bh_qvalues(p)),
-        ((pl.col("recent_count") + 0.5) / (n1 + 0.5)
-         / ((pl.col("baseline_count") + 0.5) / (n2 + 0.5))).alias("lift"),
-    )
-    if limit is not None and out.height > limit:  # the top rows, ties at the cut included
-        cut = out["g2"].top_k(limit).min()
-        out = out.filter(pl.col("g2") >= cut)
-    phrases = _decode(out["key"].to_numpy(), index.v1, index.vocab)
-    out = out.with_columns(
-        pl.Series("phrase", phrases, dtype=pl.Utf8),
-        pl.Series("words", [len(p.split(" ")) for p in phrases], dtype=pl.Int64),
-    ).sort(["g2", "phrase"], descending=[True, False])
+    q = bh_qvalues(p)
+    top = np.arange(len(g2))
+    if limit is not None and len(g2) > limit:  # the top rows, ties at the cut included
+        top = np.flatnonzero(g2 >= np.partition(g2, len(g2) - limit)[len(g2) - limit])
+    phrases = _decode(keys[top], index.v1, index.vocab)
+    out = pl.DataFrame({
+        "phrase": pl.Series(phrases, dtype=pl.Utf8),
+        "words": pl.Series([len(p.split(" ")) for p in phrases], dtype=pl.Int64),
+        "recent_count": rc[top], "baseline_count": bc[top],
+        "recent_share": rc[top] / n1, "baseline_share": bc[top] / n2,
+        "lift": (rc[top] + 0.5) / (n1 + 0.5) / ((bc[top] + 0.5) / (n2 + 0.5)),
+        "g2": g2[top], "p_value": p[top], "q_value": q[top],
+    }).sort(["g2", "phrase"], descending=[True, False])
     if limit is not None:
         out = out.head(limit)
     return out.with_columns(
