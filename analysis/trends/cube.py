@@ -27,9 +27,16 @@ NULL = np.iinfo(np.int32).min
 EPOCH = dt.date(1970, 1, 1)
 
 
-#: The frame's columns the filters read: ids and days as Int32, upvotes as a float.
-COLUMNS = {"listed": pl.Int32, "published": pl.Int32, "topic": pl.Int32, "group": pl.Int32,
-           "upvotes": pl.Float64}
+#: Days from listing (else publication) to the moment the upvote count was read.
+COUNT_AGE = (pl.col("upvotes_at").dt.date()
+             - pl.coalesce(pl.col("listed"), pl.col("published"))).dt.total_days()
+#: The arrays read from a frame: name -> (the columns it needs, its expression), ids and days
+#: as Int32, upvotes as a float.
+COLUMNS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
+    **{c: ((c,), pl.col(c).cast(pl.Int32)) for c in ("listed", "published", "topic", "group")},
+    "upvotes": (("upvotes",), pl.col("upvotes").cast(pl.Float64)),
+    "count_age": (("upvotes_at", "listed", "published"), COUNT_AGE.cast(pl.Int32)),
+}
 
 
 #: One 64-bit hash of a paper's title and abstract (same text, same hash): the phrase index's key.
@@ -39,16 +46,18 @@ TEXT_HASH = pl.struct("title", "abstract").hash()
 def columns(lf: pl.LazyFrame | pl.DataFrame, *, texts: bool = False) -> dict[str, np.ndarray]:
     """The frame's filter columns as arrays, read in one query (the rows of one collect line up).
 
-    Days are days since 1970-01-01; a null day or id is :data:`NULL`, a null upvote count NaN.
-    Columns the frame lacks are left out. ``texts``: also ``text_hash`` (:data:`TEXT_HASH`),
-    read with its own copy of the other columns, so the rows line up whatever the frame.
+    Days are days since 1970-01-01; a null day, id or count age is :data:`NULL`, a null upvote
+    count NaN. Arrays whose columns the frame lacks are left out. ``texts``: also ``text_hash``
+    (:data:`TEXT_HASH`), read with its own copy of the other columns, so the rows line up
+    whatever the frame.
     """
     def make() -> dict[str, np.ndarray]:
         frame = lf.lazy()
-        there = [c for c in COLUMNS if c in frame.collect_schema().names()]
-        got = frame.select(*(pl.col(c).cast(COLUMNS[c]) for c in there),
+        names = set(frame.collect_schema().names())
+        there = [c for c, (need, _) in COLUMNS.items() if names.issuperset(need)]
+        got = frame.select(*(COLUMNS[c][1].alias(c) for c in there),
                            *([TEXT_HASH.alias("text_hash")] if texts else [])).collect()
-        out = {c: (got[c].fill_null(np.nan) if COLUMNS[c] == pl.Float64
+        out = {c: (got[c].fill_null(np.nan) if c == "upvotes"
                    else got[c].fill_null(NULL)).to_numpy() for c in there}
         if texts:
             out["text_hash"] = got["text_hash"].to_numpy()

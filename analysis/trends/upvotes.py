@@ -16,6 +16,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.schema import InputError
+from analysis.trends import cube
 from analysis.trends.frame import axis_of, filled_label, filtered
 
 BY: tuple[str, ...] = ("topic", "period")
@@ -27,8 +28,7 @@ EARLY, MATURED, UNKNOWN_AGE = "early", "matured", "age unknown"
 
 def count_age() -> pl.Expr:
     """Days from listing (else publication) to the moment the upvote count was read."""
-    day = pl.coalesce(pl.col("listed"), pl.col("published"))
-    return (pl.col("upvotes_at").dt.date() - day).dt.total_days().alias("count_age")
+    return cube.COUNT_AGE.alias("count_age")
 
 
 def with_age(lf: pl.LazyFrame, upvote_age: int | None) -> pl.LazyFrame:
@@ -69,11 +69,17 @@ def parse_age(text: str | int | None) -> int | None:
 
 def early_periods(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
                   mature: int = MATURE_DAYS) -> tuple[int, int]:
-    """(periods holding a count read < ``mature`` days after listing, periods with counts)."""
-    data = filtered(lf, filters).filter(pl.col("upvotes").is_not_null())
-    row = data.group_by("period").agg((count_age() < mature).any().alias("early")).select(
-        pl.col("early").sum(), pl.len()).collect().row(0)
-    return int(row[0] or 0), int(row[1] or 0)
+    """(periods holding a count read < ``mature`` days after listing, periods with counts).
+
+    Over the frame's filter columns as arrays (:mod:`analysis.trends.cube`): every upvote view
+    names it in its caption, on every filter change.
+    """
+    arrays = cube.columns(lf)
+    counted = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
+    first = cube.starts(lf, filters)[counted]
+    age = arrays["count_age"][counted]
+    early = (age != cube.NULL) & (age < mature)
+    return int(np.unique(first[early]).size), int(np.unique(first).size)
 #: Columns top_papers returns (those present in the frame).
 TOP_COLUMNS = ("paper_id", "title", "published", "listed", "upvotes", "upvotes_at", "organization",
                "topic", "topic_label")

@@ -106,6 +106,17 @@ def test_topic_frequency_is_the_group_by_over_the_filtered_papers(lf, filters, l
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=IDS)
+def test_early_periods_are_the_group_by_over_the_filtered_papers(lf, filters):
+    from analysis.trends.upvotes import count_age, early_periods
+
+    for mature in (1, 30, 400):
+        row = (apply(lf, filters).filter(pl.col("upvotes").is_not_null()).group_by("period")
+               .agg((count_age() < mature).any().alias("early"))
+               .select(pl.col("early").sum(), pl.len()).collect().row(0))
+        assert early_periods(lf, filters, mature) == (int(row[0] or 0), int(row[1] or 0))
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=IDS)
 def test_the_scope_is_the_count_and_span_of_the_filtered_papers(lf, filters):
     row = apply(lf, filters).select(pl.len(), pl.col("date").min().alias("first"),
                                     pl.col("date").max().alias("last")).collect().row(0)
