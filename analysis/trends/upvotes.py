@@ -192,17 +192,21 @@ def upvote_stats(
 
 
 def _by_period_and_age(data: pl.LazyFrame, filters: Filters, split_at: int) -> pl.DataFrame:
+    """Per period and kind of count; a period without counts gets one empty "early" row."""
     out = data.with_columns(age_class(split_at)).group_by("period", "counts").agg(
         *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")
     ).collect()
     axis = axis_of(out, filters, "_a", "_b")
-    early = pl.DataFrame({"counts": [EARLY]}, schema={"counts": pl.Utf8()})
-    filled = axis.join(out.drop("_a", "_b"), on="period", how="left")
-    empty = filled.filter(pl.col("counts").is_null()).drop("counts").join(early, how="cross")
-    rows = pl.concat([filled.filter(pl.col("counts").is_not_null()), empty.select(filled.columns)])
-    order = pl.col("counts").replace_strict({EARLY: 0, MATURED: 1, UNKNOWN_AGE: 2}, default=3)
-    return (rows.with_columns(pl.col("n", "n_null").fill_null(0))
-            .sort([pl.col("period"), order]).select("period", "counts", *out.columns[2:-2]))
+    stats = out.drop("_a", "_b")
+    held = set(stats.get_column("period").to_list())
+    missing = [p for p in axis.get_column("period").to_list() if p not in held]
+    empty = pl.DataFrame({"period": missing, "counts": [EARLY] * len(missing)},
+                         schema={"period": pl.Date(), "counts": pl.Utf8()})
+    rows = pl.concat([stats, empty], how="diagonal")
+    rank = {EARLY: 0, MATURED: 1, UNKNOWN_AGE: 2}
+    order = np.lexsort((np.array([rank.get(c, 3) for c in rows.get_column("counts").to_list()]),
+                        rows.get_column("period").to_physical().to_numpy()))
+    return rows[order].with_columns(pl.col("n", "n_null").fill_null(0))
 
 
 def top_papers(

@@ -15,6 +15,7 @@ import polars as pl
 from analysis.coverage import describe_partial
 from analysis.filters import Filters
 from analysis.trends import upvotes
+from analysis.views.periods import next_start
 
 
 def partial_in_range(data: pl.DataFrame, filters: Filters, partial: Sequence[str]) -> list[str]:
@@ -25,7 +26,7 @@ def partial_in_range(data: pl.DataFrame, filters: Filters, partial: Sequence[str
     last = data["period"].max()
     assert isinstance(first, dt.date)
     assert isinstance(last, dt.date)
-    end = pl.Series([last]).dt.offset_by(filters.every).item() - dt.timedelta(days=1)
+    end = next_start(last, filters.period) - dt.timedelta(days=1)
     return [m for m in partial if first.strftime("%Y-%m") <= m <= end.strftime("%Y-%m")]
 
 

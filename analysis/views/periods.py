@@ -91,9 +91,11 @@ def mark_incomplete(df: pl.DataFrame, lf: pl.LazyFrame, filters: Filters,
     if df.height == 0 or "period" not in df.columns:
         return df, ""
     cov = coverage(lf, filters, whole)
-    periods = df.get_column("period").unique().sort().to_list()
-    gone = incomplete_periods(periods, cov, filters.period)
-    out = df.with_columns(pl.col("period").is_in(gone).alias("incomplete"))
+    days = df.get_column("period").to_list()
+    gone = incomplete_periods(sorted(set(days) - {None}), cov, filters.period)
+    flags = set(gone)
+    out = df.with_columns(pl.Series("incomplete", [d in flags for d in days],
+                                    dtype=pl.Boolean()))
     return out, incomplete_note(gone, cov, filters.period)
 
 
