@@ -321,21 +321,25 @@ def rising_phrases(
     if limit is not None and len(g2) > limit:  # the top rows, ties at the cut included
         top = np.flatnonzero(g2 >= np.partition(g2, len(g2) - limit)[len(g2) - limit])
     phrases = _decode(keys[top], index.v1, index.vocab)
-    out = pl.DataFrame({
-        "phrase": pl.Series(phrases, dtype=pl.Utf8),
-        "words": pl.Series([len(p.split(" ")) for p in phrases], dtype=pl.Int64),
+    # largest G² first, ties by phrase: the same rows in the same order on every run
+    order = np.lexsort((np.array(phrases, dtype=object), -g2[top]))
+    if limit is not None:
+        order = order[:limit]
+    top = top[order]
+    shown = [phrases[i] for i in order.tolist()]
+    rows = len(top)
+    return pl.DataFrame({
+        "phrase": pl.Series(shown, dtype=pl.Utf8),
+        "words": pl.Series([len(p.split(" ")) for p in shown], dtype=pl.Int64),
         "recent_count": rc[top], "baseline_count": bc[top],
         "recent_share": rc[top] / n1, "baseline_share": bc[top] / n2,
         "lift": (rc[top] + 0.5) / (n1 + 0.5) / ((bc[top] + 0.5) / (n2 + 0.5)),
         "g2": g2[top], "p_value": p[top], "q_value": q[top],
-    }).sort(["g2", "phrase"], descending=[True, False])
-    if limit is not None:
-        out = out.head(limit)
-    return out.with_columns(
-        pl.lit(RISING_METHOD).alias("method"),
-        *(pl.lit(v).alias(k) for k, v in w.items()),
-        recent_papers=pl.lit(n1), baseline_papers=pl.lit(n2),
-    ).select(_COLUMNS)
+        "method": pl.Series([RISING_METHOD] * rows, dtype=pl.Utf8),
+        "recent_papers": pl.Series([n1] * rows, dtype=pl.Int32),
+        "baseline_papers": pl.Series([n2] * rows, dtype=pl.Int32),
+        **{k: pl.Series([v] * rows, dtype=pl.Date) for k, v in w.items()},
+    }).select(_COLUMNS)
 
 
 def _cached_index(hashes: np.ndarray, field: str, max_words: int) -> PhraseIndex | None:
