@@ -87,8 +87,11 @@ def topic_scale(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
     topics) last, which is also the legend's order. ``key``: the id column (``group`` for the
     topic groups, coloured by id).
     """
-    pairs = set(zip(df.get_column(key).to_list(), df.get_column(field).to_list(),
-                    strict=True)) if df.height else set()
+    if df.height > 1_000:  # e.g. the map's papers: one Polars query beats a Python pass
+        pairs = set(df.select(key, field).unique().rows())
+    else:  # a few hundred rows (a trend's): a Python pass beats a query's fixed cost
+        pairs = set(zip(df.get_column(key).to_list(), df.get_column(field).to_list(),
+                        strict=True))
     seen: dict[str, str] = {}
     for topic, name in sorted(pairs, key=lambda p: stack_rank(p[0])):
         seen.setdefault(str(name), colour_of(topic, colours))

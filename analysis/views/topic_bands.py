@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from analysis import trends
-from analysis.filters import Filters, apply
+from analysis.filters import Filters
 from analysis.names import (
     BASES,
     OTHER_TOPICS,
@@ -24,7 +24,7 @@ from analysis.names import (
     UNASSIGNED,
     UNASSIGNED_LABEL,
 )
-from analysis.trends import memo
+from analysis.trends import cube, memo
 from analysis.trends.keywords import finish_share
 from analysis.views import topic_map
 
@@ -169,9 +169,7 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
     """
     placed, extent = memo.per_frame(lf, ("map", filters.basis),
                                     lambda: _placed(lf, filters.basis))
-    rows = apply(placed.lazy(), filters).select("row").collect().get_column("row").to_numpy()
-    shown = np.zeros(placed.height, dtype=bool)
-    shown[rows] = True
+    shown = cube.mask(placed, filters)  # the papers filters.apply keeps, over arrays
     words = search.strip().lower()
     marked: tuple = ()
     found = 0
