@@ -75,11 +75,20 @@ def incomplete_periods(periods: list[dt.date], cov: Coverage, period: str) -> li
     out = []
     for start in periods:
         end = next_start(start, period) - dt.timedelta(days=1)
-        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-        days = [d for d in days if d.weekday() in cov.weekdays] or days
-        if days[0] < cov.first or days[-1] > cov.last:
+        first, last = _paper_day(start, end, cov.weekdays, 1), _paper_day(end, start,
+                                                                          cov.weekdays, -1)
+        if first < cov.first or last > cov.last:
             out.append(start)
     return out
+
+
+def _paper_day(day: dt.date, limit: dt.date, weekdays: frozenset[int], step: int) -> dt.date:
+    """From ``day`` towards ``limit``, the first day on a weekday with papers (else ``day``)."""
+    for i in range(min(7, abs((limit - day).days) + 1)):
+        d = day + dt.timedelta(days=step * i)
+        if d.weekday() in weekdays:
+            return d
+    return day
 
 
 def mark_incomplete(df: pl.DataFrame, lf: pl.LazyFrame, filters: Filters,
