@@ -197,8 +197,10 @@ def partial_flags(periods: pl.Series, every: str, months: Iterable[str]) -> pl.S
         months: the partial months (``YYYY-MM``).
     """
     bad = set(months)
+    if not bad:
+        return pl.Series("partial", [False] * periods.len(), dtype=pl.Boolean())
     ends = periods.dt.offset_by(every) - dt.timedelta(days=1)
-    flags = [bool(bad) and start is not None and any(m in bad for m in months_of(start, end))
+    flags = [start is not None and any(m in bad for m in months_of(start, end))
              for start, end in zip(periods.to_list(), ends.to_list(), strict=True)]
     return pl.Series("partial", flags, dtype=pl.Boolean())
 
