@@ -53,8 +53,9 @@ def whole(lf: pl.LazyFrame | pl.DataFrame, what: str, make: Callable[[], T]) -> 
     hit = _FACTS.get(key)
     if hit is None or hit[0]() is not lf:
 
-        def forget(_ref: weakref.ref, k: tuple[int, str] = key) -> None:
-            _FACTS.pop(k, None)
+        def forget(_ref: weakref.ref, k: tuple[int, str] = key,
+                   facts: dict = _FACTS) -> None:  # bound now: at exit the global is gone
+            facts.pop(k, None)
 
         hit = (weakref.ref(lf, forget), make())
         _FACTS[key] = hit
