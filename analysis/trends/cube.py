@@ -74,13 +74,25 @@ def days(lf: pl.LazyFrame | pl.DataFrame, basis: str) -> np.ndarray:
 def starts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> np.ndarray:
     """Each paper's period start (the filters' basis and period), as days since 1970-01-01.
 
-    Polars' own ``dt.truncate`` of the basis days (weeks start on Monday), once per frame.
+    What Polars' ``dt.truncate`` gives (weeks start on Monday), worked out over the day array
+    once per frame, basis and period (tests/trends/test_cube.py compares them).
     """
     def make() -> np.ndarray:
-        day = pl.Series(days(lf, filters.basis))
-        dated = pl.when(day != NULL).then(day).cast(pl.Date)
-        return (pl.select(dated.dt.truncate(filters.every).cast(pl.Int32).fill_null(NULL))
-                .to_series().to_numpy())
+        day = days(lf, filters.basis)
+        dated = day != NULL
+        out = np.full(day.shape, NULL, dtype=np.int32)
+        d = day[dated].astype("datetime64[D]")
+        if filters.period == "week":  # 1970-01-01 was a Thursday: Monday is 3 days before
+            first = d - ((d.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+        elif filters.period == "year":
+            first = d.astype("datetime64[Y]").astype("datetime64[D]")
+        else:
+            month = d.astype("datetime64[M]").astype(np.int64)
+            if filters.period == "quarter":
+                month -= month % 3
+            first = month.astype("datetime64[M]").astype("datetime64[D]")
+        out[dated] = first.astype(np.int64)
+        return out
 
     return memo.whole(lf, f"starts-{filters.basis}-{filters.every}", make)
 
@@ -125,6 +137,13 @@ def mask(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     if filters.min_upvotes is not None:
         keep &= cols["upvotes"] >= filters.min_upvotes  # NaN (no count) is never kept
     return keep
+
+
+def distinct(values: np.ndarray) -> int:
+    """How many distinct values (days, small ids) an integer array holds, without sorting it."""
+    if not len(values):
+        return 0
+    return int(np.count_nonzero(np.bincount(values - values.min())))
 
 
 def positions(axis: pl.DataFrame, period_starts: np.ndarray) -> np.ndarray:

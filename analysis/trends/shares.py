@@ -61,15 +61,19 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
         picked &= np.isin(cube.ids(lf, "topic"), list(filters.topics))
     if filters.groups:
         picked &= np.isin(cube.ids(lf, "group"), list(filters.groups))
-    present = np.unique(key[picked])
-    if not len(present):
+    chosen = key[picked]
+    if not len(chosen):
         return _empty(level)
+    low = int(chosen.min())  # ids are small integers (-2 and up): counted, not sorted
+    present = np.flatnonzero(np.bincount(chosen - low)) + low
     day = cube.days(lf, filters.basis)[everything]
     axis = period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters)
     first = cube.starts(lf, filters)
     n, k = axis.height, len(present)
     totals = np.bincount(cube.positions(axis, first[everything]), minlength=n)
-    cell = cube.positions(axis, first[picked]) * k + np.searchsorted(present, key[picked])
+    rank = np.zeros(int(present[-1]) - low + 1, dtype=np.int64)
+    rank[present - low] = np.arange(k)
+    cell = cube.positions(axis, first[picked]) * k + rank[chosen - low]
     counts = np.bincount(cell, minlength=n * k).reshape(n, k)
     names = _label_of(lf, level)
     out = pl.DataFrame({

@@ -79,7 +79,7 @@ def early_periods(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     first = cube.starts(lf, filters)[counted]
     age = arrays["count_age"][counted]
     early = (age != cube.NULL) & (age < mature)
-    return int(np.unique(first[early]).size), int(np.unique(first).size)
+    return cube.distinct(first[early]), cube.distinct(first)
 #: Columns top_papers returns (those present in the frame).
 TOP_COLUMNS = ("paper_id", "title", "published", "listed", "upvotes", "upvotes_at", "organization",
                "topic", "topic_label")

@@ -142,3 +142,14 @@ def test_a_period_starts_where_polars_truncates(period):
     days = pl.date_range(D(2023, 12, 25), D(2026, 1, 10), "1d", eager=True)
     want = days.dt.truncate(filters.every).to_list()
     assert [period_start(d, filters) for d in days.to_list()] == want
+
+
+@pytest.mark.parametrize("basis", ["listed", "published"])
+@pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
+def test_period_starts_over_arrays_are_polars_truncate(lf, period, basis):
+    filters = Filters(period=period, basis=basis)
+    want = (lf.select(pl.col(basis).dt.truncate(filters.every).cast(pl.Int32)
+                      .fill_null(cube.NULL)).collect().to_series().to_numpy())
+    got = cube.starts(lf, filters)
+    assert (got == want).all()
+    assert (got == cube.NULL).sum() == lf.select(pl.col(basis).null_count()).collect().item()
