@@ -4,12 +4,13 @@ A filter change on the dashboard needs the same few counts several times over (t
 their span in every caption, papers per period, papers per period and topic). A Polars query over
 a few thousand rows costs 0.3-0.9 ms whatever its size (planning, threads), and a change made
 ~50 of them. Here the columns that :func:`analysis.filters.apply` reads (each basis's day, the
-upvotes, topic and group) are taken out of a paper frame once per frame object
-(:func:`memo.whole`), with each basis's period starts per period size as Polars' own
-``dt.truncate`` gives them. A filter state is then a boolean mask (:func:`mask`), and its counts
-are ``np.bincount`` over positions on the period axis (:func:`positions`). The callers
-(``papers_per_period``, ``topic_frequency``, the views' scope) are checked against the Polars
-queries over ``filters.apply`` under many filters in ``tests/trends/test_cube.py``.
+upvotes, topic and group, and the upvote count's age) are taken out of a paper frame once per
+frame object (:func:`memo.whole`). A filter state is then a boolean mask (:func:`mask`); the
+kept days' period starts (:func:`period_starts`, what ``dt.truncate`` gives) place them on the
+period axis (:func:`positions`), and the counts are ``np.bincount``. The callers
+(``papers_per_period``, ``topic_frequency``, ``early_periods``, the views' scope, rising phrases,
+the map's kept papers) are checked against the Polars queries over ``filters.apply`` under many
+filters in ``tests/trends/test_cube.py``.
 """
 
 from __future__ import annotations
@@ -71,30 +72,23 @@ def days(lf: pl.LazyFrame | pl.DataFrame, basis: str) -> np.ndarray:
     return columns(lf)[basis]
 
 
-def starts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> np.ndarray:
-    """Each paper's period start (the filters' basis and period), as days since 1970-01-01.
+def period_starts(day: np.ndarray, period: str) -> np.ndarray:
+    """The first day of each day's period (days since 1970-01-01, none of them null).
 
-    What Polars' ``dt.truncate`` gives (weeks start on Monday), worked out over the day array
-    once per frame, basis and period (tests/trends/test_cube.py compares them).
+    What Polars' ``dt.truncate`` gives (weeks start on Monday), over the days of a filter state
+    only (tests/trends/test_cube.py compares them for every period).
     """
-    def make() -> np.ndarray:
-        day = days(lf, filters.basis)
-        dated = day != NULL
-        out = np.full(day.shape, NULL, dtype=np.int32)
-        d = day[dated].astype("datetime64[D]")
-        if filters.period == "week":  # 1970-01-01 was a Thursday: Monday is 3 days before
-            first = d - ((d.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
-        elif filters.period == "year":
-            first = d.astype("datetime64[Y]").astype("datetime64[D]")
-        else:
-            month = d.astype("datetime64[M]").astype(np.int64)
-            if filters.period == "quarter":
-                month -= month % 3
-            first = month.astype("datetime64[M]").astype("datetime64[D]")
-        out[dated] = first.astype(np.int64)
-        return out
-
-    return memo.whole(lf, f"starts-{filters.basis}-{filters.every}", make)
+    d = day.astype("datetime64[D]")
+    if period == "week":  # 1970-01-01 was a Thursday: its Monday is 3 days before
+        first = d - ((day.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+    elif period == "year":
+        first = d.astype("datetime64[Y]").astype("datetime64[D]")
+    else:
+        month = d.astype("datetime64[M]").astype(np.int64)
+        if period == "quarter":
+            month -= month % 3
+        first = month.astype("datetime64[M]").astype("datetime64[D]")
+    return first.astype(np.int64)
 
 
 def ids(lf: pl.LazyFrame | pl.DataFrame, name: str) -> np.ndarray:

@@ -183,7 +183,7 @@ def papers_per_period(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.D
         show an upvote count) and ``upvotes`` (their sum), sorted by period.
     """
     keep = cube.mask(lf, filters)
-    first = cube.starts(lf, filters)[keep]
+    first = cube.period_starts(cube.days(lf, filters.basis)[keep], filters.period)
     axis = (period_axis(cube.day_of(first.min()), cube.day_of(first.max()), filters)
             if len(first) else period_axis(None, None, filters))
     at = cube.positions(axis, first)

@@ -55,12 +55,12 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     everything = cube.mask(lf, dataclasses.replace(filters, topics=(), groups=()))
-    key = cube.ids(lf, level)
-    picked = everything & (key != cube.NULL)
+    key = cube.ids(lf, level)[everything]
+    picked = key != cube.NULL  # of the papers kept without the topic and group filters
     if filters.topics:
-        picked &= np.isin(cube.ids(lf, "topic"), list(filters.topics))
+        picked &= np.isin(cube.ids(lf, "topic")[everything], list(filters.topics))
     if filters.groups:
-        picked &= np.isin(cube.ids(lf, "group"), list(filters.groups))
+        picked &= np.isin(cube.ids(lf, "group")[everything], list(filters.groups))
     chosen = key[picked]
     if not len(chosen):
         return _empty(level)
@@ -68,13 +68,12 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     present = np.flatnonzero(np.bincount(chosen - low)) + low
     day = cube.days(lf, filters.basis)[everything]
     axis = period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters)
-    first = cube.starts(lf, filters)
+    at = cube.positions(axis, cube.period_starts(day, filters.period))
     n, k = axis.height, len(present)
-    totals = np.bincount(cube.positions(axis, first[everything]), minlength=n)
+    totals = np.bincount(at, minlength=n)
     rank = np.zeros(int(present[-1]) - low + 1, dtype=np.int64)
     rank[present - low] = np.arange(k)
-    cell = cube.positions(axis, first[picked]) * k + rank[chosen - low]
-    counts = np.bincount(cell, minlength=n * k).reshape(n, k)
+    counts = np.bincount(at[picked] * k + rank[chosen - low], minlength=n * k).reshape(n, k)
     names = _label_of(lf, level)
     out = pl.DataFrame({
         "period": pl.concat([axis.get_column("period")] * k),

@@ -76,7 +76,7 @@ def early_periods(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     """
     arrays = cube.columns(lf)
     counted = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
-    first = cube.starts(lf, filters)[counted]
+    first = cube.period_starts(cube.days(lf, filters.basis)[counted], filters.period)
     age = arrays["count_age"][counted]
     early = (age != cube.NULL) & (age < mature)
     return cube.distinct(first[early]), cube.distinct(first)

@@ -150,6 +150,8 @@ def test_period_starts_over_arrays_are_polars_truncate(lf, period, basis):
     filters = Filters(period=period, basis=basis)
     want = (lf.select(pl.col(basis).dt.truncate(filters.every).cast(pl.Int32)
                       .fill_null(cube.NULL)).collect().to_series().to_numpy())
-    got = cube.starts(lf, filters)
-    assert (got == want).all()
-    assert (got == cube.NULL).sum() == lf.select(pl.col(basis).null_count()).collect().item()
+    day = cube.days(lf, basis)
+    dated = day != cube.NULL
+    assert (cube.period_starts(day[dated], period) == want[dated]).all()
+    assert (want[~dated] == cube.NULL).all()
+    assert dated.sum() > 10_000
