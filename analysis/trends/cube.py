@@ -75,20 +75,25 @@ def days(lf: pl.LazyFrame | pl.DataFrame, basis: str) -> np.ndarray:
 def period_starts(day: np.ndarray, period: str) -> np.ndarray:
     """The first day of each day's period (days since 1970-01-01, none of them null).
 
-    What Polars' ``dt.truncate`` gives (weeks start on Monday), over the days of a filter state
-    only (tests/trends/test_cube.py compares them for every period).
+    What Polars' ``dt.truncate`` gives (weeks start on Monday; tests/trends/test_cube.py
+    compares them for every period). Worked out once per day of the days' range, then looked
+    up: calendar arithmetic over a million days took ~50 ms, the lookup ~2 ms.
     """
-    d = day.astype("datetime64[D]")
+    if not len(day):
+        return np.zeros(0, dtype=np.int64)
+    low = int(day.min())
+    span = np.arange(low, int(day.max()) + 1, dtype=np.int64)
+    d = span.astype("datetime64[D]")
     if period == "week":  # 1970-01-01 was a Thursday: its Monday is 3 days before
-        first = d - ((day.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+        first = span - (span + 3) % 7
     elif period == "year":
-        first = d.astype("datetime64[Y]").astype("datetime64[D]")
+        first = d.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     else:
         month = d.astype("datetime64[M]").astype(np.int64)
         if period == "quarter":
             month -= month % 3
-        first = month.astype("datetime64[M]").astype("datetime64[D]")
-    return first.astype(np.int64)
+        first = month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return first[day - low]
 
 
 def ids(lf: pl.LazyFrame | pl.DataFrame, name: str) -> np.ndarray:

@@ -27,7 +27,7 @@ _KEPT: dict[tuple[int, Hashable], tuple[weakref.ref, Any]] = {}
 MAX_KEPT = 64
 
 
-def per_frame(lf: pl.LazyFrame, key: Hashable, make: Callable[[], T]) -> T:
+def per_frame(lf: pl.LazyFrame | pl.DataFrame, key: Hashable, make: Callable[[], T]) -> T:
     """``make()``, or its earlier result for this frame and ``key``."""
     k = (id(lf), key)
     with _LOCK:

@@ -16,7 +16,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.trends import cube
+from analysis.trends import cube, memo
 from analysis.trends.frame import axis_of, filled_label, filtered
 
 BY: tuple[str, ...] = ("topic", "period")
@@ -74,12 +74,16 @@ def early_periods(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     Over the frame's filter columns as arrays (:mod:`analysis.trends.cube`): every upvote view
     names it in its caption, on every filter change.
     """
-    arrays = cube.columns(lf)
-    counted = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
-    first = cube.period_starts(cube.days(lf, filters.basis)[counted], filters.period)
-    age = arrays["count_age"][counted]
-    early = (age != cube.NULL) & (age < mature)
-    return cube.distinct(first[early]), cube.distinct(first)
+    def make() -> tuple[int, int]:
+        arrays = cube.columns(lf)
+        counted = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
+        first = cube.period_starts(arrays[filters.basis][counted], filters.period)
+        age = arrays["count_age"][counted]
+        early = (age != cube.NULL) & (age < mature)
+        return cube.distinct(first[early]), cube.distinct(first)
+
+    # the Upvotes page names it on every rerun, and each of its views in its caption
+    return memo.per_frame(lf, ("early-periods", filters, mature), make)
 #: Columns top_papers returns (those present in the frame).
 TOP_COLUMNS = ("paper_id", "title", "published", "listed", "upvotes", "upvotes_at", "organization",
                "topic", "topic_label")
