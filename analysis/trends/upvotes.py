@@ -35,10 +35,15 @@ def with_age(lf: pl.LazyFrame, upvote_age: int | None) -> pl.LazyFrame:
     """Only papers whose count was read at least ``upvote_age`` days after listing (None: all)."""
     if upvote_age is None:
         return lf
+    check_age(upvote_age)
+    return lf.filter(count_age() >= upvote_age)
+
+
+def check_age(upvote_age: int) -> None:
+    """Raise InputError for an upvote age below 0 days."""
     if upvote_age < 0:
         raise InputError(f"upvote age must be 0 days or more, not {upvote_age}",
                          field="upvote_age", hint="e.g. 30d")
-    return lf.filter(count_age() >= upvote_age)
 
 
 def age_class(mature: int) -> pl.Expr:
@@ -114,30 +119,39 @@ def upvote_distribution(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
         "2-4", ...) and ``count``. Papers without an upvote count are not in any bin; see
         :func:`upvote_null_count`.
     """
-    known = with_age(filtered(lf, filters), upvote_age).select("upvotes").filter(
-        pl.col("upvotes").is_not_null())
-    ups = known.collect()["upvotes"].to_numpy()
+    ups = _counts(lf, filters, upvote_age)
     edges = log_bins(int(ups.max()) if len(ups) else 0)
     index = np.searchsorted(np.array(edges), ups, side="right") - 1
     counts = np.bincount(index, minlength=len(edges) - 1)
-    return pl.DataFrame(
-        {"bin_low": edges[:-1], "bin_high": edges[1:], "count": counts},
-        schema={"bin_low": pl.Int64(), "bin_high": pl.Int64(), "count": pl.Int64()},
-    ).with_columns(
-        pl.when(pl.col("bin_high") - pl.col("bin_low") == 1)
-        .then(pl.col("bin_low").cast(pl.Utf8))
-        .otherwise(pl.format("{}-{}", "bin_low", pl.col("bin_high") - 1)).alias("label"),
-    ).select("bin_low", "bin_high", "label", "count")
+    low, high = edges[:-1], edges[1:]
+    return pl.DataFrame([
+        pl.Series("bin_low", low, dtype=pl.Int64), pl.Series("bin_high", high, dtype=pl.Int64),
+        pl.Series("label", [str(a) if b - a == 1 else f"{a}-{b - 1}"
+                            for a, b in zip(low, high, strict=True)], dtype=pl.Utf8),
+        pl.Series("count", counts, dtype=pl.Int64)])
+
+
+def _counts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+            upvote_age: int | None) -> np.ndarray:
+    """The upvote counts the filters keep (read ``upvote_age``+ days after listing), as floats.
+
+    Over the frame's filter arrays (:mod:`analysis.trends.cube`), like :func:`with_age` over
+    ``filters.apply``.
+    """
+    arrays = cube.columns(lf)
+    keep = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
+    if upvote_age is not None:
+        check_age(upvote_age)
+        age = arrays["count_age"]
+        keep &= (age != cube.NULL) & (age >= upvote_age)
+    return arrays["upvotes"][keep]
 
 
 def upvote_null_count(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
                       upvote_age: int | None = None) -> int:
     """How many papers left by the filters show no upvote count (or none old enough)."""
-    data = filtered(lf, filters)
-    if upvote_age is None:
-        return int(data.select(pl.col("upvotes").is_null().sum()).collect().item())
-    old_enough = pl.col("upvotes").is_not_null() & (count_age() >= upvote_age).fill_null(False)
-    return int(data.select((~old_enough).sum()).collect().item())
+    kept = cube.scope(lf, filters)[0]
+    return kept - len(_counts(lf, filters, upvote_age))
 
 
 def _stats() -> list[pl.Expr]:

@@ -117,6 +117,18 @@ def test_early_periods_are_the_group_by_over_the_filtered_papers(lf, filters):
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=IDS)
+def test_the_upvote_counts_kept_are_those_of_the_filtered_papers(lf, filters):
+    from analysis.trends.upvotes import _counts, upvote_null_count, with_age
+
+    for age in (None, 0, 30):
+        want = (with_age(apply(lf, filters), age).filter(pl.col("upvotes").is_not_null())
+                .select("upvotes").collect().to_series().sort().to_list())
+        assert sorted(_counts(lf, filters, age).astype(int).tolist()) == want
+        kept = apply(lf, filters).select(pl.len()).collect().item()
+        assert upvote_null_count(lf, filters, age) == kept - len(want)
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=IDS)
 def test_the_scope_is_the_count_and_span_of_the_filtered_papers(lf, filters):
     row = apply(lf, filters).select(pl.len(), pl.col("date").min().alias("first"),
                                     pl.col("date").max().alias("last")).collect().row(0)
