@@ -236,6 +236,18 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "mon
     return sized(alt.layer(*layers), title, caption)
 
 
+def bin_scale(df: pl.DataFrame) -> alt.Scale:
+    """The upvote bins in order (their labels), as the distribution's x scale."""
+    return alt.Scale(domain=df["label"].to_list())
+
+
+def counts_scale(df: pl.DataFrame) -> alt.Scale:
+    """Colours of the kinds of count (``counts``: early, matured, age unknown) present."""
+    kinds = set(df.get_column("counts").to_list()) if "counts" in df.columns else set()
+    shown = [k for k in COUNTS_COLOURS if k in kinds]
+    return alt.Scale(domain=shown, range=[COUNTS_COLOURS[k] for k in shown])
+
+
 def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     """Papers per log-spaced upvote bin (``label`` "0", "1", "2-4", ...), counts on a log scale.
 
@@ -245,7 +257,7 @@ def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart
     chart = alt.Chart(plot_data(df)).transform_filter("datum.count > 0").mark_bar(
         color=PALETTE[0]).encode(
         x=alt.X("label:O", title="upvotes", sort=alt.EncodingSortField("bin_low"),
-                axis=alt.Axis(labelAngle=0), scale=alt.Scale(domain=df["label"].to_list())),
+                axis=alt.Axis(labelAngle=0), scale=bin_scale(df)),
         y=alt.Y("count:Q", title="papers (log scale)",
                 scale=alt.Scale(type="log", domainMin=0.5, nice=False),
                 axis=alt.Axis(values=[1, 10, 100, 1_000, 10_000, 100_000], format=",d")),
@@ -297,11 +309,7 @@ def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
     The line to an incomplete period is dashed. Selection ``pick``: fields ``period``.
     """
     pick, span = _pick("period"), brush()
-    kinds = df.get_column("counts").unique(maintain_order=True).to_list() if (
-        "counts" in df.columns) else []
-    shown = [k for k in COUNTS_COLOURS if k in kinds]
-    colour = alt.Color("counts:N", title="counts", scale=alt.Scale(
-        domain=shown, range=[COUNTS_COLOURS[k] for k in shown]))
+    colour = alt.Color("counts:N", title="counts", scale=counts_scale(df))
     base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period),
                                                               color=colour)
     band = base.mark_area(opacity=0.2, invalid="break-paths-show-domains").encode(

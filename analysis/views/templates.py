@@ -3,7 +3,8 @@
 A chart builder (``build(frame, title, caption, **options)``) reads its frame for three things:
 the rows it embeds as its one dataset, a few facts that shape the spec (the columns, the phrases,
 whether a period is incomplete), and a few parts of the spec that follow the rows (:func:`slots`:
-the period axis, whose ticks follow the span, and the colour scale of the topics present).
+the period axis, whose ticks follow the span, the colour scale of the topics present, the upvote
+bins, the kinds of upvote count).
 :func:`key` gathers the facts; views with equal keys differ only in the dataset
 (:func:`plotted`), the title and their slots, so the dashboard converts one chart of a key to a
 spec and draws the others from it by putting their dataset, title and slots in
@@ -32,9 +33,9 @@ TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[st
     charts.papers_per_period: (charts.plot_data, ("incomplete",), ("axis",)),
     charts.topic_trend: (charts.plot_data, ("incomplete",), ("axis", "colours")),
     charts.keyword_trend: (charts.plot_data, ("phrases", "incomplete"), ("axis",)),
-    charts.upvote_distribution: (charts.plot_data, ("labels",), ()),
+    charts.upvote_distribution: (charts.plot_data, (), ("bins",)),
     charts.upvotes_by_topic: (charts.plot_data, (), ("colours",)),
-    charts.upvotes_by_period: (charts.plot_data, ("incomplete", "counts"), ("axis",)),
+    charts.upvotes_by_period: (charts.plot_data, ("incomplete",), ("axis", "counts")),
     charts.emerging: (charts.plot_data, (), ("colours",)),
     charts.rising: (charts.plot_data, (), ()),
     topic_map.topic_map: (topic_map.plot_frame, ("topics",), ()),
@@ -62,20 +63,16 @@ def facts(df: pl.DataFrame, needs: tuple[str, ...] = (), **options) -> tuple:
 
     Always the columns and their types, whether the frame is empty, and the options; then, as
     ``needs`` says: ``topics`` the colour scale (topics present, their labels and colours),
-    ``labels``, ``phrases`` and ``counts`` those columns' values in order, ``incomplete`` whether
-    some period is incomplete.
+    ``phrases`` that column's values in order, ``incomplete`` whether some period is
+    incomplete.
     """
     out: list = [tuple((n, str(t)) for n, t in df.schema.items()), df.height == 0,
                  _frozen(options)]
     if "topics" in needs and "topic" in df.columns and "label" in df.columns:
         scale = topic_scale(df, options.get("colours"))
         out += [tuple(scale.domain), tuple(scale.range)]
-    if "labels" in needs:
-        out.append(_column(df, "label"))
     if "phrases" in needs:
         out.append(_column(df, "phrase"))
-    if "counts" in needs:  # early / matured upvote counts: the colour scale's domain
-        out.append(_column(df, "counts"))
     if "incomplete" in needs and "incomplete" in df.columns:
         out.append(bool(df.get_column("incomplete").any()))
     return tuple(out)
@@ -85,7 +82,9 @@ def slots(build: Callable, df: pl.DataFrame, **options) -> dict[str, Any]:
     """The parts of a chart's spec that follow its rows, as the spec holds them (JSON values).
 
     ``axis``: the x channel of the period axis (its ticks follow the span); ``colours``: the
-    colour scale of the topics (or groups: option ``key``) present. A spec drawn from a
+    colour scale of the topics (or groups: option ``key``) present; ``bins``: the upvote bins
+    of the distribution (up to the largest count); ``counts``: the colours of the kinds of
+    upvote count present. A spec drawn from a
     template of the same key gets these in place of the template's own (the dashboard replaces
     every part of the template's spec equal to the template's slot).
     """
@@ -93,6 +92,10 @@ def slots(build: Callable, df: pl.DataFrame, **options) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "axis" in names and "period" in df.columns:
         out["axis"] = period_x(df, options.get("period", "month")).to_dict(validate=False)
+    if "bins" in names and "label" in df.columns:
+        out["bins"] = charts.bin_scale(df).to_dict(validate=False)
+    if "counts" in names:
+        out["counts"] = charts.counts_scale(df).to_dict(validate=False)
     ident = options.get("key", "topic")
     if "colours" in names and ident in df.columns and "label" in df.columns:
         scale = topic_scale(df, options.get("colours"), key=ident)
