@@ -167,8 +167,9 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
         search: words to look for in titles (case-insensitive, literal).
         points: the most papers drawn (None: every paper).
     """
-    placed, extent = memo.per_frame(lf, ("map", filters.basis),
-                                    lambda: _placed(lf, filters.basis))
+    # the same under every filter of a basis: kept with the frame, not among the last filter
+    # states' results (evicted there, they were made, and their plot encoded, again)
+    placed, extent = memo.whole(lf, f"map-{filters.basis}", lambda: _placed(lf, filters.basis))
     shown = cube.mask(placed, filters)  # the papers filters.apply keeps, over arrays
     words = search.strip().lower()
     marked: tuple = ()
@@ -181,8 +182,12 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
         marked = tuple(hits.sort(["upvotes", "paper_id"], descending=[True, False],
                                  nulls_last=True).head(MAX_MARKED).get_column("paper_id"))
     named = 2 if found <= MAX_NAMED else 1
-    base, at, plot = memo.per_frame(lf, ("map-drawn", filters.basis, points, marked, named),
-                                    lambda: _drawn(placed, points, marked, named))
+    def drawn() -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+        return _drawn(placed, points, marked, named)
+
+    base, at, plot = (memo.whole(lf, f"map-drawn-{filters.basis}-{points}", drawn) if not marked
+                      else memo.per_frame(lf, ("map-drawn", filters.basis, points, marked, named),
+                                          drawn))
     frame = base.with_columns(pl.Series("shown", shown[at]))
     return MapFrame(frame, plot, extent, found, placed.height)
 
