@@ -83,13 +83,13 @@ def period_starts(day: np.ndarray, period: str) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     low = int(day.min())
     span = np.arange(low, int(day.max()) + 1, dtype=np.int64)
-    d = span.astype("datetime64[D]")
     if period == "week":  # 1970-01-01 was a Thursday: its Monday is 3 days before
         first = span - (span + 3) % 7
     elif period == "year":
-        first = d.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+        first = span.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]")
+        first = first.astype(np.int64)
     else:
-        month = d.astype("datetime64[M]").astype(np.int64)
+        month = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
         if period == "quarter":
             month -= month % 3
         first = month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
@@ -145,9 +145,9 @@ def distinct(values: np.ndarray) -> int:
     return int(np.count_nonzero(np.bincount(values - values.min())))
 
 
-def positions(axis: pl.DataFrame, period_starts: np.ndarray) -> np.ndarray:
+def positions(axis: pl.DataFrame, starts: np.ndarray) -> np.ndarray:
     """Where each period start falls on a period axis (``period``, sorted, every one there)."""
-    return np.searchsorted(axis.get_column("period").cast(pl.Int32).to_numpy(), period_starts)
+    return np.searchsorted(axis.get_column("period").cast(pl.Int32).to_numpy(), starts)
 
 
 def scope(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> tuple[int, dt.date | None,

@@ -56,8 +56,8 @@ class View:
             template (e.g. the map's ``keep``: the filters it greys papers out by); a spec
             drawn from a template gets these values put in.
         slots: the parts of the spec that follow the rows (``templates.slots``: the period
-            axis, the topic colours); a spec drawn from a template gets these in place of the
-            template's own.
+            axis, the topic colours, the upvote bins and kinds of count); a spec drawn from a
+            template gets these in place of the template's own.
     """
 
     name: str
@@ -195,7 +195,7 @@ def topic_names(lf: pl.LazyFrame, topics: Sequence[int]) -> dict[int, str] | Non
 def need_topics(lf: pl.LazyFrame, level: str = "topic") -> None:
     """Raise InputError when the frame has no topics (or, at the group level, no groups)."""
     has = memo.whole(lf, "has-topics",
-                 lambda: lf.select(pl.col("topic").is_not_null().any()).collect().item())
+                     lambda: lf.select(pl.col("topic").is_not_null().any()).collect().item())
     if not has:
         raise InputError("this store has no topic model yet, so this view cannot be drawn",
                          hint="run `papertrends fit --store DIR` first")
