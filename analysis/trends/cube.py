@@ -22,6 +22,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.trends import memo
+from analysis.trends.phrase_index import text_hashes
 
 #: A null day or id in the integer arrays (no real day or topic id is this small).
 NULL = np.iinfo(np.int32).min
@@ -40,8 +41,9 @@ COLUMNS: dict[str, tuple[tuple[str, ...], pl.Expr]] = {
 }
 
 
-#: One 64-bit hash of a paper's title and abstract (same text, same hash): the phrase index's key.
-TEXT_HASH = pl.struct("title", "abstract").hash()
+#: One 64-bit hash of a paper's title and abstract (same text, same hash): the key of the rising
+#: phrases' index, the same hash as the keyword index's.
+TEXT_HASH = text_hashes()
 
 
 def columns(lf: pl.LazyFrame | pl.DataFrame, *, texts: bool = False) -> dict[str, np.ndarray]:
