@@ -15,12 +15,14 @@ filters in ``tests/trends/test_cube.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
+from analysis.names import DEFAULT_PERIOD
 from analysis.trends import memo
 from analysis.trends.phrase_index import text_hashes
 
@@ -118,26 +120,31 @@ def day_of(value: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(value))
 
 
-def mask(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
-         arrays: dict[str, np.ndarray] | None = None) -> np.ndarray:
+def mask(lf: pl.LazyFrame | pl.DataFrame, filters: Filters, *, texts: bool = False) -> np.ndarray:
     """The papers ``filters.apply`` keeps (a dated paper in range, topics, groups, upvotes).
 
-    ``arrays``: the :func:`columns` to read (default: those without the text hashes).
+    Over the rows of ``columns(lf, texts=texts)``. Made once per filter state (the period does
+    not change it) and shared by every count of that state; read-only.
     """
-    cols = columns(lf) if arrays is None else arrays
-    day = cols[filters.basis]
-    keep = day != NULL
-    if filters.start:
-        keep &= day >= ordinal(filters.start)
-    if filters.end:
-        keep &= day <= ordinal(filters.end)
-    if filters.topics:
-        keep &= np.isin(cols["topic"], list(filters.topics))
-    if filters.groups:
-        keep &= np.isin(cols["group"], list(filters.groups))
-    if filters.min_upvotes is not None:
-        keep &= cols["upvotes"] >= filters.min_upvotes  # NaN (no count) is never kept
-    return keep
+    def make() -> np.ndarray:
+        cols = columns(lf, texts=texts)
+        day = cols[filters.basis]
+        keep = day != NULL
+        if filters.start:
+            keep &= day >= ordinal(filters.start)
+        if filters.end:
+            keep &= day <= ordinal(filters.end)
+        if filters.topics:
+            keep &= np.isin(cols["topic"], list(filters.topics))
+        if filters.groups:
+            keep &= np.isin(cols["group"], list(filters.groups))
+        if filters.min_upvotes is not None:
+            keep &= cols["upvotes"] >= filters.min_upvotes  # NaN (no count) is never kept
+        keep.flags.writeable = False
+        return keep
+
+    state = dataclasses.replace(filters, period=DEFAULT_PERIOD)  # type: ignore[arg-type]
+    return memo.per_frame(lf, ("mask", state, texts), make)
 
 
 def distinct(values: np.ndarray) -> int:

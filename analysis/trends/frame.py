@@ -112,17 +112,8 @@ def filled_label(name: str, key: str = "topic") -> pl.Expr:
 
 
 def period_start(day: dt.date, filters: Filters) -> dt.date:
-    """The first day of the period holding ``day`` (Monday for weeks), as ``dt.truncate`` has it.
-
-    Worked out in Python: a one-value Polars series cost ~0.2 ms, twice per time view.
-    """
-    if filters.period == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if filters.period == "month":
-        return day.replace(day=1)
-    if filters.period == "quarter":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return dt.date(day.year, 1, 1)
+    """The first day of the period holding ``day`` (Monday for weeks), as ``dt.truncate`` has it."""
+    return cube.day_of(cube.period_starts(np.array([cube.ordinal(day)]), filters.period)[0])
 
 
 def period_axis(

@@ -289,7 +289,7 @@ def rising_phrases(
         raise InputError("max_words must be 1, 2 or 3", field="max_words")
     # the windows' papers over arrays (cube): their text hashes key the phrase index
     arrays = cube.columns(lf, texts=True)
-    keep = cube.mask(lf, filters, arrays)
+    keep = cube.mask(lf, filters, texts=True)
     day = arrays[filters.basis]
     end = filters.end or (cube.day_of(day[keep].max()) if keep.any() else None)
     if end is None:

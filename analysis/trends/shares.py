@@ -164,7 +164,7 @@ def emerging_topics(
     half = len(totals) // 2
     first_share = counts[:, :half].sum(1) / max(totals[:half].sum(), 1)
     last_share = counts[:, -half:].sum(1) / max(totals[-half:].sum(), 1)
-    start, end = (pl.Series([window[0], window[-1]], dtype=pl.Int32).cast(pl.Date)).to_list()
+    start, end = cube.day_of(window[0]), cube.day_of(window[-1])
     n = len(ids)
     out = pl.DataFrame([
         pl.Series("topic", ids, dtype=pl.Int32),

@@ -81,7 +81,7 @@ def early_periods(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     """
     def make() -> tuple[int, int]:
         arrays = cube.columns(lf)
-        counted = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
+        counted = cube.mask(lf, filters) & ~np.isnan(arrays["upvotes"])
         first = cube.period_starts(arrays[filters.basis][counted], filters.period)
         age = arrays["count_age"][counted]
         early = (age != cube.NULL) & (age < mature)
@@ -139,7 +139,7 @@ def _counts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     ``filters.apply``.
     """
     arrays = cube.columns(lf)
-    keep = cube.mask(lf, filters, arrays) & ~np.isnan(arrays["upvotes"])
+    keep = cube.mask(lf, filters) & ~np.isnan(arrays["upvotes"])
     if upvote_age is not None:
         check_age(upvote_age)
         age = arrays["count_age"]

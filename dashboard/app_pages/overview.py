@@ -50,10 +50,8 @@ def strip(ctx: context.Context, per_period) -> None:
                    "(a month fetch tells it: `papertrends fetch --month YYYY-MM`).")
         return
     first, last = per_period.span
-    data = strip_data(table, first, last)
-    spec = _strip_spec(ctx.loaded.root, ctx.loaded.stamp, first, last, _table=table)
+    spec, partial = _strip_spec(ctx.loaded.root, ctx.loaded.stamp, first, last, _table=table)
     st.vega_lite_chart(vega.fresh(spec), key="ov_coverage", width="content", theme=None)
-    partial = data.filter(pl.col("status") == "partial")["month"].to_list()
     if partial:
         st.caption(f"The store holds only part of the list in {len(partial)} month(s) "
                    f"({', '.join(partial[:8])}{' …' if len(partial) > 8 else ''}): their counts "
@@ -73,10 +71,15 @@ def _strip_template(root: str, stamp: tuple, *, _table: pl.DataFrame) -> dict:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _strip_spec(root: str, stamp: tuple, first, last, *, _table: pl.DataFrame) -> dict:
-    """The strip of one date span: the template with that span's months as its dataset."""
-    return vega.with_dataset(_strip_template(root, stamp, _table=_table),
-                             plot_data(strip_data(_table, first, last)))
+def _strip_spec(root: str, stamp: tuple, first, last, *,
+                _table: pl.DataFrame) -> tuple[dict, list[str]]:
+    """The strip of one date span, and the months of the span the store holds only part of.
+
+    The spec is the template with that span's months as its dataset.
+    """
+    data = strip_data(_table, first, last)
+    partial = data.filter(pl.col("status") == "partial")["month"].to_list()
+    return vega.with_dataset(_strip_template(root, stamp, _table=_table), plot_data(data)), partial
 
 
 def render() -> None:
