@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+import numpy as np
 import polars as pl
 import pytest
 from scipy import stats
@@ -15,6 +16,7 @@ from analysis.filters import Filters
 from analysis.ingest import load_sources
 from analysis.schema import InputError
 from analysis.trends import rising_phrases
+from analysis.trends.phrases import _supported, months_before
 from tests.support.paths import DAILY
 
 PUNCT = ".,;:!?()[]{}\""
@@ -162,3 +164,23 @@ def test_papers_with_the_same_text_each_count(frame):
            for r in double.iter_rows(named=True)}
     for r in single.iter_rows(named=True):
         assert got[r["phrase"]] == (2 * r["recent_count"], 2 * r["baseline_count"]), r["phrase"]
+    # in the doubled corpus a phrase of two texts has four papers: it reaches a support of 3,
+    # so the doubled corpus rises exactly the phrases a support of 2 rises in the single one
+    low = rising_phrases(frame, Filters(), **{**kw, "min_support": 2})
+    assert low.height > single.height
+    assert sorted(got) == sorted(low["phrase"].to_list())
+
+
+def test_months_before_is_polars_month_offset():
+    days = pl.date_range(dt.date(2023, 1, 1), dt.date(2028, 12, 31), eager=True)
+    for months in (1, 2, 3, 6, 11, 12, 13, 24):
+        want = days.dt.offset_by(f"-{months}mo").to_list()
+        got = [months_before(d, months) for d in days.to_list()]
+        assert got == want, months
+
+
+@pytest.mark.parametrize("support", [0, 1, 2, 3, 5, 7, 50, 10**9])
+def test_the_support_cut_counts_the_phrases_with_that_support(support):
+    texts_with = np.array([40, 9, 7, 7, 5, 5, 5, 3, 1, 1])  # descending, as the index keeps it
+    assert _supported(texts_with, support) == int((texts_with >= support).sum())
+    assert _supported(texts_with[:0], support) == 0
