@@ -100,6 +100,21 @@ def period_starts(day: np.ndarray, period: str) -> np.ndarray:
     return first[day - low]
 
 
+def period_range(first: int, last: int, period: str) -> np.ndarray:
+    """The starts of every period from the one holding day ``first`` to the one holding ``last``.
+
+    Days since 1970-01-01, ascending: what ``pl.date_range`` from the two periods' starts by
+    the period gives (0.2 ms a call; this runs twice on every filter change).
+    """
+    lo, hi = period_starts(np.array([first, last], dtype=np.int64), period)
+    if period == "week":
+        return np.arange(lo, hi + 1, 7, dtype=np.int64)
+    month = np.array([lo, hi]).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    step = {"month": 1, "quarter": 3, "year": 12}[period]
+    months = np.arange(month[0], month[1] + 1, step)
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
 def ids(lf: pl.LazyFrame | pl.DataFrame, name: str) -> np.ndarray:
     """Each paper's ``topic`` or ``group`` id (:data:`NULL` where it has none)."""
     return columns(lf)[name]

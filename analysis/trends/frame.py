@@ -133,11 +133,8 @@ def period_axis(
     end = filters.end or last
     if start is None or end is None:
         return pl.DataFrame(schema={"period": pl.Date()})
-    periods = pl.date_range(
-        period_start(start, filters), period_start(end, filters), interval=filters.every,
-        eager=True,
-    )
-    return pl.DataFrame({"period": periods})
+    starts = cube.period_range(cube.ordinal(start), cube.ordinal(end), filters.period)
+    return pl.DataFrame({"period": pl.Series(starts, dtype=pl.Int32).cast(pl.Date)})
 
 
 def filtered(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.LazyFrame:

@@ -156,6 +156,17 @@ def test_a_period_starts_where_polars_truncates(period):
     assert [period_start(d, filters) for d in days.to_list()] == want
 
 
+@pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
+def test_the_period_axis_is_polars_date_range(period):
+    filters = Filters(period=period)
+    days = pl.date_range(D(2023, 11, 27), D(2026, 2, 3), "1d", eager=True).to_list()
+    for start in days[::9]:
+        for end in (start, *(d for d in days[::37] if d > start)):
+            want = pl.date_range(period_start(start, filters), period_start(end, filters),
+                                 interval=filters.every, eager=True).rename("period")
+            assert_frame_equal(period_axis(start, end, filters), want.to_frame())
+
+
 @pytest.mark.parametrize("basis", ["listed", "published"])
 @pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
 def test_period_starts_over_arrays_are_polars_truncate(lf, period, basis):
