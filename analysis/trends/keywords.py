@@ -336,16 +336,20 @@ def finish_share(df: pl.DataFrame) -> pl.DataFrame:
     The share is 0 and the interval null where the total is 0. Worked out over arrays: one
     Polars expression per column cost ~0.7 ms a call, on every filter change.
     """
-    total = df.get_column("total").cast(pl.Float64).to_numpy()
-    count = df.get_column("count").cast(pl.Float64).to_numpy()
+    return df.hstack(share_columns(df.get_column("count").to_numpy(),
+                                   df.get_column("total").to_numpy()))
+
+
+def share_columns(count: np.ndarray, total: np.ndarray) -> list[pl.Series]:
+    """:func:`finish_share`'s columns, from the counts and totals as arrays."""
+    total = np.asarray(total, dtype=float)
+    count = np.asarray(count, dtype=float)
     low, high = wilson_arrays(count, total)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, count / total, 0.0)
-    return df.with_columns(
-        pl.Series("share", share), pl.Series("ci_low", low, nan_to_null=True),
-        pl.Series("ci_high", high, nan_to_null=True),
-        pl.Series("small", total < SMALL_PERIOD),
-    )
+    return [pl.Series("share", share), pl.Series("ci_low", low, nan_to_null=True),
+            pl.Series("ci_high", high, nan_to_null=True),
+            pl.Series("small", total < SMALL_PERIOD)]
 
 
 def _order_phrases(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:

@@ -18,7 +18,7 @@ import polars as pl
 from analysis.filters import Filters
 from analysis.trends import cube, memo
 from analysis.trends.frame import LEVELS, filled_label, period_axis
-from analysis.trends.keywords import finish_share
+from analysis.trends.keywords import share_columns
 from analysis.trends.stats import logistic_trend
 
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
@@ -75,14 +75,15 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     rank[present - low] = np.arange(k)
     counts = np.bincount(at[picked] * k + rank[chosen - low], minlength=n * k).reshape(n, k)
     names = _label_of(lf, level)
-    out = pl.DataFrame({
-        "period": pl.concat([axis.get_column("period")] * k),
-        level: pl.Series(np.repeat(present, n), dtype=pl.Int32),
-        "label": [names.get(int(t)) for t in present for _ in range(n)],
-        "count": pl.Series(counts.T.reshape(-1).astype(np.int64)),
-        "total": pl.Series(np.tile(totals, k).astype(np.int64)),
-    })
-    return finish_share(out)
+    count, total = counts.T.reshape(-1).astype(np.int64), np.tile(totals, k).astype(np.int64)
+    return pl.DataFrame([
+        pl.Series("period", np.tile(axis.get_column("period").to_physical().to_numpy(), k),
+                  dtype=pl.Int32).cast(pl.Date),
+        pl.Series(level, np.repeat(present, n), dtype=pl.Int32),
+        pl.Series("label", [names.get(t) for t in present.tolist()], dtype=pl.Utf8)
+        .gather(np.repeat(np.arange(k), n)),
+        pl.Series("count", count), pl.Series("total", total), *share_columns(count, total),
+    ])
 
 
 def _label_of(lf: pl.LazyFrame | pl.DataFrame, level: str) -> dict[int, str]:
@@ -132,8 +133,9 @@ def emerging_topics(
     Returns:
         Columns ``rank, topic, label, slope, p_value, significant, method, papers,
         first_share, last_share, share_change, periods, window_start, window_end``, sorted by
-        slope (fastest growing first). ``first_share``/``last_share`` are the shares over the
-        first and the last half of the window.
+        slope (fastest growing first), equal slopes by p-value, then by topic id (the same
+        input, the same order). ``first_share``/``last_share`` are the shares over the first
+        and the last half of the window.
     """
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
@@ -150,11 +152,11 @@ def emerging_topics(
     inside = at >= len(periods) - len(window)
     col = at[inside] - (len(periods) - len(window))
     ids, row = np.unique(topic[real][inside], return_inverse=True)
-    counts = np.zeros((len(ids), len(window)))
-    np.add.at(counts, (row, col), freq.get_column("count").to_numpy()[real][inside])
+    counts = np.bincount(row * len(window) + col,
+                         weights=freq.get_column("count").to_numpy()[real][inside],
+                         minlength=len(ids) * len(window)).reshape(len(ids), len(window))
     totals = np.zeros(len(window))
     totals[col] = freq.get_column("total").to_numpy()[real][inside]
-    labels = dict(zip(topic.tolist(), freq.get_column("label").to_list(), strict=True))
     papers = counts.sum(axis=1)
     keep = papers >= min_size
     if not keep.any():
@@ -165,12 +167,18 @@ def emerging_topics(
     first_share = counts[:, :half].sum(1) / max(totals[:half].sum(), 1)
     last_share = counts[:, -half:].sum(1) / max(totals[-half:].sum(), 1)
     start, end = cube.day_of(window[0]), cube.day_of(window[-1])
+    slope, p_value = fit["slope"], fit["p_value"]
+    order = np.lexsort((ids, p_value, -slope))  # fastest growing first, then by p, then by id
+    labels = dict(zip(topic.tolist(), freq.get_column("label").to_list(), strict=True))
     n = len(ids)
-    out = pl.DataFrame([
+    ids, slope, p_value, papers = ids[order], slope[order], p_value[order], papers[order]
+    first_share, last_share = first_share[order], last_share[order]
+    return pl.DataFrame([
+        pl.Series("rank", np.arange(1, n + 1), dtype=pl.Int64),
         pl.Series("topic", ids, dtype=pl.Int32),
         pl.Series("label", [labels[t] for t in ids.tolist()], dtype=pl.Utf8),
-        pl.Series("slope", fit["slope"]), pl.Series("p_value", fit["p_value"]),
-        pl.Series("significant", (fit["p_value"] < alpha) & (fit["slope"] > 0)),
+        pl.Series("slope", slope), pl.Series("p_value", p_value),
+        pl.Series("significant", (p_value < alpha) & (slope > 0)),
         pl.Series("method", [EMERGING_METHOD] * n, dtype=pl.Utf8),
         pl.Series("papers", papers.astype(np.int64)),
         pl.Series("first_share", first_share), pl.Series("last_share", last_share),
@@ -179,8 +187,6 @@ def emerging_topics(
         pl.Series("window_start", [start] * n, dtype=pl.Date),
         pl.Series("window_end", [end] * n, dtype=pl.Date),
     ])
-    out = out.sort(["slope", "p_value"], descending=[True, False])
-    return out.select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"), pl.all())
 
 
 def _empty_emerging() -> pl.DataFrame:

@@ -214,6 +214,18 @@ def test_emerging_topics_uses_the_frequency_it_is_given():
     assert emerging_topics(lf, f, freq=grown)["topic"][0] == 2
 
 
+def test_emerging_topics_with_equal_trends_are_in_id_order():
+    """Topics whose counts are equal in every period tie in slope and p: listed by id."""
+    lf, f = synthetic_topics(), Filters(period="month")
+    freq = topic_frequency(lf, f)
+    twins = pl.concat([freq.filter(pl.col("topic") == 0).with_columns(topic=pl.lit(t, pl.Int32))
+                       for t in (9, 5, 7)])
+    got = emerging_topics(lf, f, freq=pl.concat([twins, freq.filter(pl.col("topic") != 0)]))
+    assert got["topic"].to_list()[:3] == [5, 7, 9]
+    assert got["slope"][0] == got["slope"][2]
+    assert got["rank"].to_list() == list(range(1, got.height + 1))
+
+
 def test_emerging_needs_three_periods():
     with pytest.raises(ValueError, match="k must be at least 3 periods"):
         emerging_topics(synthetic_topics(), Filters(), k=2)
