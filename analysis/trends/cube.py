@@ -8,9 +8,9 @@ upvotes, topic and group, and the upvote count's age) are taken out of a paper f
 frame object (:func:`memo.whole`). A filter state is then a boolean mask (:func:`mask`); the
 kept days' period starts (:func:`period_starts`, what ``dt.truncate`` gives) place them on the
 period axis (:func:`positions`), and the counts are ``np.bincount``. The callers
-(``papers_per_period``, ``topic_frequency``, ``early_periods``, the views' scope, rising phrases,
-the map's kept papers) are checked against the Polars queries over ``filters.apply`` under many
-filters in ``tests/trends/test_cube.py``.
+(``papers_per_period``, ``topic_frequency``, ``early_periods``, ``upvote_stats``, the views'
+scope, rising phrases, the map's kept papers) are checked against the Polars queries over
+``filters.apply`` under many filters in ``tests/trends/test_cube.py``.
 """
 
 from __future__ import annotations

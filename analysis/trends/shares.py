@@ -74,7 +74,7 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     rank = np.zeros(int(present[-1]) - low + 1, dtype=np.int64)
     rank[present - low] = np.arange(k)
     counts = np.bincount(at[picked] * k + rank[chosen - low], minlength=n * k).reshape(n, k)
-    names = _label_of(lf, level)
+    names = labels_of(lf, level)
     count, total = counts.T.reshape(-1).astype(np.int64), np.tile(totals, k).astype(np.int64)
     return pl.DataFrame([
         pl.Series("period", np.tile(axis.get_column("period").to_physical().to_numpy(), k),
@@ -86,7 +86,7 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     ])
 
 
-def _label_of(lf: pl.LazyFrame | pl.DataFrame, level: str) -> dict[int, str]:
+def labels_of(lf: pl.LazyFrame | pl.DataFrame, level: str) -> dict[int, str]:
     """Topic (or group) id -> its label as the views show it, once per frame.
 
     A label comes with its id (``paper_frame`` joins them), so the first label of an id in the

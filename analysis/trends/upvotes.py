@@ -17,13 +17,16 @@ import polars as pl
 from analysis.filters import Filters
 from analysis.schema import InputError
 from analysis.trends import cube, memo
-from analysis.trends.frame import axis_of, filled_label, filtered
+from analysis.trends.frame import filtered, period_axis
+from analysis.trends.shares import labels_of
 
 BY: tuple[str, ...] = ("topic", "period")
 #: Counts read at least this many days after listing are "matured" when no age is chosen.
 MATURE_DAYS = 30
 #: The ``counts`` values of :func:`upvote_stats` split by age.
 EARLY, MATURED, UNKNOWN_AGE = "early", "matured", "age unknown"
+#: The kinds of count per period, in the order they are listed.
+KINDS = (EARLY, MATURED, UNKNOWN_AGE)
 
 
 def count_age() -> pl.Expr:
@@ -44,13 +47,6 @@ def check_age(upvote_age: int) -> None:
     if upvote_age < 0:
         raise InputError(f"upvote age must be 0 days or more, not {upvote_age}",
                          field="upvote_age", hint="e.g. 30d")
-
-
-def age_class(mature: int) -> pl.Expr:
-    """``early`` (read < ``mature`` days after listing), ``matured``, or ``age unknown``."""
-    age = count_age()
-    return (pl.when(age.is_null()).then(pl.lit(UNKNOWN_AGE))
-            .when(age < mature).then(pl.lit(EARLY)).otherwise(pl.lit(MATURED)).alias("counts"))
 
 
 def parse_age(text: str | int | None) -> int | None:
@@ -154,25 +150,15 @@ def upvote_null_count(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     return kept - len(_counts(lf, filters, upvote_age))
 
 
-def _stats() -> list[pl.Expr]:
-    u = pl.col("upvotes")
-    return [
-        u.count().cast(pl.Int64).alias("n"),
-        u.null_count().cast(pl.Int64).alias("n_null"),
-        u.median().alias("median"),
-        u.quantile(0.25, "linear").alias("q1"),
-        u.quantile(0.75, "linear").alias("q3"),
-        u.quantile(0.90, "linear").alias("p90"),
-        u.max().alias("max"),
-        u.mean().alias("mean"),
-    ]
-
-
 def upvote_stats(
     lf: pl.LazyFrame | pl.DataFrame, filters: Filters, by: str = "topic",
     upvote_age: int | None = None, split_at: int | None = None,
 ) -> pl.DataFrame:
     """Upvote summary per topic or per period.
+
+    Counted over the frame's filter arrays (:mod:`analysis.trends.cube`), like a ``group_by``
+    over ``filters.apply`` (``tests/trends/test_cube.py`` compares them): the Upvotes page
+    runs it twice on every filter change.
 
     Args:
         lf: the paper frame.
@@ -189,42 +175,74 @@ def upvote_stats(
     """
     if by not in BY:
         raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}", field="by")
-    data = with_age(filtered(lf, filters), upvote_age)
-    if by == "period" and split_at is not None:
-        return _by_period_and_age(data, filters, split_at)
+    arrays = cube.columns(lf)
+    keep = cube.mask(lf, filters)
+    age = arrays["count_age"]
+    if upvote_age is not None:
+        check_age(upvote_age)
+        keep = keep & (age != cube.NULL) & (age >= upvote_age)
+    votes, age = arrays["upvotes"][keep], age[keep]
+    dtype = lf.lazy().collect_schema()["upvotes"]
     if by == "topic":
-        data = data.filter(pl.col("topic").is_not_null())
-        out = data.group_by("topic").agg(
-            pl.col("topic_label").drop_nulls().first().alias("label"), *_stats()
-        ).collect()
-        return out.with_columns(filled_label("label")).sort("topic")
-    out = data.group_by("period").agg(
-        *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")
-    ).collect()
-    axis = axis_of(out, filters, "_a", "_b")
-    return (
-        axis.join(out.drop("_a", "_b"), on="period", how="left")
-        .with_columns(pl.col("n", "n_null").fill_null(0))
-        .sort("period")
-    )
+        topic = arrays["topic"][keep]
+        has = topic != cube.NULL
+        ids, at = np.unique(topic[has], return_inverse=True)
+        names = labels_of(lf, "topic")
+        return pl.DataFrame([
+            pl.Series("topic", ids, dtype=lf.lazy().collect_schema()["topic"]),
+            pl.Series("label", [names.get(t) for t in ids.tolist()], dtype=pl.Utf8),
+            *_grouped(votes[has], at, len(ids), dtype),
+        ])
+    day = arrays[filters.basis][keep]
+    axis = (period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters) if len(day)
+            else period_axis(None, None, filters))
+    at = cube.positions(axis, cube.period_starts(day, filters.period))
+    if split_at is None:
+        return axis.hstack(_grouped(votes, at, axis.height, dtype))
+    # per period and kind of count, in the order of KINDS; a period without any paper gets one
+    # empty "early" row
+    kind = np.where(age == cube.NULL, 2, np.where(age < split_at, 0, 1))
+    stats = pl.DataFrame(_grouped(votes, at * len(KINDS) + kind, axis.height * len(KINDS), dtype))
+    held = (stats.get_column("n") + stats.get_column("n_null")).to_numpy() > 0
+    period_held = held.reshape(-1, len(KINDS)).any(axis=1)
+    shown = held | (np.arange(len(held)) % len(KINDS) == 0) & np.repeat(~period_held, len(KINDS))
+    rows = np.flatnonzero(shown)
+    periods = axis.get_column("period").gather(rows // len(KINDS))
+    counts = pl.Series("counts", KINDS, dtype=pl.Utf8).gather(rows % len(KINDS))
+    return stats[rows].insert_column(0, counts).insert_column(0, periods)
 
 
-def _by_period_and_age(data: pl.LazyFrame, filters: Filters, split_at: int) -> pl.DataFrame:
-    """Per period and kind of count; a period without counts gets one empty "early" row."""
-    out = data.with_columns(age_class(split_at)).group_by("period", "counts").agg(
-        *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")
-    ).collect()
-    axis = axis_of(out, filters, "_a", "_b")
-    stats = out.drop("_a", "_b")
-    held = set(stats.get_column("period").to_list())
-    missing = [p for p in axis.get_column("period").to_list() if p not in held]
-    empty = pl.DataFrame({"period": missing, "counts": [EARLY] * len(missing)},
-                         schema={"period": pl.Date(), "counts": pl.Utf8()})
-    rows = pl.concat([stats, empty], how="diagonal")
-    rank = {EARLY: 0, MATURED: 1, UNKNOWN_AGE: 2}
-    order = np.lexsort((np.array([rank.get(c, 3) for c in rows.get_column("counts").to_list()]),
-                        rows.get_column("period").to_physical().to_numpy()))
-    return rows[order].with_columns(pl.col("n", "n_null").fill_null(0))
+def _grouped(votes: np.ndarray, group: np.ndarray, groups: int,
+             dtype: pl.DataType) -> list[pl.Series]:
+    """Per group ``0 .. groups - 1``: ``n, n_null, median, q1, q3, p90, max, mean`` of the votes.
+
+    A NaN vote is a paper without a count (``n_null``); a group without counts has null
+    statistics. Quantiles interpolate linearly between the two nearest ranks (Polars' and
+    NumPy's ``linear``).
+    """
+    null = np.isnan(votes)
+    g, v = group[~null], votes[~null]
+    n = np.bincount(g, minlength=groups)
+    has = n > 0
+    first = np.cumsum(n) - n  # where each group's counts start, sorted
+    v_sorted = v[np.lexsort((v, g))]
+    out = [pl.Series("n", n, dtype=pl.Int64),
+           pl.Series("n_null", np.bincount(group[null], minlength=groups), dtype=pl.Int64)]
+    for name, q in (("median", 0.5), ("q1", 0.25), ("q3", 0.75), ("p90", 0.9)):
+        rank = q * np.maximum(n - 1, 0)
+        low = np.floor(rank).astype(np.int64)
+        frac = rank - low
+        lo = v_sorted[np.where(has, first + low, 0)] if len(v) else np.zeros(groups)
+        hi = v_sorted[np.where(has, first + np.minimum(low + 1, n - 1), 0)] if len(v) \
+            else np.zeros(groups)
+        out.append(pl.Series(name, np.where(has, lo + (hi - lo) * frac, np.nan),
+                             nan_to_null=True))
+    top = v_sorted[np.where(has, first + n - 1, 0)] if len(v) else np.zeros(groups)
+    out.append(pl.Series("max", np.where(has, top, np.nan), nan_to_null=True).cast(dtype))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(g, weights=v, minlength=groups) / n
+    out.append(pl.Series("mean", np.where(has, mean, np.nan), nan_to_null=True))
+    return out
 
 
 def top_papers(

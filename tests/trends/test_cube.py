@@ -128,6 +128,56 @@ def test_the_upvote_counts_kept_are_those_of_the_filtered_papers(lf, filters):
         assert upvote_null_count(lf, filters, age) == kept - len(want)
 
 
+def _stats() -> list[pl.Expr]:
+    u = pl.col("upvotes")
+    return [u.count().cast(pl.Int64).alias("n"), u.null_count().cast(pl.Int64).alias("n_null"),
+            u.median().alias("median"), u.quantile(0.25, "linear").alias("q1"),
+            u.quantile(0.75, "linear").alias("q3"), u.quantile(0.90, "linear").alias("p90"),
+            u.max().alias("max"), u.mean().alias("mean")]
+
+
+def reference_upvote_stats(lf: pl.LazyFrame, filters: Filters, by: str, upvote_age,
+                           split_at) -> pl.DataFrame:
+    """The group_by over the filtered papers that upvote_stats ran before it counted arrays."""
+    from analysis.trends.frame import axis_of, filled_label
+    from analysis.trends.upvotes import EARLY, MATURED, UNKNOWN_AGE, count_age, with_age
+
+    data = with_age(apply(lf, filters), upvote_age)
+    if by == "topic":
+        return (data.filter(pl.col("topic").is_not_null()).group_by("topic")
+                .agg(pl.col("topic_label").drop_nulls().first().alias("label"), *_stats())
+                .collect().with_columns(filled_label("label")).sort("topic"))
+    if split_at is None:
+        out = data.group_by("period").agg(*_stats(), pl.col("date").min().alias("_a"),
+                                          pl.col("date").max().alias("_b")).collect()
+        axis = axis_of(out, filters, "_a", "_b")
+        return (axis.join(out.drop("_a", "_b"), on="period", how="left")
+                .with_columns(pl.col("n", "n_null").fill_null(0)).sort("period"))
+    age = count_age()
+    kind = (pl.when(age.is_null()).then(pl.lit(UNKNOWN_AGE)).when(age < split_at)
+            .then(pl.lit(EARLY)).otherwise(pl.lit(MATURED)).alias("counts"))
+    out = data.with_columns(kind).group_by("period", "counts").agg(
+        *_stats(), pl.col("date").min().alias("_a"), pl.col("date").max().alias("_b")).collect()
+    axis = axis_of(out, filters, "_a", "_b")
+    stats = out.drop("_a", "_b")
+    missing = axis.filter(~pl.col("period").is_in(stats["period"].implode()))
+    empty = missing.with_columns(counts=pl.lit(EARLY))
+    rank = pl.col("counts").replace_strict({EARLY: 0, MATURED: 1, UNKNOWN_AGE: 2})
+    return (pl.concat([stats, empty], how="diagonal").sort(pl.col("period"), rank)
+            .with_columns(pl.col("n", "n_null").fill_null(0)))
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=IDS)
+@pytest.mark.parametrize(("by", "split_at"), [("topic", None), ("period", None),
+                                              ("period", 30), ("period", 7)])
+def test_upvote_stats_are_the_group_by_over_the_filtered_papers(lf, filters, by, split_at):
+    from analysis.trends.upvotes import upvote_stats
+
+    for age in (None, 0, 30):
+        assert_frame_equal(upvote_stats(lf, filters, by=by, upvote_age=age, split_at=split_at),
+                           reference_upvote_stats(lf, filters, by, age, split_at))
+
+
 @pytest.mark.parametrize("filters", FILTERS, ids=IDS)
 def test_the_scope_is_the_count_and_span_of_the_filtered_papers(lf, filters):
     row = apply(lf, filters).select(pl.len(), pl.col("date").min().alias("first"),
