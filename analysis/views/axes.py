@@ -64,6 +64,13 @@ def date_span(dates: pl.Series) -> tuple[dt.date, dt.date]:
 
 def period_x(df: pl.DataFrame, period: str = "month", title: str | None = None) -> alt.X:
     """The x channel of a period axis: UTC days, one formatted label per tick."""
+    spec = period_x_dict(df, period, title)
+    return alt.X("period:T", title=spec["title"], scale=alt.Scale(type="utc"),
+                 axis=alt.Axis(**spec["axis"]))
+
+
+def period_x_dict(df: pl.DataFrame, period: str = "month", title: str | None = None) -> dict:
+    """:func:`period_x` as its Vega-Lite JSON, with no Altair object (the template slots' axis)."""
     unit, step, fmt = period_ticks(df, period)
     ticks: dict = {"tickCount": {"interval": unit, "step": step}}
     if unit == "week" and "period" in df.columns and df.height:
@@ -72,9 +79,9 @@ def period_x(df: pl.DataFrame, period: str = "month", title: str | None = None) 
         days = pl.date_range(first, last, f"{7 * step}d", eager=True)
         ticks = {"values": [{"year": d.year, "month": d.month, "date": d.day, "utc": True}
                             for d in days]}
-    return alt.X("period:T", title=title if title is not None else period,
-                 scale=alt.Scale(type="utc"),
-                 axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, **ticks))
+    return {"axis": {"format": fmt, "labelAngle": 0, "labelOverlap": True, **ticks},
+            "field": "period", "scale": {"type": "utc"},
+            "title": title if title is not None else period, "type": "temporal"}
 
 
 def period_tip(period: str = "month", title: str = "period") -> alt.Tooltip:

@@ -87,6 +87,15 @@ def topic_scale(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
     topics) last, which is also the legend's order. ``key``: the id column (``group`` for the
     topic groups, coloured by id).
     """
+    return alt.Scale(**scale_dict(df, colours, field, key))
+
+
+def scale_dict(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
+               field: str = "label", key: str = "topic") -> dict[str, list[str]]:
+    """:func:`topic_scale` as its Vega-Lite JSON (``domain``, ``range``), with no Altair object.
+
+    The dashboard's template slots compare and put in this JSON on every filter change.
+    """
     if df.height > 1_000:  # e.g. the map's papers: one Polars query beats a Python pass
         pairs = set(df.select(key, field).unique().rows())
     else:  # a few hundred rows (a trend's): a Python pass beats a query's fixed cost
@@ -95,7 +104,7 @@ def topic_scale(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
     seen: dict[str, str] = {}
     for topic, name in sorted(pairs, key=lambda p: stack_rank(p[0])):
         seen.setdefault(str(name), colour_of(topic, colours))
-    return alt.Scale(domain=list(seen), range=list(seen.values()))
+    return {"domain": list(seen), "range": list(seen.values())}
 
 
 def stack_rank(topic: int | None) -> int:

@@ -22,8 +22,8 @@ from typing import Any
 import polars as pl
 
 from analysis.views import charts, topic_map
-from analysis.views.axes import period_x
-from analysis.views.colours import topic_scale
+from analysis.views.axes import period_x_dict
+from analysis.views.colours import scale_dict, topic_scale
 
 #: Chart builders with a template: builder -> (the frame as the chart embeds it, the facts of
 #: the frame its spec depends on besides the columns (see :func:`facts`), its slots (see
@@ -91,15 +91,14 @@ def slots(build: Callable, df: pl.DataFrame, **options) -> dict[str, Any]:
     names = TEMPLATES[build][2] if build in TEMPLATES else ()
     out: dict[str, Any] = {}
     if "axis" in names and "period" in df.columns:
-        out["axis"] = period_x(df, options.get("period", "month")).to_dict(validate=False)
+        out["axis"] = period_x_dict(df, options.get("period", "month"))
     if "bins" in names and "label" in df.columns:
         out["bins"] = charts.bin_scale(df).to_dict(validate=False)
     if "counts" in names:
         out["counts"] = charts.counts_scale(df).to_dict(validate=False)
     ident = options.get("key", "topic")
     if "colours" in names and ident in df.columns and "label" in df.columns:
-        scale = topic_scale(df, options.get("colours"), key=ident)
-        out["colours"] = scale.to_dict(validate=False)
+        out["colours"] = scale_dict(df, options.get("colours"), key=ident)
     return out
 
 
