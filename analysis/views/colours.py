@@ -87,7 +87,8 @@ def topic_scale(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
     topics) last, which is also the legend's order. ``key``: the id column (``group`` for the
     topic groups, coloured by id).
     """
-    return alt.Scale(**scale_dict(df, colours, field, key))
+    spec = scale_dict(df, colours, field, key)
+    return alt.Scale(domain=spec["domain"], range=spec["range"])
 
 
 def scale_dict(df: pl.DataFrame, colours: Mapping[int, str] | None = None,
