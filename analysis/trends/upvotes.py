@@ -182,27 +182,28 @@ def upvote_stats(
         check_age(upvote_age)
         keep = keep & (age != cube.NULL) & (age >= upvote_age)
     votes, age = arrays["upvotes"][keep], age[keep]
-    dtype = lf.lazy().collect_schema()["upvotes"]
+    schema = lf.lazy().collect_schema()
     if by == "topic":
         topic = arrays["topic"][keep]
         has = topic != cube.NULL
         ids, at = np.unique(topic[has], return_inverse=True)
         names = labels_of(lf, "topic")
         return pl.DataFrame([
-            pl.Series("topic", ids, dtype=lf.lazy().collect_schema()["topic"]),
+            pl.Series("topic", ids, dtype=schema["topic"]),
             pl.Series("label", [names.get(t) for t in ids.tolist()], dtype=pl.Utf8),
-            *_grouped(votes[has], at, len(ids), dtype),
+            *_grouped(votes[has], at, len(ids), schema["upvotes"]),
         ])
     day = arrays[filters.basis][keep]
     axis = (period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters) if len(day)
             else period_axis(None, None, filters))
     at = cube.positions(axis, cube.period_starts(day, filters.period))
     if split_at is None:
-        return axis.hstack(_grouped(votes, at, axis.height, dtype))
+        return axis.hstack(_grouped(votes, at, axis.height, schema["upvotes"]))
     # per period and kind of count, in the order of KINDS; a period without any paper gets one
     # empty "early" row
     kind = np.where(age == cube.NULL, 2, np.where(age < split_at, 0, 1))
-    stats = pl.DataFrame(_grouped(votes, at * len(KINDS) + kind, axis.height * len(KINDS), dtype))
+    stats = pl.DataFrame(_grouped(votes, at * len(KINDS) + kind, axis.height * len(KINDS),
+                                  schema["upvotes"]))
     held = (stats.get_column("n") + stats.get_column("n_null")).to_numpy() > 0
     period_held = held.reshape(-1, len(KINDS)).any(axis=1)
     shown = held | (np.arange(len(held)) % len(KINDS) == 0) & np.repeat(~period_held, len(KINDS))
