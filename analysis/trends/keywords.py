@@ -21,8 +21,8 @@ import polars as pl
 from analysis.filters import Filters
 from analysis.names import TEXT_FIELDS
 from analysis.schema import InputError
-from analysis.trends import phrase_index
-from analysis.trends.frame import axis_of, filtered
+from analysis.trends import cube, phrase_index
+from analysis.trends.frame import filtered, period_axis
 from analysis.trends.phrase_index import PhraseIndex
 from analysis.trends.stats import wilson_arrays
 from analysis.trends.text import singular
@@ -232,35 +232,36 @@ def keyword_trend(
     check_field(field)
     for p in names:
         phrase_pattern(p, regex)  # validates every phrase first
+    cols = [f"m{i}" for i in range(len(names))]
     if hits is None:
-        data = filtered(lf, filters).select("period", "date", "paper_id", "title",
-                                            "abstract").collect()
-        hits = phrase_hits(data, names, field, regex, index)
+        data = filtered(lf, filters).select("period", "paper_id", "title", "abstract").collect()
+        found = data.select("period").hstack(
+            phrase_hits(data, names, field, regex, index).drop("paper_id"))
     else:
         if hits.width != len(names) + 1:
             raise ValueError("the hits given are not those of these phrases")
-        data = filtered(lf, filters).select("period", "date", "paper_id").collect()
-    data = data.join(hits, on="paper_id", how="left")
-    cols = [f"m{i}" for i in range(len(names))]
-    per_period = data.group_by("period").agg(
-        pl.len().cast(pl.Int64).alias("total"),
-        pl.col("date").min().alias("first"),
-        pl.col("date").max().alias("last"),
-        *(pl.col(c).sum().cast(pl.Int64) for c in cols),
-    )
-    axis = axis_of(per_period, filters)
-    wide = axis.join(per_period.drop("first", "last"), on="period", how="left").fill_null(0)
-    if wide.height == 0:
+        found = (filtered(lf, filters).select("period", "paper_id")
+                 .join(hits.lazy(), on="paper_id", how="left").drop("paper_id").collect())
+    if found.height == 0 and not (filters.start and filters.end):
         return _empty_trend()
-    long = pl.concat(
-        wide.select(
-            pl.lit(name).alias("phrase"), "period", pl.col(f"m{i}").alias("count"), "total"
-        )
-        for i, name in enumerate(names)
-    )
-    return finish_share(long).sort("phrase", "period", maintain_order=True).pipe(
-        _order_phrases, names
-    )
+    _, first, last = cube.scope(lf, filters)
+    axis = period_axis(first, last, filters)
+    if axis.height == 0:
+        return _empty_trend()
+    at = cube.positions(axis, found.get_column("period").to_physical().to_numpy())
+    n = axis.height
+    total = np.bincount(at, minlength=n).astype(np.int64)
+    counts = [np.bincount(at, weights=found.get_column(c).fill_null(False).to_numpy(),
+                          minlength=n).astype(np.int64) for c in cols]
+    count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+    return pl.DataFrame([
+        pl.Series("phrase", names, dtype=pl.Utf8).gather(np.repeat(np.arange(len(names)), n)),
+        pl.Series("period", np.tile(axis.get_column("period").to_physical().to_numpy(),
+                                    len(names)), dtype=pl.Int32).cast(pl.Date),
+        pl.Series("count", count, dtype=pl.Int64),
+        pl.Series("total", np.tile(total, len(names)), dtype=pl.Int64),
+        *share_columns(count, np.tile(total, len(names))),
+    ])
 
 
 def phrase_hits(lf: pl.LazyFrame | pl.DataFrame, phrases: Sequence[str], field: str = "both",
@@ -350,12 +351,6 @@ def share_columns(count: np.ndarray, total: np.ndarray) -> list[pl.Series]:
     return [pl.Series("share", share), pl.Series("ci_low", low, nan_to_null=True),
             pl.Series("ci_high", high, nan_to_null=True),
             pl.Series("small", total < SMALL_PERIOD)]
-
-
-def _order_phrases(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """Keep the phrases in the order they were asked for."""
-    rank = pl.DataFrame({"phrase": names, "_r": list(range(len(names)))})
-    return df.join(rank, on="phrase").sort("_r", "period").drop("_r")
 
 
 def _empty_trend() -> pl.DataFrame:
