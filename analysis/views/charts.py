@@ -64,8 +64,13 @@ def topic_colour(topic: int | None, colours: Mapping[int, str] | None = None) ->
 
 def titled(title: str, caption: str) -> alt.TitleParams:
     """Chart title with the caption (one subtitle line per caption line) under it."""
-    return alt.TitleParams(text=title, subtitle=caption.split("\n"), anchor="start",
-                           fontSize=15, subtitleColor="#555", subtitleFontSize=11, limit=0)
+    return alt.TitleParams(**title_dict(title, caption))
+
+
+def title_dict(title: str, caption: str) -> dict[str, Any]:
+    """:func:`titled` as its Vega-Lite JSON, with no Altair object (a template's title)."""
+    return {"text": title, "subtitle": caption.split("\n"), "anchor": "start", "fontSize": 15,
+            "subtitleColor": "#555", "subtitleFontSize": 11, "limit": 0}
 
 
 def plot_data(df: pl.DataFrame) -> pl.DataFrame:

@@ -33,7 +33,7 @@ import altair as alt
 import polars as pl
 import pyarrow as pa
 
-from analysis.views.charts import titled
+from analysis.views.charts import title_dict
 from analysis.views.view import other_periods
 
 #: Altair's data transformers are global: one conversion at a time.
@@ -103,7 +103,7 @@ def to_spec(chart: alt.TopLevelMixin) -> dict:
 
 
 def _title(view) -> dict:
-    return titled(view.title, view.caption).to_dict(validate=False)
+    return title_dict(view.title, view.caption)
 
 
 def _replaced(node, pairs: list[tuple]):
