@@ -79,6 +79,24 @@ def plot_data(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(dates).dt.strftime("%Y-%m-%d")) if dates else df
 
 
+#: The columns the emerging-topics and rising-phrases charts read (encodings, tooltips, pick):
+#: they embed only these, not the window dates and method of every row.
+EMERGING_FIELDS = ("rank", "topic", "label", "slope", "p_value", "significant", "papers",
+                   "first_share", "last_share")
+RISING_FIELDS = ("phrase", "g2", "baseline_share", "recent_share", "recent_count",
+                 "baseline_count", "p_value")
+
+
+def emerging_plot(df: pl.DataFrame) -> pl.DataFrame:
+    """The emerging-topics frame as its chart embeds it (:data:`EMERGING_FIELDS`)."""
+    return plot_data(df.select(c for c in EMERGING_FIELDS if c in df.columns))
+
+
+def rising_plot(df: pl.DataFrame) -> pl.DataFrame:
+    """The rising-phrases frame as its chart embeds it (:data:`RISING_FIELDS`)."""
+    return plot_data(df.select(c for c in RISING_FIELDS if c in df.columns))
+
+
 def _ranked_y(field: str, by: str) -> alt.Y:
     """A nominal y axis listing ``field`` values by ``by``, largest first, untitled."""
     return alt.Y(f"{field}:N", title=None, sort=alt.EncodingSortField(by, order="descending"),
@@ -337,7 +355,7 @@ def emerging(df: pl.DataFrame, title: str, caption: str,
     """
     pick = _pick("topic")
     scale = topic_scale(df, colours)
-    chart = alt.Chart(plot_data(df)).mark_bar().encode(
+    chart = alt.Chart(emerging_plot(df)).mark_bar().encode(
         x=alt.X("slope:Q", title="trend slope (log-odds of share per period)"),
         y=_ranked_y("label", "slope"),
         color=alt.Color("label:N", scale=scale, legend=None),
@@ -362,7 +380,7 @@ def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
     Selection ``pick``: fields ``phrase``.
     """
     pick = _pick("phrase")
-    base = alt.Chart(plot_data(df)).encode(y=_ranked_y("phrase", "g2"))
+    base = alt.Chart(rising_plot(df)).encode(y=_ranked_y("phrase", "g2"))
     rule = base.mark_rule(color="#999").encode(
         x=alt.X("baseline_share:Q", title="share of papers (grey: baseline, blue: recent)",
                 axis=alt.Axis(format=".0%")), x2=alt.X2("recent_share"))

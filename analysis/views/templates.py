@@ -36,8 +36,8 @@ TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[st
     charts.upvote_distribution: (charts.plot_data, (), ("bins",)),
     charts.upvotes_by_topic: (charts.plot_data, (), ("colours",)),
     charts.upvotes_by_period: (charts.plot_data, ("incomplete",), ("axis", "counts")),
-    charts.emerging: (charts.plot_data, (), ("colours",)),
-    charts.rising: (charts.plot_data, (), ()),
+    charts.emerging: (charts.emerging_plot, (), ("colours",)),
+    charts.rising: (charts.rising_plot, (), ()),
     topic_map.topic_map: (topic_map.plot_frame, ("topics",), ()),
 }
 
