@@ -55,8 +55,8 @@ def chi2_sf_1(stat: np.ndarray) -> np.ndarray:
     Uses P(X > x) = erfc(sqrt(x / 2)) for 1 df, which needs no SciPy (slow to import).
     """
     x = np.maximum(np.asarray(stat, dtype=float), 0.0)
-    flat = [math.erfc(math.sqrt(v / 2)) for v in x.ravel().tolist()]
-    return np.array(flat, dtype=float).reshape(x.shape)
+    root = np.sqrt(x / 2).ravel().tolist()  # the same roots as math.sqrt (both correctly rounded)
+    return np.fromiter(map(math.erfc, root), dtype=float, count=len(root)).reshape(x.shape)
 
 
 def _binom_loglik(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
