@@ -354,8 +354,8 @@ def rising_phrases(
         "method": pl.Series([RISING_METHOD] * rows, dtype=pl.Utf8),
         "recent_papers": pl.Series([n1] * rows, dtype=pl.Int32),
         "baseline_papers": pl.Series([n2] * rows, dtype=pl.Int32),
-        **{k: pl.Series([v] * rows, dtype=pl.Date) for k, v in w.items()},
-    }).select(_COLUMNS)
+        **{k: pl.Series([w[k]] * rows, dtype=pl.Date) for k in _COLUMNS[-4:]},
+    })  # in the order of _COLUMNS (a select to reorder them cost a query)
 
 
 def _cached_index(hashes: np.ndarray, field: str, max_words: int) -> PhraseIndex | None:

@@ -99,6 +99,10 @@ def test_counts_match_plain_python(frame, basis):
         assert r["g2"] == pytest.approx(g2, rel=1e-9)
     assert got["g2"].is_sorted(descending=True)
     assert set(got["words"].to_list()) <= {1, 2, 3}
+    # the same columns in the same order as a result with no phrase
+    none = rising_phrases(frame, Filters(start=dt.date(2030, 1, 1)))
+    assert none.height == 0
+    assert got.schema == none.schema
 
 
 def test_no_phrase_starts_or_ends_with_a_stop_word(frame):
