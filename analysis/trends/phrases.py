@@ -24,7 +24,9 @@ import hashlib
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -214,12 +216,13 @@ def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray, baseline_hashe
     most = max(1, *(int(x.max(initial=0)) for x in papers))  # papers of one text, at most
     shared = most > 1
     p = _supported(index.texts_with, -(-min_support // most))
-    starts, phrase = _by_text(index, p)
+    starts, phrase = _by_text(index)
+    counted = _first_phrases(index, p)
     out = []
     for per_text in papers:
         texts = np.flatnonzero(per_text)
-        first, lengths = starts[texts], starts[texts + 1] - starts[texts]
-        # positions of every pair of these texts: each text's run first..first+length
+        first, lengths = starts[texts], counted[texts]
+        # positions of the counted pairs of these texts: each text's run first..first+length
         at = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
         weights = np.repeat(per_text[texts], lengths) if shared else None
         out.append(np.bincount(phrase[at], weights=weights, minlength=p).astype(np.int64))
@@ -231,31 +234,54 @@ def _supported(texts_with: np.ndarray, min_support: int) -> int:
     return bisect.bisect_right(texts_with, -min_support, key=lambda n: -n)
 
 
-_BY_TEXT: dict[tuple[int, int], tuple[weakref.ref, tuple[np.ndarray, np.ndarray]]] = {}
+#: (id of an index, None or p) -> (weak reference to the index, what _by_text or
+#: _first_phrases made of it).
+_BY_TEXT: dict[tuple[int, int | None], tuple[weakref.ref, Any]] = {}
 
 
-def _by_text(index: PhraseIndex, p: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs of the first ``p`` phrases ordered by text, made once per index and ``p``.
-
-    Returns:
-        (starts, phrase): text ``i``'s phrases are ``phrase[starts[i]:starts[i + 1]]``.
-    """
+def _kept(index: PhraseIndex, p: int | None, make: Callable[[], Any]) -> Any:
+    """``make()`` for an index (and ``p``), made once while the index lives."""
     key = (id(index), p)
     with _INDEX_LOCK:
         hit = _BY_TEXT.get(key)
         if hit is not None and hit[0]() is index:
             return hit[1]
-    pairs = int(index.texts_with[:p].sum())  # the pairs of the first p phrases come first
-    text = index.pair_text[:pairs]
-    order = np.argsort(text, kind="stable")
-    starts = np.zeros(len(index.hashes) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(text, minlength=len(index.hashes)), out=starts[1:])
-    value = (starts, index.pair_phrase[:pairs][order])
+    value = make()
     with _INDEX_LOCK:
         for k in [k for k, (ref, _) in _BY_TEXT.items() if ref() is None]:
             del _BY_TEXT[k]
         _BY_TEXT[key] = (weakref.ref(index), value)
     return value
+
+
+def _by_text(index: PhraseIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ordered by text, and within a text by phrase; made once per index.
+
+    Returns:
+        (starts, phrase): text ``i``'s phrases are ``phrase[starts[i]:starts[i + 1]]``, the
+        most widespread first, so the first ``p`` phrases of a text are a prefix of its run
+        (:func:`_first_phrases`).
+    """
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(index.pair_text, kind="stable")  # the pairs are in phrase order
+        starts = np.zeros(len(index.hashes) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(index.pair_text, minlength=len(index.hashes)), out=starts[1:])
+        return starts, index.pair_phrase[order]
+
+    return _kept(index, None, make)
+
+
+def _first_phrases(index: PhraseIndex, p: int) -> np.ndarray:
+    """How many of each text's phrases are among the first ``p``; made once per index and ``p``.
+
+    A few ``p`` occur (one per support and most papers of one text); each costs one count over
+    the pairs, not a sort of them.
+    """
+    def make() -> np.ndarray:
+        pairs = int(index.texts_with[:p].sum())  # the pairs of the first p phrases come first
+        return np.bincount(index.pair_text[:pairs], minlength=len(index.hashes))
+
+    return _kept(index, p, make)
 
 
 def _decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:
