@@ -223,7 +223,9 @@ def _phrase_counts(index: PhraseIndex, recent_hashes: np.ndarray, baseline_hashe
         texts = np.flatnonzero(per_text)
         first, lengths = starts[texts], counted[texts]
         # positions of the counted pairs of these texts: each text's run first..first+length
-        at = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+        # (32-bit, built in place: these are the largest arrays of a filter change)
+        at = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+        at += np.arange(len(at), dtype=at.dtype)
         weights = np.repeat(per_text[texts], lengths) if shared else None
         out.append(np.bincount(phrase[at], weights=weights, minlength=p).astype(np.int64))
     return out[0], out[1]
@@ -266,7 +268,8 @@ def _by_text(index: PhraseIndex) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(index.pair_text, kind="stable")  # the pairs are in phrase order
         starts = np.zeros(len(index.hashes) + 1, dtype=np.int64)
         np.cumsum(np.bincount(index.pair_text, minlength=len(index.hashes)), out=starts[1:])
-        return starts, index.pair_phrase[order]
+        small = np.int32 if starts[-1] < 2**31 else np.int64  # positions as 32-bit when they fit
+        return starts.astype(small), index.pair_phrase[order]
 
     return _kept(index, None, make)
 
@@ -279,7 +282,8 @@ def _first_phrases(index: PhraseIndex, p: int) -> np.ndarray:
     """
     def make() -> np.ndarray:
         pairs = int(index.texts_with[:p].sum())  # the pairs of the first p phrases come first
-        return np.bincount(index.pair_text[:pairs], minlength=len(index.hashes))
+        counts = np.bincount(index.pair_text[:pairs], minlength=len(index.hashes))
+        return counts.astype(_by_text(index)[0].dtype)
 
     return _kept(index, p, make)
 
