@@ -33,7 +33,7 @@ import polars as pl
 
 from analysis.filters import Filters
 from analysis.schema import InputError
-from analysis.trends import cube
+from analysis.trends import cube, memo
 from analysis.trends.keywords import check_field
 from analysis.trends.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
 from analysis.trends.text import ENGLISH_STOP_WORDS
@@ -349,10 +349,8 @@ def rising_phrases(
     n2 = len(hashes) - n1
     if n1 == 0 or n2 == 0:
         return _empty()
-    index = _cached_index(hashes, field, max_words)
-    if index is None:  # texts not seen before: index the whole corpus once
-        corpus = lf.lazy().select("title", "abstract").collect()
-        index = phrase_index(corpus, field, max_words)
+    index = memo.whole(lf, f"phrase-index-{field}-{max_words}",
+                       lambda: _frame_index(lf, arrays["text_hash"], field, max_words))
     recent_count, baseline_count = _phrase_counts(index, hashes[recent], hashes[~recent],
                                                   min_support)
     rising = (recent_count >= min_support) & (recent_count * n2 > baseline_count * n1)
@@ -386,6 +384,19 @@ def rising_phrases(
         "baseline_papers": pl.Series([n2] * rows, dtype=pl.Int32),
         **{k: pl.Series([w[k]] * rows, dtype=pl.Date) for k in _COLUMNS[-4:]},
     })  # in the order of _COLUMNS (a select to reorder them cost a query)
+
+
+def _frame_index(lf: pl.LazyFrame | pl.DataFrame, hashes: np.ndarray, field: str,
+                 max_words: int) -> PhraseIndex:
+    """An index holding every text of the frame: a cached one, or one made of the whole corpus.
+
+    Looked up once per frame (:func:`memo.whole`), not once per window.
+    """
+    index = _cached_index(hashes, field, max_words)
+    if index is None:  # texts not seen before: index the whole corpus once
+        corpus = lf.lazy().select("title", "abstract").collect()
+        index = phrase_index(corpus, field, max_words)
+    return index
 
 
 def _cached_index(hashes: np.ndarray, field: str, max_words: int) -> PhraseIndex | None:
