@@ -9,7 +9,6 @@ URL set (``window.__streamlit.BACKEND_BASE_URL``), so the first request goes to 
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from analysis.store import sessions_dir
+from analysis.store import close_sessions
 
 HERE = Path(__file__).parent
 INDEX = Path(streamlit.__file__).parent / "static" / "index.html"
@@ -44,7 +43,7 @@ async def lifespan(app) -> AsyncIterator[None]:
     try:
         yield None
     finally:
-        shutil.rmtree(sessions_dir(), ignore_errors=True)
+        close_sessions()
 
 
 app = st.App(HERE / "streamlit_app.py", lifespan=lifespan,
