@@ -6,9 +6,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import platformdirs
@@ -79,14 +77,3 @@ def map_points() -> int:
 def sessions_dir() -> Path:
     """Where this server process keeps the private stores of its dashboard sessions."""
     return Path(tempfile.gettempdir()) / f"papertrends-sessions-{os.getpid()}"
-
-
-#: Set when the server stops (dashboard/server.py): from then on no session makes or keeps a
-#: private copy (a script still running then would otherwise leave one behind).
-SESSIONS_CLOSED = threading.Event()
-
-
-def close_sessions() -> None:
-    """The server stops: no session may write a private copy any more, and every copy goes."""
-    SESSIONS_CLOSED.set()
-    shutil.rmtree(sessions_dir(), ignore_errors=True)

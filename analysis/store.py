@@ -66,9 +66,7 @@ from analysis.settings import (  # re-exported: the store is where the rest asks
     ENV_UPLOAD_LIMIT,
     MAP_POINTS,
     ROOT,
-    SESSIONS_CLOSED,
     UPLOAD_LIMIT_MB,
-    close_sessions,
     default_store_dir,
     explicit_store_dir,
     map_points,
@@ -82,7 +80,7 @@ from analysis.table import read_table as _read_table
 
 __all__ = ["APP_NAME", "BUNDLED_STORE", "ENV_ALLOW_UPDATES", "ENV_MAP_POINTS", "ENV_STORE",
            "ENV_TIMING_LOG", "ENV_UPLOAD_LIMIT", "MAP_POINTS", "READ_ERRORS", "ROOT",
-           "SESSIONS_CLOSED", "UPLOAD_LIMIT_MB", "Store", "close_sessions",
+           "UPLOAD_LIMIT_MB", "Store",
            "atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "atomic_write_text",
            "corpus_hash", "default_store_dir", "explicit_store_dir", "file_sha256", "map_points",
            "read_parquet", "sessions_dir", "text_hash", "updates_allowed", "upload_limit_bytes",

@@ -9,6 +9,7 @@ URL set (``window.__streamlit.BACKEND_BASE_URL``), so the first request goes to 
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from analysis.store import close_sessions
+from analysis.store import sessions_dir
 
 HERE = Path(__file__).parent
 INDEX = Path(streamlit.__file__).parent / "static" / "index.html"
@@ -43,7 +44,7 @@ async def lifespan(app) -> AsyncIterator[None]:
     try:
         yield None
     finally:
-        close_sessions()
+        shutil.rmtree(sessions_dir(), ignore_errors=True)
 
 
 app = st.App(HERE / "streamlit_app.py", lifespan=lifespan,

@@ -25,7 +25,6 @@ from analysis.ingest import ingest
 from analysis.schema import InputError
 from analysis.sources.page_dump import MissingYear
 from analysis.store import (
-    SESSIONS_CLOSED,
     Store,
     atomic_write_parquet,
     sessions_dir,
@@ -96,21 +95,8 @@ def _remove_folder(folder: str) -> None:
 @st.cache_resource(scope="session", on_release=_remove_folder, show_spinner=False)
 def _session_folder() -> str:
     """A folder for this session only, removed when the session ends."""
-    _unless_closed(None)
     sessions_dir().mkdir(parents=True, exist_ok=True)
     return tempfile.mkdtemp(prefix="session-", dir=sessions_dir())
-
-
-def _unless_closed(folder: Path | None) -> None:
-    """The server is stopping: remove what this run wrote of its session copy, and end the run.
-
-    Called before a session copy is made and after each write to it, so a run still going when
-    the server removes every copy (``close_sessions``) leaves none behind.
-    """
-    if SESSIONS_CLOSED.is_set():
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-        st.stop()
 
 
 def _size(path: Path) -> int:
@@ -158,7 +144,6 @@ def session_store(store: Store) -> Store:
             shutil.copytree(sub, target / sub.name)
     if store.models_dir.is_dir():
         (target / store.models_dir.name).symlink_to(store.models_dir.resolve())
-    _unless_closed(target.parent)
     st.session_state[loader.SESSION_STORE] = str(target)
     return Store(target)
 
@@ -188,7 +173,6 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
         target = session_store(store)
         try:
             report = ingest(target, paths, reference_date=captured)
-            _unless_closed(target.root.parent)
         except MissingYear as err:  # not marked done: retried once the date is set
             st.warning(f"{err.file or 'A file'} is a papers page dump whose dates have no "
                        f"year: set “{CAPTURE_LABEL}” above to the day the page was saved, "

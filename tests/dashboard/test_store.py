@@ -77,25 +77,6 @@ def test_upload_goes_into_a_session_copy(store):
     assert Store(session_root).read_papers().height > 11
 
 
-def test_no_session_copy_is_made_once_the_server_stops(store):
-    """A run still going when the server removes every session copy makes and keeps none."""
-    from analysis.store import SESSIONS_CLOSED, sessions_dir
-
-    at = run()
-    before = set(sessions_dir().glob("session-*")) if sessions_dir().exists() else set()
-    data = (DAILY / "2024-05-27.json").read_bytes()
-    SESSIONS_CLOSED.set()
-    try:
-        at.file_uploader(key="upload").upload("2024-05-27.json", data, "application/json").run()
-    finally:
-        SESSIONS_CLOSED.clear()
-    assert not at.exception
-    assert "_session_store" not in at.session_state
-    after = set(sessions_dir().glob("session-*")) if sessions_dir().exists() else set()
-    assert after <= before
-    assert Store(store.root).read_papers().height == 11
-
-
 def test_bad_upload_is_one_clear_error(store):
     at = run()
     at.file_uploader(key="upload").upload("broken.json", b'{"title": ', "application/json").run()
