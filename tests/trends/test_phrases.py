@@ -16,7 +16,8 @@ from analysis.filters import Filters
 from analysis.ingest import load_sources
 from analysis.schema import InputError
 from analysis.trends import rising_phrases
-from analysis.trends.phrases import _supported, months_before
+from analysis.trends.phrases import months_before
+from analysis.trends.text_phrases import _supported
 from tests.support.paths import DAILY
 
 PUNCT = ".,;:!?()[]{}\""

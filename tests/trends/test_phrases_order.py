@@ -10,8 +10,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.filters import Filters
 from analysis.ingest import load_sources
-from analysis.trends import phrases as trend_phrases
-from analysis.trends import rising_phrases
+from analysis.trends import rising_phrases, text_phrases
 from tests.support.paths import DAILY
 
 
@@ -40,7 +39,7 @@ def tied() -> pl.DataFrame:
 def test_two_calls_give_identical_frames(frame):
     filters = Filters(basis="published")
     first = rising_phrases(frame.lazy(), filters, recent_months=6, min_support=2, limit=None)
-    trend_phrases._INDEX_CACHE.clear()  # the second call tokenises again, rows shuffled
+    text_phrases._INDEX_CACHE.clear()  # the second call tokenises again, rows shuffled
     shuffled = frame.sample(fraction=1.0, shuffle=True, seed=7)
     second = rising_phrases(shuffled.lazy(), filters, recent_months=6, min_support=2, limit=None)
     assert first.height > 100
