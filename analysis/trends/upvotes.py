@@ -135,12 +135,22 @@ def _counts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     ``filters.apply``.
     """
     arrays = cube.columns(lf)
-    keep = cube.mask(lf, filters) & ~np.isnan(arrays["upvotes"])
-    if upvote_age is not None:
-        check_age(upvote_age)
-        age = arrays["count_age"]
-        keep &= (age != cube.NULL) & (age >= upvote_age)
+    keep = _kept(lf, filters, upvote_age) & ~np.isnan(arrays["upvotes"])
     return arrays["upvotes"][keep]
+
+
+def _kept(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+          upvote_age: int | None) -> np.ndarray:
+    """Which papers the filters keep whose count was read ``upvote_age``+ days after listing.
+
+    Over the filter arrays, like :func:`with_age` over ``filters.apply`` (None: every age).
+    """
+    keep = cube.mask(lf, filters)
+    if upvote_age is None:
+        return keep
+    check_age(upvote_age)
+    age = cube.columns(lf)["count_age"]
+    return keep & (age != cube.NULL) & (age >= upvote_age)
 
 
 def upvote_null_count(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
@@ -176,12 +186,8 @@ def upvote_stats(
     if by not in BY:
         raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}", field="by")
     arrays = cube.columns(lf)
-    keep = cube.mask(lf, filters)
-    age = arrays["count_age"]
-    if upvote_age is not None:
-        check_age(upvote_age)
-        keep = keep & (age != cube.NULL) & (age >= upvote_age)
-    votes, age = arrays["upvotes"][keep], age[keep]
+    keep = _kept(lf, filters, upvote_age)
+    votes, age = arrays["upvotes"][keep], arrays["count_age"][keep]
     schema = lf.lazy().collect_schema()
     if by == "topic":
         topic = arrays["topic"][keep]
