@@ -39,6 +39,7 @@ from analysis.trends.phrase_index import PhraseIndex
 #: Below this many papers the dashboard does not fit topics by itself (too few to cluster).
 MIN_FIT = 200
 SESSION_STORE = "_session_store"  # Session State key: a store made for this session's uploads
+LOST = "_session_store_lost"  # Session State key: that store was removed (see current_store)
 
 
 def has_topics(store: Store) -> bool:
@@ -106,11 +107,14 @@ def store_from_args() -> Store:
 def current_store() -> Store:
     """This session's store: its upload store if it made one, else the store given to the app.
 
-    An upload store removed when its session ended (a reconnect after that) is forgotten.
+    An upload store removed when its session ended is forgotten. Streamlit ends a session's
+    resources at every disconnect, so a browser that reconnects finds its copy gone; ``LOST``
+    tells the Data panel to add the files still in its upload box again.
     """
     root = st.session_state.get(SESSION_STORE)
     if root and not Store(root).exists():
         st.session_state.pop(SESSION_STORE, None)
+        st.session_state[LOST] = True
         root = None
     return Store(root) if root else store_from_args()
 

@@ -8,8 +8,8 @@ URL set (``window.__streamlit.BACKEND_BASE_URL``), so the first request goes to 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from analysis.store import sessions_dir
+from dashboard.session_folders import FOLDERS
 
 HERE = Path(__file__).parent
 INDEX = Path(streamlit.__file__).parent / "static" / "index.html"
@@ -39,12 +40,14 @@ async def lifespan(app) -> AsyncIterator[None]:
     """When the server stops (SIGTERM, Ctrl-C), every session's private store goes with it.
 
     Streamlit's ``st.App`` server (uvicorn) shuts down gracefully on those signals and then lets
-    the signal end the process, so exit hooks would not run; its lifespan end does.
+    the signal end the process, so exit hooks would not run; its lifespan end does. A session's
+    run may still be writing its copy then (its thread outlives the server for a moment): the
+    removal waits for such writes and refuses new ones (:meth:`FOLDERS.close`).
     """
     try:
         yield None
     finally:
-        shutil.rmtree(sessions_dir(), ignore_errors=True)
+        await asyncio.to_thread(FOLDERS.close, sessions_dir())
 
 
 app = st.App(HERE / "streamlit_app.py", lifespan=lifespan,

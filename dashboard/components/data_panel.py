@@ -3,7 +3,9 @@
 Uploads go into a *session store*: a private copy of the open store in this server's sessions
 folder, so one visitor's files never change what other visitors (or the bundled data/) see. It is
 a session-scoped ``st.cache_resource`` whose release removes the folder: it goes when the session
-ends (and all of them when the server stops). The uploads of all sessions together are capped
+ends (and all of them when the server stops). Every write into it goes through
+:mod:`dashboard.session_folders`, so a run still writing when its session ends leaves nothing.
+The uploads of all sessions together are capped
 (``analysis.store.upload_limit_bytes``). `papertrends ingest FILE` is the way to add files for
 good. "Update data" runs ``analysis.fetch.fetch`` on the open store, like `papertrends fetch`;
 it is shown only when the server was started with `papertrends serve --allow-updates`.
@@ -12,6 +14,7 @@ it is shown only when the server was started with `papertrends serve --allow-upd
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import re
 import shutil
@@ -33,6 +36,7 @@ from analysis.store import (
 )
 from dashboard import loader
 from dashboard.loader import Loaded
+from dashboard.session_folders import FOLDERS, SessionsClosed
 from dashboard.text import md_escape
 
 UPLOAD_TYPES = ["json", "jsonl", "ndjson", "csv", "tsv", "parquet", "txt", "md"]
@@ -43,7 +47,7 @@ CAPTURE_LABEL = "Capture date of page dumps"
 #: How long "Update data" waits for another writer (a CLI fetch or fit) before saying so.
 LOCK_WAIT_SECONDS = 5.0
 
-atexit.register(shutil.rmtree, sessions_dir(), True)  # the server stops: every session's copy
+atexit.register(FOLDERS.close, sessions_dir())  # the server stops: every session's copy
 
 
 def panel(store: Store, loaded: Loaded) -> None:
@@ -51,6 +55,8 @@ def panel(store: Store, loaded: Loaded) -> None:
     note = st.session_state.pop(NOTE_KEY, None)
     if note:
         st.success(note)
+    if st.session_state.pop(loader.LOST, False):  # a reconnect: add the uploads again
+        st.session_state.pop(DONE_KEY, None)
     files = st.file_uploader("Add papers from files", type=UPLOAD_TYPES, accept_multiple_files=True,
                              key="upload",
                              help="Daily Papers API JSON, HF papers page dumps, CSV/Parquet/JSON "
@@ -88,15 +94,19 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:120] or "upload"
 
 
-def _remove_folder(folder: str) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@st.cache_resource(scope="session", on_release=_remove_folder, show_spinner=False)
+@st.cache_resource(scope="session", on_release=FOLDERS.release, show_spinner=False)
 def _session_folder() -> str:
     """A folder for this session only, removed when the session ends."""
     sessions_dir().mkdir(parents=True, exist_ok=True)
     return tempfile.mkdtemp(prefix="session-", dir=sessions_dir())
+
+
+def _writing(store: Store) -> contextlib.AbstractContextManager:
+    """Around a write into ``store``: guarded (see FOLDERS.writing) when it is a session's copy."""
+    folder = store.root.resolve().parent
+    if folder.parent == sessions_dir().resolve():
+        return FOLDERS.writing(str(folder))
+    return contextlib.nullcontext()
 
 
 def _size(path: Path) -> int:
@@ -124,12 +134,15 @@ def _room(store: Store, incoming: int) -> str | None:
             "them for good with `papertrends ingest FILE`.")
 
 
-def session_store(store: Store) -> Store:
-    """This session's private copy of ``store`` (made on first use, removed with the session)."""
+def session_store(store: Store, folder: str) -> Store:
+    """This session's private copy of ``store``, removed with the session.
+
+    Made on first use in ``folder``, the session's folder, inside ``FOLDERS.writing(folder)``.
+    """
     root = st.session_state.get(loader.SESSION_STORE)
     if root and Store(root).exists():
         return Store(root)
-    target = Path(_session_folder()) / "store"
+    target = Path(folder) / "store"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     if store.delta_paths():  # the table as one file (copying base and deltas could mix writes)
@@ -170,9 +183,13 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
             path = Path(tmp) / _safe_name(f.name)
             path.write_bytes(f.getvalue())
             paths.append(str(path))
-        target = session_store(store)
+        folder = _session_folder()
         try:
-            report = ingest(target, paths, reference_date=captured)
+            with FOLDERS.writing(folder):
+                target = session_store(store, folder)
+                report = ingest(target, paths, reference_date=captured)
+        except SessionsClosed:
+            st.stop()
         except MissingYear as err:  # not marked done: retried once the date is set
             st.warning(f"{err.file or 'A file'} is a papers page dump whose dates have no "
                        f"year: set “{CAPTURE_LABEL}” above to the day the page was saved, "
@@ -199,8 +216,10 @@ def _assign(store: Store) -> None:
         from analysis.topics import fit as topics  # heavy: loads the embedder
 
         try:
-            with store.lock(timeout=LOCK_WAIT_SECONDS):
+            with _writing(store), store.lock(timeout=LOCK_WAIT_SECONDS):
                 counts = topics.assign_new(store, progress=lambda d, t, m: status.write(m))
+        except SessionsClosed:
+            st.stop()
         except InputError as err:
             status.update(label="Could not assign topics", state="error")
             st.error(str(err))
@@ -223,7 +242,10 @@ def _fetch(store: Store) -> None:
                          text=f"{done}/{total} days · {md_escape(message)}")
 
         try:
-            summary = fetch(store, progress=progress, lock_timeout=LOCK_WAIT_SECONDS)
+            with _writing(store):
+                summary = fetch(store, progress=progress, lock_timeout=LOCK_WAIT_SECONDS)
+        except SessionsClosed:
+            st.stop()
         except InputError as err:
             status.update(label="Update failed", state="error")
             st.error(str(err))

@@ -7,6 +7,8 @@ into a session copy, and empty stores explain themselves.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -75,6 +77,22 @@ def test_upload_goes_into_a_session_copy(store):
     assert Store(store.root).read_papers().height == 11  # the given store is untouched
     session_root = at.session_state["_session_store"]
     assert Store(session_root).read_papers().height > 11
+
+
+def test_a_reconnect_after_the_session_copy_went_adds_the_uploads_again(store):
+    """Streamlit ends a session's resources (its copy) at a disconnect; a browser comes back."""
+    at = run()
+    data = (DAILY / "2024-05-27.json").read_bytes()
+    at.file_uploader(key="upload").upload("2024-05-27.json", data, "application/json").run()
+    with_upload = at.metric[0].value
+    first = Path(at.session_state["_session_store"])
+    shutil.rmtree(first.parent)  # what the release at a disconnect does
+    at.run()
+    assert not at.exception, [e.value for e in at.error]
+    assert any("Added" in s.value for s in at.success)
+    assert at.metric[0].value == with_upload  # the uploads are in the copy again
+    assert Store(at.session_state["_session_store"]).read_papers().height > 11
+    assert Store(store.root).read_papers().height == 11
 
 
 def test_bad_upload_is_one_clear_error(store):
