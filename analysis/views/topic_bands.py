@@ -127,13 +127,14 @@ class MapFrame:
     """What the topic map draws, and how much of the store that is.
 
     Attributes:
-        frame: ``paper_id, title, date, upvotes, topic, label, x, y, [group,] match, shown``:
-            every paper with a map place, or on a store above the cap a fixed sample of them
-            (plus the marked search matches); ``shown`` whether the filters keep it.
+        frame: ``paper_id, title, listed, published, upvotes, topic, label, x, y, [group,]
+            match, shown``: every paper with a map place, or on a store above the cap a fixed
+            sample of them (plus the marked search matches); ``shown`` whether the filters keep
+            it.
         plot: ``frame`` without ``shown``, as the chart embeds it (dates as ISO days). The
-            same object under every filter of a basis and search marks, so its encoding can be
-            kept: the chart greys papers out itself, from the filters as a Vega parameter
-            (``topic_map.keep_param``).
+            same object under every filter (either basis) and search marks, so its encoding
+            can be kept: the chart greys papers out itself, from the filters as a Vega
+            parameter (``topic_map.keep_param``, which names the basis).
         extent: ``(x_min, x_max, y_min, y_max)`` of the whole map.
         found: how many papers (of all, not only the drawn ones) match the search.
         placed: how many papers have a map place (all of them, drawn or not).
@@ -167,9 +168,9 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
         search: words to look for in titles (case-insensitive, literal).
         points: the most papers drawn (None: every paper).
     """
-    # the same under every filter of a basis: kept with the frame, not among the last filter
-    # states' results (evicted there, they were made, and their plot encoded, again)
-    placed, extent = memo.whole(lf, f"map-{filters.basis}", lambda: _placed(lf, filters.basis))
+    # the same under every filter: kept with the frame, not among the last filter states'
+    # results (evicted there, they were made, and their plot encoded, again)
+    placed, extent = memo.whole(lf, "map", lambda: _placed(lf))
     shown = cube.mask(placed, filters)  # the papers filters.apply keeps, over arrays
     words = search.strip().lower()
     marked: tuple = ()
@@ -185,9 +186,8 @@ def map_frame(lf: pl.LazyFrame, filters: Filters, search: str = "", *,
     def drawn() -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
         return _drawn(placed, points, marked, named)
 
-    base, at, plot = (memo.whole(lf, f"map-drawn-{filters.basis}-{points}", drawn) if not marked
-                      else memo.per_frame(lf, ("map-drawn", filters.basis, points, marked, named),
-                                          drawn))
+    base, at, plot = (memo.whole(lf, f"map-drawn-{points}", drawn) if not marked
+                      else memo.per_frame(lf, ("map-drawn", points, marked, named), drawn))
     frame = base.with_columns(pl.Series("shown", shown[at]))
     return MapFrame(frame, plot, extent, found, placed.height)
 
@@ -204,23 +204,23 @@ def _drawn(placed: pl.DataFrame, points: int | None, marked: tuple,
     return base, out.get_column("row").to_numpy(), topic_map.plot_frame(base)
 
 
-_MAP_COLUMNS = ("paper_id", "title", "date", "upvotes", "topic", "label", "x", "y")
+_MAP_COLUMNS = ("paper_id", "title", *BASES, "upvotes", "topic", "label", "x", "y")
 #: The seed of the map's sample (see map_frame).
 SAMPLE_SEED = 15
 
 
-def _placed(lf: pl.LazyFrame, basis: str) -> tuple[pl.DataFrame, tuple[float, ...]]:
+def _placed(lf: pl.LazyFrame) -> tuple[pl.DataFrame, tuple[float, ...]]:
     """The papers with a map place in map order, the columns the filters read, and the extent.
 
-    The same under every filter of a basis (:func:`map_frame` keeps it per frame and basis);
+    The same under every filter (:func:`map_frame` keeps it per frame);
     ``row`` is the paper's position in this order, ``sample`` its rank in the map's fixed
     sample order (the first ``points`` are drawn on a large store).
     """
     names = lf.collect_schema().names()
     frame = (
         lf.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
-        .select("paper_id", "title", pl.col(basis).alias("date"), "upvotes", "topic",
-                pl.col("topic_label").alias("label"), "x", "y",
+        .select("paper_id", "title", "upvotes", "topic", pl.col("topic_label").alias("label"),
+                "x", "y",
                 *(c for c in dict.fromkeys(BASES + ("group",)) if c in names))
         .sort("topic", "paper_id")
         .with_columns(pl.col("paper_id").hash(SAMPLE_SEED).rank("ordinal").cast(pl.Int64)

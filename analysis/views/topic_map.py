@@ -17,7 +17,7 @@ import altair as alt
 import polars as pl
 
 from analysis.filters import Filters
-from analysis.names import SELECTION
+from analysis.names import BASES, SELECTION
 from analysis.views.charts import sized
 from analysis.views.colours import topic_scale
 
@@ -37,9 +37,9 @@ HIDDEN_COLOUR = "#dcdcdc"
 KEEP = "keep"
 #: A Vega expression true for a paper the filters keep, as ``analysis.filters.apply`` keeps it
 #: (no paper text in it: dates, upvotes and ids only).
-KEPT = ("isValid(datum.date)"
-        " && (keep.from == null || datum.date >= keep.from)"
-        " && (keep.to == null || datum.date <= keep.to)"
+KEPT = ("isValid(datum[keep.basis])"
+        " && (keep.from == null || datum[keep.basis] >= keep.from)"
+        " && (keep.to == null || datum[keep.basis] <= keep.to)"
         " && (keep.min == null || (isValid(datum.upvotes) && datum.upvotes >= keep.min))"
         " && (length(keep.topics) == 0 || indexof(keep.topics, datum.topic) >= 0)"
         " && (length(keep.groups) == 0 || indexof(keep.groups, datum.group) >= 0)")
@@ -48,11 +48,13 @@ KEPT = ("isValid(datum.date)"
 def keep_param(filters: Filters) -> dict:
     """The filters as the map's ``keep`` parameter (what :data:`KEPT` reads).
 
-    ``from``/``to`` ISO days or None, ``min`` the upvote floor or None, ``topics`` and
-    ``groups`` lists (empty: all). :data:`KEPT` keeps the papers
+    ``basis`` the date column the range reads (``listed`` or ``published``), ``from``/``to``
+    ISO days or None, ``min`` the upvote floor or None, ``topics`` and ``groups`` lists
+    (empty: all). :data:`KEPT` keeps the papers
     :func:`analysis.filters.apply` keeps; tests/views/test_map_keep.py checks it paper by paper.
     """
-    return {"from": filters.start.isoformat() if filters.start else None,
+    return {"basis": filters.basis,
+            "from": filters.start.isoformat() if filters.start else None,
             "to": filters.end.isoformat() if filters.end else None,
             "min": filters.min_upvotes, "topics": list(filters.topics),
             "groups": list(filters.groups)}
@@ -61,7 +63,7 @@ def keep_param(filters: Filters) -> dict:
 def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
     """The map's frame as the chart embeds it: ISO day strings, no ``shown`` (see KEEP)."""
     df = df.drop("shown", strict=False)
-    return df.with_columns(pl.col("date").dt.strftime("%Y-%m-%d")) if "date" in df.columns else df
+    return df.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in BASES if c in df.columns)
 
 
 def _scale(extent: Sequence[float] | None, axis: int) -> alt.Scale:
@@ -79,8 +81,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
     """Papers on the 2-D topic map; papers outside the filters in light grey.
 
     Args:
-        df: one row per paper: ``paper_id, title, date, upvotes, topic, label, x, y, shown,
-            match``.
+        df: one row per paper: ``paper_id, title, listed, published, upvotes, topic, label,
+            x, y, shown, match``.
         title: the chart title.
         caption: the subtitle lines.
         colours: topic id -> colour (see :func:`analysis.views.colours.topic_colours`).
@@ -105,7 +107,8 @@ def topic_map(df: pl.DataFrame, title: str, caption: str, *,
         opacity=alt.OpacityValue(**alt.when(pick).then(alt.value(0.85))
                                  .otherwise(alt.value(0.25))),
         tooltip=[alt.Tooltip("title:N", title="title"), alt.Tooltip("paper_id:N", title="paper"),
-                 alt.Tooltip("label:N", title="topic"), alt.Tooltip("date:N", title="date"),
+                 alt.Tooltip("label:N", title="topic"),
+                 *(alt.Tooltip(f"{c}:N", title=c) for c in BASES if c in df.columns),
                  alt.Tooltip("upvotes:Q", title="upvotes")],
     ).add_params(pick, zoom)
     centres = base.transform_filter("datum.topic >= 0").transform_calculate(

@@ -3,7 +3,7 @@
 The papers it keeps are those ``analysis.filters.apply`` keeps, checked by rendering the real
 chart offline.
 
-The map embeds one frame per basis (and search marks) whatever the filters, so a filter change
+The map embeds one frame (per search marks) whatever the filters and basis, so a filter change
 sends parameter values, not 12,000 papers again; these tests hold that the picture is still
 exactly the filters' (vl-convert runs the same Vega the browser does).
 """
@@ -94,6 +94,11 @@ def test_a_filter_change_draws_the_same_frame_object(lf):
     assert first.params["keep"] != other.params["keep"]
     assert first.template == other.template
     assert "shown" not in first.plotted().columns
+    published = registry.build_view("topic-map", lf, CASES[2])  # the other basis: the same
+    assert published.plotted() is first.plotted()
+    assert published.template == first.template
+    assert published.params["keep"]["basis"] == "published"
+    assert {"listed", "published"} <= set(published.plotted().columns)
     searched = registry.build_view("topic-map", lf, CASES[1], search="diffusion")
     assert searched.plotted() is not first.plotted()  # marks differ: another frame
     assert int((searched.plotted()["match"] > 0).sum()) > 0
