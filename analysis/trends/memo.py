@@ -47,8 +47,12 @@ def per_frame(lf: pl.LazyFrame | pl.DataFrame, key: Hashable, make: Callable[[],
 _FACTS: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
 
 
-def whole(lf: pl.LazyFrame | pl.DataFrame, what: str, make: Callable[[], T]) -> T:
-    """``make()`` once per paper frame and ``what`` (forgotten with the frame)."""
+def whole(lf: object, what: str, make: Callable[[], T]) -> T:
+    """``make()`` once per paper frame and ``what`` (forgotten with the frame).
+
+    ``lf`` may be any object that takes weak references, e.g. the phrase index that
+    ``analysis.trends.text_phrases`` orders once per index.
+    """
     key = (id(lf), what)
     hit = _FACTS.get(key)
     if hit is None or hit[0]() is not lf:

@@ -14,17 +14,14 @@ from __future__ import annotations
 import bisect
 import hashlib
 import threading
-import weakref
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import polars as pl
 
 from analysis.schema import InputError
-from analysis.trends import cube
+from analysis.trends import cube, memo
 from analysis.trends.text import ENGLISH_STOP_WORDS
 
 _TOKEN = r"[\p{L}\p{N}]+|[.,;:!?()\[\]{}\"]"
@@ -207,26 +204,6 @@ def _supported(texts_with: np.ndarray, min_support: int) -> int:
     return bisect.bisect_right(texts_with, -min_support, key=lambda n: -n)
 
 
-#: (id of an index, None or p) -> (weak reference to the index, what _by_text or
-#: _first_phrases made of it).
-_BY_TEXT: dict[tuple[int, int | None], tuple[weakref.ref, Any]] = {}
-
-
-def _kept(index: TextPhrases, p: int | None, make: Callable[[], Any]) -> Any:
-    """``make()`` for an index (and ``p``), made once while the index lives."""
-    key = (id(index), p)
-    with _INDEX_LOCK:
-        hit = _BY_TEXT.get(key)
-        if hit is not None and hit[0]() is index:
-            return hit[1]
-    value = make()
-    with _INDEX_LOCK:
-        for k in [k for k, (ref, _) in _BY_TEXT.items() if ref() is None]:
-            del _BY_TEXT[k]
-        _BY_TEXT[key] = (weakref.ref(index), value)
-    return value
-
-
 def _by_text(index: TextPhrases) -> tuple[np.ndarray, np.ndarray]:
     """Every pair ordered by text, and within a text by phrase; made once per index.
 
@@ -242,7 +219,7 @@ def _by_text(index: TextPhrases) -> tuple[np.ndarray, np.ndarray]:
         small = np.int32 if starts[-1] < 2**31 else np.int64  # positions as 32-bit when they fit
         return starts.astype(small), index.pair_phrase[order]
 
-    return _kept(index, None, make)
+    return memo.whole(index, "by-text", make)
 
 
 def _first_phrases(index: TextPhrases, p: int) -> np.ndarray:
@@ -256,7 +233,7 @@ def _first_phrases(index: TextPhrases, p: int) -> np.ndarray:
         counts = np.bincount(index.pair_text[:pairs], minlength=len(index.hashes))
         return counts.astype(_by_text(index)[0].dtype)
 
-    return _kept(index, p, make)
+    return memo.whole(index, f"first-{p}", make)
 
 
 def decode(keys: np.ndarray, v1: int, vocab: list[str]) -> list[str]:
