@@ -61,9 +61,16 @@ def keep_param(filters: Filters) -> dict:
 
 
 def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
-    """The map's frame as the chart embeds it: ISO day strings, no ``shown`` (see KEEP)."""
+    """The map's frame as the chart embeds it: ISO day strings, no ``shown`` (see KEEP).
+
+    The days and the topic labels repeat from paper to paper: they are categorical (an Arrow
+    dictionary, each value sent once), which makes the map's dataset a third smaller.
+    """
     df = df.drop("shown", strict=False)
-    return df.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in BASES if c in df.columns)
+    return df.with_columns(
+        *(pl.col(c).dt.strftime("%Y-%m-%d").cast(pl.Categorical) for c in BASES
+          if c in df.columns),
+        *(pl.col(c).cast(pl.Categorical) for c in ("label",) if c in df.columns))
 
 
 def _scale(extent: Sequence[float] | None, axis: int) -> alt.Scale:

@@ -12,6 +12,7 @@ time axis sets the date range in the URL (the brush).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -21,7 +22,11 @@ from urllib.parse import urlparse
 import polars as pl
 import pytest
 
+from analysis import trends
+from analysis.filters import Filters, apply
 from analysis.names import OUTLIER, OUTLIER_LABEL
+from analysis.store import Store
+from analysis.views import topic_map
 from tests.support.browser import CHART, CHROMIUM, VIEWPORT, drag, plot_box, serve, settle
 from tests.support.paths import REPO
 
@@ -162,13 +167,29 @@ def test_the_map_lists_every_topic_and_keeps_its_layout(watched, url):
         places = sorted((names.nth(i).get_attribute("transform") or "")
                         for i in range(names.count()))
         points = chart.locator("g.mark-symbol.role-mark path").count()
-        return legend, places, points
+        coloured = chart.locator(
+            f"g.mark-symbol.role-mark path:not([fill='{topic_map.HIDDEN_COLOUR}'])").count()
+        return legend, places, points, coloured
 
-    legend, places, points = map_state("topics")
+    def kept(filters: Filters) -> int:
+        """The papers with a map place that analysis.filters.apply keeps."""
+        return (apply(frame, filters).filter(pl.col("x").is_not_null()).select(pl.len())
+                .collect().item())
+
+    frame = trends.paper_frame(Store(REPO / "data"))
+    legend, places, points, coloured = map_state("topics")
     assert legend == labels  # every topic, none cut
+    assert coloured == kept(Filters())
     filtered = map_state("topics?topic=15&from=2025-01-01")
     assert filtered[1] == places  # the topic names stay where they were: no rescaling
     assert filtered[2] == points  # every paper is still drawn (the rest in grey)
+    assert filtered[3] == kept(Filters(topics=(15,), start=dt.date(2025, 1, 1)))
+    # the other basis: the same frame, greyed by its days (the keep parameter names it)
+    published = map_state("topics?basis=published&from=2025-06-01&min_upvotes=5")
+    assert published[2] == points
+    assert published[3] == kept(Filters(basis="published", start=dt.date(2025, 6, 1),
+                                        min_upvotes=5))
+    assert published[3] > 0
 
 
 def test_a_pick_in_a_second_chart_replaces_the_first_list(watched, url):
