@@ -89,12 +89,20 @@ RISING_FIELDS = ("phrase", "g2", "baseline_share", "recent_share", "recent_count
 
 def emerging_plot(df: pl.DataFrame) -> pl.DataFrame:
     """The emerging-topics frame as its chart embeds it (:data:`EMERGING_FIELDS`)."""
-    return plot_data(df.select(c for c in EMERGING_FIELDS if c in df.columns))
+    return plot_data(_columns(df, EMERGING_FIELDS))
 
 
 def rising_plot(df: pl.DataFrame) -> pl.DataFrame:
     """The rising-phrases frame as its chart embeds it (:data:`RISING_FIELDS`)."""
-    return plot_data(df.select(c for c in RISING_FIELDS if c in df.columns))
+    return plot_data(_columns(df, RISING_FIELDS))
+
+
+def _columns(df: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
+    """Those of ``names`` the frame has, in that order.
+
+    By indexing: a select is a query, 6x as slow, and this runs on every filter change.
+    """
+    return df[[c for c in names if c in df.columns]]
 
 
 def _ranked_y(field: str, by: str) -> alt.Y:
