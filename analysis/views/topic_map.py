@@ -67,10 +67,10 @@ def plot_frame(df: pl.DataFrame) -> pl.DataFrame:
     dictionary, each value sent once), which makes the map's dataset a third smaller.
     """
     df = df.drop("shown", strict=False)
-    return df.with_columns(
-        *(pl.col(c).dt.strftime("%Y-%m-%d").cast(pl.Categorical) for c in BASES
-          if c in df.columns),
-        *(pl.col(c).cast(pl.Categorical) for c in ("label",) if c in df.columns))
+    days = [c for c in BASES if c in df.columns]
+    labels = ["label"] if "label" in df.columns else []
+    return df.with_columns(pl.col(days).dt.strftime("%Y-%m-%d").cast(pl.Categorical),
+                           pl.col(labels).cast(pl.Categorical))
 
 
 def _scale(extent: Sequence[float] | None, axis: int) -> alt.Scale:

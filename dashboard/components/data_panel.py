@@ -19,6 +19,7 @@ import datetime as dt
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import streamlit as st
@@ -101,12 +102,25 @@ def _session_folder() -> str:
     return tempfile.mkdtemp(prefix="session-", dir=sessions_dir())
 
 
-def _writing(store: Store) -> contextlib.AbstractContextManager:
-    """Around a write into ``store``: guarded (see FOLDERS.writing) when it is a session's copy."""
+def _folder_of(store: Store) -> str | None:
+    """The session folder ``store`` is the copy in, or None (the store the app was given)."""
     folder = store.root.resolve().parent
-    if folder.parent == sessions_dir().resolve():
-        return FOLDERS.writing(str(folder))
-    return contextlib.nullcontext()
+    return str(folder) if folder.parent == sessions_dir().resolve() else None
+
+
+@contextlib.contextmanager
+def _writing(folder: str | None) -> Iterator[None]:
+    """Around a write into a session's folder (``FOLDERS.writing``); None: no session folder.
+
+    While the server stops no write starts: the run stops instead.
+    """
+    with contextlib.ExitStack() as stack:
+        if folder is not None:
+            try:
+                stack.enter_context(FOLDERS.writing(folder))
+            except SessionsClosed:
+                st.stop()
+        yield
 
 
 def _size(path: Path) -> int:
@@ -185,11 +199,9 @@ def _ingest_uploads(store: Store, files, captured: dt.date | None = None) -> Non
             paths.append(str(path))
         folder = _session_folder()
         try:
-            with FOLDERS.writing(folder):
+            with _writing(folder):
                 target = session_store(store, folder)
                 report = ingest(target, paths, reference_date=captured)
-        except SessionsClosed:
-            st.stop()
         except MissingYear as err:  # not marked done: retried once the date is set
             st.warning(f"{err.file or 'A file'} is a papers page dump whose dates have no "
                        f"year: set “{CAPTURE_LABEL}” above to the day the page was saved, "
@@ -216,10 +228,8 @@ def _assign(store: Store) -> None:
         from analysis.topics import fit as topics  # heavy: loads the embedder
 
         try:
-            with _writing(store), store.lock(timeout=LOCK_WAIT_SECONDS):
+            with _writing(_folder_of(store)), store.lock(timeout=LOCK_WAIT_SECONDS):
                 counts = topics.assign_new(store, progress=lambda d, t, m: status.write(m))
-        except SessionsClosed:
-            st.stop()
         except InputError as err:
             status.update(label="Could not assign topics", state="error")
             st.error(str(err))
@@ -242,10 +252,8 @@ def _fetch(store: Store) -> None:
                          text=f"{done}/{total} days · {md_escape(message)}")
 
         try:
-            with _writing(store):
+            with _writing(_folder_of(store)):
                 summary = fetch(store, progress=progress, lock_timeout=LOCK_WAIT_SECONDS)
-        except SessionsClosed:
-            st.stop()
         except InputError as err:
             status.update(label="Update failed", state="error")
             st.error(str(err))
