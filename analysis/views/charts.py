@@ -43,8 +43,8 @@ from analysis.views.colours import (
 
 __all__ = [
     "BRUSH", "HEIGHT", "MAX_TICKS", "OUTLIER_COLOUR", "PALETTE", "PICK", "UNASSIGNED_COLOUR",
-    "WIDTH", "emerging",
-    "keyword_trend", "papers_per_period", "period_ticks", "plot_data", "rising", "titled",
+    "WIDTH",
+    "keyword_trend", "papers_per_period", "period_ticks", "plot_data", "titled",
     "topic_colour", "topic_scale", "topic_trend", "upvote_distribution",
     "upvotes_by_period", "upvotes_by_topic",
 ]
@@ -79,43 +79,18 @@ def plot_data(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(dates).dt.strftime("%Y-%m-%d")) if dates else df
 
 
-#: The columns the emerging-topics and rising-phrases charts read (encodings, tooltips, pick):
-#: they embed only these, not the window dates and method of every row.
-EMERGING_FIELDS = ("rank", "topic", "label", "slope", "p_value", "significant", "papers",
-                   "first_share", "last_share")
-RISING_FIELDS = ("phrase", "g2", "baseline_share", "recent_share", "recent_count",
-                 "baseline_count", "p_value")
-
-
-def emerging_plot(df: pl.DataFrame) -> pl.DataFrame:
-    """The emerging-topics frame as its chart embeds it (:data:`EMERGING_FIELDS`)."""
-    return plot_data(_columns(df, EMERGING_FIELDS))
-
-
-def rising_plot(df: pl.DataFrame) -> pl.DataFrame:
-    """The rising-phrases frame as its chart embeds it (:data:`RISING_FIELDS`)."""
-    return plot_data(_columns(df, RISING_FIELDS))
-
-
-def _columns(df: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
-    """Those of ``names`` the frame has, in that order.
-
-    By indexing: a select is a query, 6x as slow, and this runs on every filter change.
-    """
-    return df[[c for c in names if c in df.columns]]
-
-
-def _ranked_y(field: str, by: str) -> alt.Y:
+def ranked_y(field: str, by: str) -> alt.Y:
     """A nominal y axis listing ``field`` values by ``by``, largest first, untitled."""
     return alt.Y(f"{field}:N", title=None, sort=alt.EncodingSortField(by, order="descending"),
                  axis=alt.Axis(labelLimit=0))
 
 
-def _pick(*fields: str) -> alt.Parameter:
+def pick_param(*fields: str) -> alt.Parameter:
+    """The point selection ``pick`` on these fields (what the dashboard drills down from)."""
     return alt.selection_point(name=PICK, fields=list(fields))
 
 
-def _lit(pick: alt.Parameter) -> alt.OpacityValue:
+def lit(pick: alt.Parameter) -> alt.OpacityValue:
     """Picked marks full, the others faint (a typed channel: Altair need not infer one)."""
     return alt.OpacityValue(**alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3)))
 
@@ -153,13 +128,13 @@ def papers_per_period(df: pl.DataFrame, title: str, caption: str,
     store holds only part of its month's full list (``partial``, see :mod:`analysis.coverage`).
     Selection ``pick``: ``period``. Drag across the axis for the date brush.
     """
-    pick, span = _pick("period"), brush()
+    pick, span = pick_param("period"), brush()
     chart = with_coverage(alt.Chart(plot_data(df)), df).transform_calculate(
         period_end=period_end(period),
     ).mark_bar(color=PALETTE[0], stroke="white", strokeWidth=0.8).encode(
         x=period_x(df, period), x2=alt.X2("period_end"),
         y=alt.Y("count:Q", title="papers"), y2=alt.Y2Datum(0),
-        opacity=_lit(pick), **hollow_when_incomplete(df, outline=PALETTE[0]),
+        opacity=lit(pick), **hollow_when_incomplete(df, outline=PALETTE[0]),
         tooltip=[period_tip(period), alt.Tooltip("count:Q", title="papers", format=","),
                  *incomplete_tip(df)],
     ).add_params(pick, span)
@@ -187,7 +162,7 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
     Selection ``pick``: fields ``topic``, ``period`` (click a bar segment or a point); at the
     group level the group id stands in for the topic's.
     """
-    pick, span = _pick(key, "period"), brush()
+    pick, span = pick_param(key, "period"), brush()
     share = measure == "share"
     y_axis: dict[str, Any] = {"title": "share of papers" if share else "papers",
               "axis": alt.Axis(format=".0%" if share else ",d"),
@@ -209,11 +184,11 @@ def topic_trend(df: pl.DataFrame, title: str, caption: str, *, measure: str = "s
             sort=[alt.SortField("stack", order="ascending")],
         ).mark_bar(stroke="white", strokeWidth=0.3).encode(
             x2=alt.X2("period_end"), y=alt.Y("low:Q", **y_axis),
-            y2=alt.Y2("high"), opacity=_lit(pick), **hollow_when_incomplete(df),
+            y2=alt.Y2("high"), opacity=lit(pick), **hollow_when_incomplete(df),
         ).add_params(pick, span)
         return sized(chart, title, caption)
     y = alt.Y(f"{measure}:Q", **y_axis)
-    points = base.mark_point(filled=True, size=30).encode(y=y, opacity=_lit(pick))
+    points = base.mark_point(filled=True, size=30).encode(y=y, opacity=lit(pick))
     lines = _trend_lines(base, df, y)
     return sized(alt.layer(*lines, points.add_params(pick, span)), title, caption)
 
@@ -236,7 +211,7 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "mon
     to an incomplete period is dashed. Selection ``pick``: fields ``phrase``, ``period`` (on the
     points).
     """
-    pick, span = _pick("phrase", "period"), brush()
+    pick, span = pick_param("phrase", "period"), brush()
     share = measure == "share"
     phrases = df.get_column("phrase").unique(maintain_order=True).to_list() if df.height else []
     scale = alt.Scale(domain=phrases,
@@ -250,7 +225,7 @@ def keyword_trend(df: pl.DataFrame, title: str, caption: str, period: str = "mon
             .otherwise(alt.Fill("phrase:N", scale=scale)) if share
             else alt.Fill("phrase:N", scale=scale))
     points = base.mark_point(size=45, filled=True).encode(
-        y=y, fill=fill, opacity=_lit(pick),
+        y=y, fill=fill, opacity=lit(pick),
         tooltip=[alt.Tooltip("phrase:N", title="phrase"), period_tip(period),
                  alt.Tooltip("count:Q", title="matching papers", format=","),
                  alt.Tooltip("total:Q", title="papers in period", format=","),
@@ -284,7 +259,7 @@ def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart
 
     Selection ``pick``: fields ``bin_low``, ``bin_high``.
     """
-    pick = _pick("bin_low", "bin_high")
+    pick = pick_param("bin_low", "bin_high")
     chart = alt.Chart(plot_data(df)).transform_filter("datum.count > 0").mark_bar(
         color=PALETTE[0]).encode(
         x=alt.X("label:O", title="upvotes", sort=alt.EncodingSortField("bin_low"),
@@ -293,7 +268,7 @@ def upvote_distribution(df: pl.DataFrame, title: str, caption: str) -> alt.Chart
                 scale=alt.Scale(type="log", domainMin=0.5, nice=False),
                 axis=alt.Axis(values=[1, 10, 100, 1_000, 10_000, 100_000], format=",d")),
         y2=alt.Y2Datum(0.5),  # a log scale has no zero: bars start below 1
-        opacity=_lit(pick),
+        opacity=lit(pick),
         tooltip=[alt.Tooltip("label:N", title="upvotes"),
                  alt.Tooltip("count:Q", title="papers", format=",")],
     ).add_params(pick)
@@ -316,13 +291,13 @@ def upvotes_by_topic(df: pl.DataFrame, title: str, caption: str,
 
     Selection ``pick``: fields ``topic``.
     """
-    pick = _pick("topic")
-    base = alt.Chart(plot_data(df)).encode(y=_ranked_y("label", "median"))
+    pick = pick_param("topic")
+    base = alt.Chart(plot_data(df)).encode(y=ranked_y("label", "median"))
     whisker = base.mark_rule(color="#666").encode(x=alt.X("q1:Q"), x2=alt.X2("p90"))
     box = base.mark_bar(size=12).encode(
         x=alt.X("q1:Q", title="upvotes (box: quartiles, line: median, whisker: 90th pct.)"),
         x2=alt.X2("q3"), color=alt.Color("label:N", scale=topic_scale(df, colours), legend=None),
-        opacity=_lit(pick),
+        opacity=lit(pick),
         tooltip=[alt.Tooltip("label:N", title="topic"), *_stats_tips()],
     ).add_params(pick)
     median = base.mark_tick(color="white", thickness=2, size=12).encode(x=alt.X("median:Q"))
@@ -339,7 +314,7 @@ def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
 
     The line to an incomplete period is dashed. Selection ``pick``: fields ``period``.
     """
-    pick, span = _pick("period"), brush()
+    pick, span = pick_param("period"), brush()
     colour = alt.Color("counts:N", title="counts", scale=counts_scale(df))
     base = with_coverage(alt.Chart(plot_data(df)), df).encode(x=period_x(df, period),
                                                               color=colour)
@@ -347,60 +322,9 @@ def upvotes_by_period(df: pl.DataFrame, title: str, caption: str,
         y=alt.Y("q1:Q", title="upvotes (line: median, band: quartiles)", stack=None),
         y2=alt.Y2("q3"))
     points = base.mark_point(filled=True, size=40).encode(
-        y=alt.Y("median:Q"), opacity=_lit(pick),
+        y=alt.Y("median:Q"), opacity=lit(pick),
         tooltip=[period_tip(period), alt.Tooltip("counts:N", title="counts"), *_stats_tips(),
                  *incomplete_tip(df)],
     ).add_params(pick, span)
     lines = _trend_lines(base, df, alt.Y("median:Q"))
     return sized(alt.layer(band, *lines, points), title, caption)
-
-
-def emerging(df: pl.DataFrame, title: str, caption: str,
-             colours: Mapping[int, str] | None = None) -> alt.Chart:
-    """Bars of each topic's trend slope (change in log-odds of its share per period).
-
-    Significant rises are drawn solid, the rest hollow. Selection ``pick``: fields ``topic``.
-    """
-    pick = _pick("topic")
-    scale = topic_scale(df, colours)
-    chart = alt.Chart(emerging_plot(df)).mark_bar().encode(
-        x=alt.X("slope:Q", title="trend slope (log-odds of share per period)"),
-        y=_ranked_y("label", "slope"),
-        color=alt.Color("label:N", scale=scale, legend=None),
-        stroke=alt.Stroke("label:N", scale=scale, legend=None),
-        fillOpacity=alt.FillOpacityValue(**alt.when(alt.datum.significant)
-                                         .then(alt.value(1.0)).otherwise(alt.value(0.25))),
-        opacity=_lit(pick),
-        tooltip=[alt.Tooltip("rank:Q", title="rank"), alt.Tooltip("label:N", title="topic"),
-                 alt.Tooltip("slope:Q", title="slope", format=".3f"),
-                 alt.Tooltip("p_value:Q", title="p-value", format=".2g"),
-                 alt.Tooltip("significant:N", title="significant rise"),
-                 alt.Tooltip("papers:Q", title="papers in window", format=","),
-                 alt.Tooltip("first_share:Q", title="share, first half", format=".2%"),
-                 alt.Tooltip("last_share:Q", title="share, last half", format=".2%")],
-    ).add_params(pick)
-    return sized(chart, title, caption, height=None)
-
-
-def rising(df: pl.DataFrame, title: str, caption: str) -> alt.Chart:
-    """Dumbbells: each phrase's share in the baseline (grey) and recent (blue) window.
-
-    Selection ``pick``: fields ``phrase``.
-    """
-    pick = _pick("phrase")
-    base = alt.Chart(rising_plot(df)).encode(y=_ranked_y("phrase", "g2"))
-    rule = base.mark_rule(color="#999").encode(
-        x=alt.X("baseline_share:Q", title="share of papers (grey: baseline, blue: recent)",
-                axis=alt.Axis(format=".0%")), x2=alt.X2("recent_share"))
-    old = base.mark_circle(size=60, color="#999").encode(x=alt.X("baseline_share:Q"))
-    new = base.mark_circle(size=80, color=PALETTE[0]).encode(
-        x=alt.X("recent_share:Q"), opacity=_lit(pick),
-        tooltip=[alt.Tooltip("phrase:N", title="phrase"),
-                 alt.Tooltip("recent_count:Q", title="papers, recent", format=","),
-                 alt.Tooltip("baseline_count:Q", title="papers, baseline", format=","),
-                 alt.Tooltip("recent_share:Q", title="share, recent", format=".2%"),
-                 alt.Tooltip("baseline_share:Q", title="share, baseline", format=".2%"),
-                 alt.Tooltip("g2:Q", title="G² (log-likelihood)", format=".1f"),
-                 alt.Tooltip("p_value:Q", title="p-value", format=".2g")],
-    ).add_params(pick)
-    return sized(alt.layer(rule, old, new), title, caption, height=None)

@@ -25,7 +25,7 @@ from analysis.schema import InputError
 from analysis.store import map_points
 from analysis.trends import memo, upvotes
 from analysis.trends.phrase_index import PhraseIndex
-from analysis.views import charts, topic_bands
+from analysis.views import charts, rankings, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
 from analysis.views.topic_map import KEEP, keep_param
 from analysis.views.topic_map import topic_map as topic_map_chart
@@ -264,7 +264,7 @@ def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> 
     freq = topic_bands.frequency(lf, filters)  # the topic trend's, kept per filters
     data = trends.emerging_topics(lf, filters, k=k, freq=freq).head(n)
     extra = f"binomial trend in topic share over the last {k} periods; hollow: not significant"
-    return make_view("emerging", "Emerging topics", charts.emerging, data, lf, filters,
+    return make_view("emerging", "Emerging topics", rankings.emerging, data, lf, filters,
                  {"k": k, "n": n}, extra=extra, colours=colours_of(lf))
 
 
@@ -292,7 +292,7 @@ def rising(lf: pl.LazyFrame, filters: Filters, *, recent_months: int = 3,
                  f"{w['baseline_start']} to {w['baseline_end']}")
     if counted is not lf:
         extra += f"; counted on a fixed sample of {sample:,} of the {total:,} papers"
-    return make_view("rising", "Rising phrases", charts.rising, data, lf, filters,
+    return make_view("rising", "Rising phrases", rankings.rising, data, lf, filters,
                  {"recent_months": recent_months, "baseline_months": baseline_months, "n": n},
                  extra=extra)
 

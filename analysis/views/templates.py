@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from analysis.views import charts, topic_map
+from analysis.views import charts, rankings, topic_map
 from analysis.views.axes import period_x_dict
 from analysis.views.colours import scale_dict, topic_scale
 
@@ -36,8 +36,8 @@ TEMPLATES: dict[Callable, tuple[Callable[[pl.DataFrame], pl.DataFrame], tuple[st
     charts.upvote_distribution: (charts.plot_data, (), ("bins",)),
     charts.upvotes_by_topic: (charts.plot_data, (), ("colours",)),
     charts.upvotes_by_period: (charts.plot_data, ("incomplete",), ("axis", "counts")),
-    charts.emerging: (charts.emerging_plot, (), ("colours",)),
-    charts.rising: (charts.rising_plot, (), ()),
+    rankings.emerging: (rankings.emerging_plot, (), ("colours",)),
+    rankings.rising: (rankings.rising_plot, (), ()),
     topic_map.topic_map: (topic_map.plot_frame, ("topics",), ()),
 }
 

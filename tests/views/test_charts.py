@@ -14,7 +14,7 @@ import pytest
 
 from analysis import trends
 from analysis.filters import Filters
-from analysis.views import charts, topic_map
+from analysis.views import charts, rankings, topic_map
 from analysis.views.registry import VIEWS, build_view
 from tests.support.export_store import FORMULA_TITLE, SCRIPT_TITLE, build_store
 
@@ -22,8 +22,8 @@ BUILDERS = {
     "papers-per-period": charts.papers_per_period, "topic-trend": charts.topic_trend,
     "topic-map": topic_map.topic_map, "keyword-trend": charts.keyword_trend,
     "upvote-distribution": charts.upvote_distribution, "upvotes-by-topic": charts.upvotes_by_topic,
-    "upvotes-by-period": charts.upvotes_by_period, "emerging": charts.emerging,
-    "rising": charts.rising,
+    "upvotes-by-period": charts.upvotes_by_period, "emerging": rankings.emerging,
+    "rising": rankings.rising,
 }
 #: Spec keys whose string values Vega parses as expressions.
 EXPRESSION_KEYS = {"expr", "test", "filter", "calculate", "signal", "update", "predicate"}

@@ -20,7 +20,8 @@ from analysis.ingest import ingest
 from analysis.names import OTHER_TOPICS
 from analysis.schema import InputError
 from analysis.store import Store
-from analysis.views.charts import EMERGING_FIELDS, RISING_FIELDS, plot_data
+from analysis.views.charts import plot_data
+from analysis.views.rankings import EMERGING_FIELDS, RISING_FIELDS
 from analysis.views.registry import (
     NEEDS_TOPICS,
     PERIOD_FREE,
