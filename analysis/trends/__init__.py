@@ -33,7 +33,7 @@ from analysis.trends.keywords import (
     phrase_pattern,
 )
 from analysis.trends.phrases import RISING_METHOD, rising_phrases
-from analysis.trends.shares import EMERGING_METHOD, emerging_topics, topic_frequency
+from analysis.trends.shares import EMERGING_FIRTH, EMERGING_METHOD, emerging_topics, topic_frequency
 from analysis.trends.stats import wilson
 from analysis.trends.upvotes import (
     log_bins,
@@ -44,10 +44,9 @@ from analysis.trends.upvotes import (
 )
 
 __all__ = [
-    "EMERGING_METHOD", "FIELDS", "LEVELS", "MAX_PHRASES", "OUTLIER_LABEL", "RISING_METHOD",
-    "SMALL_PERIOD", "check_phrases", "emerging_topics", "keyword_trend", "log_bins", "match_expr",
-    "match_papers", "paper_frame", "papers_per_period", "period_axis", "phrase_hits", "phrase_list",
-    "phrase_pattern", "rising_phrases",
-    "top_papers", "topic_frequency", "upvote_distribution", "upvote_null_count",
-    "upvote_stats", "wilson",
+    "EMERGING_FIRTH", "EMERGING_METHOD", "FIELDS", "LEVELS", "MAX_PHRASES", "OUTLIER_LABEL",
+    "RISING_METHOD", "SMALL_PERIOD", "check_phrases", "emerging_topics", "keyword_trend",
+    "log_bins", "match_expr", "match_papers", "paper_frame", "papers_per_period", "period_axis",
+    "phrase_hits", "phrase_list", "phrase_pattern", "rising_phrases", "top_papers",
+    "topic_frequency", "upvote_distribution", "upvote_null_count", "upvote_stats", "wilson",
 ]

@@ -22,6 +22,9 @@ from analysis.trends.keywords import share_columns
 from analysis.trends.stats import logistic_trend
 
 EMERGING_METHOD = "binomial GLM (logit) slope of share per period, likelihood-ratio test"
+#: The method of a topic whose papers all sit at one end of the window (no finite slope).
+EMERGING_FIRTH = (f"{EMERGING_METHOD}; all papers at one end of the window, so the slope "
+                  "is Firth's penalised estimate (the plain one is infinite)")
 
 
 def _labels(data: pl.LazyFrame, key: str) -> pl.LazyFrame:
@@ -179,7 +182,8 @@ def emerging_topics(
         pl.Series("label", [labels[t] for t in ids.tolist()], dtype=pl.Utf8),
         pl.Series("slope", slope), pl.Series("p_value", p_value),
         pl.Series("significant", (p_value < alpha) & (slope > 0)),
-        pl.Series("method", [EMERGING_METHOD] * n, dtype=pl.Utf8),
+        pl.Series("method", np.where(fit["separated"][order] != 0, EMERGING_FIRTH,
+                                     EMERGING_METHOD), dtype=pl.Utf8),
         pl.Series("papers", papers.astype(np.int64)),
         pl.Series("first_share", first_share), pl.Series("last_share", last_share),
         pl.Series("share_change", last_share - first_share),

@@ -77,13 +77,21 @@ def logistic_trend(
     likelihood-ratio test against the constant-share model (chi-squared, 1 df). Periods with
     no papers carry no weight. Fitted by Newton-Raphson with step halving, all rows at once.
 
+    A row whose papers all fall in its last period (or all in its first), every earlier (later)
+    period holding none, has no finite maximum-likelihood slope: the likelihood keeps rising as
+    the slope grows. Its likelihood-ratio statistic is the supremum (the fit that gives the
+    boundary period its own share and the others none), and its slope is Firth's
+    penalised-likelihood estimate (Firth 1993; Heinze & Schemper 2002), finite and of the right
+    sign; ``separated`` marks such rows (+1 rising, -1 falling).
+
     Args:
         counts: (rows, periods) successes.
         totals: (periods,) or (rows, periods) trials.
         iters: Newton iterations.
 
     Returns:
-        dict with arrays ``slope``, ``se``, ``lr`` (statistic) and ``p_value`` of length rows.
+        dict with arrays ``slope``, ``se``, ``lr`` (statistic), ``p_value`` and ``separated``
+        of length rows.
     """
     k = np.asarray(counts, dtype=float)
     n = np.broadcast_to(np.asarray(totals, dtype=float), k.shape)
@@ -98,22 +106,86 @@ def logistic_trend(
     with np.errstate(divide="ignore"):
         a = np.log(np.clip(p0, 1e-9, 1 - 1e-9) / np.clip(1 - p0, 1e-9, 1))
     b = np.zeros(rows)
-    ll = _binom_loglik(k, n, _expit(a[:, None] + b[:, None] * t))
+    separated = _separated(k, n)
+    a, b, ll = _newton(k, n, t, a, b, iters, firth=separated != 0)
+    h_aa, h_ab, h_bb = _information(n, t, a, b)
+    det = h_aa * h_bb - h_ab**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(np.where(det > 0, h_aa / det, np.nan))
+    # a separated row: its likelihood's supremum gives the boundary period its own share
+    boundary = used & (k > 0) & (k < n)
+    ll_sup = _binom_loglik(np.where(boundary, k, 0.0), np.where(boundary, n, 0.0),
+                           np.where(boundary, k / np.where(boundary, n, 1.0), 0.5))
+    ll = np.where(separated != 0, ll_sup, ll)
+    lr = np.maximum(2 * (ll - ll0), 0.0)
+    return {"slope": b, "se": se, "lr": lr, "p_value": chi2_sf_1(lr), "separated": separated}
+
+
+def _separated(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """+1 where a row's papers sit only at its late end, -1 only at its early end, else 0.
+
+    Rising: no period holding papers comes before a period missing some of its papers (with
+    at least two periods that have papers), so a steeper slope always fits better.
+    """
+    used = n > 0
+    t = np.arange(k.shape[1])
+    has, misses = used & (k > 0), used & (k < n)
+    enough = (used.sum(axis=1) >= 2) & has.any(axis=1) & misses.any(axis=1)
+    first = {name: np.where(m, t, k.shape[1]).min(axis=1) for name, m in
+             (("has", has), ("misses", misses))}
+    last = {name: np.where(m, t, -1).max(axis=1) for name, m in
+            (("has", has), ("misses", misses))}
+    up = enough & (last["misses"] <= first["has"])
+    down = enough & (last["has"] <= first["misses"])
+    return up.astype(np.int8) - down.astype(np.int8)
+
+
+def _information(n: np.ndarray, t: np.ndarray, a: np.ndarray,
+                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fisher information of (a, b) per row: its entries aa, ab and bb."""
+    mu = _expit(a[:, None] + b[:, None] * t)
+    w = n * mu * (1 - mu)
+    return w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+
+
+def _newton(k: np.ndarray, n: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray,
+            iters: int, firth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Newton-Raphson with step halving from (a, b): the fitted (a, b) and their log-likelihood.
+
+    Rows marked in ``firth`` get Firth's term ``h (1/2 - mu)`` in their score (``h`` the
+    leverages) and ``log det(I) / 2`` in the likelihood they climb, which keeps the estimate
+    finite under separation; their returned log-likelihood is the plain one.
+    """
+    rows = len(a)
+    penalised = firth.any()
+
+    def objective(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ll = _binom_loglik(k, n, _expit(a[:, None] + b[:, None] * t))
+        if penalised:
+            h_aa, h_ab, h_bb = _information(n, t, a, b)
+            det = np.maximum(h_aa * h_bb - h_ab**2, 1e-300)
+            ll = ll + np.where(firth, 0.5 * np.log(det), 0.0)
+        return ll
+
+    ll = objective(a, b)
     for _ in range(iters):
         mu = _expit(a[:, None] + b[:, None] * t)
         w = n * mu * (1 - mu)
         r = k - n * mu
-        g_a, g_b = r.sum(axis=1), (r * t).sum(axis=1)
         h_aa, h_ab, h_bb = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
         det = h_aa * h_bb - h_ab**2
         safe = det > 1e-12
         det = np.where(safe, det, 1.0)
+        if penalised:  # leverages of the 2-parameter fit: w x' I^-1 x per period
+            lev = w * (h_bb[:, None] - 2 * h_ab[:, None] * t + h_aa[:, None] * t * t) / det[:, None]
+            r = r + np.where(firth[:, None], lev * (0.5 - mu), 0.0)
+        g_a, g_b = r.sum(axis=1), (r * t).sum(axis=1)
         da = np.where(safe, (h_bb * g_a - h_ab * g_b) / det, 0.0)
         db = np.where(safe, (h_aa * g_b - h_ab * g_a) / det, 0.0)
         step = np.ones(rows)
         for _half in range(30):  # step halving keeps every fit's likelihood from dropping
             na, nb = a + step * da, b + step * db
-            nll = _binom_loglik(k, n, _expit(na[:, None] + nb[:, None] * t))
+            nll = objective(na, nb)
             worse = nll < ll - 1e-12
             if not worse.any():
                 break
@@ -121,14 +193,9 @@ def logistic_trend(
         a, b, ll = np.where(worse, a, na), np.where(worse, b, nb), np.where(worse, ll, nll)
         if np.all(np.abs(step * db) < 1e-10) and np.all(np.abs(step * da) < 1e-10):
             break
-    mu = _expit(a[:, None] + b[:, None] * t)
-    w = n * mu * (1 - mu)
-    h_aa, h_ab, h_bb = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
-    det = h_aa * h_bb - h_ab**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(np.where(det > 0, h_aa / det, np.nan))
-    lr = np.maximum(2 * (ll - ll0), 0.0)
-    return {"slope": b, "se": se, "lr": lr, "p_value": chi2_sf_1(lr)}
+    if penalised:
+        ll = _binom_loglik(k, n, _expit(a[:, None] + b[:, None] * t))
+    return a, b, ll
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

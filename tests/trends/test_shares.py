@@ -18,6 +18,7 @@ from analysis.ingest import load_sources
 from analysis.names import OUTLIER_LABEL
 from analysis.store import Store, atomic_write_json, atomic_write_parquet
 from analysis.trends import (
+    EMERGING_FIRTH,
     EMERGING_METHOD,
     emerging_topics,
     paper_frame,
@@ -212,6 +213,25 @@ def test_emerging_topics_uses_the_frequency_it_is_given():
         pl.when((pl.col("topic") == 2) & (pl.col("period") >= dt.date(2025, 10, 1)))
         .then(pl.col("total")).otherwise(pl.col("count")).alias("count"))
     assert emerging_topics(lf, f, freq=grown)["topic"][0] == 2
+
+
+def test_a_topic_new_in_the_last_period_ranks_first_with_a_finite_slope():
+    """All its papers in the last period: no finite plain slope; Firth's estimate, named so."""
+    lf, f = synthetic_topics(), Filters(period="month")
+    freq = topic_frequency(lf, f)
+    new = (freq.filter(pl.col("topic") == 1)
+           .with_columns(topic=pl.lit(4, pl.Int32), label=pl.lit("t4"),
+                         count=pl.when(pl.col("period") == dt.date(2025, 12, 1))
+                         .then(15).otherwise(0).cast(pl.Int64)))
+    got = emerging_topics(lf, f, freq=pl.concat([freq, new]))
+    first = got.row(0, named=True)
+    assert first["topic"] == 4
+    assert first["method"] == EMERGING_FIRTH
+    assert 0 < first["slope"] < 10  # the plain fit ran off to 30+ before it stopped
+    assert first["p_value"] < 1e-6
+    assert set(got["method"][1:].to_list()) == {EMERGING_METHOD}
+    assert got["slope"].is_finite().all()
+    assert got["slope"].is_sorted(descending=True)
 
 
 def test_emerging_topics_with_equal_trends_are_in_id_order():

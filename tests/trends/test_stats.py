@@ -92,6 +92,51 @@ def test_logistic_trend_survives_zero_and_empty_periods():
     assert fit["p_value"][2] > 0.99
 
 
+def _firth_reference(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Firth's estimate by a general optimiser: the most likely (a, b) under log det(I) / 2."""
+    used = n > 0
+    t = np.arange(len(n), dtype=float)
+    t = np.where(used, t - (t * n).sum() / n.sum(), 0.0)
+
+    def penalised(params):
+        eta = params[0] + params[1] * t
+        mu = 1 / (1 + np.exp(-eta))
+        w = n * mu * (1 - mu)
+        info = np.array([[w.sum(), (w * t).sum()], [(w * t).sum(), (w * t * t).sum()]])
+        return -(np.sum(k * eta - n * np.logaddexp(0, eta)) + 0.5 * np.log(np.linalg.det(info)))
+
+    fit = optimize.minimize(penalised, x0=[-3.0, 0.0], method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000})
+    return fit.x[0], fit.x[1]
+
+
+def test_a_topic_with_papers_only_at_one_end_has_a_finite_slope_and_the_supremum_lr():
+    # all papers in the last period (rising), all in the first two (falling), all in the
+    # last of three with an empty period between, and an ordinary row beside them
+    counts = np.array([[0, 26], [11, 0], [0, 0, 14][:2], [5, 9]], dtype=float)
+    totals = np.array([677, 3152], dtype=float)
+    fit = logistic_trend(counts, totals)
+    assert fit["separated"].tolist() == [1, -1, 0, 0]  # [0, 0]: no papers, no trend
+    for i, sign in ((0, 1), (1, -1)):
+        _, slope = _firth_reference(counts[i], totals)
+        assert abs(fit["slope"][i] - slope) < 1e-5
+        assert np.sign(fit["slope"][i]) == sign
+        assert abs(fit["slope"][i]) < 10
+        # the likelihood's supremum: the period with papers gets its own share, the other none
+        at = 1 if sign > 0 else 0
+        k, n = counts[i, at], totals[at]
+        best = k * np.log(k / n) + (n - k) * np.log1p(-k / n)
+        p0 = counts[i].sum() / totals.sum()
+        null = np.sum(counts[i] * np.log(p0) + (totals - counts[i]) * np.log1p(-p0))
+        assert abs(fit["lr"][i] - 2 * (best - null)) < 1e-8
+        assert abs(fit["p_value"][i] - stats.chi2.sf(2 * (best - null), 1)) < 1e-10
+    three = logistic_trend(np.array([[0.0, 0.0, 14.0], [3.0, 0.0, 14.0]]),
+                           np.array([400.0, 0.0, 500.0]))
+    assert three["separated"].tolist() == [1, 0]
+    _, slope = _firth_reference(np.array([0.0, 0.0, 14.0]), np.array([400.0, 0.0, 500.0]))
+    assert abs(three["slope"][0] - slope) < 1e-5
+
+
 def test_g2_matches_scipy_log_likelihood_ratio():
     a = np.array([5, 40, 0, 120, 7])
     b = np.array([1, 60, 9, 80, 7])
