@@ -40,8 +40,9 @@ from analysis.views.view import other_periods
 _LOCK = threading.Lock()
 #: id(view) -> (weak reference to the view, its spec).
 _SPECS: dict[int, tuple[weakref.ref, dict]] = {}
-#: View.template -> (a spec of that template, that spec's slots); a few per store and search.
-_TEMPLATES: dict[tuple, tuple[dict, dict]] = {}
+#: View.template -> (a spec of that template without its datasets, that spec's slots, and the
+#: paths in it of each slot and, under None, of the dataset's name); a few per store and search.
+_TEMPLATES: dict[tuple, tuple[dict, dict, dict]] = {}
 MAX_TEMPLATES = 128
 TRANSFORMER = "papertrends_arrow"
 #: id(frame) -> (weak reference to the frame, its Arrow dataset): a frame drawn again (the map's
@@ -106,27 +107,32 @@ def _title(view) -> dict:
     return title_dict(view.title, view.caption)
 
 
-def _replaced(node, pairs: list[tuple]):
-    """The spec with every part equal to an ``old`` of ``pairs`` (old, new) made that ``new``."""
-    for old, new in pairs:
-        if type(node) is type(old) and node == old:
-            return new
-    if isinstance(node, dict):
-        return {k: _replaced(v, pairs) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_replaced(v, pairs) for v in node]
-    return node
-
-
-def _occurs(node, part) -> bool:
-    """Whether ``part`` is the spec or a part of it."""
+def _paths(node, part, at: tuple = ()) -> list[tuple]:
+    """Where ``part`` is in the spec: the key/index path of each place, outermost only."""
     if type(node) is type(part) and node == part:
-        return True
+        return [at]
     if isinstance(node, dict):
-        return any(_occurs(v, part) for v in node.values())
+        return [p for k, v in node.items() for p in _paths(v, part, (*at, k))]
     if isinstance(node, list):
-        return any(_occurs(v, part) for v in node)
-    return False
+        return [p for i, v in enumerate(node) for p in _paths(v, part, (*at, i))]
+    return []
+
+
+def _put(node, places: list[tuple[tuple, object]]):
+    """The spec with the value at each path of ``places`` (path, new) replaced.
+
+    Only the dicts and lists on those paths are copied; the rest is shared with ``node``. No
+    path may lie inside another.
+    """
+    if any(not path for path, _ in places):
+        return places[0][1]
+    out = dict(node) if isinstance(node, dict) else list(node)
+    below: dict = {}
+    for path, new in places:
+        below.setdefault(path[0], []).append((path[1:], new))
+    for key, inner in below.items():
+        out[key] = _put(node[key], inner)
+    return out
 
 
 def with_dataset(spec: dict, frame: pl.DataFrame) -> dict:
@@ -137,14 +143,10 @@ def with_dataset(spec: dict, frame: pl.DataFrame) -> dict:
     """
     if len(spec.get("datasets", {})) != 1:
         raise ValueError("with_dataset needs a spec with exactly one dataset")
-    return _filled(spec, frame, [])
-
-
-def _filled(spec: dict, frame: pl.DataFrame, pairs: list[tuple]) -> dict:
-    """The spec with ``frame`` as its one dataset and its other parts replaced as ``pairs`` say."""
     (old,) = spec["datasets"]
     name, raw = encoded(frame)
-    out = _replaced({k: v for k, v in spec.items() if k != "datasets"}, [(old, name), *pairs])
+    bare = {k: v for k, v in spec.items() if k != "datasets"}
+    out = _put(bare, [(path, name) for path in _paths(bare, old)])
     out["datasets"] = {name: raw}
     return out
 
@@ -154,13 +156,18 @@ def _from_template(view) -> dict | None:
     kept = _TEMPLATES.get(view.template) if view.template is not None else None
     if kept is None:
         return None
-    spec, slots = kept
-    pairs = [(slots[k], view.slots[k]) for k in slots if slots[k] != view.slots.get(k)]
-    out = _filled(spec, view.plotted(), pairs)
+    spec, slots, paths = kept
+    name, raw = encoded(view.plotted())
+    places = [(path, name) for path in paths[None]]
+    places += [(path, view.slots[k]) for k in slots if slots[k] != view.slots.get(k)
+               for path in paths[k]]
+    out = _put(spec, places)
+    out["datasets"] = {name: raw}
     out["title"] = _title(view)
-    for param in out.get("params", []):
-        if param.get("name") in view.params:
-            param["value"] = copy.deepcopy(view.params[param["name"]])
+    if out.get("params"):
+        out["params"] = [dict(param, value=copy.deepcopy(view.params[param["name"]]))
+                         if param.get("name") in view.params else param
+                         for param in out["params"]]
     return out
 
 
@@ -179,11 +186,17 @@ def _keep_template(view, spec: dict, key: tuple | None = None,
         return False  # the chart embeds some other frame: no template
     if spec.get("title") != _title(view):
         return False
-    if not all(_occurs(spec, part) for part in slots.values()):
+    bare = {k: v for k, v in spec.items() if k != "datasets"}
+    paths = {k: _paths(bare, part) for k, part in slots.items()}
+    paths[None] = _paths(bare, next(iter(spec["datasets"])))
+    if not all(paths.values()):
         return False  # a slot that could not be put in
+    every = sorted(path for found in paths.values() for path in found)
+    if any(b[:len(a)] == a for a, b in zip(every, every[1:], strict=False)):
+        return False  # one slot inside another (or the same place twice): no single filling
     if len(_TEMPLATES) >= MAX_TEMPLATES:
         _TEMPLATES.pop(next(iter(_TEMPLATES)))
-    _TEMPLATES[key] = (spec, slots)
+    _TEMPLATES[key] = (bare, slots, paths)
     return True
 
 
