@@ -27,7 +27,7 @@ import hashlib
 import io
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import altair as alt
@@ -118,7 +118,7 @@ def _paths(node, part, at: tuple = ()) -> list[tuple]:
     return []
 
 
-def _put(node, places: list[tuple[tuple, object]]):
+def _put(node, places: Sequence[tuple[tuple, object]]):
     """The spec with the value at each path of ``places`` (path, new) replaced.
 
     Only the dicts and lists on those paths are copied; the rest is shared with ``node``. No
