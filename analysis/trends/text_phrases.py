@@ -12,9 +12,11 @@ shown are turned back into text (:func:`decode`).
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,27 +178,48 @@ def window_counts(index: TextPhrases, recent_hashes: np.ndarray, baseline_hashes
     each, so only the phrases found in at least ``ceil(min_support / m)`` texts can reach that
     support, and only they are counted. The counts are for the first ``len(result)``
     phrases of ``index.keys``. Only the phrases of the window's texts are read (the pairs by
-    text, :func:`_by_text`), not every pair of the corpus.
+    text, :func:`_by_text`), not every pair of the corpus, in one compiled pass per window
+    (:func:`_add_pairs`; NumPy's repeat, gather and bincount over the same pairs took 3x as
+    long, and this runs on every filter change).
     """
     n = len(index.hashes)
     papers = [np.bincount(np.searchsorted(index.hashes, h), minlength=n)
               for h in (recent_hashes, baseline_hashes)]
     most = max(1, *(int(x.max(initial=0)) for x in papers))  # papers of one text, at most
     p = _supported(index.texts_with, -(-min_support // most))
-    shared = most > 1
     starts, phrase = _by_text(index)
     counted = _first_phrases(index, p)
+    add = _compiled()
     out = []
     for per_text in papers:
+        counts = np.zeros(p, dtype=np.int64)
         texts = np.flatnonzero(per_text)
-        lengths = counted[texts]
-        # positions of the counted pairs of these texts: each text's run first..first+length
-        # (built in place: these are the largest arrays of a filter change)
-        at = np.repeat(starts[texts] - (np.cumsum(lengths) - lengths), lengths)
-        at += np.arange(len(at), dtype=at.dtype)
-        weights = np.repeat(per_text[texts], lengths) if shared else None
-        out.append(np.bincount(phrase[at], weights=weights, minlength=p).astype(np.int64))
+        add(starts, phrase, texts, counted[texts], per_text, counts)
+        out.append(counts)
     return out[0], out[1]
+
+
+def _add_pairs(starts: np.ndarray, phrase: np.ndarray, texts: np.ndarray, lengths: np.ndarray,
+               papers: np.ndarray, counts: np.ndarray) -> None:
+    """``counts[q] += papers[t]`` for each text ``t`` of ``texts`` and each of its first
+    ``lengths`` phrases ``q`` (compiled by Numba: see :func:`_compiled`)."""
+    for i in range(len(texts)):
+        first = starts[texts[i]]
+        weight = papers[texts[i]]
+        for j in range(first, first + lengths[i]):
+            counts[phrase[j]] += weight
+
+
+@functools.cache
+def _compiled() -> Callable[..., None]:
+    """:func:`_add_pairs` compiled (on first use: Numba's import and compilation take about a
+    second, kept in its on-disk cache for later processes)."""
+    import numba  # umap-learn's own dependency; imported here, off every path that needs no count
+
+    try:
+        return numba.njit(cache=True, nogil=True)(_add_pairs)
+    except RuntimeError:  # no writable place for the cache (a read-only install): compile each time
+        return numba.njit(nogil=True)(_add_pairs)
 
 
 def _supported(texts_with: np.ndarray, min_support: int) -> int:
