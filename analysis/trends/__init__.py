@@ -33,7 +33,13 @@ from analysis.trends.keywords import (
     phrase_pattern,
 )
 from analysis.trends.phrases import RISING_METHOD, rising_phrases
-from analysis.trends.shares import EMERGING_FIRTH, EMERGING_METHOD, emerging_topics, topic_frequency
+from analysis.trends.shares import (
+    EMERGING_FIRTH,
+    EMERGING_METHOD,
+    emerging_topics,
+    topic_frequency,
+    topic_sizes,
+)
 from analysis.trends.stats import wilson
 from analysis.trends.upvotes import (
     log_bins,
@@ -48,5 +54,6 @@ __all__ = [
     "RISING_METHOD", "SMALL_PERIOD", "check_phrases", "emerging_topics", "keyword_trend",
     "log_bins", "match_expr", "match_papers", "paper_frame", "papers_per_period", "period_axis",
     "phrase_hits", "phrase_list", "phrase_pattern", "rising_phrases", "top_papers",
-    "topic_frequency", "upvote_distribution", "upvote_null_count", "upvote_stats", "wilson",
+    "topic_frequency", "topic_sizes", "upvote_distribution", "upvote_null_count", "upvote_stats",
+    "wilson",
 ]

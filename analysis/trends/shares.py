@@ -35,6 +35,64 @@ def _labels(data: pl.LazyFrame, key: str) -> pl.LazyFrame:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class TopicCounts:
+    """Papers per period and topic (or group) under one filter state, as arrays.
+
+    Attributes:
+        axis: the periods of the range (``period_axis``), ``n`` rows.
+        ids: the topic (or group) ids present, ascending (``k``); -1 outliers, -2 not yet
+            assigned.
+        counts: (``n``, ``k``) papers of each period and topic.
+        totals: (``n``,) all papers of each period, whatever their topic.
+    """
+
+    axis: pl.DataFrame
+    ids: np.ndarray
+    counts: np.ndarray
+    totals: np.ndarray
+
+
+def topic_counts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+                 level: str = "topic") -> TopicCounts | None:
+    """Papers per period and topic as arrays (None when no paper has a topic), once per state.
+
+    What :func:`topic_frequency` lays out as a frame; emerging topics and the headline counts
+    read it directly (:mod:`.memo`: one count per filter state for all of them).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    return memo.per_frame(lf, ("topic-counts", filters, level),
+                          lambda: _topic_counts(lf, filters, level))
+
+
+def _topic_counts(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
+                  level: str) -> TopicCounts | None:
+    everything = cube.mask(lf, dataclasses.replace(filters, topics=(), groups=()))
+    key = cube.ids(lf, level)[everything]
+    picked = key != cube.NULL  # of the papers kept without the topic and group filters
+    if filters.topics:
+        picked &= np.isin(cube.ids(lf, "topic")[everything], list(filters.topics))
+    if filters.groups:
+        picked &= np.isin(cube.ids(lf, "group")[everything], list(filters.groups))
+    chosen = key[picked]
+    if not len(chosen):
+        return None
+    low = int(chosen.min())  # ids are small integers (-2 and up): counted, not sorted
+    present = np.flatnonzero(np.bincount(chosen - low)) + low
+    day = cube.days(lf, filters.basis)[everything]
+    axis = period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters)
+    at = cube.positions(axis, cube.period_starts(day, filters.period))
+    n, k = axis.height, len(present)
+    rank = np.zeros(int(present[-1]) - low + 1, dtype=np.int64)
+    rank[present - low] = np.arange(k)
+    counts = np.bincount(at[picked] * k + rank[chosen - low], minlength=n * k).reshape(n, k)
+    totals = np.bincount(at, minlength=n)
+    for array in (present, counts, totals):
+        array.flags.writeable = False  # shared by every reader of this state
+    return TopicCounts(axis, present, counts, totals)
+
+
 def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
                     level: str = "topic") -> pl.DataFrame:
     """Per period and topic (or group): papers, all papers of the period, share, Wilson interval.
@@ -55,38 +113,40 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
     Raises:
         ValueError: an unknown level.
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    everything = cube.mask(lf, dataclasses.replace(filters, topics=(), groups=()))
-    key = cube.ids(lf, level)[everything]
-    picked = key != cube.NULL  # of the papers kept without the topic and group filters
-    if filters.topics:
-        picked &= np.isin(cube.ids(lf, "topic")[everything], list(filters.topics))
-    if filters.groups:
-        picked &= np.isin(cube.ids(lf, "group")[everything], list(filters.groups))
-    chosen = key[picked]
-    if not len(chosen):
+    got = topic_counts(lf, filters, level)
+    if got is None:
         return _empty(level)
-    low = int(chosen.min())  # ids are small integers (-2 and up): counted, not sorted
-    present = np.flatnonzero(np.bincount(chosen - low)) + low
-    day = cube.days(lf, filters.basis)[everything]
-    axis = period_axis(cube.day_of(day.min()), cube.day_of(day.max()), filters)
-    at = cube.positions(axis, cube.period_starts(day, filters.period))
-    n, k = axis.height, len(present)
-    totals = np.bincount(at, minlength=n)
-    rank = np.zeros(int(present[-1]) - low + 1, dtype=np.int64)
-    rank[present - low] = np.arange(k)
-    counts = np.bincount(at[picked] * k + rank[chosen - low], minlength=n * k).reshape(n, k)
+    n, k = got.counts.shape
     names = labels_of(lf, level)
-    count, total = counts.T.reshape(-1).astype(np.int64), np.tile(totals, k).astype(np.int64)
+    count, total = got.counts.T.reshape(-1).astype(np.int64), np.tile(got.totals, k)
+    total = total.astype(np.int64)
     return pl.DataFrame([
-        pl.Series("period", np.tile(axis.get_column("period").to_physical().to_numpy(), k),
+        pl.Series("period", np.tile(got.axis.get_column("period").to_physical().to_numpy(), k),
                   dtype=pl.Int32).cast(pl.Date),
-        pl.Series(level, np.repeat(present, n), dtype=pl.Int32),
-        pl.Series("label", [names.get(t) for t in present.tolist()], dtype=pl.Utf8)
+        pl.Series(level, np.repeat(got.ids, n), dtype=pl.Int32),
+        pl.Series("label", [names.get(t) for t in got.ids.tolist()], dtype=pl.Utf8)
         .gather(np.repeat(np.arange(k), n)),
         pl.Series("count", count), pl.Series("total", total), *share_columns(count, total),
     ])
+
+
+def topic_sizes(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Papers of each topic under the filters, largest first (then by id).
+
+    Outliers and papers not yet assigned are left out. Columns ``topic, label, papers``.
+    """
+    got = topic_counts(lf, filters)
+    if got is None:
+        return pl.DataFrame(schema={"topic": pl.Int32(), "label": pl.Utf8(),
+                                    "papers": pl.Int64()})
+    real = got.ids >= 0
+    ids, papers = got.ids[real], got.counts.sum(axis=0)[real]
+    order = np.lexsort((ids, -papers))
+    names = labels_of(lf, "topic")
+    return pl.DataFrame([pl.Series("topic", ids[order], dtype=pl.Int32),
+                         pl.Series("label", [names.get(t) for t in ids[order].tolist()],
+                                   dtype=pl.Utf8),
+                         pl.Series("papers", papers[order], dtype=pl.Int64)])
 
 
 def labels_of(lf: pl.LazyFrame | pl.DataFrame, level: str) -> dict[int, str]:
@@ -143,23 +203,18 @@ def emerging_topics(
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
     if freq is None:
-        freq = topic_frequency(lf, filters)
-    topic = freq.get_column("topic").to_numpy()
-    real = topic >= 0  # outliers and papers not yet assigned are no topic
-    if not real.any():
-        return _empty_emerging()
-    # topics by period over arrays (a pivot and its joins cost ~0.3 ms an operation)
-    periods, at = np.unique(freq.get_column("period").to_physical().to_numpy()[real],
-                            return_inverse=True)
-    window = periods[-k:]
-    inside = at >= len(periods) - len(window)
-    col = at[inside] - (len(periods) - len(window))
-    ids, row = np.unique(topic[real][inside], return_inverse=True)
-    counts = np.bincount(row * len(window) + col,
-                         weights=freq.get_column("count").to_numpy()[real][inside],
-                         minlength=len(ids) * len(window)).reshape(len(ids), len(window))
-    totals = np.zeros(len(window))
-    totals[col] = freq.get_column("total").to_numpy()[real][inside]
+        got = topic_counts(lf, filters)
+        if got is None or not (got.ids >= 0).any():  # outliers and unassigned are no topic
+            return _empty_emerging()
+        real = got.ids >= 0
+        periods = got.axis.get_column("period").to_physical().to_numpy()
+        ids, counts = got.ids[real], got.counts[-k:, real].T.astype(float)
+        window, totals = periods[-k:], got.totals[-k:].astype(float)
+        labels = labels_of(lf, "topic")
+    else:
+        window, ids, counts, totals, labels = _window_of(freq, k)
+        if not len(ids):
+            return _empty_emerging()
     papers = counts.sum(axis=1)
     keep = papers >= min_size
     if not keep.any():
@@ -172,14 +227,13 @@ def emerging_topics(
     start, end = cube.day_of(window[0]), cube.day_of(window[-1])
     slope, p_value = fit["slope"], fit["p_value"]
     order = np.lexsort((ids, p_value, -slope))  # fastest growing first, then by p, then by id
-    labels = dict(zip(topic.tolist(), freq.get_column("label").to_list(), strict=True))
     n = len(ids)
     ids, slope, p_value, papers = ids[order], slope[order], p_value[order], papers[order]
     first_share, last_share = first_share[order], last_share[order]
     return pl.DataFrame([
         pl.Series("rank", np.arange(1, n + 1), dtype=pl.Int64),
         pl.Series("topic", ids, dtype=pl.Int32),
-        pl.Series("label", [labels[t] for t in ids.tolist()], dtype=pl.Utf8),
+        pl.Series("label", [labels.get(t) for t in ids.tolist()], dtype=pl.Utf8),
         pl.Series("slope", slope), pl.Series("p_value", p_value),
         pl.Series("significant", (p_value < alpha) & (slope > 0)),
         pl.Series("method", np.where(fit["separated"][order] != 0, EMERGING_FIRTH,
@@ -191,6 +245,31 @@ def emerging_topics(
         pl.Series("window_start", [start] * n, dtype=pl.Date),
         pl.Series("window_end", [end] * n, dtype=pl.Date),
     ])
+
+
+def _window_of(freq: pl.DataFrame, k: int) -> tuple:
+    """The window of a frequency frame, as emerging topics reads it.
+
+    Returns:
+        (last ``k`` periods, topic ids, topics-by-period counts, totals, labels); outliers and
+        papers not yet assigned left out.
+    """
+    topic = freq.get_column("topic").to_numpy()
+    real = topic >= 0
+    # topics by period over arrays (a pivot and its joins cost ~0.3 ms an operation)
+    periods, at = np.unique(freq.get_column("period").to_physical().to_numpy()[real],
+                            return_inverse=True)
+    window = periods[-k:]
+    inside = at >= len(periods) - len(window)
+    col = at[inside] - (len(periods) - len(window))
+    ids, row = np.unique(topic[real][inside], return_inverse=True)
+    counts = np.bincount(row * len(window) + col,
+                         weights=freq.get_column("count").to_numpy()[real][inside],
+                         minlength=len(ids) * len(window)).reshape(len(ids), len(window))
+    totals = np.zeros(len(window))
+    totals[col] = freq.get_column("total").to_numpy()[real][inside]
+    labels = dict(zip(topic.tolist(), freq.get_column("label").to_list(), strict=True))
+    return window, ids, counts, totals, labels
 
 
 def _empty_emerging() -> pl.DataFrame:

@@ -201,8 +201,11 @@ def window_counts(index: TextPhrases, recent_hashes: np.ndarray, baseline_hashes
 
 def _add_pairs(starts: np.ndarray, phrase: np.ndarray, texts: np.ndarray, lengths: np.ndarray,
                papers: np.ndarray, counts: np.ndarray) -> None:
-    """``counts[q] += papers[t]`` for each text ``t`` of ``texts`` and each of its first
-    ``lengths`` phrases ``q`` (compiled by Numba: see :func:`_compiled`)."""
+    """Add each text's papers to the count of each of its first phrases (compiled by Numba).
+
+    ``counts[q] += papers[t]`` for each text ``t`` of ``texts`` and each of its first
+    ``lengths`` phrases ``q`` (see :func:`_compiled`).
+    """
     for i in range(len(texts)):
         first = starts[texts[i]]
         weight = papers[texts[i]]
@@ -212,9 +215,13 @@ def _add_pairs(starts: np.ndarray, phrase: np.ndarray, texts: np.ndarray, length
 
 @functools.cache
 def _compiled() -> Callable[..., None]:
-    """:func:`_add_pairs` compiled (on first use: Numba's import and compilation take about a
-    second, kept in its on-disk cache for later processes)."""
-    import numba  # umap-learn's own dependency; imported here, off every path that needs no count
+    """:func:`_add_pairs` compiled, on first use.
+
+    Numba's import and compilation take about half a second; the machine code is kept in its
+    on-disk cache for later processes. umap-learn depends on Numba too; it is imported here, off
+    every path that counts no phrase.
+    """
+    import numba
 
     try:
         return numba.njit(cache=True, nogil=True)(_add_pairs)

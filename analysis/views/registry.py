@@ -261,8 +261,7 @@ def upvotes_by_period(lf: pl.LazyFrame, filters: Filters, *,
 def emerging(lf: pl.LazyFrame, filters: Filters, *, k: int = 6, n: int = 12) -> View:
     """The ``n`` topics whose share grew fastest over the last ``k`` periods."""
     need_topics(lf)
-    freq = topic_bands.frequency(lf, filters)  # the topic trend's, kept per filters
-    data = trends.emerging_topics(lf, filters, k=k, freq=freq).head(n)
+    data = trends.emerging_topics(lf, filters, k=k).head(n)  # from the state's topic counts
     extra = f"binomial trend in topic share over the last {k} periods; hollow: not significant"
     return make_view("emerging", "Emerging topics", rankings.emerging, data, lf, filters,
                  {"k": k, "n": n}, extra=extra, colours=colours_of(lf))

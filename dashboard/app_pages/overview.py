@@ -26,20 +26,15 @@ def counts(ctx: context.Context, per_period) -> list[tuple[str, str]]:
     first, last = per_period.span if per_period else (None, None)
     n_topics = "–"
     if ctx.loaded.has_topics and per_period is not None and per_period.papers:
-        freq = ctx.topic_counts()
-        n_topics = str(freq.filter((pl.col("topic") >= 0) & (pl.col("count") > 0))
-                       ["topic"].n_unique())
+        n_topics = str(trends.topic_sizes(ctx.lf, ctx.filters).height)
     papers = per_period.papers if per_period else 0
     return [("Papers", f"{papers:,}"), ("Topics", n_topics), ("First paper", str(first or "–")),
             ("Last paper", str(last or "–"))]
 
 
 def top_topics(ctx: context.Context, n: int = 10) -> pl.DataFrame:
-    """The largest topics under the filters (from the topic-trend view's data)."""
-    freq = ctx.topic_counts()
-    return (freq.filter(pl.col("topic") >= 0).group_by("topic", "label")
-            .agg(pl.col("count").sum().alias("papers"))
-            .sort(["papers", "topic"], descending=[True, False]).head(n))
+    """The largest topics under the filters (papers per topic; outliers left out)."""
+    return trends.topic_sizes(ctx.lf, ctx.filters).head(n)
 
 
 def strip(ctx: context.Context, per_period) -> None:

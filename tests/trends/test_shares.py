@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analysis.filters import Filters
+from analysis.filters import Filters, apply
 from analysis.ingest import load_sources
 from analysis.names import OUTLIER_LABEL
 from analysis.store import Store, atomic_write_json, atomic_write_parquet
@@ -24,6 +24,7 @@ from analysis.trends import (
     paper_frame,
     papers_per_period,
     topic_frequency,
+    topic_sizes,
 )
 from tests.support.paths import DAILY, REPO
 
@@ -163,6 +164,22 @@ def test_bundled_store_topics_match_its_assignment_table():
     dated = set(papers.filter(pl.col("listed").is_not_null())["paper_id"].to_list())
     expected = Counter(t for pid, t in assign.iter_rows() if pid in dated)
     assert by_topic == dict(expected)
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(), Filters(start=dt.date(2025, 1, 1), min_upvotes=5),
+    Filters(basis="published", end=dt.date(2025, 6, 30), topics=(0, 3, 7)),
+])
+def test_topic_sizes_count_each_topics_papers_like_a_plain_group_by(filters):
+    store = Store(REPO / "data")
+    lf = paper_frame(store)
+    got = topic_sizes(lf, filters)
+    plain = (apply(lf, filters).filter(pl.col("topic") >= 0)
+             .group_by("topic").agg(pl.len().alias("papers")).collect())
+    assert dict(zip(got["topic"], got["papers"], strict=True)) == dict(plain.iter_rows())
+    assert got.height > 0
+    assert got["papers"].is_sorted(descending=True)
+    assert got["label"].null_count() == 0
 
 
 # ---- emerging topics ----------------------------------------------------------------------
