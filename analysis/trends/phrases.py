@@ -22,7 +22,7 @@ from analysis.schema import InputError
 from analysis.trends import cube, memo
 from analysis.trends.keywords import check_field
 from analysis.trends.stats import bh_qvalues, chi2_sf_1, g2_two_by_two
-from analysis.trends.text_phrases import decode, of_frame, window_counts
+from analysis.trends.text_phrases import decode, of_frame, positions, window_counts
 
 RISING_METHOD = "log-likelihood ratio G2 (2x2, 1 df), BH q-value"
 
@@ -88,15 +88,17 @@ def rising_phrases(
     w = windows(end, recent_months, baseline_months)
     inside = (keep & (day >= cube.ordinal(w["baseline_start"]))
               & (day <= cube.ordinal(w["recent_end"])))
-    hashes = arrays["text_hash"][inside]
     recent = day[inside] >= cube.ordinal(w["recent_start"])
     n1 = int(recent.sum())
-    n2 = len(hashes) - n1
+    n2 = len(recent) - n1
     if n1 == 0 or n2 == 0:
         return _empty()
     index = memo.whole(lf, f"phrase-index-{field}-{max_words}",
                        lambda: of_frame(lf, arrays["text_hash"], field, max_words))
-    recent_count, baseline_count = window_counts(index, hashes[recent], hashes[~recent],
+    # each paper's text in the index, found once per frame (not per filter change)
+    texts = memo.whole(lf, f"phrase-texts-{field}-{max_words}",
+                       lambda: positions(index, arrays["text_hash"]))[inside]
+    recent_count, baseline_count = window_counts(index, texts[recent], texts[~recent],
                                                  min_support)
     rising = (recent_count >= min_support) & (recent_count * n2 > baseline_count * n1)
     if not rising.any():

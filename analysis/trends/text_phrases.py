@@ -169,9 +169,12 @@ def _build_index(texts: pl.DataFrame, distinct: np.ndarray, field: str,
                        texts_with=texts_with[order], v1=v1, vocab=vocab["tok"].to_list())
 
 
-def window_counts(index: TextPhrases, recent_hashes: np.ndarray, baseline_hashes: np.ndarray,
+def window_counts(index: TextPhrases, recent_texts: np.ndarray, baseline_texts: np.ndarray,
                   min_support: int) -> tuple[np.ndarray, np.ndarray]:
     """Papers with each phrase in the recent and in the baseline window.
+
+    A window is given as its papers' texts: positions in ``index.hashes`` (a paper's text
+    hash sorted into them, :func:`positions`).
 
     A paper counts once per phrase; two papers with the same text both count. A phrase found in
     ``t`` texts is in at most ``t * m`` papers of a window whose texts have at most ``m`` papers
@@ -183,8 +186,7 @@ def window_counts(index: TextPhrases, recent_hashes: np.ndarray, baseline_hashes
     long, and this runs on every filter change).
     """
     n = len(index.hashes)
-    papers = [np.bincount(np.searchsorted(index.hashes, h), minlength=n)
-              for h in (recent_hashes, baseline_hashes)]
+    papers = [np.bincount(texts, minlength=n) for texts in (recent_texts, baseline_texts)]
     most = max(1, *(int(x.max(initial=0)) for x in papers))  # papers of one text, at most
     p = _supported(index.texts_with, -(-min_support // most))
     starts, phrase = _by_text(index)
@@ -227,6 +229,11 @@ def _compiled() -> Callable[..., None]:
         return numba.njit(cache=True, nogil=True)(_add_pairs)
     except RuntimeError:  # no writable place for the cache (a read-only install): compile each time
         return numba.njit(nogil=True)(_add_pairs)
+
+
+def positions(index: TextPhrases, hashes: np.ndarray) -> np.ndarray:
+    """Each text hash's position in ``index.hashes`` (the index holds every one of them)."""
+    return np.searchsorted(index.hashes, hashes)
 
 
 def _supported(texts_with: np.ndarray, min_support: int) -> int:

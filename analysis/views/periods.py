@@ -69,17 +69,26 @@ def next_start(start: dt.date, period: str) -> dt.date:
 
 
 def incomplete_periods(periods: list[dt.date], cov: Coverage, period: str) -> list[dt.date]:
-    """The periods (by first day) holding a paper day that the data does not cover."""
+    """The periods (by first day, ascending) holding a paper day that the data does not cover.
+
+    Only the first and the last periods can: a period's first paper day grows with its start,
+    and its last paper day with its end, so the periods starting before the data are a prefix
+    and those ending after it a suffix. Looked for from both ends, not in every period.
+    """
     if cov.first is None or cov.last is None:
         return list(periods)
-    out = []
-    for start in periods:
+
+    def short(start: dt.date) -> bool:
         end = next_start(start, period) - dt.timedelta(days=1)
-        first, last = _paper_day(start, end, cov.weekdays, 1), _paper_day(end, start,
-                                                                          cov.weekdays, -1)
-        if first < cov.first or last > cov.last:
-            out.append(start)
-    return out
+        return (_paper_day(start, end, cov.weekdays, 1) < cov.first
+                or _paper_day(end, start, cov.weekdays, -1) > cov.last)
+
+    lo, hi = 0, len(periods)
+    while lo < hi and short(periods[lo]):
+        lo += 1
+    while hi > lo and short(periods[hi - 1]):
+        hi -= 1
+    return [*periods[:lo], *periods[hi:]]
 
 
 def _paper_day(day: dt.date, limit: dt.date, weekdays: frozenset[int], step: int) -> dt.date:

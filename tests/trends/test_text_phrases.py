@@ -53,7 +53,9 @@ def moving_windows(n: int, steps: int, seed: int):
 def test_each_window_counts_as_a_plain_count_does(index, support):
     for recent, baseline in moving_windows(len(index.hashes), 60, seed=support):
         r_hashes, b_hashes = index.hashes[recent], index.hashes[baseline]
-        got_recent, got_baseline = text_phrases.window_counts(index, r_hashes, b_hashes, support)
+        got_recent, got_baseline = text_phrases.window_counts(
+            index, text_phrases.positions(index, r_hashes),
+            text_phrases.positions(index, b_hashes), support)
         p = len(got_recent)
         assert len(got_baseline) == p
         # every phrase the cut leaves out is below the support in both windows' terms
