@@ -75,13 +75,14 @@ def incomplete_periods(periods: list[dt.date], cov: Coverage, period: str) -> li
     and its last paper day with its end, so the periods starting before the data are a prefix
     and those ending after it a suffix. Looked for from both ends, not in every period.
     """
-    if cov.first is None or cov.last is None:
+    first, last = cov.first, cov.last
+    if first is None or last is None:
         return list(periods)
 
     def short(start: dt.date) -> bool:
         end = next_start(start, period) - dt.timedelta(days=1)
-        return (_paper_day(start, end, cov.weekdays, 1) < cov.first
-                or _paper_day(end, start, cov.weekdays, -1) > cov.last)
+        return (_paper_day(start, end, cov.weekdays, 1) < first
+                or _paper_day(end, start, cov.weekdays, -1) > last)
 
     lo, hi = 0, len(periods)
     while lo < hi and short(periods[lo]):
