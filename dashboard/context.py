@@ -11,7 +11,6 @@ import streamlit as st
 from analysis.filters import Filters
 from analysis.store import Store
 from analysis.views import registry as views
-from analysis.views import topic_bands
 from dashboard.loader import Loaded
 
 KEY = "_context"
@@ -58,22 +57,6 @@ class Context:
         used = views.relevant(name, filters or self.filters)  # e.g. no period for the map
         return _view(self.loaded.root, self.loaded.stamp, name, used, frozen,
                      _loaded=self.loaded)
-
-
-    def topic_counts(self) -> pl.DataFrame:
-        """Papers per period and topic under the current filters (no chart is drawn from it).
-
-        ``trends.topic_frequency`` (through the views' copy, which the topic trend of the same
-        filters also uses): the headline counts and the top topics need only numbers.
-        """
-        return _topic_counts(self.loaded.root, self.loaded.stamp, self.filters,
-                             _loaded=self.loaded)
-
-
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _topic_counts(root: str, stamp: tuple, filters: Filters, *,
-                  _loaded: Loaded) -> pl.DataFrame:
-    return topic_bands.frequency(_loaded.lf, filters)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

@@ -23,7 +23,7 @@ from analysis.filters import Filters
 from analysis.names import TOPIC_VIEWS
 from analysis.schema import InputError
 from analysis.store import map_points
-from analysis.trends import memo, upvotes
+from analysis.trends import memo, shares, upvotes
 from analysis.trends.phrase_index import PhraseIndex
 from analysis.views import charts, rankings, topic_bands
 from analysis.views.caveats import age_note, coverage_note, partial_in_range
@@ -97,11 +97,11 @@ def topic_trend(lf: pl.LazyFrame, filters: Filters, *, measure: str = "share",
         raise InputError(f"level must be 'topic' or 'group', not {level!r}", field="level")
     need_topics(lf, level)
     whole = dataclasses.replace(filters, topics=(), groups=())
-    freq = topic_bands.frequency(lf, whole, level=level).rename({level: "topic"})
+    got = shares.topic_counts(lf, whole, level)
     picked = _picked(lf, filters, level)
-    ids = topic_bands.shown_topics(freq, picked, 0 if level == "group" else top)
-    data = topic_bands.with_bands(freq, ids, picked, bands=bands)
-    data, note = timed(data.sort("period", "topic"), lf, filters)
+    ids = topic_bands.shown_topics(got, picked, 0 if level == "group" else top)
+    data = topic_bands.with_bands(got, shares.labels_of(lf, level), ids, picked, bands=bands)
+    data, note = timed(data, lf, filters)
     if level == "group":
         data = data.rename({"topic": "group"})
         shown = "" if picked else "all topic groups"

@@ -9,12 +9,11 @@ other topics together (``OTHER_TOPICS``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
 
-from analysis import trends
 from analysis.filters import Filters
 from analysis.names import (
     BASES,
@@ -25,19 +24,9 @@ from analysis.names import (
     UNASSIGNED_LABEL,
 )
 from analysis.trends import cube, memo
-from analysis.trends.keywords import finish_share
+from analysis.trends.keywords import share_columns
+from analysis.trends.shares import TopicCounts
 from analysis.views import topic_map
-
-
-def frequency(lf: pl.LazyFrame, filters: Filters, level: str = "topic") -> pl.DataFrame:
-    """``trends.topic_frequency``, kept for the last few filters of a frame (:mod:`.memo`).
-
-    A page asks for it more than once per filter change (the topic trend, one topic's size over
-    time, the headline counts): the first computes it, the others reuse it.
-    """
-    return memo.per_frame(lf, ("frequency", filters, level),
-                          lambda: trends.topic_frequency(lf, filters, level=level))
-
 
 #: The map marks at most this many papers that match a title search (the most upvoted).
 MAX_MARKED = 12
@@ -45,73 +34,73 @@ MAX_MARKED = 12
 MAX_NAMED = 3
 
 
-def shown_topics(freq: pl.DataFrame, picked: Sequence[int], top: int) -> list[int]:
+def shown_topics(got: TopicCounts | None, picked: Sequence[int], top: int) -> list[int]:
     """The topic ids drawn one by one: the picked ones, else the ``top`` largest (0: all)."""
     if picked:
         return [t for t in picked if t >= 0]
-    topic = freq.get_column("topic").to_numpy()
-    ids, at = np.unique(topic[topic >= 0], return_inverse=True)
-    sizes = np.bincount(at, weights=freq.get_column("count").to_numpy()[topic >= 0],
-                        minlength=len(ids))
-    order = np.lexsort((ids, -sizes))  # largest first, then by id
-    out = ids[order].tolist()
+    if got is None:
+        return []
+    real = got.ids >= 0
+    ids, sizes = got.ids[real], got.counts[:, real].sum(axis=0)
+    out = ids[np.lexsort((ids, -sizes))].tolist()  # largest first, then by id
     return out[:top] if top else out
 
 
-def with_bands(freq: pl.DataFrame, ids: Sequence[int], picked: Sequence[int] = (), *,
-               bands: bool = True) -> pl.DataFrame:
+def with_bands(got: TopicCounts | None, labels: Mapping[int, str], ids: Sequence[int],
+               picked: Sequence[int] = (), *, bands: bool = True) -> pl.DataFrame:
     """The rows of the shown topics, plus one row per period for each band that has papers.
 
     Args:
-        freq: ``trends.topic_frequency`` over all topics (no topic filter).
+        got: ``trends.topic_counts`` over all topics (no topic filter).
+        labels: topic id -> label (``trends.labels_of``).
         ids: the topics drawn one by one.
         picked: the topics the filters pick; the outliers are a band of their own only when
             nothing is picked or they are picked.
         bands: add the bands (outliers, not yet assigned, other topics).
 
     Returns:
-        Columns of ``freq``; the counts of a period add up to its total when ``bands``.
-        Worked out over arrays (a Polars operation costs ~0.3 ms, on every filter change).
+        Columns ``period, topic, label, count, total, share, ci_low, ci_high, small``, by
+        period, then topic; the counts of a period add up to its total when ``bands``. Made
+        from the counts as arrays, in one frame (a Polars operation costs ~0.3 ms, on every
+        filter change).
     """
+    if got is None:
+        return pl.DataFrame(schema=ROWS)
     keep = set(ids) | ({OUTLIER} if bands and (not picked or OUTLIER in picked) else set())
-    topic = freq.get_column("topic").to_numpy()
-    drawn = np.isin(topic, list(keep))
-    rows = freq.filter(pl.Series(drawn))
-    if not bands or freq.height == 0:
-        return rows
-    periods, at = np.unique(freq.get_column("period").to_physical().to_numpy(),
-                            return_inverse=True)
-    count = freq.get_column("count").to_numpy()
-    total = np.zeros(len(periods), dtype=np.int64)
-    total[at] = freq.get_column("total").to_numpy()
-    assigned = topic != UNASSIGNED
-    has = np.bincount(at[assigned], minlength=len(periods)) > 0  # periods with a topic row
+    drawn = np.isin(got.ids, list(keep))
+    series = [(int(t), labels.get(int(t)), got.counts[:, j])
+              for j, t in enumerate(got.ids) if drawn[j]]
+    if bands:
+        assigned = got.ids != UNASSIGNED
+        topics = got.counts[:, assigned].sum(axis=1)
+        other = topics - got.counts[:, drawn].sum(axis=1)
+        made = [(OTHER_TOPICS, OTHER_TOPICS_LABEL, other)]
+        if (~assigned).any():  # given by the counts
+            series += [(UNASSIGNED, labels.get(UNASSIGNED), got.counts[:, ~assigned][:, 0])]
+        else:  # papers without a topic count in the total only: the rest of it
+            made.append((UNASSIGNED, UNASSIGNED_LABEL, got.totals - topics))
+        if assigned.any():  # a band has a row in every period once some topic has
+            series += [band for band in made if band[2].sum() > 0]
+    series.sort(key=lambda s: s[0])
+    n, width = got.axis.height, len(series)
+    if not width:
+        return pl.DataFrame(schema=ROWS)
+    count = np.stack([c for *_, c in series], axis=1).reshape(-1).astype(np.int64)
+    total = np.repeat(got.totals, width).astype(np.int64)
+    days = got.axis.get_column("period").to_physical().to_numpy()
+    return pl.DataFrame([
+        pl.Series("period", np.repeat(days, width), dtype=pl.Int32).cast(pl.Date),
+        pl.Series("topic", np.tile([t for t, *_ in series], n), dtype=pl.Int32),
+        pl.Series("label", [label for _, label, _ in series], dtype=pl.Utf8)
+        .gather(np.tile(np.arange(width), n)),
+        pl.Series("count", count), pl.Series("total", total), *share_columns(count, total),
+    ])
 
-    def per_period(where: np.ndarray) -> np.ndarray:
-        return np.bincount(at[where], weights=count[where], minlength=len(periods)).astype(
-            np.int64)
 
-    topics = per_period(assigned)
-    other = topics - per_period(drawn)
-    if (~assigned).any():  # given by topic_frequency
-        rows = pl.concat([rows, freq.filter(pl.Series(~assigned))])
-        unassigned = np.zeros(0, dtype=np.int64)
-    else:  # papers without a topic count in the total only: the rest of it
-        unassigned = total - topics
-    schema = freq.schema
-    days = pl.Series(periods[has]).cast(schema["period"])
-    added = [pl.DataFrame({"period": days,
-                           "topic": pl.Series([band] * len(days), dtype=schema["topic"]),
-                           "label": [label] * len(days),
-                           "count": pl.Series(counts[has], dtype=schema["count"]),
-                           "total": pl.Series(total[has], dtype=schema["total"])})
-             for counts, band, label in ((unassigned, UNASSIGNED, UNASSIGNED_LABEL),
-                                         (other, OTHER_TOPICS, OTHER_TOPICS_LABEL))
-             if len(counts) and counts[has].sum() > 0]
-    if not added:
-        return rows
-    return pl.concat([rows, finish_share(pl.concat(added)).select(freq.columns)],
-                     how="vertical_relaxed")
+#: The columns of :func:`with_bands`.
+ROWS = {"period": pl.Date(), "topic": pl.Int32(), "label": pl.Utf8(), "count": pl.Int64(),
+        "total": pl.Int64(), "share": pl.Float64(), "ci_low": pl.Float64(),
+        "ci_high": pl.Float64(), "small": pl.Boolean()}
 
 
 def describe(data: pl.DataFrame, shown: str) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import polars as pl
 import streamlit as st
 
 from analysis import trends
-from analysis.names import OUTLIER_LABEL
+from analysis.names import OUTLIER, OUTLIER_LABEL
+from analysis.trends.shares import TopicCounts, topic_counts
 from dashboard import context, state, text
 from dashboard.components import basics, charts, drill, listing, topic_story
 
@@ -28,12 +30,12 @@ SELECT = "topic_select"
 PARAMS: tuple[state.Param, ...] = (LAYOUT, LEVEL, TOPIC, FIND)
 
 
-def outlier_share(freq: pl.DataFrame) -> float | None:
-    """Share of the filtered papers that fall in no clear topic (-1), from topic-trend data."""
-    total = int(freq.unique("period").get_column("total").sum()) if freq.height else 0
-    if not total:
+def outlier_share(got: TopicCounts | None) -> float | None:
+    """Share of the filtered papers that fall in no clear topic (-1), from the topic counts."""
+    if got is None or not got.totals.sum():
         return None
-    return int(freq.filter(pl.col("topic") == -1).get_column("count").sum()) / total
+    outliers = got.counts[:, np.flatnonzero(got.ids == OUTLIER)]
+    return int(outliers.sum()) / int(got.totals.sum())
 
 
 def outlier_help(meta: dict) -> str:
@@ -75,7 +77,7 @@ def render() -> None:
     trend = charts.view(ctx, "topic-trend", measure=measure, stacked=stacked, level=level,
                         top=0 if level == "group" else 10)
     if trend is not None and trend.data.height:
-        share = outlier_share(ctx.topic_counts())
+        share = outlier_share(topic_counts(ctx.lf, ctx.filters))
         if share is not None:
             c4.metric(OUTLIER_LABEL, f"{share:.1%}", help=outlier_help(ctx.loaded.meta))
     pick = charts.chart(ctx, trend, key="tp_trend")

@@ -69,12 +69,15 @@ def test_topic_filter_keeps_that_topics_papers(table, topics, basis):
     assert at.query_params["topic"] == str(top["topic"])
 
 
-def test_topics_page_controls_and_detail_round_trip(topics):
+def test_topics_page_controls_and_detail_round_trip(topics, table):
     top = topics.filter(pl.col("topic") >= 0).sort(["size", "topic"], descending=[True, False])
     top = top.row(1, named=True)  # the second largest (the largest shows until one is chosen)
     at = run("topics.py")
     assert "t" not in at.query_params, "nothing chosen: nothing in the URL"
-    assert any(m.label.startswith("Outliers") for m in at.metric)
+    outliers = next(m.value for m in at.metric if m.label.startswith("Outliers"))
+    listed = table.filter(pl.col("listed").is_not_null())  # the default basis
+    share = listed.filter(pl.col("topic") == -1).height / listed.height
+    assert outliers == f"{share:.1%}"
     at.button_group(key="w_measure").set_value("count").run()
     at.button_group(key="w_layout").set_value("lines").run()
     at.selectbox(key="topic_select").set_value(top["topic"]).run()

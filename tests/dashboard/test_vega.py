@@ -140,14 +140,16 @@ def test_the_page_listens_to_the_selections_of_the_spec(lf):
     assert vega.selections(spec) == {"pick", "span"}
 
 
-def test_the_topic_frequency_of_a_filter_change_is_computed_once(lf):
-    from analysis.views import topic_bands
+def test_the_topic_counts_of_a_filter_change_are_computed_once(lf):
+    from analysis.trends.shares import topic_counts
 
     filters = Filters(min_upvotes=4, period="quarter")
-    first = topic_bands.frequency(lf, filters)
-    assert topic_bands.frequency(lf, filters) is first  # the topic trend, then the counts
-    assert first.equals(trends.topic_frequency(lf, filters))
-    assert not topic_bands.frequency(lf, Filters(min_upvotes=5)).equals(first)
+    first = topic_counts(lf, filters)
+    assert topic_counts(lf, filters) is first  # the topic trend, then the headline counts
+    assert int(first.counts.sum()) == trends.topic_frequency(lf, filters)["count"].sum()
+    other = topic_counts(lf, Filters(min_upvotes=5))
+    assert other is not None
+    assert int(other.counts.sum()) < int(first.counts.sum())
 
 
 def test_the_coverage_strip_of_any_span_is_its_template_with_that_spans_months():

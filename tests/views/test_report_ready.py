@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 
+import numpy as np
 import polars as pl
 import pytest
 import vl_convert
@@ -27,6 +28,7 @@ from analysis.names import (
 )
 from analysis.store import Store
 from analysis.trends import paper_frame
+from analysis.trends.shares import TopicCounts
 from analysis.views import colours, topic_bands
 from analysis.views.registry import VIEWS, build_view
 from analysis.views.render import to_html, to_svg
@@ -190,16 +192,17 @@ def test_papers_without_a_topic_are_their_own_band(lf):
 
 
 def test_a_given_unassigned_band_is_not_counted_twice():
-    """When topic_frequency itself gives the not-yet-assigned rows (the store's own band)."""
+    """When the topic counts themselves hold the not-yet-assigned papers (the store's band)."""
     day = dt.date(2025, 1, 1)
-    freq = pl.DataFrame({"period": [day] * 4, "topic": [0, 1, OUTLIER, UNASSIGNED],
-                         "label": ["a", "b", "out", UNASSIGNED_LABEL], "count": [5, 3, 1, 1],
-                         "total": [10] * 4, "share": [.5, .3, .1, .1]},
-                        schema_overrides={"topic": pl.Int32})
-    freq = freq.with_columns(ci_low=pl.lit(0.0), ci_high=pl.lit(1.0), small=pl.lit(True))
-    out = topic_bands.with_bands(freq, [0])
+    got = TopicCounts(axis=pl.DataFrame({"period": [day]}),
+                      ids=np.array([UNASSIGNED, OUTLIER, 0, 1]),
+                      counts=np.array([[1, 1, 5, 3]]), totals=np.array([10]))
+    labels = {UNASSIGNED: UNASSIGNED_LABEL, OUTLIER: "out", 0: "a", 1: "b"}
+    out = topic_bands.with_bands(got, labels, [0])
     assert dict(zip(out["topic"], out["count"], strict=True)) == {
         0: 5, OUTLIER: 1, UNASSIGNED: 1, OTHER_TOPICS: 3}
+    assert out["share"].sum() == pytest.approx(1.0)
+    assert out["topic"].to_list() == [OTHER_TOPICS, UNASSIGNED, OUTLIER, 0]
 
 
 def test_topic_colours_never_repeat_up_to_sixty_topics():
