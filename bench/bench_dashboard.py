@@ -5,8 +5,9 @@ minimum upvotes; every state new, so no view comes from the cache) and each reru
 The baseline, in the same run, is a rerun with no change (all views cached), made before each
 change and after the last. Prints p50 and p95 per page and overall, the ratio of the p95 to the
 median no-change rerun, and the p95 of the paired ratios (each change over the mean of the
-no-change reruns right before and after it, see :func:`paired`); the targets are p95 <= 300 ms
-and, on every page, the paired p95 within 1.5x.
+no-change reruns right before and after it, see :func:`paired`), and beside it the same ratio
+of the no-change reruns themselves (:func:`jitter`, the machine's noise floor); the targets are
+p95 <= 300 ms and, on every page, the paired p95 within 1.5x.
 
     .venv/bin/python bench/bench_dashboard.py [--changes 20] [--pages overview,topics,...]
     .venv/bin/python bench/bench_dashboard.py --browser   # also: start to first chart, Chromium
@@ -131,6 +132,16 @@ def paired(timed: list[float], idle: list[float]) -> list[float]:
     return [t / ((a + b) / 2) for t, a, b in zip(timed, idle, idle[1:], strict=False)]
 
 
+def jitter(idle: list[float]) -> float:
+    """The p95 of each no-change rerun over the mean of the two beside it: the noise floor.
+
+    The same ratio as :func:`paired` with no work added; a page whose paired p95 is near this
+    differs from a rerun with no change by no more than the machine's own spread.
+    """
+    return pct([b / ((a + c) / 2) for a, b, c in zip(idle, idle[1:], idle[2:], strict=False)],
+               0.95)
+
+
 def first_chart_times(loads: int = 4) -> list[float]:
     """Seconds from starting the server (first) or opening the page (later) to the first chart."""
     from playwright.sync_api import sync_playwright
@@ -182,7 +193,7 @@ def bench_store(store: str, n: int, pages: tuple[str, ...] = PAGES,
     if show:
         print(f"store: {store}; {n} filter changes per page")
         print(f"{'page':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'no-change p50':>14} "
-              f"{'p50/nc':>7} {'p95/nc':>7} {'paired p95':>11}")
+              f"{'p50/nc':>7} {'p95/nc':>7} {'paired p95':>11} {'nc jitter':>10}")
     for page in pages:
         timed, idle = bench_page(page, n)
         everything += timed
@@ -192,7 +203,7 @@ def bench_store(store: str, n: int, pages: tuple[str, ...] = PAGES,
         if show:
             print(f"{page:<10} {p50 * 1000:8.0f} {p95 * 1000:8.0f} {max(timed) * 1000:8.0f} "
                   f"{base * 1000:14.0f} {p50 / base:7.1f} {p95 / base:7.1f} "
-                  f"{RATIOS[page]:11.2f}")
+                  f"{RATIOS[page]:11.2f} {jitter(idle):10.2f}")
     p95, base = pct(everything, 0.95), statistics.median(idle_all)
     cpu = [x for timed, _ in CPU[-len(pages):] for x in timed]
     cpu_base = statistics.median([x for _, idle in CPU[-len(pages):] for x in idle])
