@@ -133,8 +133,14 @@ def topic_frequency(lf: pl.LazyFrame | pl.DataFrame, filters: Filters,
 def topic_sizes(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
     """Papers of each topic under the filters, largest first (then by id).
 
-    Outliers and papers not yet assigned are left out. Columns ``topic, label, papers``.
+    Outliers and papers not yet assigned are left out. Columns ``topic, label, papers``. Made
+    once per filter state (the Overview's headline and its top topics both read it, on every
+    rerun).
     """
+    return memo.per_frame(lf, ("topic-sizes", filters), lambda: _topic_sizes(lf, filters))
+
+
+def _topic_sizes(lf: pl.LazyFrame | pl.DataFrame, filters: Filters) -> pl.DataFrame:
     got = topic_counts(lf, filters)
     if got is None:
         return pl.DataFrame(schema={"topic": pl.Int32(), "label": pl.Utf8(),
@@ -174,7 +180,7 @@ def emerging_topics(
     min_size: int = 10,
     alpha: float = 0.05,
     *,
-    freq: pl.DataFrame | None = None,
+    counts: TopicCounts | None = None,
 ) -> pl.DataFrame:
     """Topics ranked by the growth of their share over the last ``k`` periods, with a test.
 
@@ -190,8 +196,8 @@ def emerging_topics(
         k: number of periods (at least 3).
         min_size: topics with fewer papers than this in the window are left out.
         alpha: significance level for the ``significant`` column.
-        freq: ``topic_frequency(lf, filters)`` when the caller has it already (the dashboard
-            keeps it per filters); computed here when None.
+        counts: the topic counts to rank (default: ``topic_counts(lf, filters)``, kept per
+            filter state).
 
     Returns:
         Columns ``rank, topic, label, slope, p_value, significant, method, papers,
@@ -202,28 +208,23 @@ def emerging_topics(
     """
     if k < 3:
         raise ValueError("k must be at least 3 periods to fit a trend")
-    if freq is None:
-        got = topic_counts(lf, filters)
-        if got is None or not (got.ids >= 0).any():  # outliers and unassigned are no topic
-            return _empty_emerging()
-        real = got.ids >= 0
-        periods = got.axis.get_column("period").to_physical().to_numpy()
-        ids, counts = got.ids[real], got.counts[-k:, real].T.astype(float)
-        window, totals = periods[-k:], got.totals[-k:].astype(float)
-        labels = labels_of(lf, "topic")
-    else:
-        window, ids, counts, totals, labels = _window_of(freq, k)
-        if not len(ids):
-            return _empty_emerging()
-    papers = counts.sum(axis=1)
+    got = topic_counts(lf, filters) if counts is None else counts
+    if got is None or not (got.ids >= 0).any():  # outliers and unassigned are no topic
+        return _empty_emerging()
+    real = got.ids >= 0
+    window = got.axis.get_column("period").to_physical().to_numpy()[-k:]
+    ids, rows = got.ids[real], got.counts[-k:, real].T.astype(float)
+    totals = got.totals[-k:].astype(float)
+    labels = labels_of(lf, "topic")
+    papers = rows.sum(axis=1)
     keep = papers >= min_size
     if not keep.any():
         return _empty_emerging()
-    ids, counts, papers = ids[keep], counts[keep], papers[keep]
-    fit = logistic_trend(counts, totals)
+    ids, rows, papers = ids[keep], rows[keep], papers[keep]
+    fit = logistic_trend(rows, totals)
     half = len(totals) // 2
-    first_share = counts[:, :half].sum(1) / max(totals[:half].sum(), 1)
-    last_share = counts[:, -half:].sum(1) / max(totals[-half:].sum(), 1)
+    first_share = rows[:, :half].sum(1) / max(totals[:half].sum(), 1)
+    last_share = rows[:, -half:].sum(1) / max(totals[-half:].sum(), 1)
     start, end = cube.day_of(window[0]), cube.day_of(window[-1])
     slope, p_value = fit["slope"], fit["p_value"]
     order = np.lexsort((ids, p_value, -slope))  # fastest growing first, then by p, then by id
@@ -245,31 +246,6 @@ def emerging_topics(
         pl.Series("window_start", [start] * n, dtype=pl.Date),
         pl.Series("window_end", [end] * n, dtype=pl.Date),
     ])
-
-
-def _window_of(freq: pl.DataFrame, k: int) -> tuple:
-    """The window of a frequency frame, as emerging topics reads it.
-
-    Returns:
-        (last ``k`` periods, topic ids, topics-by-period counts, totals, labels); outliers and
-        papers not yet assigned left out.
-    """
-    topic = freq.get_column("topic").to_numpy()
-    real = topic >= 0
-    # topics by period over arrays (a pivot and its joins cost ~0.3 ms an operation)
-    periods, at = np.unique(freq.get_column("period").to_physical().to_numpy()[real],
-                            return_inverse=True)
-    window = periods[-k:]
-    inside = at >= len(periods) - len(window)
-    col = at[inside] - (len(periods) - len(window))
-    ids, row = np.unique(topic[real][inside], return_inverse=True)
-    counts = np.bincount(row * len(window) + col,
-                         weights=freq.get_column("count").to_numpy()[real][inside],
-                         minlength=len(ids) * len(window)).reshape(len(ids), len(window))
-    totals = np.zeros(len(window))
-    totals[col] = freq.get_column("total").to_numpy()[real][inside]
-    labels = dict(zip(topic.tolist(), freq.get_column("label").to_list(), strict=True))
-    return window, ids, counts, totals, labels
 
 
 def _empty_emerging() -> pl.DataFrame:

@@ -26,6 +26,7 @@ from analysis.trends import (
     topic_frequency,
     topic_sizes,
 )
+from analysis.trends.shares import TopicCounts, topic_counts
 from tests.support.paths import DAILY, REPO
 
 
@@ -221,26 +222,34 @@ def test_emerging_topics_finds_the_growing_topic():
     assert 3 not in strict["topic"].to_list()
 
 
-def test_emerging_topics_uses_the_frequency_it_is_given():
+def reshaped(got: TopicCounts, drop: tuple[int, ...] = (),
+             add: dict[int, np.ndarray] | None = None) -> TopicCounts:
+    """The counts without the topics ``drop`` and with the columns ``add`` (topic -> counts)."""
+    add = add or {}
+    keep = ~np.isin(got.ids, list(drop))
+    ids = np.concatenate([got.ids[keep], np.array(list(add), dtype=got.ids.dtype)])
+    columns = np.column_stack([got.counts[:, keep], *add.values()])
+    order = np.argsort(ids, kind="stable")
+    return TopicCounts(got.axis, ids[order], columns[:, order], got.totals)
+
+
+def test_emerging_topics_uses_the_counts_it_is_given():
     lf, f = synthetic_topics(), Filters(period="month")
-    freq = topic_frequency(lf, f)
-    assert_frame_equal(emerging_topics(lf, f, freq=freq), emerging_topics(lf, f))
+    got = topic_counts(lf, f)
+    assert_frame_equal(emerging_topics(lf, f, counts=got), emerging_topics(lf, f))
     # it reads the counts given, not the frame: topic 2 made to grow overtakes topic 0
-    grown = freq.with_columns(
-        pl.when((pl.col("topic") == 2) & (pl.col("period") >= dt.date(2025, 10, 1)))
-        .then(pl.col("total")).otherwise(pl.col("count")).alias("count"))
-    assert emerging_topics(lf, f, freq=grown)["topic"][0] == 2
+    late = got.axis["period"].to_numpy() >= np.datetime64("2025-10-01")
+    two = got.counts[:, list(got.ids).index(2)]
+    grown = reshaped(got, drop=(2,), add={2: np.where(late, got.totals, two)})
+    assert emerging_topics(lf, f, counts=grown)["topic"][0] == 2
 
 
 def test_a_topic_new_in_the_last_period_ranks_first_with_a_finite_slope():
     """All its papers in the last period: no finite plain slope; Firth's estimate, named so."""
     lf, f = synthetic_topics(), Filters(period="month")
-    freq = topic_frequency(lf, f)
-    new = (freq.filter(pl.col("topic") == 1)
-           .with_columns(topic=pl.lit(4, pl.Int32), label=pl.lit("t4"),
-                         count=pl.when(pl.col("period") == dt.date(2025, 12, 1))
-                         .then(15).otherwise(0).cast(pl.Int64)))
-    got = emerging_topics(lf, f, freq=pl.concat([freq, new]))
+    counts = topic_counts(lf, f)
+    last = counts.axis["period"].to_numpy() == np.datetime64("2025-12-01")
+    got = emerging_topics(lf, f, counts=reshaped(counts, add={4: np.where(last, 15, 0)}))
     first = got.row(0, named=True)
     assert first["topic"] == 4
     assert first["method"] == EMERGING_FIRTH
@@ -254,10 +263,10 @@ def test_a_topic_new_in_the_last_period_ranks_first_with_a_finite_slope():
 def test_emerging_topics_with_equal_trends_are_in_id_order():
     """Topics whose counts are equal in every period tie in slope and p: listed by id."""
     lf, f = synthetic_topics(), Filters(period="month")
-    freq = topic_frequency(lf, f)
-    twins = pl.concat([freq.filter(pl.col("topic") == 0).with_columns(topic=pl.lit(t, pl.Int32))
-                       for t in (9, 5, 7)])
-    got = emerging_topics(lf, f, freq=pl.concat([twins, freq.filter(pl.col("topic") != 0)]))
+    counts = topic_counts(lf, f)
+    zero = counts.counts[:, list(counts.ids).index(0)]
+    got = emerging_topics(lf, f, counts=reshaped(counts, drop=(0,),
+                                                 add={t: zero for t in (9, 5, 7)}))
     assert got["topic"].to_list()[:3] == [5, 7, 9]
     assert got["slope"][0] == got["slope"][2]
     assert got["rank"].to_list() == list(range(1, got.height + 1))
