@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -51,18 +53,34 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def session_url(base: str, i: int) -> str:
-    """Session ``i``'s own filter state (every session a different one)."""
-    start = dt.date(2019, 1, 1) + dt.timedelta(days=97 * i)
-    return (f"{base}?from={start}&to={start + dt.timedelta(days=700)}"
+def store_span(store: str) -> tuple[dt.date, dt.date]:
+    """The first and last listing days in ``store``'s papers (the dashboard's default basis)."""
+    import polars as pl
+
+    got = (pl.scan_parquet(Path(store) / "papers.parquet")
+           .select(pl.col("listed").min().alias("a"), pl.col("listed").max().alias("b"))
+           .collect())
+    return got["a"][0], got["b"][0]
+
+
+def session_url(base: str, i: int, span: tuple[dt.date, dt.date]) -> str:
+    """Session ``i``'s own filter state (every session a different one), inside the store's span.
+
+    A window of up to 700 days (half the span on a short store), started 97 days later for each
+    session and wrapped round inside the span, so every session's pages have papers to draw.
+    """
+    days = (span[1] - span[0]).days
+    window = min(700, days // 2)
+    start = span[0] + dt.timedelta(days=(97 * i) % (days - window + 1))
+    return (f"{base}?from={start}&to={start + dt.timedelta(days=window)}"
             f"&min_upvotes={i % 5}&period={('month', 'quarter')[i % 2]}")
 
 
-def open_session(browser, base: str, i: int):
+def open_session(browser, base: str, i: int, span: tuple[dt.date, dt.date]):
     """A new Chromium page on session ``i``'s Overview, then its Topics page, fully drawn."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     for path in ("", "topics"):
-        url = session_url(base + path, i)
+        url = session_url(base + path, i, span)
         page.goto(url)
         wait_drawn(page)
     return page
@@ -104,6 +122,7 @@ def server_figures(store: str, sessions: tuple[int, ...] = (1, 5)) -> dict:
     from playwright.sync_api import sync_playwright
 
     out: dict = {}
+    span = store_span(store)
     t0 = time.perf_counter()
     with serving(store) as (base, proc), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -115,7 +134,7 @@ def server_figures(store: str, sessions: tuple[int, ...] = (1, 5)) -> dict:
             first.close()
             pages: list = []
             for n in sorted(sessions):
-                pages += [open_session(browser, base, i) for i in range(len(pages), n)]
+                pages += [open_session(browser, base, i, span) for i in range(len(pages), n)]
                 out[f"rss_{n}_mib"] = settled_rss(proc.pid) / 1024
         finally:
             browser.close()
@@ -134,6 +153,10 @@ def serving(store: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     env = dict(os.environ, PAPERTRENDS_NO_FIT="1", HF_HUB_OFFLINE="1")
     cmd = [sys.executable, "-m", "analysis.cli", "serve", "--port", str(port),
            "--address", "127.0.0.1", *(["--store", store] if store else [])]
+    # A SIGTERM (`timeout`, a CI runner) would end this process without running the ``finally``
+    # that stops the server: while it runs, the signal raises SystemExit instead.
+    on_main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _exit_on_signal) if on_main else None
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
@@ -154,3 +177,9 @@ def serving(store: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+        if on_main:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
