@@ -15,10 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis.coverage import read_listings
 from analysis.health import (
     Problem,
     embeddings_fix,
     hash_problem,
+    listings_fix,
     papers_fix,
     quick,
     rebuild_fix,
@@ -44,7 +46,7 @@ def check_store(store: Store) -> list[Problem]:
         out += _deep_topics(store, papers, embeddings_ok="embeddings" not in bad)
     if "embeddings" not in bad:
         out += _deep_embeddings(store)
-    out += _raw(store) + _fetch_state(store) + _manifest(store)
+    out += _raw(store) + _listings(store) + _fetch_state(store) + _manifest(store)
     return sorted(out, key=lambda p: (not p.damaged, p.file))
 
 
@@ -186,6 +188,18 @@ def _raw(store: Store) -> list[Problem]:
         if bad:
             out.append(bad)
     return out
+
+
+def _listings(store: Store) -> list[Problem]:
+    """``listings.json`` (the month list sizes of the coverage strip) read and checked."""
+    try:
+        read_listings(store)
+    except InputError as err:
+        where = ": ".join(str(x) for x in (err.entry, err.field and f"field {err.field!r}") if x)
+        return [Problem("listings", str(store.listings_path),
+                        f"damaged: {where + ': ' if where else ''}{err.message}",
+                        listings_fix(store))]
+    return []
 
 
 def _fetch_state(store: Store) -> list[Problem]:

@@ -17,10 +17,12 @@ and larger than what the store holds is *partial*: counts for it show coverage, 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 import polars as pl
 
+from analysis.health import listings_fix
 from analysis.schema import InputError
 from analysis.sources.hf_api import MonthListing
 from analysis.store import Store
@@ -41,16 +43,41 @@ def read_listings(store: Store) -> dict[str, dict]:
         data = store.read_json(path, default={}) or {}
     except (ValueError, OSError) as exc:
         raise InputError(f"cannot read the month list sizes: {str(exc)[:200]}", file=str(path),
-                         hint=f"run `papertrends rebuild --store {store.root}`, or delete the "
-                              "file (coverage then knows no month's full list)") from None
+                         hint=listings_fix(store)) from None
     if data == {}:
         return {}
+    hint = listings_fix(store)
     months = data.get("months") if isinstance(data, dict) else None
     if not isinstance(months, dict):
         raise InputError("expected an object with 'months'", file=str(path), field="months",
-                         hint=f"run `papertrends rebuild --store {store.root}`, or delete the "
-                              "file (coverage then knows no month's full list)")
-    return {str(m): dict(r) for m, r in months.items() if isinstance(r, dict)}
+                         hint=hint)
+    for month, record in months.items():
+        problem = _record_problem(month, record)
+        if problem:
+            raise InputError(problem[1], file=str(path), entry=f"month {month!r}",
+                             field=problem[0], hint=hint)
+    return {str(m): dict(r) for m, r in months.items()}
+
+
+#: A month key: ``YYYY-MM``.
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _record_problem(month: str, record: object) -> tuple[str, str] | None:
+    """(field, what is wrong) with one month's reading, or None when it is sound."""
+    if not _MONTH.fullmatch(month):
+        return "month", "not a month of the form YYYY-MM"
+    if not isinstance(record, dict):
+        return "months", "expected an object (entries, papers, read_at, origin)"
+    for name in ("entries", "papers"):
+        value = record.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            return name, f"expected a whole number of papers >= 0, got {str(value)[:40]!r}"
+    for name in ("read_at", "origin"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            return name, "expected text"
+    return None
 
 
 def _rank(record: dict) -> tuple:

@@ -89,6 +89,15 @@ def embeddings_fix(store: Store) -> str:
     return f"run `papertrends fit --force --store {store.root}`: it embeds every paper again"
 
 
+def listings_fix(store: Store) -> str:
+    """What mends a damaged ``listings.json`` (the month list sizes)."""
+    if store.is_bundled:
+        return "restore it: `git checkout -- data/listings.json`"
+    if has_raw(store):
+        return rebuild_fix(store, "it writes the sizes the raw month files tell")
+    return "delete it (coverage then knows no month's full list), or restore it from a backup"
+
+
 def rebuild_fix(store: Store, why: str) -> str:
     """``run rebuild`` with what it does about this problem."""
     return f"run `papertrends rebuild --store {store.root}` ({why})"

@@ -134,6 +134,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"coverage    {len(info['coverage'])} months, {known} with a known full list, "
           f"{len(partial)} partial" + (f": {', '.join(partial)}" if partial else "")
           + " (papertrends coverage)")
+    if "listings_damaged" in info:
+        print(f"damaged: {info['listings_damaged']}", file=sys.stderr)
     return 0
 
 
@@ -195,6 +197,10 @@ def summarise(store: Store) -> dict:
     sources = (lf.select(pl.col("sources").explode()).drop_nulls().group_by("sources").len()
                .sort("sources").collect())
     records = lf.group_by("source").len().sort("source").collect()
+    try:
+        listings, damaged = coverage.read_listings(store), None
+    except InputError as err:  # the rest of the summary stands; coverage is then unknown
+        listings, damaged = {}, str(err)
 
     return {
         "store": str(store.root),
@@ -209,7 +215,8 @@ def summarise(store: Store) -> dict:
         "records": {s or "unknown": n for s, n in records.iter_rows()},
         "upvotes": {"min": row["vmin"], "q1": row["q1"], "median": row["median"],
                     "q3": row["q3"], "max": row["vmax"], "nulls": row["nulls"]},
-        "coverage": coverage.as_records(coverage.store_coverage(store)),
+        "coverage": coverage.as_records(coverage.coverage_table(lf, listings)),
+        **({"listings_damaged": damaged} if damaged else {}),
     }
 
 

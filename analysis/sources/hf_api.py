@@ -50,7 +50,8 @@ INDEX_NAME = "index.json"
 _FILE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 #: ``2025-08.json``, ``2025-08.p1.json``, ``daily_papers_2025-08.json``, and the copies a store
 #: keeps of ingested files (``<16 hex digits>.daily_papers_2025-08.json``).
-_MONTH_FILE = re.compile(r"^(?:[0-9a-f]{16}\.)?(?:daily_papers_)?(\d{4}-\d{2})(?:\.p\d+)?\.json$")
+_MONTH_FILE = re.compile(
+    r"^(?:[0-9a-f]{16}\.)?(?:daily_papers_)?(\d{4}-(?:0[1-9]|1[0-2]))(?:\.p\d+)?\.json$")
 
 
 @dataclass(frozen=True)
