@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from analysis.filters import Filters
+from analysis.trends import cube
 from analysis.views.axes import period_name
 
 
@@ -36,16 +38,18 @@ MIN_WEEKDAY_SHARE = 0.01
 def bounds(lf: pl.LazyFrame, basis: str) -> Coverage:
     """The store's first and last day on a date basis, and the weekdays that have papers.
 
-    A weekday with fewer than :data:`MIN_WEEKDAY_SHARE` of the papers is left out.
+    A weekday with fewer than :data:`MIN_WEEKDAY_SHARE` of the papers is left out. Read from
+    the frame's filter columns (:func:`analysis.trends.cube.columns`, kept per frame): two
+    Polars queries took ~2 ms of the first filter change to each basis.
     """
-    col = pl.col(basis)
-    first, last = lf.select(col.min().alias("a"), col.max().alias("b")).collect().row(0)
-    days = (lf.select(col.dt.weekday().alias("w")).drop_nulls().group_by("w").len()
-            .collect())
-    total = int(days.get_column("len").sum()) if days.height else 0
-    weekdays = frozenset(int(w) - 1 for w, n in days.iter_rows()
-                         if n >= MIN_WEEKDAY_SHARE * total)
-    return Coverage(first, last, weekdays)
+    day = cube.columns(lf)[basis]
+    day = day[day != cube.NULL]
+    if not len(day):
+        return Coverage(None, None, frozenset())
+    per_weekday = np.bincount((day.astype(np.int64) + 3) % 7, minlength=7)  # 1970-01-01: a Thu
+    keep = np.flatnonzero(per_weekday >= max(MIN_WEEKDAY_SHARE * len(day), 1))
+    return Coverage(cube.day_of(day.min()), cube.day_of(day.max()),
+                    frozenset(int(w) for w in keep))
 
 
 def coverage(lf: pl.LazyFrame, filters: Filters, whole: Coverage | None = None) -> Coverage:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import polars as pl
 import pytest
 
 from analysis.names import PERIODS
-from analysis.views.periods import Coverage, _paper_day, incomplete_periods, next_start
+from analysis.store import Store
+from analysis.views.periods import (
+    MIN_WEEKDAY_SHARE,
+    Coverage,
+    _paper_day,
+    bounds,
+    incomplete_periods,
+    next_start,
+)
+from tests.support.paths import BUNDLED
 
 
 def every_period_looked_at(periods, cov, period):
@@ -49,3 +59,31 @@ def test_incomplete_periods_equal_a_look_at_every_period(period):
             periods, cov, period)
         checked += 1
     assert checked == 72
+
+
+def _bounds_by_query(lf: pl.LazyFrame, basis: str) -> Coverage:
+    """The same facts by two Polars queries: min and max, papers per weekday (Monday = 1)."""
+    col = pl.col(basis)
+    first, last = lf.select(col.min(), col.max().alias("b")).collect().row(0)
+    days = lf.select(col.dt.weekday().alias("w")).drop_nulls().group_by("w").len().collect()
+    total = int(days["len"].sum()) if days.height else 0
+    return Coverage(first, last, frozenset(int(w) - 1 for w, n in days.iter_rows()
+                                           if n >= MIN_WEEKDAY_SHARE * total))
+
+
+@pytest.mark.parametrize("basis", ["listed", "published"])
+def test_bounds_equal_the_polars_queries(basis):
+    bundled = Store(BUNDLED).scan_papers().collect()
+    rare = [dt.date(1969, 12, 28) + dt.timedelta(days=i) for i in range(7)]  # Sun..Sat
+    frames = {
+        "bundled": bundled,
+        "half without a day": bundled.with_columns(
+            pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.col(basis)).alias(basis)),
+        "no day at all": bundled.with_columns(pl.lit(None, dtype=pl.Date).alias(basis)),
+        "around 1970, a rare Saturday": bundled.head(700).with_columns(
+            pl.Series(basis, [rare[i % 6] for i in range(699)] + [rare[6]])),
+    }
+    for name, frame in frames.items():
+        got = bounds(frame.lazy(), basis)
+        assert got == _bounds_by_query(frame.lazy(), basis), name
+    assert bounds(bundled.lazy(), "listed").weekdays == frozenset(range(5))  # Mon-Fri
