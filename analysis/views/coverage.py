@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import altair as alt
+import numpy as np
 import polars as pl
 
+from analysis.trends import memo
 from analysis.views.charts import plot_data, sized
 
 #: Colours: the share of the list held (0 -> 1), and months whose list size is unknown.
@@ -22,15 +24,23 @@ UNKNOWN_COLOUR = "#d9d9d9"
 
 def strip_data(table: pl.DataFrame, first: dt.date | None = None,
                last: dt.date | None = None) -> pl.DataFrame:
-    """The coverage table's months between two days, with ``start`` and ``end`` dates."""
-    data = table.with_columns(
+    """The coverage table's months between two days, with ``start`` and ``end`` dates.
+
+    The months with their dates are made once per table (kept while it lives); a span is then
+    a mask over a few dozen rows (the Overview asks on every change of the date range).
+    """
+    data = memo.whole(table, "strip-months", lambda: table.with_columns(
         start=pl.col("month").str.to_date("%Y-%m"),
-    ).with_columns(end=pl.col("start").dt.offset_by("1mo"))
+    ).with_columns(end=pl.col("start").dt.offset_by("1mo")).select(
+        "month", "start", "end", "papers", "listing", "share", "status"))
+    if first is None and last is None:
+        return data
+    keep = np.ones(data.height, dtype=bool)
     if first is not None:
-        data = data.filter(pl.col("end") > first)
+        keep &= data["end"].to_numpy() > np.datetime64(first, "D")
     if last is not None:
-        data = data.filter(pl.col("start") <= last)
-    return data.select("month", "start", "end", "papers", "listing", "share", "status")
+        keep &= data["start"].to_numpy() <= np.datetime64(last, "D")
+    return data.filter(pl.Series(keep))
 
 
 def coverage_strip(data: pl.DataFrame, title: str = "Coverage of each month's list") -> alt.Chart:
