@@ -64,3 +64,10 @@ def whole(lf: object, what: str, make: Callable[[], T]) -> T:
         hit = (weakref.ref(lf, forget), make())
         _FACTS[key] = hit
     return hit[1]
+
+
+def forget() -> None:
+    """Drop every kept result and fact, as in a new process (a benchmark's next round)."""
+    with _LOCK:
+        _KEPT.clear()
+    _FACTS.clear()
