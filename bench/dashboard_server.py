@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import polars as pl  # noqa: E402
+
 from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,8 +57,6 @@ def rss_kib(pid: int) -> int:
 
 def store_span(store: str) -> tuple[dt.date, dt.date]:
     """The first and last listing days in ``store``'s papers (the dashboard's default basis)."""
-    import polars as pl
-
     got = (pl.scan_parquet(Path(store) / "papers.parquet")
            .select(pl.col("listed").min().alias("a"), pl.col("listed").max().alias("b"))
            .collect())
