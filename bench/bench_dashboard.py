@@ -200,8 +200,8 @@ def bench_store(store: str, n: int, pages: tuple[str, ...] = PAGES,
                   + (" rounds: " + " ".join(f"{pct(paired(t, i), 0.95):.2f}" for t, i in runs)
                      if rounds > 1 else ""))
     p95, base = pct(everything, 0.95), statistics.median(idle_all)
-    cpu = [x for timed, _ in CPU[-len(pages):] for x in timed]
-    cpu_base = statistics.median([x for _, idle in CPU[-len(pages):] for x in idle])
+    cpu = [x for timed, _ in CPU[-len(pages) * rounds:] for x in timed]
+    cpu_base = statistics.median([x for _, idle in CPU[-len(pages) * rounds:] for x in idle])
     if show:
         print(f"{'all':<10} {pct(everything, 0.5) * 1000:8.0f} {p95 * 1000:8.0f} "
               f"{max(everything) * 1000:8.0f} {base * 1000:14.0f} "
