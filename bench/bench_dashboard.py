@@ -41,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
+import streamlit.logger as st_logger  # noqa: E402
 
 from analysis.trends import memo  # noqa: E402
 from bench.dashboard_server import first_chart_times, server_figures  # noqa: E402
@@ -130,6 +131,8 @@ def fresh_caches() -> None:
     A later round's filter states are the same as the first's: without this they would all be
     cache hits.
     """
+    # Outside a served app Streamlit warns "No runtime found" on every clear: not news here.
+    st_logger.set_log_level("error")
     st.cache_data.clear()
     st.cache_resource.clear()
     memo.forget()
