@@ -129,8 +129,13 @@ def _missing(store: Store, prefix: str, part: str, fix: str) -> list[Problem]:
 
 
 def parquet_problem(path: Path, columns: Iterable[str], part: str, fix: str,
-                    kind: str) -> Problem | None:
-    """A problem when the Parquet footer cannot be read or lacks one of ``columns``."""
+                    kind: str, types: dict[str, pl.DataType] | None = None,
+                    loose: bool = False) -> Problem | None:
+    """A problem when the Parquet footer cannot be read or its columns are not the ``kind``'s.
+
+    Missing one of ``columns`` is one; holding a column of ``types`` (column -> dtype) with
+    another type is another (``loose``: any number type passes for a number).
+    """
     try:
         schema = pl.read_parquet_schema(io.BytesIO(path.read_bytes()))
     except READ_ERRORS as exc:  # noqa: BLE001 - a damaged file, whatever polars says
@@ -140,6 +145,12 @@ def parquet_problem(path: Path, columns: Iterable[str], part: str, fix: str,
     if lacking:
         return Problem(part, str(path), f"is not a {kind}: no column(s) {', '.join(lacking)}",
                        fix)
+    wrong = [(c, t) for c, t in (types or {}).items() if c in schema and schema[c] != t
+             and not (loose and schema[c].is_numeric() and t.is_numeric())]
+    if wrong:
+        col, want = wrong[0]
+        return Problem(part, str(path), f"damaged: column {col} is {schema[col]} where the "
+                       f"{kind} keeps {want}", fix)
     return None
 
 
@@ -149,7 +160,7 @@ def check_papers(store: Store) -> list[Problem]:
     if not store.papers_path.exists():
         return _missing(store, "papers.parquet", "papers", fix)
     columns = [c for c in SCHEMA if c not in ADDED_LATER]  # an older table upgrades on read
-    bad = (parquet_problem(store.papers_path, columns, "papers", fix, "paper table")
+    bad = (parquet_problem(store.papers_path, columns, "papers", fix, "paper table", SCHEMA)
            or hash_problem(store, store.papers_path, "papers", fix))
     out = [bad] if bad else []
     if store.listing_path.is_file():
@@ -166,7 +177,7 @@ def check_papers(store: Store) -> list[Problem]:
                                fix))
             continue
         bad = (parquet_problem(path, [*columns, DELETED], "papers", fix, "delta of the paper "
-                               "table") or hash_problem(store, path, "papers", fix))
+                               "table", SCHEMA) or hash_problem(store, path, "papers", fix))
         out += [bad] if bad else []
     return out
 
@@ -183,7 +194,7 @@ def check_topics(store: Store) -> list[Problem]:
         if name not in present:
             out.append(Problem("topics", str(art.path_of(store, name)),
                                "is missing: the topic model is incomplete", fix))
-    for name in present + [art.TOPIC_VECTORS]:
+    for name in present + [art.TOPIC_VECTORS, art.GROUP_TABLE, art.WORDS_OVER_TIME]:
         path = art.path_of(store, name)
         if not path.is_file():
             continue
@@ -202,7 +213,8 @@ def _readable(path: Path, name: str, fix: str) -> Problem | None:
                            fix)
         if not isinstance(meta, dict):
             return Problem("topics", str(path), "damaged: not a JSON object", fix)
-        return None
+        wrong = art.meta_problem(meta)
+        return Problem("topics", str(path), f"damaged: {wrong}", fix) if wrong else None
     if name == art.TOPIC_VECTORS:
         try:
             np.load(io.BytesIO(path.read_bytes()), allow_pickle=False)
@@ -210,9 +222,10 @@ def _readable(path: Path, name: str, fix: str) -> Problem | None:
             return Problem("topics", str(path), f"damaged: not a NumPy array ({short(exc)})",
                            fix)
         return None
-    schema = art.ASSIGNMENT_SCHEMA if name == art.ASSIGNMENTS else art.TOPIC_SCHEMA
+    schema = {art.ASSIGNMENTS: art.ASSIGNMENT_SCHEMA, art.TOPIC_TABLE: art.TOPIC_SCHEMA,
+              art.GROUP_TABLE: art.GROUP_SCHEMA, art.WORDS_OVER_TIME: art.WORDS_SCHEMA}[name]
     needed = [c for c in schema if c not in art.OPTIONAL]  # older fits lack the optional ones
-    return parquet_problem(path, needed, "topics", fix, "topic artifact")
+    return parquet_problem(path, needed, "topics", fix, "topic artifact", schema, loose=True)
 
 
 def check_embeddings(store: Store) -> list[Problem]:

@@ -141,11 +141,17 @@ def _parse(path: Path, data: bytes | None) -> Listing | None:
 
 def _frame(path: Path, data: bytes) -> pl.DataFrame:
     try:
-        return pl.read_parquet(io.BytesIO(data))
+        df = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged file
         raise DamagedFile(path, " ".join(str(exc).split())[:160]) from None
     except pl.exceptions.PanicException as exc:
         raise DamagedFile(path, " ".join(str(exc).split())[:160]) from None
+    wrong = [(c, df.schema[c], t) for c, t in SCHEMA.items()
+             if c in df.columns and df.schema[c] != t]
+    if wrong:
+        col, found, want = wrong[0]
+        raise DamagedFile(path, f"column {col} is {found}, the paper table keeps {want}")
+    return df
 
 
 def table_of(files: TableFiles, base_path: Path) -> pl.LazyFrame | None:

@@ -115,6 +115,18 @@ class TopicMeta:
         return cls(**known)
 
 
+#: The JSON type of each meta.json field a reader relies on (a missing field takes its default).
+META_TYPES: dict[str, type] = {
+    **dict.fromkeys(("settings", "quality", "changes", "previous", "sample", "model_topic_ids",
+                     "timings"), dict),
+    **dict.fromkeys(("n_topics", "n_papers", "n_assigned_after_fit", "seed"), int),
+    **dict.fromkeys(("method", "embedder", "corpus_hash", "fitted_at", "key", "assigned_at",
+                     "embedding_model"), str),
+}
+#: Fields a fit may write as null.
+META_NULLABLE = frozenset({"seed", "assigned_at", "sample"})
+
+
 def fit_fix(store: Store) -> str:
     """What mends damaged topic artifacts of ``store``."""
     if store.is_bundled:
@@ -194,7 +206,27 @@ def read_meta(store: Store) -> dict:
     if not isinstance(meta, dict):
         raise InputError("topic metadata is not a JSON object", file=str(path),
                          hint=fit_fix(store))
+    wrong = meta_problem(meta)
+    if wrong:
+        raise InputError(f"damaged topic metadata: {wrong}", file=str(path), hint=fit_fix(store))
     return meta
+
+
+def meta_problem(meta: dict) -> str | None:
+    """What is wrong with the type of a meta.json field a reader relies on (None: nothing)."""
+    for name, want in META_TYPES.items():
+        value = meta.get(name)
+        if name not in meta or (value is None and name in META_NULLABLE):
+            continue
+        if not isinstance(value, want) or isinstance(value, bool):
+            return f"field '{name}' is {_json_type(value)} where {_json_type(want())} belongs"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", int: "a number",
+             float: "a number", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def read_topic_meta(store: Store) -> TopicMeta:
