@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -242,10 +243,16 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
         order = np.lexsort((np.arange(score.shape[1]), -score[r]))[:top]
         cand[int(t)] = [int(c) for c in order if score[r, c] > 0]
     words = [set(k.split()) for k in table.keys]
+    # what a phrase reads as: a phrase keyed by its expansion may be shown as its acronym
+    reads = [key_of(text.split()) for text in shown]
+
+    def clashes(c: int, others: Iterable[int]) -> bool:
+        return any(_overlaps(words[c], words[h]) or reads[c] == reads[h] for h in others)
+
     pool = sorted((-score[r, c], int(t), c) for r, t in enumerate(ids) for c in cand[int(t)])
     heads: dict[int, int] = {}
     for _, t, c in pool:
-        if t not in heads and not any(_overlaps(words[c], words[h]) for h in heads.values()):
+        if t not in heads and not clashes(c, heads.values()):
             heads[t] = c
     for t in sorted(cand):  # topics left without a head: their own terms, same rules
         if t in heads or not fallback:
@@ -255,12 +262,14 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
             if toks and _fits(" ".join(toks)):
                 shown.append(" ".join(toks).lower())
                 words.append(set(key_of(toks).split()))
+                reads.append(key_of(toks))
                 cand[t].append(len(shown) - 1)
         for c in cand[t]:
-            if not any(_overlaps(words[c], words[h]) for h in heads.values()):
+            if not clashes(c, heads.values()):
                 heads[t] = c
                 break
     head_words = [words[h] for h in heads.values()]
+    head_reads = {reads[h] for h in heads.values()}
     wide = [w | set().union(*(table.aliases.get(x, set()) for x in w)) for w in words]
     out = {}
     for t in sorted(cand):
@@ -271,7 +280,8 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
         for c in cand[t]:
             if len(chosen) >= n_phrases:
                 break
-            if c in chosen or wide[c] & seen or any(_overlaps(words[c], h) for h in head_words):
+            if (c in chosen or wide[c] & seen or reads[c] in head_reads
+                    or any(_overlaps(words[c], h) for h in head_words)):
                 continue
             if len(SEP.join(shown[x] for x in [*chosen, c])) > max_chars:
                 break  # not a weaker, shorter phrase instead: the label ends here
