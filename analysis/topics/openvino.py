@@ -13,7 +13,9 @@ The same packaged all-MiniLM-L6-v2 as ``minilm``, exported once per store into
 
 Measured on the 8,558 bundled papers against the PyTorch vectors: cosine mean 0.9986, min 0.9974,
 nearest-topic agreement 98.3 %; about three times the PyTorch docs/s on 2 CPU cores
-(``bench/bench_embed.py``). sentence-transformers' own ONNX/OpenVINO backends need ``optimum``,
+(``bench/bench_embed.py``). That was on a CPU with bf16; on an AVX2-only CPU (no bf16, no VNNI:
+:func:`cpu_capabilities` lists FP32 and INT8 only) a 629-paper sample gave mean 0.9960, min
+0.9933, agreement 97.5 %. sentence-transformers' own ONNX/OpenVINO backends need ``optimum``,
 which cannot be installed beside our transformers / huggingface_hub pins, hence this direct export.
 
 The export is written into a temporary folder that is renamed into place, so a half-exported model
@@ -70,6 +72,14 @@ def require() -> None:
         raise InputError("the minilm-openvino embedder needs OpenVINO", field="embedder",
                          hint="pip install 'papertrends[scale]', or use --embedder minilm"
                          ) from None
+
+
+def cpu_capabilities() -> list[str]:
+    """What OpenVINO's CPU plugin can run here ("FP32", "INT8", "BF16"...)."""
+    require()
+    import openvino as ov
+
+    return list(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
 
 
 def ensure_model(store: Store) -> Path:
