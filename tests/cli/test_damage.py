@@ -75,7 +75,13 @@ def test_damage_matrix(damaged, command, capsys, hf_api):
 @pytest.mark.parametrize("damaged", DAMAGEABLE, indirect=True)
 def test_the_dashboard_shows_the_same_message(damaged, monkeypatch):
     store, path = damaged
+    shows_the_check_line(store, path, monkeypatch)
+
+
+def shows_the_check_line(store: Store, path: str, monkeypatch, name: str = "") -> None:
+    """The dashboard's Overview, Topics and Papers pages show the check's line for ``path``."""
     message = next(p.line() for p in quick(store) if p.file == path)
+    assert name in message
     monkeypatch.setenv("PAPERTRENDS_STORE", str(store.root))
     monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
     for page in ("overview.py", "topics.py", "papers.py"):
@@ -148,15 +154,4 @@ def test_a_field_of_the_wrong_type_is_named(kind, tmp_path, capsys, monkeypatch)
 def test_the_dashboard_names_a_field_of_the_wrong_type(kind, tmp_path, monkeypatch):
     store = bundled_copy(tmp_path / "store")
     spoil, name = WRONG_TYPES[kind]
-    path = spoil(store)
-    message = next(p.line() for p in quick(store) if p.file == path)
-    assert name in message
-    monkeypatch.setenv("PAPERTRENDS_STORE", str(store.root))
-    monkeypatch.setenv("PAPERTRENDS_NO_FIT", "1")
-    for page in ("overview.py", "topics.py", "papers.py"):
-        at = AppTest.from_file(APP, default_timeout=90).run()
-        if page != "overview.py":
-            at.switch_page(f"app_pages/{page}").run()
-        assert not at.exception, [e.message for e in at.exception]
-        shown = [e.value for e in at.error] + [w.value for w in at.warning]
-        assert message in shown, (page, shown)
+    shows_the_check_line(store, spoil(store), monkeypatch, name)
