@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analysis.schema import ADDED_LATER, SCHEMA, InputError
+from analysis.schema import ADDED_LATER, SCHEMA, InputError, wrong_type
 from analysis.store import READ_ERRORS, Store, file_sha256
 from analysis.table import DELETED
 from analysis.topics import artifacts as art
@@ -145,13 +145,8 @@ def parquet_problem(path: Path, columns: Iterable[str], part: str, fix: str,
     if lacking:
         return Problem(part, str(path), f"is not a {kind}: no column(s) {', '.join(lacking)}",
                        fix)
-    wrong = [(c, t) for c, t in (types or {}).items() if c in schema and schema[c] != t
-             and not (loose and schema[c].is_numeric() and t.is_numeric())]
-    if wrong:
-        col, want = wrong[0]
-        return Problem(part, str(path), f"damaged: column {col} is {schema[col]} where the "
-                       f"{kind} keeps {want}", fix)
-    return None
+    wrong = wrong_type(schema, types or {}, kind, loose=loose)
+    return Problem(part, str(path), f"damaged: {wrong}", fix) if wrong else None
 
 
 def check_papers(store: Store) -> list[Problem]:

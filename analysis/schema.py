@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -169,6 +170,27 @@ def normalise_titles(titles: pl.Series) -> pl.Series:
         return fast.alias(titles.name)
     slow = titles.filter(other).map_elements(normalise_title, return_dtype=pl.Utf8)
     return fast.scatter(other.arg_true(), slow).alias(titles.name)
+
+
+def wrong_type(found: Mapping[str, pl.DataType], types: Mapping[str, pl.DataType], kind: str, *,
+               loose: bool = False) -> str | None:
+    """The first column of ``types`` that ``found`` (a file's schema) holds with another type.
+
+    Args:
+        found: column -> dtype, as the file holds them (a missing column is not looked at).
+        types: column -> the dtype the ``kind`` of file keeps.
+        kind: what the file is, for the message ("paper table").
+        loose: any number type passes for a number (older writers used other widths).
+
+    Returns:
+        ``column upvotes is String where the paper table keeps Int64``, or None.
+    """
+    for col, want in types.items():
+        have = found.get(col)
+        if have is None or have == want or (loose and have.is_numeric() and want.is_numeric()):
+            continue
+        return f"column {col} is {have} where the {kind} keeps {want}"
+    return None
 
 
 def empty_table() -> pl.DataFrame:

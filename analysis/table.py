@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.schema import SCHEMA, upgrade, validate
+from analysis.schema import SCHEMA, upgrade, validate, wrong_type
 
 DELTA_DIR = "papers.d"
 LISTING = "deltas.json"
@@ -146,11 +146,9 @@ def _frame(path: Path, data: bytes) -> pl.DataFrame:
         raise DamagedFile(path, " ".join(str(exc).split())[:160]) from None
     except pl.exceptions.PanicException as exc:
         raise DamagedFile(path, " ".join(str(exc).split())[:160]) from None
-    wrong = [(c, df.schema[c], t) for c, t in SCHEMA.items()
-             if c in df.columns and df.schema[c] != t]
+    wrong = wrong_type(df.schema, SCHEMA, "paper table")
     if wrong:
-        col, found, want = wrong[0]
-        raise DamagedFile(path, f"column {col} is {found}, the paper table keeps {want}")
+        raise DamagedFile(path, wrong)
     return df
 
 

@@ -268,8 +268,6 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
             if not clashes(c, heads.values()):
                 heads[t] = c
                 break
-    head_words = [words[h] for h in heads.values()]
-    head_reads = {reads[h] for h in heads.values()}
     wide = [w | set().union(*(table.aliases.get(x, set()) for x in w)) for w in words]
     out = {}
     for t in sorted(cand):
@@ -280,8 +278,7 @@ def make_labels(table: PhraseTable, labels: np.ndarray, *, n_phrases: int = 3,
         for c in cand[t]:
             if len(chosen) >= n_phrases:
                 break
-            if (c in chosen or wide[c] & seen or reads[c] in head_reads
-                    or any(_overlaps(words[c], h) for h in head_words)):
+            if c in chosen or wide[c] & seen or clashes(c, heads.values()):
                 continue
             if len(SEP.join(shown[x] for x in [*chosen, c])) > max_chars:
                 break  # not a weaker, shorter phrase instead: the label ends here
